@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { repoRoot } from './repo-root.js';
+
+/** A Holdfast server started from the built CLI, as a user would run it. */
+export interface RunningVault {
+  /** Base URL for path-style requests, e.g. `http://127.0.0.1:40123` (no trailing slash). */
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  /** The last lines the server wrote to stdout and stderr, for failure messages. */
+  output(): string;
+  /**
+   * SIGTERM, then wait for exit. Rejects unless the server exits with code 0 (the graceful-shutdown
+   * contract). Removes the data directory if startVault created it. Safe to call after kill9().
+   */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. Leaves the data directory for a restart on the same dataDir. */
+  kill9(): Promise<void>;
+}
+
+export interface StartVaultOptions {
+  /** Use this directory (kept afterwards) instead of a fresh temporary one. */
+  readonly dataDir?: string;
+  /**
+   * Extra environment for the server. `HOLDFAST_ROOT_ACCESS_KEY_ID` and
+   * `HOLDFAST_ROOT_SECRET_ACCESS_KEY` given here replace the random credentials, which is how a
+   * restart after kill9() keeps the same identity.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How long to wait for the `listening on` line. */
+  readonly startTimeoutMs?: number;
+}
+
+export const REGION = 'us-east-1';
+
+const LISTENING = /listening on (http:\/\/\S+)/;
+const OUTPUT_TAIL_CHARS = 16_000;
+const STOP_TIMEOUT_MS = 15_000;
+const serverEntry = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+/** Children still running, killed if the test process exits without stopping them. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * A random credential pair in the shape AWS uses: a 20-character upper-case alphanumeric key id
+ * and a 40-character secret. Only alphanumerics, so that no client's config syntax (s3cmd's INI
+ * file, rclone's env, URL userinfo) needs quoting.
+ */
+export function randomCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  return {
+    accessKeyId: randomString(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+    secretAccessKey: randomString(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
+  };
+}
+
+function randomString(length: number, alphabet: string): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length)) {
+      // Rejection sampling keeps every character equally likely.
+      if (byte < 256 - (256 % alphabet.length) && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+
+export async function startVault(options: StartVaultOptions = {}): Promise<RunningVault> {
+  if (!existsSync(serverEntry)) {
+    throw new Error(`${serverEntry} does not exist: run \`npm run build\` first`);
+  }
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'holdfast-vault-')));
+  const generated = randomCredentials();
+  const accessKeyId = options.env?.HOLDFAST_ROOT_ACCESS_KEY_ID ?? generated.accessKeyId;
+  const secretAccessKey = options.env?.HOLDFAST_ROOT_SECRET_ACCESS_KEY ?? generated.secretAccessKey;
+
+  // The server gets no HOLDFAST_* settings from whoever runs the tests: each test states its own.
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('HOLDFAST_')) env[name] = value;
+  }
+  Object.assign(env, options.env, {
+    HOLDFAST_ROOT_ACCESS_KEY_ID: accessKeyId,
+    HOLDFAST_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
+  });
+
+  const child = spawn(process.execPath, [serverEntry, 'server', '--data', dataDir, '--listen', '127.0.0.1:0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let tail = '';
+  const record = (stream: string) => (chunk: Buffer) => {
+    tail += chunk.toString('utf8').replace(/^/gm, `[${stream}] `);
+    if (tail.length > OUTPUT_TAIL_CHARS) tail = tail.slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout.on('data', record('stdout'));
+  child.stderr.on('data', record('stderr'));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  const removeOwnedDir = async () => {
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  let endpoint: string;
+  try {
+    endpoint = await waitForListening(child.stdout, exited, options.startTimeoutMs ?? 20_000, () => tail);
+    await expectHealthy(endpoint, () => tail);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    await removeOwnedDir();
+    throw error;
+  }
+
+  const waitForExit = async (timeoutMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      return await Promise.race([exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    dataDir,
+    process: child,
+    output: () => tail,
+    async stop() {
+      const alreadyExited = child.exitCode !== null || child.signalCode !== null;
+      if (!alreadyExited) child.kill('SIGTERM');
+      const result = await waitForExit(STOP_TIMEOUT_MS);
+      if (result === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+        await removeOwnedDir();
+        throw new Error(`server did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n${tail}`);
+      }
+      await removeOwnedDir();
+      if (!alreadyExited && (result.code !== 0 || result.signal !== null)) {
+        throw new Error(
+          `server exited with code ${result.code} signal ${result.signal} on SIGTERM (expected 0)\n${tail}`,
+        );
+      }
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function waitForListening(
+  stdoutStream: Readable,
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  timeoutMs: number,
+  output: () => string,
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const onData = (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const match = LISTENING.exec(stdout);
+      if (match?.[1] !== undefined) {
+        finish();
+        // Normalise to the origin: path-style clients append `/bucket/key` themselves.
+        resolve(new URL(match[1]).origin);
+      }
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`server printed no "listening on" line within ${timeoutMs} ms\n${output()}`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      stdoutStream.off('data', onData);
+    };
+    stdoutStream.on('data', onData);
+    void exited.then(({ code, signal }) => {
+      finish();
+      reject(new Error(`server exited (code ${code}, signal ${signal}) before listening\n${output()}`));
+    });
+  });
+}
+
+async function expectHealthy(endpoint: string, output: () => string): Promise<void> {
+  const response = await fetch(`${endpoint}/_holdfast/health`, { signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  if (response.status !== 200) {
+    throw new Error(`GET /_holdfast/health answered ${response.status}, expected 200\n${output()}`);
+  }
+}
