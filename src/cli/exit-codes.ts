@@ -1,0 +1,4 @@
+/** Exit codes every holdfast command uses, so scripts can tell failures apart. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/server-config.js';
+import { runServerCommand } from './server-command.js';
+import { EXIT_USAGE, EXIT_FAILURE } from './exit-codes.js';
+
+const USAGE = `holdfast — immutable S3-compatible vault, backups and configuration guard
+
+Usage:
+  holdfast server [--data DIR] [--listen HOST:PORT] [--config FILE] [--region NAME]
+                  [--virtual-host-domain DOMAIN]
+  holdfast version
+  holdfast help
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      return runServerCommand(rest);
+    case 'version':
+    case '--version': {
+      // dist/src/cli/main.js → the package root is three levels up.
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`holdfast ${pkg.version}\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? EXIT_USAGE : 0;
+    default:
+      process.stderr.write(`holdfast: unknown command "${command}". Run \`holdfast help\` for the list of commands.\n`);
+      return EXIT_USAGE;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`holdfast: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`holdfast: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  },
+);

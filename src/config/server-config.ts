@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+/**
+ * `holdfast server` configuration, parsed once at start-up into a frozen object. Sources, in
+ * increasing precedence: defaults, the config file (JSON), HOLDFAST_* environment variables,
+ * command-line flags. Every invalid value stops start-up with a message that names the key,
+ * where it came from, and the fix. Unknown keys are errors too: a typo must not silently fall
+ * back to a default.
+ */
+export interface ServerConfig {
+  readonly dataDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly region: string;
+  /** Base domain for virtual-host-style addressing (`bucket.<domain>`); path style always works. */
+  readonly virtualHostDomain: string | undefined;
+  /** Objects up to this size are stored inside the metadata row. */
+  readonly inlineObjectBytes: number;
+  /** Multipart uploads older than this are aborted and their parts deleted. */
+  readonly multipartExpiryHours: number;
+  /** How long SIGTERM waits for in-flight requests. */
+  readonly shutdownGraceSeconds: number;
+}
+
+/** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
+export const DEFAULT_PORT = 9470;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = { readonly value: unknown; readonly origin: string };
+
+interface KeySpec {
+  readonly env: string;
+  readonly flag?: string;
+  readonly parse: (value: unknown, origin: string) => unknown;
+}
+
+function fail(key: string, origin: string, value: unknown, problem: string, fix: string): never {
+  throw new ConfigError(`Invalid configuration: ${key} = ${JSON.stringify(value)} (from ${origin}) ${problem}. Fix: ${fix}`);
+}
+
+function positiveInt(key: string, max: number) {
+  return (value: unknown, origin: string): number => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > max) fail(key, origin, value, `is not a whole number between 0 and ${max}`, `set ${key} to a number such as the default`);
+    return n;
+  };
+}
+
+function parseListen(value: unknown, origin: string): { host: string; port: number } {
+  const text = typeof value === 'string' ? value.trim() : '';
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = match === null ? NaN : Number(match[2]);
+  if (match === null || port > 65535) {
+    fail('listen', origin, value, 'is not HOST:PORT', `use e.g. --listen ${DEFAULT_HOST}:${DEFAULT_PORT} (port 0 picks a free port)`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+const SPECS: Record<string, KeySpec> = {
+  dataDir: {
+    env: 'HOLDFAST_DATA_DIR',
+    flag: 'data',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || value.trim() === '') fail('dataDir', origin, value, 'is empty', 'pass --data DIR with the directory that holds the vault');
+      return isAbsolute(value) ? value : resolve(value);
+    },
+  },
+  listen: { env: 'HOLDFAST_LISTEN', flag: 'listen', parse: parseListen },
+  region: {
+    env: 'HOLDFAST_REGION',
+    flag: 'region',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || !/^[a-z]{2}(-[a-z0-9]+)+-?\d*$|^[a-z0-9-]{2,32}$/.test(value)) {
+        fail('region', origin, value, 'is not a region name', 'use a name like us-east-1');
+      }
+      return value;
+    },
+  },
+  virtualHostDomain: {
+    env: 'HOLDFAST_VIRTUAL_HOST_DOMAIN',
+    flag: 'virtual-host-domain',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(value)) {
+        fail('virtualHostDomain', origin, value, 'is not a DNS domain', 'use a domain like s3.example.internal whose *.domain resolves to this server');
+      }
+      return value;
+    },
+  },
+  inlineObjectBytes: { env: 'HOLDFAST_INLINE_OBJECT_BYTES', parse: positiveInt('inlineObjectBytes', 1024 * 1024) },
+  multipartExpiryHours: { env: 'HOLDFAST_MULTIPART_EXPIRY_HOURS', parse: positiveInt('multipartExpiryHours', 24 * 365) },
+  shutdownGraceSeconds: { env: 'HOLDFAST_SHUTDOWN_GRACE_SECONDS', parse: positiveInt('shutdownGraceSeconds', 3600) },
+};
+
+const DEFAULTS: Record<string, unknown> = {
+  dataDir: 'data',
+  listen: `${DEFAULT_HOST}:${DEFAULT_PORT}`,
+  region: 'us-east-1',
+  virtualHostDomain: undefined,
+  inlineObjectBytes: 64 * 1024,
+  multipartExpiryHours: 24 * 7,
+  shutdownGraceSeconds: 30,
+};
+
+export interface ConfigInputs {
+  readonly flags: Readonly<Record<string, string | undefined>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Path of a JSON config file (--config or HOLDFAST_CONFIG). */
+  readonly configFile: string | undefined;
+}
+
+export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
+  let fileValues: Record<string, unknown> = {};
+  if (inputs.configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(inputs.configFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file ${inputs.configFile}: ${(e as Error).message}. Fix: pass an existing JSON file to --config.`);
+    }
+    try {
+      fileValues = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`Config file ${inputs.configFile} is not valid JSON: ${(e as Error).message}.`);
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new ConfigError(`Config file ${inputs.configFile} must hold a JSON object of settings.`);
+    }
+    for (const key of Object.keys(fileValues)) {
+      if (!(key in SPECS)) {
+        throw new ConfigError(`Unknown setting "${key}" in ${inputs.configFile}. Known settings: ${Object.keys(SPECS).join(', ')}.`);
+      }
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SPECS)) {
+    let source: Source | undefined;
+    const flag = spec.flag === undefined ? undefined : inputs.flags[spec.flag];
+    if (flag !== undefined) source = { value: flag, origin: `--${spec.flag}` };
+    else if (inputs.env[spec.env] !== undefined && inputs.env[spec.env] !== '') source = { value: inputs.env[spec.env], origin: spec.env };
+    else if (key in fileValues) source = { value: fileValues[key], origin: inputs.configFile! };
+    else if (DEFAULTS[key] !== undefined) source = { value: DEFAULTS[key], origin: 'default' };
+    config[key] = source === undefined ? undefined : spec.parse(source.value, source.origin);
+  }
+  return Object.freeze(config) as unknown as ServerConfig;
+}

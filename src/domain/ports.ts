@@ -1,0 +1,132 @@
+/**
+ * The two storage boundaries of the vault. The embedded deployment wires SQLite + filesystem
+ * implementations, the scale-out deployment PostgreSQL + S3; the domain only sees these
+ * interfaces. Each contract below is what every implementation MUST do; one contract suite
+ * runs against each implementation.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  BucketRecord,
+  MultipartUploadRecord,
+  ObjectVersionRecord,
+  StoredData,
+  UploadPartRecord,
+} from './model.js';
+
+export interface BlobWriteResult {
+  readonly blobId: string;
+  readonly size: number;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `source` into a new blob. MUST resolve only once every byte is durable (survives
+   * power loss). The blob MUST NOT be reachable by anyone until its id is recorded in metadata,
+   * so a failed or interrupted write leaves at worst an unreferenced blob. If `source` errors,
+   * the write MUST reject with that error and remove what it wrote.
+   */
+  write(source: AsyncIterable<Uint8Array>): Promise<BlobWriteResult>;
+  /** Reads bytes [start, end] (inclusive) of a blob, or all of it. */
+  read(blobId: string, range?: { readonly start: number; readonly end: number }): Readable;
+  /** Removes a blob. MUST be idempotent: removing a missing blob succeeds. */
+  delete(blobId: string): Promise<void>;
+  /** Every blob id the store holds, for the orphan sweep. */
+  list(): AsyncIterable<string>;
+}
+
+/** Thrown by a guard to stop an atomic operation; the store passes it through unchanged. */
+export type Guard<T> = (current: T) => void;
+
+export interface NewObjectVersion {
+  readonly bucket: string;
+  readonly key: string;
+  readonly isDeleteMarker: boolean;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+  readonly headers: ObjectVersionRecord['headers'];
+  readonly checksum: ObjectVersionRecord['checksum'];
+  readonly partSizes: readonly number[];
+  readonly data: StoredData;
+}
+
+export interface PutVersionResult {
+  readonly version: ObjectVersionRecord;
+  /** Data no longer referenced (a replaced null version); the caller deletes its blobs. */
+  readonly displaced: readonly StoredData[];
+}
+
+export interface ListScanOptions {
+  readonly prefix: string;
+  /** Exclusive lower bound on the key ('' for none). */
+  readonly after: string;
+  readonly limit: number;
+}
+
+export interface ListUploadsOptions {
+  readonly prefix: string;
+  readonly keyMarker: string;
+  readonly uploadIdMarker: string;
+  readonly limit: number;
+}
+
+export interface MetadataStore {
+  /** MUST throw S3Error BucketAlreadyOwnedByYou if the name exists. */
+  createBucket(bucket: BucketRecord): Promise<void>;
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  listBuckets(): Promise<readonly BucketRecord[]>;
+  /** MUST refuse (S3Error BucketNotEmpty) atomically if any version or multipart upload remains. */
+  deleteBucket(name: string): Promise<void>;
+
+  /** The latest version of a key (which may be a delete marker), or a given version. */
+  getObjectVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined>;
+  /**
+   * Atomically: runs `guard` on the current latest version (for conditional writes), then
+   * records `version` as the new latest version. The version id follows the bucket's
+   * versioning state read in the same transaction: a fresh id when Enabled, 'null' otherwise
+   * (replacing any existing null version, whose data is returned as displaced).
+   * MUST be durable when it resolves.
+   */
+  putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult>;
+  /**
+   * Atomically removes one version (guard sees it first); if it was the latest, the next
+   * newest becomes latest. Resolves with the removed record, or undefined if none existed.
+   */
+  deleteObjectVersion(
+    bucket: string,
+    key: string,
+    versionId: string,
+    guard?: Guard<ObjectVersionRecord>,
+  ): Promise<ObjectVersionRecord | undefined>;
+  /** Latest, non-delete-marker versions with keys starting with `prefix`, ascending by UTF-8 bytes. */
+  scanLatest(bucket: string, options: ListScanOptions): Promise<readonly ObjectVersionRecord[]>;
+
+  createUpload(upload: MultipartUploadRecord): Promise<void>;
+  getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadRecord | undefined>;
+  /** Records a part, replacing a previous upload of the same number (its data is returned). */
+  putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }>;
+  listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]>;
+  listUploads(bucket: string, options: ListUploadsOptions): Promise<readonly MultipartUploadRecord[]>;
+  /**
+   * Atomically removes the upload and its parts and records the assembled version (same
+   * semantics as putObjectVersion). Parts not used by the version are returned as displaced.
+   * MUST throw S3Error NoSuchUpload if the upload no longer exists.
+   */
+  completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    version: NewObjectVersion,
+    usedPartNumbers: readonly number[],
+    guard?: Guard<ObjectVersionRecord | undefined>,
+  ): Promise<PutVersionResult>;
+  /** Removes an upload and its parts; returns the parts' data, or undefined if it did not exist. */
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<readonly StoredData[] | undefined>;
+  /** Uploads initiated before `beforeMs`, for the abandoned-upload sweep. */
+  listStaleUploads(beforeMs: number, limit: number): Promise<readonly MultipartUploadRecord[]>;
+  /** Small key/value settings the vault keeps (access keys, instance id). */
+  getSetting(name: string): Promise<string | undefined>;
+  putSetting(name: string, value: string): Promise<void>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,314 @@
+import { Readable } from 'node:stream';
+import type { Clock } from '../infra/clock.js';
+import { encodeChecksum } from '../infra/checksum/checksum.js';
+import { type ReadConditions, type WriteConditions, checkReadConditions, checkWriteConditions } from './conditions.js';
+import { s3errors } from './errors.js';
+import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js';
+import { type ListPage, listPage } from './listing.js';
+import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
+import { assertValidBucketName, assertValidObjectKey } from './names.js';
+import type { BlobStore, MetadataStore, PutVersionResult } from './ports.js';
+
+/** S3's limit for a single PUT; larger objects must use multipart upload. */
+export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+
+export interface VaultOptions {
+  readonly region: string;
+  readonly inlineLimit: number;
+}
+
+export interface PutObjectInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly declaredSize: number | undefined;
+  readonly headers: StoredHeaders;
+  readonly integrity: IntegrityExpectations;
+  readonly conditions: WriteConditions;
+}
+
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ObjectRead {
+  readonly version: ObjectVersionRecord;
+  /** Present when a satisfiable range was asked for. */
+  readonly range: ByteRange | undefined;
+  readonly body: Readable;
+}
+
+/** A range request as parsed from the header; resolved against the object's size. */
+export type RangeRequest =
+  | { readonly kind: 'from'; readonly start: number; readonly end: number | undefined }
+  | { readonly kind: 'suffix'; readonly length: number };
+
+export interface CopyObjectInput {
+  readonly source: { readonly bucket: string; readonly key: string; readonly versionId: string | undefined };
+  readonly sourceConditions: ReadConditions;
+  readonly bucket: string;
+  readonly key: string;
+  /** Replacement headers (REPLACE directive), or undefined to keep the source's (COPY). */
+  readonly replaceHeaders: StoredHeaders | undefined;
+  readonly conditions: WriteConditions;
+}
+
+export interface DeleteResult {
+  readonly versionId: string | undefined;
+  readonly deleteMarker: boolean;
+}
+
+/**
+ * The vault's object-storage domain: buckets, objects and their bytes, on top of the two
+ * storage ports. It validates names, runs integrity checks and conditional logic, and makes
+ * sure bytes are durable before metadata points at them and are deleted only after metadata
+ * stopped pointing at them.
+ */
+export class Vault {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly clock: Clock;
+  readonly options: VaultOptions;
+
+  constructor(metadata: MetadataStore, blobs: BlobStore, clock: Clock, options: VaultOptions) {
+    this.metadata = metadata;
+    this.blobs = blobs;
+    this.clock = clock;
+    this.options = options;
+  }
+
+  // ---- buckets ----
+
+  async createBucket(name: string, options: { objectLockEnabled: boolean }): Promise<BucketRecord> {
+    assertValidBucketName(name);
+    const bucket: BucketRecord = {
+      name,
+      createdAtMs: this.clock.nowMs(),
+      region: this.options.region,
+      // Object Lock requires versioning, and turns it on for good (AWS: object-lock-overview).
+      versioning: options.objectLockEnabled ? 'Enabled' : 'Unversioned',
+      objectLockEnabled: options.objectLockEnabled,
+    };
+    await this.metadata.createBucket(bucket);
+    return bucket;
+  }
+
+  async getBucket(name: string): Promise<BucketRecord> {
+    const bucket = await this.metadata.getBucket(name);
+    if (bucket === undefined) throw s3errors.noSuchBucket(name);
+    return bucket;
+  }
+
+  listBuckets(): Promise<readonly BucketRecord[]> {
+    return this.metadata.listBuckets();
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    await this.metadata.deleteBucket(name);
+  }
+
+  // ---- objects ----
+
+  async putObject(input: PutObjectInput): Promise<ObjectVersionRecord> {
+    assertValidObjectKey(input.key);
+    await this.getBucket(input.bucket);
+    // Fail fast on a create-only write that cannot succeed, before reading the body; the
+    // authoritative check runs again atomically with the commit.
+    checkWriteConditions(input.conditions, input.key, await this.metadata.getObjectVersion(input.bucket, input.key));
+    const body = await ingestBody(input.body, input.integrity, {
+      blobs: this.blobs,
+      inlineLimit: this.options.inlineLimit,
+      declaredSize: input.declaredSize,
+      maxSize: MAX_SINGLE_PUT_BYTES,
+    });
+    return this.#commitVersion(
+      {
+        bucket: input.bucket,
+        key: input.key,
+        isDeleteMarker: false,
+        size: body.size,
+        etag: `"${body.md5.toString('hex')}"`,
+        lastModifiedMs: this.clock.nowMs(),
+        headers: input.headers,
+        checksum:
+          body.checksum === undefined
+            ? undefined
+            : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
+        partSizes: [],
+        data: body.data,
+      },
+      input.conditions,
+    );
+  }
+
+  async #commitVersion(
+    version: Parameters<MetadataStore['putObjectVersion']>[0],
+    conditions: WriteConditions,
+  ): Promise<ObjectVersionRecord> {
+    let result: PutVersionResult;
+    try {
+      result = await this.metadata.putObjectVersion(version, (latest) =>
+        checkWriteConditions(conditions, version.key, latest),
+      );
+    } catch (error) {
+      await discardData(this.blobs, version.data);
+      throw error;
+    }
+    this.discardLater(result.displaced);
+    return result.version;
+  }
+
+  /** Deletes bytes no longer referenced. After the commit, so a crash can only leak, never lose. */
+  discardLater(displaced: readonly StoredData[]): void {
+    for (const data of displaced) void discardData(this.blobs, data).catch(() => undefined);
+  }
+
+  async headObject(bucket: string, key: string, versionId: string | undefined, conditions: ReadConditions): Promise<ObjectVersionRecord> {
+    const version = await this.#readableVersion(bucket, key, versionId);
+    checkReadConditions(conditions, version);
+    return version;
+  }
+
+  async getObject(
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    conditions: ReadConditions,
+    range: RangeRequest | undefined,
+  ): Promise<ObjectRead> {
+    const version = await this.headObject(bucket, key, versionId, conditions);
+    const resolved = range === undefined ? undefined : resolveRange(range, version.size);
+    return { version, range: resolved, body: this.openData(version.data, resolved) };
+  }
+
+  async #readableVersion(bucket: string, key: string, versionId: string | undefined): Promise<ObjectVersionRecord> {
+    await this.getBucket(bucket);
+    const version = await this.metadata.getObjectVersion(bucket, key, versionId);
+    if (version === undefined) {
+      throw versionId === undefined ? s3errors.noSuchKey(key) : s3errors.noSuchVersion(key, versionId);
+    }
+    if (version.isDeleteMarker) {
+      if (versionId !== undefined) throw s3errors.methodNotAllowed('GET', 'DeleteMarker');
+      throw s3errors.noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': version.versionId });
+    }
+    return version;
+  }
+
+  /** Streams stored bytes, whole or a range, across the blobs that hold them. */
+  openData(data: StoredData, range: ByteRange | undefined): Readable {
+    if (data.kind === 'inline') {
+      const bytes = range === undefined ? data.data : data.data.subarray(range.start, range.end + 1);
+      return Readable.from([bytes], { objectMode: false });
+    }
+    const blobs = this.blobs;
+    const parts = data.blobs;
+    const total = parts.reduce((sum, b) => sum + b.size, 0);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? total - 1;
+    async function* segments(): AsyncGenerator<Buffer> {
+      let offset = 0;
+      for (const blob of parts) {
+        const blobStart = offset;
+        const blobEnd = offset + blob.size - 1;
+        offset += blob.size;
+        if (blobEnd < start || blobStart > end) continue;
+        const from = Math.max(start, blobStart) - blobStart;
+        const to = Math.min(end, blobEnd) - blobStart;
+        for await (const chunk of blobs.read(blob.blobId, { start: from, end: to })) yield chunk as Buffer;
+      }
+    }
+    return Readable.from(segments(), { objectMode: false, highWaterMark: 256 * 1024 });
+  }
+
+  async deleteObject(bucket: string, key: string, versionId: string | undefined): Promise<DeleteResult> {
+    const record = await this.getBucket(bucket);
+    if (versionId !== undefined) {
+      const removed = await this.metadata.deleteObjectVersion(bucket, key, versionId);
+      if (removed !== undefined) this.discardLater([removed.data]);
+      return { versionId, deleteMarker: removed?.isDeleteMarker ?? false };
+    }
+    if (record.versioning === 'Unversioned') {
+      const removed = await this.metadata.deleteObjectVersion(bucket, key, 'null');
+      if (removed !== undefined) this.discardLater([removed.data]);
+      return { versionId: undefined, deleteMarker: false };
+    }
+    // Versioned: a delete only adds a delete marker; the data stays (AWS: DeletingObjectVersions).
+    const marker = await this.#commitVersion(
+      {
+        bucket,
+        key,
+        isDeleteMarker: true,
+        size: 0,
+        etag: '',
+        lastModifiedMs: this.clock.nowMs(),
+        headers: {},
+        checksum: undefined,
+        partSizes: [],
+        data: { kind: 'inline', data: Buffer.alloc(0) },
+      },
+      {},
+    );
+    return { versionId: marker.versionId, deleteMarker: true };
+  }
+
+  async copyObject(input: CopyObjectInput): Promise<{ source: ObjectVersionRecord; copy: ObjectVersionRecord }> {
+    assertValidObjectKey(input.key);
+    await this.getBucket(input.bucket);
+    const source = await this.#readableVersion(input.source.bucket, input.source.key, input.source.versionId);
+    checkReadConditions(input.sourceConditions, source, 'x-amz-copy-source-');
+    const sameObject =
+      input.source.bucket === input.bucket && input.source.key === input.key && input.source.versionId === undefined;
+    if (sameObject && input.replaceHeaders === undefined) {
+      throw s3errors.invalidRequest(
+        'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.',
+      );
+    }
+    if (source.size > MAX_SINGLE_PUT_BYTES) throw s3errors.invalidRequest('The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+    // Copy the bytes: versions must not share blobs, so deleting one never affects another.
+    const body = await ingestBody(this.openData(source.data, undefined), {}, {
+      blobs: this.blobs,
+      inlineLimit: this.options.inlineLimit,
+      declaredSize: source.size,
+      maxSize: MAX_SINGLE_PUT_BYTES,
+      checksumAlgorithm: source.checksum?.algorithm,
+    });
+    const copy = await this.#commitVersion(
+      {
+        bucket: input.bucket,
+        key: input.key,
+        isDeleteMarker: false,
+        size: body.size,
+        // The copy of a multipart object is a single-part object: its ETag is the plain MD5.
+        etag: `"${body.md5.toString('hex')}"`,
+        lastModifiedMs: this.clock.nowMs(),
+        headers: input.replaceHeaders ?? source.headers,
+        checksum:
+          body.checksum === undefined
+            ? undefined
+            : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
+        partSizes: [],
+        data: body.data,
+      },
+      input.conditions,
+    );
+    return { source, copy };
+  }
+
+  async listObjects(bucket: string, request: Parameters<typeof listPage>[1]): Promise<ListPage> {
+    await this.getBucket(bucket);
+    return listPage(
+      (after, limit) => this.metadata.scanLatest(bucket, { prefix: request.prefix, after, limit }),
+      request,
+    );
+  }
+}
+
+export function resolveRange(range: RangeRequest, size: number): ByteRange {
+  if (range.kind === 'suffix') {
+    if (range.length === 0 || size === 0) throw s3errors.invalidRange(size);
+    return { start: Math.max(0, size - range.length), end: size - 1 };
+  }
+  if (range.start >= size) throw s3errors.invalidRange(size);
+  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}

@@ -1,0 +1,69 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Authenticated encryption (AES-256-GCM) for secrets kept in the metadata store, such as access
+ * key secrets. The key lives in its own file beside — never inside — the metadata, so a copy of
+ * the metadata database alone does not reveal any secret.
+ *
+ * Sealed format: "v1:" + base64(iv(12) || tag(16) || ciphertext). The associated data binds a
+ * sealed value to its purpose (e.g. the access key id), so a ciphertext cannot be moved to
+ * another row and still open.
+ */
+export class SecretBox {
+  readonly #key: Buffer;
+
+  private constructor(key: Buffer) {
+    this.#key = key;
+  }
+
+  /** Loads the key file, creating it (mode 0600, fsync'd) when it does not exist yet. */
+  static async openKeyFile(path: string): Promise<SecretBox> {
+    try {
+      const key = await readFile(path);
+      if (key.length !== 32) {
+        throw new Error(`Key file ${path} holds ${key.length} bytes, expected 32. Restore it from your backup; without it stored secrets cannot be read.`);
+      }
+      return new SecretBox(key);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    const handle = await open(path, 'wx', 0o600);
+    try {
+      await handle.writeFile(key);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return new SecretBox(key);
+  }
+
+  static fromKey(key: Buffer): SecretBox {
+    if (key.length !== 32) throw new Error('SecretBox key must be 32 bytes');
+    return new SecretBox(Buffer.from(key));
+  }
+
+  seal(plaintext: string, associatedData: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return 'v1:' + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+  }
+
+  open(sealed: string, associatedData: string): string {
+    if (!sealed.startsWith('v1:')) throw new Error('unknown sealed-secret format');
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  }
+
+  toJSON(): string {
+    return '**redacted**';
+  }
+}

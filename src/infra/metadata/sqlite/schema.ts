@@ -1,0 +1,63 @@
+/**
+ * The embedded metadata schema. Keys are TEXT compared with SQLite's default BINARY collation,
+ * i.e. by UTF-8 bytes: S3's listing order. STRICT tables make a wrong type an error, not a
+ * silent coercion.
+ */
+export const schema = `
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  versioning TEXT NOT NULL,
+  object_lock INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS versions (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  is_latest INTEGER NOT NULL,
+  is_delete_marker INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified_ms INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  checksum TEXT,
+  part_sizes TEXT NOT NULL,
+  inline_data BLOB,
+  blobs TEXT,
+  PRIMARY KEY (bucket, key, version_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS versions_by_seq ON versions (bucket, key, seq);
+CREATE INDEX IF NOT EXISTS versions_latest ON versions (bucket, key) WHERE is_latest = 1 AND is_delete_marker = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS versions_one_latest ON versions (bucket, key) WHERE is_latest = 1;
+
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  initiated_ms INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  checksum_algorithm TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+CREATE INDEX IF NOT EXISTS uploads_by_age ON uploads (initiated_ms);
+
+CREATE TABLE IF NOT EXISTS parts (
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified_ms INTEGER NOT NULL,
+  checksum TEXT,
+  inline_data BLOB,
+  blobs TEXT,
+  PRIMARY KEY (upload_id, part_number)
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`;

@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { s3errors } from '../../../domain/errors.js';
+import type {
+  BucketRecord,
+  MultipartUploadRecord,
+  ObjectVersionRecord,
+  StoredData,
+  UploadPartRecord,
+} from '../../../domain/model.js';
+import type {
+  Guard,
+  ListScanOptions,
+  ListUploadsOptions,
+  MetadataStore,
+  NewObjectVersion,
+  PutVersionResult,
+} from '../../../domain/ports.js';
+import { GroupCommitQueue } from './group-commit-queue.js';
+import { schema } from './schema.js';
+import {
+  type BucketRow,
+  type PartRow,
+  type UploadRow,
+  type VersionRow,
+  bucketFromRow,
+  dataColumns,
+  partFromRow,
+  uploadFromRow,
+  versionFromRow,
+} from './rows.js';
+
+/**
+ * Metadata in one SQLite file, for the embedded deployment.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a commit is on disk (WAL fsync'd) before
+ * it resolves. Writes from concurrent requests are grouped into one transaction per event-loop
+ * turn (each in its own savepoint, so one failing write does not undo the others): one fsync
+ * then covers many acknowledged writes. Reads run directly; because a batch runs synchronously
+ * from BEGIN to COMMIT, a read never sees a half-applied batch.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Database.Database;
+  readonly #writes: GroupCommitQueue;
+  readonly #stmt: ReturnType<typeof prepareStatements>;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(schema);
+    this.#stmt = prepareStatements(this.#db);
+    this.#writes = new GroupCommitQueue(this.#db);
+  }
+
+  async createBucket(bucket: BucketRecord): Promise<void> {
+    await this.#writes.run(() => {
+      if (this.#stmt.getBucket.get(bucket.name) !== undefined) throw s3errors.bucketAlreadyOwnedByYou(bucket.name);
+      this.#stmt.insertBucket.run(
+        bucket.name,
+        bucket.createdAtMs,
+        bucket.region,
+        bucket.versioning,
+        bucket.objectLockEnabled ? 1 : 0,
+      );
+    });
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const row = this.#stmt.getBucket.get(name) as BucketRow | undefined;
+    return row && bucketFromRow(row);
+  }
+
+  async listBuckets(): Promise<readonly BucketRecord[]> {
+    return (this.#stmt.listBuckets.all() as BucketRow[]).map(bucketFromRow);
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    await this.#writes.run(() => {
+      if (this.#stmt.getBucket.get(name) === undefined) throw s3errors.noSuchBucket(name);
+      if (this.#stmt.anyVersion.get(name) !== undefined || this.#stmt.anyUpload.get(name) !== undefined) {
+        throw s3errors.bucketNotEmpty(name);
+      }
+      this.#stmt.deleteBucket.run(name);
+    });
+  }
+
+  async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined> {
+    const row = (
+      versionId === undefined ? this.#stmt.getLatest.get(bucket, key) : this.#stmt.getVersion.get(bucket, key, versionId)
+    ) as VersionRow | undefined;
+    return row && versionFromRow(row);
+  }
+
+  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
+    return this.#writes.run(() => this.#putVersionNow(version, guard));
+  }
+
+  /** Runs inside a write batch. */
+  #putVersionNow(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): PutVersionResult {
+    const bucketRow = this.#stmt.getBucket.get(version.bucket) as BucketRow | undefined;
+    if (bucketRow === undefined) throw s3errors.noSuchBucket(version.bucket);
+    const latestRow = this.#stmt.getLatest.get(version.bucket, version.key) as VersionRow | undefined;
+    guard?.(latestRow && versionFromRow(latestRow));
+
+    const displaced: StoredData[] = [];
+    const versionId = bucketRow.versioning === 'Enabled' ? newVersionId() : 'null';
+    if (versionId === 'null') {
+      const previousNull = this.#stmt.getVersion.get(version.bucket, version.key, 'null') as VersionRow | undefined;
+      if (previousNull !== undefined) {
+        displaced.push(versionFromRow(previousNull).data);
+        this.#stmt.deleteVersion.run(version.bucket, version.key, 'null');
+      }
+    }
+    this.#stmt.clearLatest.run(version.bucket, version.key);
+    const seqRow = this.#stmt.maxSeq.get(version.bucket, version.key) as { seq: number | null };
+    const seq = (seqRow.seq ?? 0) + 1;
+    const data = dataColumns(version.data);
+    this.#stmt.insertVersion.run(
+      version.bucket,
+      version.key,
+      versionId,
+      seq,
+      version.isDeleteMarker ? 1 : 0,
+      version.size,
+      version.etag,
+      version.lastModifiedMs,
+      JSON.stringify(version.headers),
+      version.checksum === undefined ? null : JSON.stringify(version.checksum),
+      JSON.stringify(version.partSizes),
+      data.inline,
+      data.blobs,
+    );
+    const stored: ObjectVersionRecord = { ...version, versionId, isLatest: true };
+    return { version: stored, displaced };
+  }
+
+  async deleteObjectVersion(
+    bucket: string,
+    key: string,
+    versionId: string,
+    guard?: Guard<ObjectVersionRecord>,
+  ): Promise<ObjectVersionRecord | undefined> {
+    return this.#writes.run(() => {
+      const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
+      if (row === undefined) return undefined;
+      const record = versionFromRow(row);
+      guard?.(record);
+      this.#stmt.deleteVersion.run(bucket, key, versionId);
+      if (record.isLatest) this.#stmt.promoteNewest.run(bucket, key, bucket, key);
+      return record;
+    });
+  }
+
+  async scanLatest(bucket: string, options: ListScanOptions): Promise<readonly ObjectVersionRecord[]> {
+    const rows = this.#stmt.scanLatest.all({
+      bucket,
+      prefix: options.prefix,
+      after: options.after,
+      limit: options.limit,
+    }) as VersionRow[];
+    return rows.map(versionFromRow);
+  }
+
+  async createUpload(upload: MultipartUploadRecord): Promise<void> {
+    await this.#writes.run(() => {
+      if (this.#stmt.getBucket.get(upload.bucket) === undefined) throw s3errors.noSuchBucket(upload.bucket);
+      this.#stmt.insertUpload.run(
+        upload.uploadId,
+        upload.bucket,
+        upload.key,
+        upload.initiatedMs,
+        JSON.stringify(upload.headers),
+        upload.checksumAlgorithm ?? null,
+      );
+    });
+  }
+
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadRecord | undefined> {
+    const row = this.#stmt.getUpload.get(uploadId) as UploadRow | undefined;
+    if (row === undefined || row.bucket !== bucket || row.key !== key) return undefined;
+    return uploadFromRow(row);
+  }
+
+  async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
+    return this.#writes.run(() => {
+      const upload = this.#stmt.getUpload.get(part.uploadId) as UploadRow | undefined;
+      if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw s3errors.noSuchUpload(part.uploadId);
+      const previous = this.#stmt.getPart.get(part.uploadId, part.partNumber) as PartRow | undefined;
+      const data = dataColumns(part.data);
+      this.#stmt.upsertPart.run(
+        part.uploadId,
+        part.partNumber,
+        part.size,
+        part.etag,
+        part.lastModifiedMs,
+        part.checksum === undefined ? null : JSON.stringify(part.checksum),
+        data.inline,
+        data.blobs,
+      );
+      return { displaced: previous === undefined ? [] : [partFromRow(previous).data] };
+    });
+  }
+
+  async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]> {
+    return (this.#stmt.listParts.all(uploadId, afterPartNumber, limit) as PartRow[]).map(partFromRow);
+  }
+
+  async listUploads(bucket: string, options: ListUploadsOptions): Promise<readonly MultipartUploadRecord[]> {
+    const rows = this.#stmt.listUploads.all({ bucket, ...options }) as UploadRow[];
+    return rows.map(uploadFromRow);
+  }
+
+  async completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    version: NewObjectVersion,
+    usedPartNumbers: readonly number[],
+    guard?: Guard<ObjectVersionRecord | undefined>,
+  ): Promise<PutVersionResult> {
+    return this.#writes.run(() => {
+      const upload = this.#stmt.getUpload.get(uploadId) as UploadRow | undefined;
+      if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw s3errors.noSuchUpload(uploadId);
+      const used = new Set(usedPartNumbers);
+      const unused = (this.#stmt.allParts.all(uploadId) as PartRow[])
+        .filter((row) => !used.has(row.part_number))
+        .map((row) => partFromRow(row).data);
+      const result = this.#putVersionNow(version, guard);
+      this.#stmt.deleteParts.run(uploadId);
+      this.#stmt.deleteUpload.run(uploadId);
+      return { version: result.version, displaced: [...result.displaced, ...unused] };
+    });
+  }
+
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<readonly StoredData[] | undefined> {
+    return this.#writes.run(() => {
+      const upload = this.#stmt.getUpload.get(uploadId) as UploadRow | undefined;
+      if (upload === undefined || upload.bucket !== bucket || upload.key !== key) return undefined;
+      const parts = (this.#stmt.allParts.all(uploadId) as PartRow[]).map((row) => partFromRow(row).data);
+      this.#stmt.deleteParts.run(uploadId);
+      this.#stmt.deleteUpload.run(uploadId);
+      return parts;
+    });
+  }
+
+  async listStaleUploads(beforeMs: number, limit: number): Promise<readonly MultipartUploadRecord[]> {
+    return (this.#stmt.staleUploads.all(beforeMs, limit) as UploadRow[]).map(uploadFromRow);
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = this.#stmt.getSetting.get(name) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async putSetting(name: string, value: string): Promise<void> {
+    await this.#writes.run(() => {
+      this.#stmt.putSetting.run(name, value);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#writes.drain();
+    this.#db.close();
+  }
+}
+
+/** Opaque, unique, URL-safe; S3 version ids are opaque strings up to 1024 bytes. */
+function newVersionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function prepareStatements(db: Database.Database) {
+  const versionColumns =
+    'bucket, key, version_id, seq, is_latest, is_delete_marker, size, etag, last_modified_ms, headers, checksum, part_sizes, inline_data, blobs';
+  return {
+    getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
+    listBuckets: db.prepare('SELECT * FROM buckets ORDER BY name'),
+    insertBucket: db.prepare(
+      'INSERT INTO buckets (name, created_ms, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+    anyVersion: db.prepare('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
+    anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+    getLatest: db.prepare(`SELECT ${versionColumns} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1`),
+    getVersion: db.prepare(`SELECT ${versionColumns} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?`),
+    maxSeq: db.prepare('SELECT max(seq) AS seq FROM versions WHERE bucket = ? AND key = ?'),
+    clearLatest: db.prepare('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
+    insertVersion: db.prepare(
+      `INSERT INTO versions (${versionColumns}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteVersion: db.prepare('DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+    promoteNewest: db.prepare(
+      `UPDATE versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq =
+         (SELECT max(seq) FROM versions WHERE bucket = ? AND key = ?)`,
+    ),
+    // Keys compare as UTF-8 bytes (BINARY collation), which is S3's listing order. The prefix test
+    // uses substr rather than LIKE/GLOB so that no key character is ever a wildcard.
+    scanLatest: db.prepare(
+      `SELECT ${versionColumns} FROM versions
+        WHERE bucket = @bucket AND is_latest = 1 AND is_delete_marker = 0
+          AND key >= @prefix AND key > @after AND substr(key, 1, length(@prefix)) = @prefix
+        ORDER BY key LIMIT @limit`,
+    ),
+    insertUpload: db.prepare(
+      'INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    getUpload: db.prepare('SELECT * FROM uploads WHERE upload_id = ?'),
+    // Without an upload-id marker, uploads of the key-marker's key itself are excluded (S3 semantics).
+    listUploads: db.prepare(
+      `SELECT * FROM uploads
+        WHERE bucket = @bucket AND key >= @prefix AND substr(key, 1, length(@prefix)) = @prefix
+          AND (key > @keyMarker OR (@uploadIdMarker <> '' AND key = @keyMarker AND upload_id > @uploadIdMarker))
+        ORDER BY key, upload_id LIMIT @limit`,
+    ),
+    staleUploads: db.prepare('SELECT * FROM uploads WHERE initiated_ms < ? ORDER BY initiated_ms LIMIT ?'),
+    deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
+    getPart: db.prepare('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+    upsertPart: db.prepare(
+      `INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, last_modified_ms, checksum, inline_data, blobs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listParts: db.prepare('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+    allParts: db.prepare('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
+    deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
+    getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    putSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
+  };
+}

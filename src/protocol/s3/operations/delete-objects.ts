@@ -1,0 +1,54 @@
+import { S3Error, s3errors } from '../../../domain/errors.js';
+import { bucketOf } from '../params.js';
+import { parseXml, renderXml } from '../xml.js';
+import { MAX_DELETE_BODY_BYTES, type S3Operation, XML_HEADERS } from './context.js';
+
+/** AWS: "The request can contain a list of up to 1000 keys". */
+const MAX_DELETE_KEYS = 1000;
+
+/**
+ * DeleteObjects: POST /bucket?delete. One result per key: the request succeeds as a whole and
+ * each key reports Deleted or Error; Quiet mode reports errors only.
+ */
+export const deleteObjects: S3Operation = async (req, { vault }) => {
+  const bucket = bucketOf(req);
+  // S3 requires Content-MD5 or an x-amz-checksum-* here; newer SDKs send CRC32 instead of MD5.
+  const integrity = req.integrity();
+  if (integrity.contentMd5 === undefined && integrity.checksum === undefined) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
+  }
+  const xml = parseXml(await req.readSmallBody(MAX_DELETE_BODY_BYTES));
+  const root = xml['Delete'] as Record<string, unknown> | undefined;
+  if (root === undefined || typeof root !== 'object') throw s3errors.malformedXml();
+  const objects = (root['Object'] ?? []) as Array<Record<string, unknown>>;
+  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3errors.malformedXml();
+  const quiet = String(root['Quiet'] ?? 'false').toLowerCase() === 'true';
+  await vault.getBucket(bucket);
+
+  const deleted: Array<Record<string, string | undefined>> = [];
+  const errors: Array<Record<string, string | undefined>> = [];
+  for (const object of objects) {
+    const key = object['Key'];
+    const versionId = typeof object['VersionId'] === 'string' ? object['VersionId'] : undefined;
+    if (typeof key !== 'string' || key === '') throw s3errors.malformedXml();
+    try {
+      const result = await vault.deleteObject(bucket, key, versionId);
+      if (!quiet) {
+        deleted.push({
+          Key: key,
+          VersionId: versionId,
+          DeleteMarker: result.deleteMarker ? 'true' : undefined,
+          DeleteMarkerVersionId: result.deleteMarker && versionId === undefined ? result.versionId : undefined,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof S3Error) || error.status >= 500) throw error;
+      errors.push({ Key: key, VersionId: versionId, Code: error.code, Message: error.message });
+    }
+  }
+  return {
+    status: 200,
+    headers: XML_HEADERS,
+    body: renderXml('DeleteResult', { Deleted: deleted, Error: errors }),
+  };
+};

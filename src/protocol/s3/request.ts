@@ -1,0 +1,169 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { S3Error, s3errors } from '../../domain/errors.js';
+import { type IntegrityExpectations, ingestBody } from '../../domain/ingest.js';
+import type { BlobStore } from '../../domain/ports.js';
+import { parseChecksumAlgorithm } from '../../infra/checksum/checksum.js';
+import { createAwsChunkedDecoder } from './auth/aws-chunked.js';
+import type { AuthenticatedRequest } from './auth/sigv4.js';
+
+/** One S3 request after addressing and authentication, as operations see it. */
+export interface S3Request {
+  readonly id: string;
+  readonly method: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly auth: AuthenticatedRequest;
+  /** The payload size the client declared (x-amz-decoded-content-length for aws-chunked). */
+  readonly declaredSize: number | undefined;
+  /** The payload, decoded from aws-chunked framing when needed. Read it once. */
+  body(): AsyncIterable<Uint8Array>;
+  /** What the client promised about the payload; checksum trailers resolve after the body ended. */
+  integrity(): IntegrityExpectations;
+  /** Reads a small body (XML) fully, refusing more than `maxBytes`, and verifies its integrity headers. */
+  readSmallBody(maxBytes: number): Promise<Buffer>;
+  header(name: string): string | undefined;
+}
+
+export interface S3Response {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer | Readable;
+}
+
+const STREAMING_KINDS = new Set(['streaming-signed', 'streaming-unsigned-trailer']);
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function parseSize(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value)) throw s3errors.invalidArgument(`${name} is not a valid size.`, name, value);
+  return Number(value);
+}
+
+export function buildS3Request(
+  message: IncomingMessage,
+  init: {
+    readonly id: string;
+    readonly bucket: string | undefined;
+    readonly key: string | undefined;
+    readonly query: URLSearchParams;
+    readonly auth: AuthenticatedRequest;
+    readonly blobs: BlobStore;
+  },
+): S3Request {
+  const headers = message.headers;
+  const payload = init.auth.payload;
+  const streaming = STREAMING_KINDS.has(payload.kind);
+  const declaredSize = streaming
+    ? parseSize(headerValue(headers, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length')
+    : parseSize(headerValue(headers, 'content-length'), 'Content-Length');
+  if (streaming && declaredSize === undefined && headerValue(headers, 'transfer-encoding') === undefined) {
+    throw s3errors.missingContentLength();
+  }
+
+  let consumed = false;
+  let trailers: ReadonlyMap<string, string> | undefined;
+
+  const declaredTrailers = (headerValue(headers, 'x-amz-trailer') ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
+
+  function body(): AsyncIterable<Uint8Array> {
+    if (consumed) throw s3errors.internal(new Error('request body read twice'));
+    consumed = true;
+    if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') {
+      const decoder = createAwsChunkedDecoder(payload, {
+        ...(declaredSize === undefined ? {} : { decodedContentLength: declaredSize }),
+        declaredTrailers,
+      });
+      message.on('error', (e) => decoder.destroy(e));
+      message.on('aborted', () => decoder.destroy(s3errors.incompleteBody()));
+      message.pipe(decoder);
+      trailers = decoder.trailers;
+      return decoder;
+    }
+    return guardAgainstAbort(message);
+  }
+
+  function integrity(): IntegrityExpectations {
+    const md5Header = headerValue(headers, 'content-md5');
+    let contentMd5: Buffer | undefined;
+    if (md5Header !== undefined) {
+      contentMd5 = Buffer.from(md5Header, 'base64');
+      if (contentMd5.length !== 16 || !/^[A-Za-z0-9+/]{22}==$/.test(md5Header.trim())) throw s3errors.invalidDigest();
+    }
+    const checksumHeaders = Object.keys(headers).filter(
+      (name) => name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-mode' && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm',
+    );
+    const checksumTrailers = declaredTrailers.filter((name) => name.startsWith('x-amz-checksum-'));
+    if (checksumHeaders.length + checksumTrailers.length > 1) {
+      throw s3errors.invalidRequest('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    }
+    let checksum: IntegrityExpectations['checksum'];
+    const checksumName = checksumHeaders[0] ?? checksumTrailers[0];
+    if (checksumName !== undefined) {
+      const algorithm = parseChecksumAlgorithm(checksumName.slice('x-amz-checksum-'.length));
+      if (algorithm === undefined) {
+        throw new S3Error('InvalidRequest', `The algorithm type you specified in ${checksumName} header is invalid.`);
+      }
+      const fromHeader = checksumHeaders[0] !== undefined;
+      checksum = {
+        algorithm,
+        expected: () => (fromHeader ? headerValue(headers, checksumName) : trailers?.get(checksumName)),
+      };
+    }
+    return {
+      ...(contentMd5 === undefined ? {} : { contentMd5 }),
+      ...(payload.kind === 'sha256' ? { sha256Hex: payload.expectedHex } : {}),
+      ...(checksum === undefined ? {} : { checksum }),
+    };
+  }
+
+  async function readSmallBody(maxBytes: number): Promise<Buffer> {
+    if (declaredSize !== undefined && declaredSize > maxBytes) throw s3errors.maxMessageLengthExceeded();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of body()) {
+      size += chunk.length;
+      if (size > maxBytes) throw s3errors.maxMessageLengthExceeded();
+      chunks.push(chunk);
+    }
+    const buffer = Buffer.concat(chunks);
+    // Reuse the upload path's checks (Content-MD5, signed SHA-256, x-amz-checksum-*).
+    await ingestBody([buffer], integrity(), {
+      blobs: init.blobs,
+      inlineLimit: Number.POSITIVE_INFINITY,
+      declaredSize: buffer.length,
+      maxSize: maxBytes,
+    });
+    return buffer;
+  }
+
+  return {
+    id: init.id,
+    method: message.method ?? 'GET',
+    bucket: init.bucket,
+    key: init.key,
+    query: init.query,
+    headers,
+    auth: init.auth,
+    declaredSize,
+    body,
+    integrity,
+    readSmallBody,
+    header: (name) => headerValue(headers, name),
+  };
+}
+
+/** A client that disconnects mid-body must fail the write, never commit a short object. */
+async function* guardAgainstAbort(message: IncomingMessage): AsyncGenerator<Uint8Array> {
+  for await (const chunk of message) yield chunk as Buffer;
+  if (!message.complete) throw s3errors.incompleteBody();
+}

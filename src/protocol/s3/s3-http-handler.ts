@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { S3Error, s3errors } from '../../domain/errors.js';
+import type { Clock } from '../../infra/clock.js';
+import { addressRequest } from './addressing.js';
+import { type SecretLookup, authenticateRequest } from './auth/sigv4.js';
+import type { OperationContext } from './operations/context.js';
+import { buildS3Request, type S3Response } from './request.js';
+import { routeS3 } from './router.js';
+import { escapeXml } from './xml.js';
+
+export interface S3HandlerOptions {
+  readonly context: OperationContext;
+  readonly secrets: SecretLookup;
+  readonly clock: Clock;
+  readonly virtualHostDomain: string | undefined;
+  /** Called for 5xx failures; gets the request id and the original error (never shown to clients). */
+  readonly onInternalError: (requestId: string, error: unknown) => void;
+}
+
+/** The unauthenticated health probe; `_` cannot start a bucket name, so it never shadows one. */
+export const HEALTH_PATH = '/_holdfast/health';
+
+/**
+ * The S3 protocol edge: addressing, SigV4 authentication, routing to one operation, and
+ * rendering its response or its S3Error as XML. Everything below it speaks in domain terms.
+ */
+export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'Holdfast');
+    const method = req.method ?? 'GET';
+    let rawUrl = req.url ?? '/';
+    // Absolute-form request targets (RFC 9112 3.2.2) carry scheme and authority: drop them.
+    if (!rawUrl.startsWith('/')) rawUrl = rawUrl.replace(/^[a-z]+:\/\/[^/]*/i, '') || '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
+    let resource = rawPath;
+    try {
+      if (!rawPath.startsWith('/')) throw s3errors.invalidUri();
+      if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
+        await send(res, method, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}\n' });
+        return;
+      }
+      const { bucket, key } = addressRequest(rawPath, req.headers.host, options.virtualHostDomain);
+      resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
+      const auth = authenticateRequest({ method, rawPath, rawQuery, headers: req.headers }, options.secrets, options.clock);
+      if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
+      const query = new URLSearchParams(rawQuery);
+      const operation = routeS3(method, bucket, key, query, req.headers['x-amz-copy-source'] !== undefined);
+      const s3Request = buildS3Request(req, { id: requestId, bucket, key, query, auth, blobs: options.context.vault.blobs });
+      const response = await operation(s3Request, options.context);
+      await send(res, method, response);
+    } catch (error) {
+      await sendError(res, req, method, resource, requestId, error, options);
+    }
+  };
+}
+
+async function send(res: ServerResponse, method: string, response: S3Response): Promise<void> {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+  const body = response.body;
+  if (body === undefined) {
+    if (!res.hasHeader('content-length') && response.status !== 204 && response.status !== 304) res.setHeader('content-length', '0');
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    res.setHeader('content-length', String(Buffer.byteLength(body)));
+    res.end(method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (method === 'HEAD') {
+    body.destroy();
+    res.end();
+    return;
+  }
+  await streamBody(res, body);
+}
+
+async function streamBody(res: ServerResponse, body: Readable): Promise<void> {
+  try {
+    await pipeline(body, res);
+  } catch {
+    // Headers are gone already; the only honest signal left is a truncated response.
+    res.destroy();
+  }
+}
+
+async function sendError(
+  res: ServerResponse,
+  req: IncomingMessage,
+  method: string,
+  resource: string,
+  requestId: string,
+  error: unknown,
+  options: S3HandlerOptions,
+): Promise<void> {
+  const s3error = error instanceof S3Error ? error : s3errors.internal(error);
+  if (s3error.status >= 500) options.onInternalError(requestId, error);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // An unread request body (a refused upload) would otherwise be read to its end first.
+  if (!req.complete) res.setHeader('connection', 'close');
+  for (const [name, value] of Object.entries(s3error.headers)) res.setHeader(name, value);
+  if (s3error.code === 'NotModified') {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  let details = '';
+  for (const [name, value] of Object.entries(s3error.details)) details += `<${name}>${escapeXml(value)}</${name}>`;
+  const body =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${s3error.code}</Code><Message>${escapeXml(s3error.publicMessage)}</Message>` +
+    `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`;
+  res.statusCode = s3error.status;
+  res.setHeader('content-type', 'application/xml');
+  res.setHeader('content-length', String(Buffer.byteLength(body)));
+  res.end(method === 'HEAD' ? undefined : body);
+}
+

@@ -1,0 +1,152 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { ServerConfig } from '../config/server-config.js';
+import { AccessKeyRegistry } from '../domain/access-keys.js';
+import { MultipartUploads } from '../domain/multipart.js';
+import { Vault } from '../domain/vault.js';
+import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
+import type { Clock } from '../infra/clock.js';
+import { SecretBox } from '../infra/crypto/secret-box.js';
+import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
+import { createS3Handler } from '../protocol/s3/s3-http-handler.js';
+import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
+
+export interface Logger {
+  info(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+export interface RunningVault {
+  readonly url: string;
+  readonly rootCredentials: RootCredentialsOutcome;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the embedded deployment: one data directory holding
+ *   metadata/vault.sqlite   metadata (SQLite, WAL)
+ *   blobs/                  object bytes
+ *   keys/secret-box.key     the key that seals stored secrets (kept apart from the metadata)
+ *   root-credentials        written once on first start when no root key was given
+ */
+export async function startVaultServer(
+  config: ServerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  clock: Clock,
+  log: Logger,
+): Promise<RunningVault> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const releaseLock = await lockDataDir(config.dataDir);
+  let metadata: SqliteMetadataStore | undefined;
+  try {
+    const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
+    metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata', 'vault.sqlite'));
+    const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes });
+    const multipart = new MultipartUploads(vault);
+    const keys = new AccessKeyRegistry(metadata, secretBox);
+    await keys.load();
+    const rootCredentials = await bootstrapRootCredentials(keys, env, config.dataDir, clock.nowMs());
+
+    const handler = createS3Handler({
+      context: { vault, multipart },
+      secrets: (id: string) => keys.secretFor(id),
+      clock,
+      virtualHostDomain: config.virtualHostDomain,
+      onInternalError: (requestId, error) => log.error(`request ${requestId} failed`, error),
+    });
+    const server = createServer(
+      {
+        // Uploads of many GiB can take longer than Node's 5-minute default; idleness is bounded instead.
+        requestTimeout: 0,
+        headersTimeout: 60_000,
+        keepAliveTimeout: 65_000,
+        maxHeaderSize: 16 * 1024,
+      },
+      (req, res) => void handler(req, res),
+    );
+    server.setTimeout(300_000);
+    await listen(server, config.listen.host, config.listen.port);
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+
+    const sweepEveryMs = 60 * 60 * 1000;
+    const sweeper = setInterval(() => {
+      multipart
+        .sweepAbandoned(config.multipartExpiryHours * 3600 * 1000)
+        .catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
+    }, sweepEveryMs);
+    sweeper.unref();
+
+    const openMetadata = metadata;
+    return {
+      url,
+      rootCredentials,
+      close: async () => {
+        clearInterval(sweeper);
+        await closeServer(server, config.shutdownGraceSeconds * 1000);
+        await openMetadata.close();
+        await releaseLock();
+      },
+    };
+  } catch (error) {
+    await metadata?.close().catch(() => undefined);
+    await releaseLock();
+    throw error;
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+/** One server per data directory: two writers on one SQLite file and blob tree would be a disaster. */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, 'holdfast.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return async () => {
+        await rm(path, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`Another holdfast server (pid ${pid}) is using ${dataDir}. Stop it first, or pass a different --data directory.`);
+      }
+      // A stale lock from a crashed (e.g. SIGKILLed) server: take it over.
+      await rm(path, { force: true });
+    }
+  }
+  throw new Error(`Cannot lock ${dataDir}: ${path} keeps reappearing.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
