@@ -44,7 +44,11 @@ export const REGION = 'us-east-1';
 const LISTENING = /listening on (http:\/\/\S+)/;
 const OUTPUT_TAIL_CHARS = 16_000;
 const STOP_TIMEOUT_MS = 15_000;
-const serverEntry = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/**
+ * The built CLI. HOLDFAST_TEST_SERVER_ENTRY points the suite at another build of it (an installed
+ * release, a branch's dist/) without rebuilding this checkout.
+ */
+const serverEntry = process.env.HOLDFAST_TEST_SERVER_ENTRY ?? join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 /** Children still running, killed if the test process exits without stopping them. */
 const live = new Set<ChildProcess>();

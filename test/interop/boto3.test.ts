@@ -1,0 +1,91 @@
+// Interop: boto3 (the Debian python3-boto3, run by /usr/bin/python3 — not a pyenv python on PATH)
+// against a freshly started server. boto3_interop.py reports what it saw; this file judges it.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MiB, edgeSizes, md5File, tempDir, writeRandomFile } from '../support/file-tree.js';
+import { repoRoot } from '../support/repo-root.js';
+import { isolatedClientEnv, requireTool, runCommand } from '../support/tools.js';
+import { REGION, startVault } from '../support/vault-server.js';
+
+const PYTHON = '/usr/bin/python3';
+const script = join(repoRoot, 'test', 'interop', 'boto3_interop.py');
+const bucket = 'boto3-interop';
+
+interface Boto3Report {
+  boto3: string;
+  buckets: string[];
+  put: Record<string, string>;
+  get: Record<string, { sha256: string; length: number; etag: string; metadata: Record<string, string> }>;
+  list_pages: string[][];
+  delimited: { keys: string[]; prefixes: string[] };
+  multipart: { etag: string; length: number; download_sha256: string };
+  delete_objects: { deleted: string[]; errors: unknown[] };
+  after_delete: string[];
+  errors: { get_missing_key: [string, number] | null; missing_bucket: [string, number] | null };
+  buckets_after: string[];
+}
+
+void test('boto3 put/get/list/upload_file (multipart)/delete_objects against a fresh server', { timeout: 240_000 }, async (t) => {
+  if (!(await requireTool(t, PYTHON, ['-c', 'import boto3'], 'python3-boto3'))) return;
+  const vault = await startVault();
+  t.after(() => vault.stop());
+  const work = await tempDir(t);
+  const downloads = join(work, 'downloads');
+  await mkdir(downloads);
+
+  // Keys with spaces, '+' and non-ASCII check that listing survives boto3's encoding-type=url.
+  const names = [...edgeSizes.map((size) => `sizes/${size}.bin`), 'top level+plus.txt', 'nested/dir/ü é.txt'];
+  const sizes = [...edgeSizes, 17, 4_321];
+  const files = names.map((key, index) => ({ key, path: join(work, `file-${index}`), size: sizes[index] ?? 0 }));
+  const hashes = new Map<string, string>();
+  for (const file of files) hashes.set(file.key, await writeRandomFile(file.path, file.size));
+  const large = { key: 'large/20MiB.bin', path: join(work, 'large.bin') };
+  const largeHash = await writeRandomFile(large.path, 20 * MiB + 9);
+
+  const run = await runCommand(PYTHON, [script], {
+    env: isolatedClientEnv(join(work, 'home'), {
+      AWS_ACCESS_KEY_ID: vault.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: vault.secretAccessKey,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_CONFIG_FILE: join(work, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+    input: JSON.stringify({
+      endpoint: vault.endpoint,
+      bucket,
+      files: files.map(({ key, path }) => ({ key, path })),
+      large,
+      download_dir: downloads,
+    }),
+    timeoutMs: 180_000,
+  });
+  const report = JSON.parse(run.stdout) as Boto3Report;
+  const allKeys = [...names, large.key].sort();
+
+  assert.deepEqual(report.buckets, [bucket]);
+  for (const file of files) {
+    const md5 = `"${await md5File(file.path)}"`;
+    assert.equal(report.put[file.key], md5, `put_object ETag of ${file.key}`);
+    assert.deepEqual(
+      report.get[file.key],
+      { sha256: hashes.get(file.key), length: file.size, etag: md5, metadata: { client: 'boto3' } },
+      `get_object of ${file.key}`,
+    );
+  }
+  assert.deepEqual(report.list_pages.flat(), allKeys, 'paginated listing: every key once, in order');
+  assert.ok(report.list_pages.length >= 4 && report.list_pages.every((page) => page.length <= 3), 'pages of at most 3');
+  assert.deepEqual(report.delimited, {
+    keys: ['top level+plus.txt'],
+    prefixes: ['large/', 'nested/', 'sizes/'],
+  });
+  assert.match(report.multipart.etag, /^"[0-9a-f]{32}-3"$/, 'upload_file used three 8 MiB parts');
+  assert.equal(report.multipart.length, 20 * MiB + 9);
+  assert.equal(report.multipart.download_sha256, largeHash);
+  assert.deepEqual(report.delete_objects, { deleted: allKeys, errors: [] });
+  assert.deepEqual(report.after_delete, []);
+  assert.deepEqual(report.errors, { get_missing_key: ['NoSuchKey', 404], missing_bucket: ['NoSuchBucket', 404] });
+  assert.deepEqual(report.buckets_after, []);
+});
