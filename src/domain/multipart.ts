@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   type ChecksumAlgorithm,
+  combineCrc,
   compositeChecksum,
+  supportsCompositeChecksum,
   decodeChecksum,
   encodeChecksum,
 } from '../infra/checksum/checksum.js';
@@ -199,7 +201,14 @@ export class MultipartUploads {
       const algorithm = upload.checksumAlgorithm;
       const digests = chosen.map((p) => (p.checksum === undefined ? undefined : decodeChecksum(algorithm, p.checksum.value)));
       if (digests.every((d): d is Buffer => d !== undefined)) {
-        checksum = { algorithm, value: compositeChecksum(algorithm, digests), type: 'COMPOSITE' };
+        if (supportsCompositeChecksum(algorithm)) {
+          checksum = { algorithm, value: compositeChecksum(algorithm, digests), type: 'COMPOSITE' };
+        } else {
+          // CRC64NVME is always a full-object checksum (AWS "Checking object integrity"): fold the parts' CRCs.
+          let whole = digests[0]!;
+          for (let i = 1; i < digests.length; i++) whole = combineCrc('CRC64NVME', whole, digests[i]!, chosen[i]!.size);
+          checksum = { algorithm, value: encodeChecksum(whole), type: 'FULL_OBJECT' };
+        }
       }
     }
     const result = await this.#vault.metadata.completeUpload(

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { S3Error } from './errors.js';
+import type { BucketRecord } from './model.js';
+import type { MetadataStore, NewObjectVersion } from './ports.js';
+
+/**
+ * The MetadataStore contract, run against every implementation (SQLite now, PostgreSQL for the
+ * scale-out deployment). `open` must return a fresh, empty store each time.
+ */
+export function metadataStoreContract(name: string, open: () => Promise<MetadataStore>): void {
+  const bucket = (name: string, versioning: BucketRecord['versioning'] = 'Unversioned'): BucketRecord => ({
+    name,
+    createdAtMs: 1_000,
+    region: 'us-east-1',
+    versioning,
+    objectLockEnabled: false,
+  });
+  const version = (b: string, key: string, body: string): NewObjectVersion => ({
+    bucket: b,
+    key,
+    isDeleteMarker: false,
+    size: body.length,
+    etag: `"${body}"`,
+    lastModifiedMs: 2_000,
+    headers: { 'content-type': 'text/plain' },
+    checksum: undefined,
+    partSizes: [],
+    data: { kind: 'inline', data: Buffer.from(body) },
+  });
+  const code = (c: string) => (e: unknown) => e instanceof S3Error && e.code === c;
+
+  describe(`MetadataStore contract: ${name}`, () => {
+    test('buckets: create, get, list in name order, duplicate refused, delete', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b2'));
+      await store.createBucket(bucket('b1'));
+      await assert.rejects(store.createBucket(bucket('b1')), code('BucketAlreadyOwnedByYou'));
+      assert.deepEqual((await store.listBuckets()).map((b) => b.name), ['b1', 'b2']);
+      assert.equal((await store.getBucket('b1'))?.versioning, 'Unversioned');
+      await store.deleteBucket('b1');
+      assert.equal(await store.getBucket('b1'), undefined);
+      await assert.rejects(store.deleteBucket('nope'), code('NoSuchBucket'));
+      await store.close();
+    });
+
+    test('a bucket with an object or an upload is not deleted', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      await store.putObjectVersion(version('b', 'k', 'x'));
+      await assert.rejects(store.deleteBucket('b'), code('BucketNotEmpty'));
+      await store.deleteObjectVersion('b', 'k', 'null');
+      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined });
+      await assert.rejects(store.deleteBucket('b'), code('BucketNotEmpty'));
+      await store.abortUpload('b', 'k', 'u1');
+      await store.deleteBucket('b');
+      await store.close();
+    });
+
+    test('unversioned writes replace the null version and return the displaced data', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      const first = await store.putObjectVersion(version('b', 'k', 'one'));
+      assert.equal(first.version.versionId, 'null');
+      assert.deepEqual(first.displaced, []);
+      const second = await store.putObjectVersion(version('b', 'k', 'two'));
+      assert.equal(second.displaced.length, 1);
+      const displaced = second.displaced[0]!;
+      assert.equal(displaced.kind === 'inline' && displaced.data.toString(), 'one');
+      const latest = await store.getObjectVersion('b', 'k');
+      assert.equal(latest?.etag, '"two"');
+      assert.equal(latest?.isLatest, true);
+      await store.close();
+    });
+
+    test('versioned writes keep every version; deleting the latest promotes the next newest', async () => {
+      const store = await open();
+      await store.createBucket(bucket('v', 'Enabled'));
+      const a = await store.putObjectVersion(version('v', 'k', 'a'));
+      const b = await store.putObjectVersion(version('v', 'k', 'b'));
+      assert.notEqual(a.version.versionId, b.version.versionId);
+      assert.notEqual(a.version.versionId, 'null');
+      assert.equal((await store.getObjectVersion('v', 'k'))?.etag, '"b"');
+      assert.equal((await store.getObjectVersion('v', 'k', a.version.versionId))?.isLatest, false);
+      await store.deleteObjectVersion('v', 'k', b.version.versionId);
+      const now = await store.getObjectVersion('v', 'k');
+      assert.equal(now?.versionId, a.version.versionId);
+      assert.equal(now?.isLatest, true);
+      await store.close();
+    });
+
+    test('a guard that throws leaves nothing written, and does not affect concurrent writes', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      const refused = store.putObjectVersion(version('b', 'k1', 'x'), () => {
+        throw new S3Error('PreconditionFailed', 'no');
+      });
+      const accepted = store.putObjectVersion(version('b', 'k2', 'y'));
+      await assert.rejects(refused, code('PreconditionFailed'));
+      await accepted;
+      assert.equal(await store.getObjectVersion('b', 'k1'), undefined);
+      assert.equal((await store.getObjectVersion('b', 'k2'))?.etag, '"y"');
+      await store.close();
+    });
+
+    test('scanLatest: prefix, exclusive lower bound, limit, UTF-8 byte order, no delete markers', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      // U+E000 sorts after U+10000 in UTF-16 code units but before it in UTF-8 bytes.
+      const keys = ['a/1', 'a/2', 'a/3', 'b', 'a%', 'a_', '\u{10000}', '\uE000'];
+      for (const key of keys) await store.putObjectVersion(version('b', key, key));
+      await store.putObjectVersion({ ...version('b', 'a/4', ''), isDeleteMarker: true });
+      const all = (await store.scanLatest('b', { prefix: '', after: '', limit: 100 })).map((r) => r.key);
+      assert.deepEqual(all, [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+      const page = await store.scanLatest('b', { prefix: 'a/', after: 'a/1', limit: 1 });
+      assert.deepEqual(page.map((r) => r.key), ['a/2']);
+      // LIKE wildcards in a prefix are literal characters.
+      assert.deepEqual((await store.scanLatest('b', { prefix: 'a%', after: '', limit: 10 })).map((r) => r.key), ['a%']);
+      await store.close();
+    });
+
+    test('multipart: parts replace by number; complete records the version and returns unused parts', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u', initiatedMs: 5, headers: {}, checksumAlgorithm: 'CRC32' });
+      const part = (n: number, body: string) => ({
+        uploadId: 'u',
+        partNumber: n,
+        size: body.length,
+        etag: `"${body}"`,
+        lastModifiedMs: 1,
+        checksum: undefined,
+        data: { kind: 'inline' as const, data: Buffer.from(body) },
+      });
+      await store.putPart('b', 'k', part(1, 'p1'));
+      const replaced = await store.putPart('b', 'k', part(1, 'p1b'));
+      assert.equal(replaced.displaced.length, 1);
+      await store.putPart('b', 'k', part(2, 'p2'));
+      await store.putPart('b', 'k', part(3, 'p3'));
+      assert.deepEqual((await store.listParts('u', 1, 10)).map((p) => p.partNumber), [2, 3]);
+      assert.equal((await store.getUpload('b', 'k', 'u'))?.checksumAlgorithm, 'CRC32');
+      assert.equal(await store.getUpload('b', 'other', 'u'), undefined);
+      const done = await store.completeUpload('b', 'k', 'u', version('b', 'k', 'whole'), [1, 2]);
+      assert.equal(done.displaced.length, 1, 'part 3 was not used');
+      assert.equal(await store.getUpload('b', 'k', 'u'), undefined);
+      await assert.rejects(store.completeUpload('b', 'k', 'u', version('b', 'k', 'again'), [1]), code('NoSuchUpload'));
+      assert.equal((await store.getObjectVersion('b', 'k'))?.etag, '"whole"');
+      await store.close();
+    });
+
+    test('listUploads pages by key and upload id; stale uploads are found by age', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      for (const [key, id, at] of [['x', 'u1', 10], ['x', 'u2', 20], ['y', 'u3', 30]] as const) {
+        await store.createUpload({ bucket: 'b', key, uploadId: id, initiatedMs: at, headers: {}, checksumAlgorithm: undefined });
+      }
+      const all = await store.listUploads('b', { prefix: '', keyMarker: '', uploadIdMarker: '', limit: 10 });
+      assert.deepEqual(all.map((u) => u.uploadId), ['u1', 'u2', 'u3']);
+      const afterKey = await store.listUploads('b', { prefix: '', keyMarker: 'x', uploadIdMarker: '', limit: 10 });
+      assert.deepEqual(afterKey.map((u) => u.uploadId), ['u3']);
+      const afterId = await store.listUploads('b', { prefix: '', keyMarker: 'x', uploadIdMarker: 'u1', limit: 10 });
+      assert.deepEqual(afterId.map((u) => u.uploadId), ['u2', 'u3']);
+      assert.deepEqual((await store.listStaleUploads(25, 10)).map((u) => u.uploadId), ['u1', 'u2']);
+      await store.close();
+    });
+
+    test('settings round-trip', async () => {
+      const store = await open();
+      assert.equal(await store.getSetting('s'), undefined);
+      await store.putSetting('s', 'v1');
+      await store.putSetting('s', 'v2');
+      assert.equal(await store.getSetting('s'), 'v2');
+      await store.close();
+    });
+  });
+}
