@@ -128,8 +128,10 @@ export async function runCommand(command: string, args: readonly string[], optio
 export function describeOutput(result: RunResult): string {
   const clip = (text: string) => (text.length > 8_000 ? `…${text.slice(-8_000)}` : text);
   return [
-    `${result.command} → exit ${result.code}${result.signal === null ? '' : ` (signal ${result.signal})`}` +
-      ` in ${Math.round(result.durationMs)} ms`,
+    result.spawnError === undefined
+      ? `${result.command} → exit ${result.code}${result.signal === null ? '' : ` (signal ${result.signal})`}` +
+        ` in ${Math.round(result.durationMs)} ms`
+      : `${result.command} → could not start: ${result.spawnError.message}`,
     `--- stdout ---\n${clip(result.stdout)}`,
     `--- stderr ---\n${clip(result.stderr)}`,
   ].join('\n');
