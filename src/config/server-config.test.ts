@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, DEFAULT_PORT, loadServerConfig } from './server-config.js';
+
+const none = { flags: {}, env: {}, configFile: undefined };
+
+test('defaults: loopback on the documented port, data in ./data', () => {
+  const config = loadServerConfig(none);
+  assert.deepEqual(config.listen, { host: '127.0.0.1', port: DEFAULT_PORT });
+  assert.equal(config.dataDir, join(process.cwd(), 'data'));
+  assert.ok(Object.isFrozen(config));
+});
+
+test('precedence: flag over environment over file over default', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-config-'));
+  const file = join(dir, 'holdfast.json');
+  writeFileSync(file, JSON.stringify({ region: 'eu-west-1', listen: '127.0.0.1:1111', inlineObjectBytes: 10 }));
+  const fromFile = loadServerConfig({ flags: {}, env: {}, configFile: file });
+  assert.equal(fromFile.region, 'eu-west-1');
+  assert.equal(fromFile.inlineObjectBytes, 10);
+  const fromEnv = loadServerConfig({ flags: {}, env: { HOLDFAST_LISTEN: '127.0.0.1:2222' }, configFile: file });
+  assert.equal(fromEnv.listen.port, 2222);
+  const fromFlag = loadServerConfig({ flags: { listen: '[::1]:3333' }, env: { HOLDFAST_LISTEN: '127.0.0.1:2222' }, configFile: file });
+  assert.deepEqual(fromFlag.listen, { host: '::1', port: 3333 });
+});
+
+test('invalid values name the key, the source and the fix', () => {
+  assert.throws(
+    () => loadServerConfig({ flags: { listen: 'localhost' }, env: {}, configFile: undefined }),
+    (e: unknown) => e instanceof ConfigError && /listen/.test(e.message) && /--listen/.test(e.message) && /Fix:/.test(e.message),
+  );
+  assert.throws(
+    () => loadServerConfig({ flags: {}, env: { HOLDFAST_INLINE_OBJECT_BYTES: 'lots' }, configFile: undefined }),
+    (e: unknown) => e instanceof ConfigError && /inlineObjectBytes/.test(e.message) && /HOLDFAST_INLINE_OBJECT_BYTES/.test(e.message),
+  );
+});
+
+test('an unknown key in the config file is an error, not silently ignored', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-config-'));
+  const file = join(dir, 'holdfast.json');
+  writeFileSync(file, JSON.stringify({ lisen: '127.0.0.1:1' }));
+  assert.throws(() => loadServerConfig({ flags: {}, env: {}, configFile: file }), /Unknown setting "lisen"/);
+  writeFileSync(file, '{ not json');
+  assert.throws(() => loadServerConfig({ flags: {}, env: {}, configFile: file }), /not valid JSON/);
+});
