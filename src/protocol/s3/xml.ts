@@ -42,7 +42,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   processEntities: true,
-  htmlEntities: false,
+  // Go's encoding/xml (rclone, restic) writes quotes as &#34; — numeric references must decode.
+  htmlEntities: true,
   isArray: (_name, jpath) => ARRAY_PATHS.has(String(jpath)),
 });
 
