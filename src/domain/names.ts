@@ -28,6 +28,7 @@ export function assertValidBucketName(name: string): void {
 export const MAX_KEY_BYTES = 1024;
 // C0 controls and DEL. AWS accepts some of these, but they break tools, logs and terminals and
 // have no legitimate use in backup keys; refusing them is the conservative choice.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_KEY_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**

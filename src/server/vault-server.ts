@@ -133,7 +133,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`Another holdfast server (pid ${pid}) is using ${dataDir}. Stop it first, or pass a different --data directory.`);
+        throw new Error(`Another holdfast server (pid ${pid}) is using ${dataDir}. Stop it first, or pass a different --data directory.`, { cause: e });
       }
       // A stale lock from a crashed (e.g. SIGKILLed) server: take it over.
       await rm(path, { force: true });

@@ -22,7 +22,7 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
   if (root === undefined || typeof root !== 'object') throw s3errors.malformedXml();
   const objects = (root['Object'] ?? []) as Array<Record<string, unknown>>;
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3errors.malformedXml();
-  const quiet = String(root['Quiet'] ?? 'false').toLowerCase() === 'true';
+  const quiet = typeof root['Quiet'] === 'string' && root['Quiet'].toLowerCase() === 'true';
   await vault.getBucket(bucket);
 
   const deleted: Array<Record<string, string | undefined>> = [];
