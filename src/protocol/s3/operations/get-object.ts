@@ -1,6 +1,7 @@
-import { S3Error } from '../../../domain/errors.js';
+import { S3Error, s3errors } from '../../../domain/errors.js';
+import type { Vault, RangeRequest } from '../../../domain/vault.js';
 import { objectResponseHeaders } from '../object-headers.js';
-import { bucketOf, keyOf, optionalParam, parseRange, readConditions } from '../params.js';
+import { bucketOf, intParam, keyOf, optionalParam, parseRange, readConditions } from '../params.js';
 import { checksumResponseHeaders } from './checksum-headers.js';
 import type { S3Operation } from './context.js';
 
@@ -14,10 +15,13 @@ export const getObject: S3Operation = async (req, { vault }) => {
   const versionId = optionalParam(req, 'versionId');
   const conditions = readConditions(req);
   const checksumMode = req.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  if (req.query.has('partNumber')) throw new S3Error('NotImplemented', 'GetObject by partNumber is not implemented yet.');
+  const partNumber = req.query.has('partNumber') ? intParam(req, 'partNumber', 0, { min: 1, max: 10_000 }) : undefined;
+  if (partNumber !== undefined && req.header('range') !== undefined) {
+    throw s3errors.invalidRequest('Cannot specify both Range header and partNumber query parameter');
+  }
 
   try {
-    if (req.method === 'HEAD') {
+    if (req.method === 'HEAD' && partNumber === undefined) {
       const version = await vault.headObject(bucket, key, versionId, conditions);
       return {
         status: 200,
@@ -28,7 +32,8 @@ export const getObject: S3Operation = async (req, { vault }) => {
         },
       };
     }
-    const read = await vault.getObject(bucket, key, versionId, conditions, parseRange(req.header('range')));
+    const range = partNumber === undefined ? parseRange(req.header('range')) : await partRange(vault, bucket, key, versionId, partNumber);
+    const read = await vault.getObject(bucket, key, versionId, conditions, range);
     const headers: Record<string, string> = objectResponseHeaders(read.version, req.query);
     if (read.range === undefined) {
       Object.assign(headers, { 'content-length': String(read.version.size) }, checksumMode ? checksumResponseHeaders(read.version.checksum) : {});
@@ -51,3 +56,15 @@ export const getObject: S3Operation = async (req, { vault }) => {
     throw error;
   }
 };
+
+/**
+ * `?partNumber=N` reads one part of a multipart object (206 with its Content-Range); on a
+ * single-part object, part 1 is the whole object.
+ */
+async function partRange(vault: Vault, bucket: string, key: string, versionId: string | undefined, partNumber: number): Promise<RangeRequest> {
+  const version = await vault.headObject(bucket, key, versionId, {});
+  const sizes = version.partSizes.length === 0 ? [version.size] : version.partSizes;
+  if (partNumber > sizes.length) throw s3errors.invalidRange(version.size);
+  const start = sizes.slice(0, partNumber - 1).reduce((sum, size) => sum + size, 0);
+  return { kind: 'from', start, end: start + sizes[partNumber - 1]! - 1 };
+}

@@ -13,6 +13,7 @@ function uploadIdOf(req: Parameters<S3Operation>[0]): string {
 
 /** UploadPart: PUT /bucket/key?partNumber=N&uploadId=ID */
 export const uploadPart: S3Operation = async (req, { multipart }) => {
+  if (req.declaredSize === undefined) throw s3errors.missingContentLength();
   const part = await multipart.uploadPart({
     bucket: bucketOf(req),
     key: keyOf(req),
