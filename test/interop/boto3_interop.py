@@ -76,15 +76,6 @@ def main():
             "metadata": got["Metadata"],
         }
 
-    # list_objects_v2 through the paginator, small pages; boto3 adds encoding-type=url itself.
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 3})
-    report["list_pages"] = [[o["Key"] for o in page.get("Contents", [])] for page in pages]
-    grouped = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
-    report["delimited"] = {
-        "keys": [o["Key"] for o in grouped.get("Contents", [])],
-        "prefixes": [p["Prefix"] for p in grouped.get("CommonPrefixes", [])],
-    }
-
     # upload_file of the large file with 8 MiB parts, then head and download_file.
     transfer = TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=4)
     large = spec["large"]
@@ -96,6 +87,15 @@ def main():
         "etag": head["ETag"],
         "length": head["ContentLength"],
         "download_sha256": sha256_file(downloaded),
+    }
+
+    # list_objects_v2 through the paginator, small pages; boto3 adds encoding-type=url itself.
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 3})
+    report["list_pages"] = [[o["Key"] for o in page.get("Contents", [])] for page in pages]
+    grouped = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    report["delimited"] = {
+        "keys": [o["Key"] for o in grouped.get("Contents", [])],
+        "prefixes": [p["Prefix"] for p in grouped.get("CommonPrefixes", [])],
     }
 
     # delete_objects (a required-checksum operation: boto3 sends Content-MD5 or a CRC32).
