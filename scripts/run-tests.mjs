@@ -24,9 +24,13 @@ if (!existsSync(dist)) {
   console.error('run-tests: dist/ does not exist; run `npm run build` first');
   process.exit(1);
 }
-const files = findTests(dist)
-  .map((file) => relative(root, file))
-  .sort();
+// dist/ is never cleaned by tsc: a compiled test whose source was renamed or deleted would still
+// run. Only tests with a TypeScript source beside them in the tree count.
+const compiled = findTests(dist).map((file) => relative(root, file));
+const files = compiled.filter((file) => existsSync(join(root, relative('dist', file).replace(/\.js$/, '.ts')))).sort();
+for (const stale of compiled.filter((file) => !files.includes(file))) {
+  console.log(`run-tests: ignoring ${stale} (no source file any more)`);
+}
 if (files.length === 0) {
   console.error('run-tests: no dist/**/*.test.js found; did the build include test/?');
   process.exit(1);
