@@ -80,7 +80,7 @@ export class MultipartUploads {
     readonly key: string;
     readonly uploadId: string;
     readonly partNumber: number;
-    readonly body: AsyncIterable<Uint8Array>;
+    readonly body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     readonly declaredSize: number | undefined;
     readonly integrity: IntegrityExpectations;
   }): Promise<UploadPartRecord> {

@@ -20,7 +20,7 @@ export interface VaultOptions {
 export interface PutObjectInput {
   readonly bucket: string;
   readonly key: string;
-  readonly body: AsyncIterable<Uint8Array>;
+  readonly body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   readonly declaredSize: number | undefined;
   readonly headers: StoredHeaders;
   readonly integrity: IntegrityExpectations;

@@ -4,7 +4,7 @@ import { S3Error, s3errors } from '../../domain/errors.js';
 import { type IntegrityExpectations, ingestBody } from '../../domain/ingest.js';
 import type { BlobStore } from '../../domain/ports.js';
 import { parseChecksumAlgorithm } from '../../infra/checksum/checksum.js';
-import { createAwsChunkedDecoder } from './auth/aws-chunked.js';
+import { createAwsChunkedDecoder, declaredTrailers } from './auth/aws-chunked.js';
 import type { AuthenticatedRequest } from './auth/sigv4.js';
 
 /** One S3 request after addressing and authentication, as operations see it. */
@@ -70,10 +70,7 @@ export function buildS3Request(
   let consumed = false;
   let trailers: ReadonlyMap<string, string> | undefined;
 
-  const declaredTrailers = (headerValue(headers, 'x-amz-trailer') ?? '')
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== '');
+  const trailerNames = declaredTrailers(headers);
 
   function body(): AsyncIterable<Uint8Array> {
     if (consumed) throw s3errors.internal(new Error('request body read twice'));
@@ -81,7 +78,7 @@ export function buildS3Request(
     if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') {
       const decoder = createAwsChunkedDecoder(payload, {
         ...(declaredSize === undefined ? {} : { decodedContentLength: declaredSize }),
-        declaredTrailers,
+        declaredTrailers: trailerNames,
       });
       message.on('error', (e) => decoder.destroy(e));
       message.on('aborted', () => decoder.destroy(s3errors.incompleteBody()));
@@ -102,7 +99,7 @@ export function buildS3Request(
     const checksumHeaders = Object.keys(headers).filter(
       (name) => name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-mode' && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm',
     );
-    const checksumTrailers = declaredTrailers.filter((name) => name.startsWith('x-amz-checksum-'));
+    const checksumTrailers = trailerNames.filter((name) => name.startsWith('x-amz-checksum-'));
     if (checksumHeaders.length + checksumTrailers.length > 1) {
       throw s3errors.invalidRequest('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
     }
