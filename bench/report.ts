@@ -174,7 +174,8 @@ function notes(report: BenchReport): string[] {
       if (needed > raw) {
         out.push(
           `${row.label}: the target needs ${Math.round(needed)} ops/s, more than the raw limit of ${Math.round(raw)} ` +
-            `create+write+fsync per second at this concurrency; only batching several objects into one fsync can reach it.`,
+            `new files written and fsync'd per second at this concurrency: reaching it takes cheaper durable writes than ` +
+            `one new file each (appending to an existing log, as SQLite's WAL does, or one fsync for several objects).`,
         );
       }
     }
