@@ -77,13 +77,13 @@ void test('every acknowledged write survives SIGKILL at random moments, and noth
       `after kill #${cycle + 1} (${delayMs} ms into the writes), ${replay}:\n  ${failures.slice(0, 20).join('\n  ')}` +
         `\n--- server output after restart ---\n${current.vault.output()}`,
     );
+    assert.deepEqual(history.problems(), [], `valid writes failed while the server was up (cycle ${cycle + 1}), ${replay}`);
   }
 
-  assert.deepEqual(history.problems(), [], `valid writes failed while the server was up, ${replay}`);
   // Guard against a vacuous pass: the kills must have landed on writes, and many writes must have counted.
   const { acknowledged, unknown } = history.counts;
   assert.ok(unknown > 0, `no kill interrupted a write in flight, ${replay}`);
-  assert.ok(acknowledged >= 20 * CYCLES, `only ${acknowledged} writes acknowledged, ${replay}`);
+  assert.ok(acknowledged >= 10 * CYCLES, `only ${acknowledged} writes acknowledged, ${replay}`);
   const byKind = [...history.acknowledgedByKind].map(([kind, n]) => `${n} ${kind}`).join(', ');
   await current.vault.stop();
   vault = undefined;

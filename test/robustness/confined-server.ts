@@ -29,12 +29,17 @@ export interface ConfinedServer {
 
 const OUTPUT_TAIL = 16_000;
 
-export async function startConfinedServer(root: string): Promise<ConfinedServer> {
-  const entry = process.env.HOLDFAST_TEST_SERVER_ENTRY ?? join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-  const dataDir = join(root, 'data');
+/** Creates the working directory and the sibling with its canary; once, before the first server. */
+export async function prepareConfinement(root: string): Promise<void> {
   await mkdir(join(root, 'cwd'), { recursive: true });
   await mkdir(join(root, 'sibling'), { recursive: true });
   await writeFile(join(root, 'sibling', 'canary.txt'), 'must stay untouched\n');
+}
+
+/** Starts a server on `root/data` with `root/cwd` as its working directory (see prepareConfinement). */
+export async function startConfinedServer(root: string): Promise<ConfinedServer> {
+  const entry = process.env.HOLDFAST_TEST_SERVER_ENTRY ?? join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  const dataDir = join(root, 'data');
   const credentials = randomCredentials();
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
@@ -55,6 +60,12 @@ export async function startConfinedServer(root: string): Promise<ConfinedServer>
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exit = `exit code ${code}, signal ${signal}`;
+      process.off('exit', killOnExit);
+      resolve();
+    });
+    child.once('error', (error) => {
+      // Could not be started at all (no exit event follows).
+      exit ??= `could not start: ${error.message}`;
       process.off('exit', killOnExit);
       resolve();
     });
@@ -106,10 +117,13 @@ function waitForListening(child: ChildProcess, output: () => string, exit: () =>
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', () => {
+    const ended = () => {
       clearTimeout(timer);
-      reject(new Error(`server ended (${exit()}) before listening\n${output()}`));
-    });
+      // The exit or error handler registered first has already recorded why.
+      setImmediate(() => reject(new Error(`server ended (${exit()}) before listening\n${output()}`)));
+    };
+    child.once('exit', ended);
+    child.once('error', ended);
   });
 }
 
@@ -158,17 +172,18 @@ const METADATA_FILE = /^metadata\/vault\.sqlite(-wal|-shm|-journal)?$/;
  * shard named by their first two. No symlinks, nothing resolving outside the directory. Blob ids
  * are random, so a file named after anything a client sent would show up here.
  */
-export async function dataDirProblems(dataDir: string, known: ReadonlySet<string>): Promise<string[]> {
-  const problems: string[] = [];
+export async function dataDirProblems(dataDir: string, known: ReadonlySet<string>): Promise<Array<{ path: string; problem: string }>> {
+  const problems: Array<{ path: string; problem: string }> = [];
   const realRoot = await realpath(dataDir);
   for (const [path, state] of await snapshotTree(dataDir)) {
-    if (state.startsWith('symlink')) problems.push(`symlink in the data directory: ${path}`);
+    if (known.has(path)) continue;
+    if (state.startsWith('symlink')) problems.push({ path, problem: `symlink in the data directory: ${path}` });
     const real = await realpath(join(dataDir, path)).catch(() => undefined);
-    if (real !== undefined && real !== realRoot && !real.startsWith(realRoot + sep)) problems.push(`${path} resolves outside: ${real}`);
-    if (known.has(path) || METADATA_FILE.test(path) || path === 'blobs' || BLOB_SHARD.test(path)) continue;
+    if (real !== undefined && real !== realRoot && !real.startsWith(realRoot + sep)) problems.push({ path, problem: `${path} resolves outside: ${real}` });
+    if (METADATA_FILE.test(path) || path === 'blobs' || BLOB_SHARD.test(path)) continue;
     const blob = BLOB.exec(path);
     if (blob !== null && blob[2]!.startsWith(blob[1]!) && state.startsWith('file')) continue;
-    problems.push(`unexpected entry in the data directory: ${JSON.stringify(path)} (${state})`);
+    problems.push({ path, problem: `unexpected entry in the data directory: ${JSON.stringify(path)} (${state})` });
   }
   return problems;
 }

@@ -54,7 +54,8 @@ export function exchange(port: number, request: Buffer, options: ExchangeOptions
     socket.on('close', () => {
       clearTimeout(giveUp);
       clearTimeout(moreTimer);
-      const parsed = parseResponses(Buffer.concat(received), options.methods, closedByServer);
+      // The connection is over, whoever ended it: an unframed body runs to here.
+      const parsed = parseResponses(Buffer.concat(received), options.methods, true);
       resolve({ ...parsed, closedByServer, socketError });
     });
     socket.write(request);
@@ -96,9 +97,11 @@ export function parseResponses(
       offset = cursor;
       continue;
     }
-    const method = methods[responses.length] ?? 'GET';
+    // A response to HEAD has no body, unless the server could not parse the request as HEAD at
+    // all (then bytes other than a next response follow, framed as a body).
+    const headWithoutBody = (methods[responses.length] ?? 'GET') === 'HEAD' && (cursor === data.length || data.subarray(cursor, cursor + 5).toString('latin1') === 'HTTP/');
     let body: Buffer;
-    if (method === 'HEAD' || status === 204 || status === 304) {
+    if (headWithoutBody || status === 204 || status === 304) {
       body = Buffer.alloc(0);
     } else if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) {
       const decoded = decodeChunked(data, cursor);
