@@ -85,9 +85,14 @@ export class S3Error extends Error {
     this.headers = headers;
   }
 
-  /** 5xx messages never reach a client: they may carry internals. */
+  /** True for failures of the server itself (not NotImplemented, which is a statement about the request). */
+  get isServerFault(): boolean {
+    return this.status >= 500 && this.code !== 'NotImplemented';
+  }
+
+  /** Messages of server faults never reach a client: they may carry internals. */
   get publicMessage(): string {
-    return this.status >= 500 ? 'We encountered an internal error. Please try again.' : this.message;
+    return this.isServerFault ? 'We encountered an internal error. Please try again.' : this.message;
   }
 }
 

@@ -10,7 +10,7 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import type { Clock } from '../infra/clock.js';
 import { SecretBox } from '../infra/crypto/secret-box.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
-import { createS3Handler } from '../protocol/s3/s3-http-handler.js';
+import { createS3Handler, rawErrorResponse } from '../protocol/s3/s3-http-handler.js';
 import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
 
 export interface Logger {
@@ -65,10 +65,22 @@ export async function startVaultServer(
         headersTimeout: 60_000,
         keepAliveTimeout: 65_000,
         maxHeaderSize: 16 * 1024,
+        // Answer a Host-less request with an S3 error ourselves instead of a bare 400 from the parser.
+        requireHostHeader: false,
       },
       (req, res) => void handler(req, res),
     );
     server.setTimeout(300_000);
+    // Requests the HTTP parser refuses never reach the handler; answer them in S3's format too.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && !socket.destroyed) socket.end(rawErrorResponse(error.code));
+      else socket.destroy();
+    });
+    // An unknown Expect value is not a reason to refuse an S3 request: handle it as usual.
+    server.on('checkExpectation', (req, res) => void handler(req, res));
+    server.on('connect', (_req, socket) => {
+      socket.end(rawErrorResponse(undefined));
+    });
     await listen(server, config.listen.host, config.listen.port);
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

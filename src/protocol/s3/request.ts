@@ -80,6 +80,9 @@ export function buildS3Request(
         ...(declaredSize === undefined ? {} : { decodedContentLength: declaredSize }),
         declaredTrailers: trailerNames,
       });
+      // The operation may look up metadata before it reads; a decode error raised meanwhile must
+      // not be an unhandled 'error' event (it would end the process). The reader still gets it.
+      decoder.on('error', () => undefined);
       message.on('error', (e) => decoder.destroy(e));
       message.on('aborted', () => decoder.destroy(s3errors.incompleteBody()));
       message.pipe(decoder);

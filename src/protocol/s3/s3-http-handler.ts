@@ -23,6 +23,8 @@ export interface S3HandlerOptions {
 /** The unauthenticated health probe; `_` cannot start a bucket name, so it never shadows one. */
 export const HEALTH_PATH = '/_holdfast/health';
 
+const MAX_DRAINED_BODY_BYTES = 16 * 1024 * 1024;
+
 /**
  * The S3 protocol edge: addressing, SigV4 authentication, routing to one operation, and
  * rendering its response or its S3Error as XML. Everything below it speaks in domain terms.
@@ -93,6 +95,34 @@ async function streamBody(res: ServerResponse, body: Readable): Promise<void> {
   }
 }
 
+/** The XML body of an S3 error response. */
+function errorXml(s3error: S3Error, resource: string, requestId: string): string {
+  let details = '';
+  for (const [name, value] of Object.entries(s3error.details)) details += `<${name}>${escapeXml(value)}</${name}>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${s3error.code}</Code><Message>${escapeXml(s3error.publicMessage)}</Message>` +
+    `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`
+  );
+}
+
+/**
+ * A complete HTTP/1.1 error response for a request the HTTP parser refused before any handler
+ * ran (malformed request line or headers, oversized headers): still S3 XML with a request id.
+ */
+export function rawErrorResponse(parserErrorCode: string | undefined): string {
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const s3error =
+    parserErrorCode === 'HPE_HEADER_OVERFLOW'
+      ? s3errors.requestHeaderSectionTooLarge()
+      : new S3Error('InvalidRequest', 'The request could not be parsed as HTTP/1.1.');
+  const body = errorXml(s3error, '/', requestId);
+  return (
+    `HTTP/1.1 ${s3error.status} ${s3error.status === 400 ? 'Bad Request' : 'Error'}\r\n` +
+    `content-type: application/xml\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nserver: Holdfast\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
 async function sendError(
   res: ServerResponse,
   req: IncomingMessage,
@@ -103,24 +133,23 @@ async function sendError(
   options: S3HandlerOptions,
 ): Promise<void> {
   const s3error = error instanceof S3Error ? error : s3errors.internal(error);
-  if (s3error.status >= 500) options.onInternalError(requestId, error);
+  if (s3error.isServerFault) options.onInternalError(requestId, error);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  // An unread request body (a refused upload) would otherwise be read to its end first.
-  if (!req.complete) res.setHeader('connection', 'close');
+  // A refused request's unread body is drained by Node so the connection stays usable, and so a
+  // client still sending gets to read the error instead of a reset. A large or unbounded body is
+  // not worth reading: close the connection after the error.
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (!req.complete && !(declared <= MAX_DRAINED_BODY_BYTES)) res.setHeader('connection', 'close');
   for (const [name, value] of Object.entries(s3error.headers)) res.setHeader(name, value);
   if (s3error.code === 'NotModified') {
     res.statusCode = 304;
     res.end();
     return;
   }
-  let details = '';
-  for (const [name, value] of Object.entries(s3error.details)) details += `<${name}>${escapeXml(value)}</${name}>`;
-  const body =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${s3error.code}</Code><Message>${escapeXml(s3error.publicMessage)}</Message>` +
-    `${details}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`;
+  const body = errorXml(s3error, resource, requestId);
   res.statusCode = s3error.status;
   res.setHeader('content-type', 'application/xml');
   res.setHeader('content-length', String(Buffer.byteLength(body)));

@@ -42,7 +42,7 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
         });
       }
     } catch (error) {
-      if (!(error instanceof S3Error) || error.status >= 500) throw error;
+      if (!(error instanceof S3Error) || error.isServerFault) throw error;
       errors.push({ Key: key, VersionId: versionId, Code: error.code, Message: error.message });
     }
   }
