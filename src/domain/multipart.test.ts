@@ -32,7 +32,8 @@ async function blobCount(blobs: FsBlobStore): Promise<number> {
 
 const code = (c: string) => (e: unknown) => e instanceof S3Error && e.code === c;
 
-async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+async function collect(stream: AsyncIterable<Uint8Array> | Buffer): Promise<Buffer> {
+  if (Buffer.isBuffer(stream)) return stream;
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
   return Buffer.concat(chunks);

@@ -36,7 +36,8 @@ export interface ObjectRead {
   readonly version: ObjectVersionRecord;
   /** Present when a satisfiable range was asked for. */
   readonly range: ByteRange | undefined;
-  readonly body: Readable;
+  /** Inline objects come as one Buffer (no stream machinery for a 4 KiB read), others stream. */
+  readonly body: Readable | Buffer;
 }
 
 /** A range request as parsed from the header; resolved against the object's size. */
@@ -113,9 +114,11 @@ export class Vault {
   async putObject(input: PutObjectInput): Promise<ObjectVersionRecord> {
     assertValidObjectKey(input.key);
     await this.getBucket(input.bucket);
-    // Fail fast on a create-only write that cannot succeed, before reading the body; the
+    // Fail fast on a conditional write that cannot succeed, before reading the body; the
     // authoritative check runs again atomically with the commit.
-    checkWriteConditions(input.conditions, input.key, await this.metadata.getObjectVersion(input.bucket, input.key));
+    if (input.conditions.ifMatch !== undefined || input.conditions.ifNoneMatch !== undefined) {
+      checkWriteConditions(input.conditions, input.key, await this.metadata.getObjectVersion(input.bucket, input.key));
+    }
     const body = await ingestBody(input.body, input.integrity, {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
@@ -179,7 +182,13 @@ export class Vault {
   ): Promise<ObjectRead> {
     const version = await this.headObject(bucket, key, versionId, conditions);
     const resolved = range === undefined ? undefined : resolveRange(range, version.size);
-    return { version, range: resolved, body: this.openData(version.data, resolved) };
+    const body =
+      version.data.kind === 'inline'
+        ? resolved === undefined
+          ? version.data.data
+          : version.data.data.subarray(resolved.start, resolved.end + 1)
+        : this.openData(version.data, resolved);
+    return { version, range: resolved, body };
   }
 
   async #readableVersion(bucket: string, key: string, versionId: string | undefined): Promise<ObjectVersionRecord> {

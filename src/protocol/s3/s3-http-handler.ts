@@ -23,6 +23,17 @@ export interface S3HandlerOptions {
 /** The unauthenticated health probe; `_` cannot start a bucket name, so it never shadows one. */
 export const HEALTH_PATH = '/_holdfast/health';
 
+/**
+ * Request ids must be unique, not secret: a random per-process prefix and a counter, instead of
+ * random bytes on every request.
+ */
+const requestIdPrefix = randomBytes(4).toString('hex').toUpperCase();
+let requestCounter = 0;
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % 0x1_0000_0000;
+  return requestIdPrefix + requestCounter.toString(16).toUpperCase().padStart(8, '0');
+}
+
 const MAX_DRAINED_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -31,7 +42,7 @@ const MAX_DRAINED_BODY_BYTES = 16 * 1024 * 1024;
  */
 export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'Holdfast');

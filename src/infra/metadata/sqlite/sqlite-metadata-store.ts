@@ -45,6 +45,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #writes: GroupCommitQueue;
   readonly #stmt: ReturnType<typeof prepareStatements>;
+  readonly #bucketCache = new Map<string, BucketRecord>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -71,8 +72,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    // Every request looks its bucket up; this process is the database's only writer (the data
+    // directory is locked), so a cache invalidated on every bucket write is exact.
+    const cached = this.#bucketCache.get(name);
+    if (cached !== undefined) return cached;
     const row = this.#stmt.getBucket.get(name) as BucketRow | undefined;
-    return row && bucketFromRow(row);
+    const bucket = row && bucketFromRow(row);
+    if (bucket !== undefined && this.#bucketCache.size < 10_000) this.#bucketCache.set(name, bucket);
+    return bucket;
   }
 
   async listBuckets(): Promise<readonly BucketRecord[]> {
@@ -86,6 +93,7 @@ export class SqliteMetadataStore implements MetadataStore {
         throw s3errors.bucketNotEmpty(name);
       }
       this.#stmt.deleteBucket.run(name);
+      this.#bucketCache.delete(name);
     });
   }
 
