@@ -124,21 +124,31 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 async function closeServer(server: Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections go idle as their last response finishes: close each as it does.
   server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
+  clearInterval(sweep);
   clearTimeout(timer);
 }
+
+/** Lock files this process holds: its own pid in a lock file proves nothing after a PID reuse. */
+const heldLocks = new Set<string>();
 
 /** One server per data directory: two writers on one SQLite file and blob tree would be a disaster. */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const path = join(dataDir, 'holdfast.pid');
+  if (heldLocks.has(path)) throw new Error(`This process already serves ${dataDir}. Pass a different --data directory.`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(`${process.pid}\n`);
+      await handle.sync();
       await handle.close();
+      heldLocks.add(path);
       return async () => {
+        heldLocks.delete(path);
         await rm(path, { force: true });
       };
     } catch (e) {
@@ -147,7 +157,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
         throw new Error(`Another holdfast server (pid ${pid}) is using ${dataDir}. Stop it first, or pass a different --data directory.`, { cause: e });
       }
-      // A stale lock from a crashed (e.g. SIGKILLed) server: take it over.
+      // A stale lock from a crashed (e.g. SIGKILLed) server, possibly with our recycled pid: take it over.
       await rm(path, { force: true });
     }
   }
