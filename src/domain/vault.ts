@@ -151,8 +151,10 @@ export class Vault {
   ): Promise<ObjectVersionRecord> {
     let result: PutVersionResult;
     try {
-      result = await this.metadata.putObjectVersion(version, (latest) =>
-        checkWriteConditions(conditions, version.key, latest),
+      const conditional = conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined;
+      result = await this.metadata.putObjectVersion(
+        version,
+        conditional ? (latest) => checkWriteConditions(conditions, version.key, latest) : undefined,
       );
     } catch (error) {
       await discardData(this.blobs, version.data);

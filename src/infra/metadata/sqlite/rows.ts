@@ -66,7 +66,7 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
   };
 }
 
-function dataFromColumns(inline: Buffer | null, blobs: string | null): StoredData {
+export function dataFromColumns(inline: Buffer | null, blobs: string | null): StoredData {
   if (inline !== null) return { kind: 'inline', data: inline };
   return { kind: 'blobs', blobs: JSON.parse(blobs ?? '[]') as BlobRef[] };
 }

@@ -27,6 +27,7 @@ import {
   type VersionRow,
   bucketFromRow,
   dataColumns,
+  dataFromColumns,
   partFromRow,
   uploadFromRow,
   versionFromRow,
@@ -46,6 +47,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #writes: GroupCommitQueue;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #bucketCache = new Map<string, BucketRecord>();
+  /** Orders versions of a key, newest highest; unique across the store. */
+  #seq: number;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -55,6 +58,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(schema);
     this.#stmt = prepareStatements(this.#db);
+    this.#seq = (this.#db.prepare('SELECT max(seq) AS seq FROM versions').get() as { seq: number | null }).seq ?? 0;
     this.#writes = new GroupCommitQueue(this.#db);
   }
 
@@ -72,8 +76,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
-    // Every request looks its bucket up; this process is the database's only writer (the data
-    // directory is locked), so a cache invalidated on every bucket write is exact.
+    return this.#bucketNow(name);
+  }
+
+  /**
+   * Every request looks its bucket up; this process is the database's only writer (the data
+   * directory is locked), so a cache invalidated on every bucket write is exact.
+   */
+  #bucketNow(name: string): BucketRecord | undefined {
     const cached = this.#bucketCache.get(name);
     if (cached !== undefined) return cached;
     const row = this.#stmt.getBucket.get(name) as BucketRow | undefined;
@@ -110,23 +120,23 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Runs inside a write batch. */
   #putVersionNow(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): PutVersionResult {
-    const bucketRow = this.#stmt.getBucket.get(version.bucket) as BucketRow | undefined;
-    if (bucketRow === undefined) throw s3errors.noSuchBucket(version.bucket);
-    const latestRow = this.#stmt.getLatest.get(version.bucket, version.key) as VersionRow | undefined;
-    guard?.(latestRow && versionFromRow(latestRow));
+    // The hot path of every write: as few statements as the semantics allow.
+    const bucket = this.#bucketNow(version.bucket);
+    if (bucket === undefined) throw s3errors.noSuchBucket(version.bucket);
+    if (guard !== undefined) {
+      const latestRow = this.#stmt.getLatest.get(version.bucket, version.key) as VersionRow | undefined;
+      guard(latestRow && versionFromRow(latestRow));
+    }
 
     const displaced: StoredData[] = [];
-    const versionId = bucketRow.versioning === 'Enabled' ? newVersionId() : 'null';
+    const versionId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
     if (versionId === 'null') {
-      const previousNull = this.#stmt.getVersion.get(version.bucket, version.key, 'null') as VersionRow | undefined;
-      if (previousNull !== undefined) {
-        displaced.push(versionFromRow(previousNull).data);
-        this.#stmt.deleteVersion.run(version.bucket, version.key, 'null');
-      }
+      const previousNull = this.#stmt.deleteNullVersion.get(version.bucket, version.key) as Pick<VersionRow, 'inline_data' | 'blobs'> | undefined;
+      if (previousNull !== undefined) displaced.push(dataFromColumns(previousNull.inline_data, previousNull.blobs));
     }
     this.#stmt.clearLatest.run(version.bucket, version.key);
-    const seqRow = this.#stmt.maxSeq.get(version.bucket, version.key) as { seq: number | null };
-    const seq = (seqRow.seq ?? 0) + 1;
+    // One writer per database (the data directory is locked), so an in-memory sequence is exact.
+    const seq = ++this.#seq;
     const data = dataColumns(version.data);
     this.#stmt.insertVersion.run(
       version.bucket,
@@ -296,7 +306,9 @@ function prepareStatements(db: Database.Database) {
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
     getLatest: db.prepare(`SELECT ${versionColumns} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1`),
     getVersion: db.prepare(`SELECT ${versionColumns} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?`),
-    maxSeq: db.prepare('SELECT max(seq) AS seq FROM versions WHERE bucket = ? AND key = ?'),
+    deleteNullVersion: db.prepare(
+      "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = 'null' RETURNING inline_data, blobs",
+    ),
     clearLatest: db.prepare('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
     insertVersion: db.prepare(
       `INSERT INTO versions (${versionColumns}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
