@@ -67,3 +67,47 @@ test('property: paging through any key set with any page size yields exactly the
     { numRuns: 300 },
   );
 });
+
+test('property: paging through versions with any page size yields every version once, in S3 order', async () => {
+  const { listVersionsPage } = await import('./listing.js');
+  const key = fc.stringMatching(/^[ab/]{1,4}$/);
+  await fc.assert(
+    fc.asyncProperty(fc.array(key, { maxLength: 30 }), fc.constantFrom('', 'a'), fc.constantFrom('', '/'), fc.integer({ min: 1, max: 5 }), async (keys, prefix, delimiter, maxKeys) => {
+      // Each occurrence of a key is one version; a later occurrence is newer.
+      const versions = keys.map((k, i) => ({ key: k, versionId: `v${String(i).padStart(3, '0')}`, seq: i }));
+      const ordered = [...versions].sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)) || y.seq - x.seq);
+      const scan = async (afterKey: string, afterVersionId: string | undefined, limit: number) => {
+        const markerSeq = afterVersionId === undefined ? -1 : (versions.find((v) => v.key === afterKey && v.versionId === afterVersionId)?.seq ?? -1);
+        return ordered
+          .filter((v) => v.key.startsWith(prefix))
+          .filter((v) => Buffer.compare(Buffer.from(v.key), Buffer.from(afterKey)) > 0 || (v.key === afterKey && v.seq < markerSeq))
+          .slice(0, limit) as unknown as ObjectVersionRecord[];
+      };
+      const seen: string[] = [];
+      let keyMarker = '';
+      let versionIdMarker: string | undefined;
+      for (let pages = 0; pages < 200; pages++) {
+        const page = await listVersionsPage(scan, { prefix, delimiter, keyMarker, versionIdMarker, maxKeys });
+        assert.ok(page.versions.length + page.commonPrefixes.length <= maxKeys);
+        seen.push(...page.versions.map((v) => v.versionId), ...page.commonPrefixes);
+        if (!page.isTruncated) break;
+        keyMarker = page.nextKeyMarker!;
+        versionIdMarker = page.nextVersionIdMarker;
+      }
+      const expected: string[] = [];
+      const prefixes = new Set<string>();
+      for (const v of ordered) {
+        if (!v.key.startsWith(prefix)) continue;
+        const i = delimiter === '' ? -1 : v.key.indexOf(delimiter, prefix.length);
+        if (i < 0) expected.push(v.versionId);
+        else if (!prefixes.has(v.key.slice(0, i + 1))) {
+          prefixes.add(v.key.slice(0, i + 1));
+          expected.push(v.key.slice(0, i + 1));
+        }
+      }
+      assert.deepEqual([...seen].sort(), [...expected].sort());
+      assert.equal(seen.length, expected.length);
+    }),
+    { numRuns: 300 },
+  );
+});

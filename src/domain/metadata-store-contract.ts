@@ -164,6 +164,52 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     });
 
+    test('versioning: enable, suspend; a lock bucket cannot be suspended', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      assert.equal((await store.setBucketVersioning('b', 'Enabled')).versioning, 'Enabled');
+      assert.equal((await store.getBucket('b'))?.versioning, 'Enabled');
+      await store.setBucketVersioning('b', 'Suspended');
+      assert.equal((await store.getBucket('b'))?.versioning, 'Suspended');
+      await store.createBucket({ ...bucket('locked', 'Enabled'), objectLockEnabled: true });
+      await assert.rejects(store.setBucketVersioning('locked', 'Suspended'), code('InvalidBucketState'));
+      await assert.rejects(store.setBucketVersioning('missing', 'Enabled'), code('NoSuchBucket'));
+      await store.close();
+    });
+
+    test('suspended writes replace only the null version and keep real versions', async () => {
+      const store = await open();
+      await store.createBucket(bucket('s', 'Enabled'));
+      const real = await store.putObjectVersion(version('s', 'k', 'real'));
+      await store.setBucketVersioning('s', 'Suspended');
+      await store.putObjectVersion(version('s', 'k', 'null1'));
+      const second = await store.putObjectVersion(version('s', 'k', 'null2'));
+      assert.equal(second.version.versionId, 'null');
+      assert.equal(second.displaced.length, 1);
+      const all = await store.scanVersions('s', { prefix: '', afterKey: '', afterVersionId: undefined, limit: 10 });
+      assert.deepEqual(all.map((v) => [v.versionId, v.etag, v.isLatest]), [['null', '"null2"', true], [real.version.versionId, '"real"', false]]);
+      await store.close();
+    });
+
+    test('scanVersions: keys ascending, newest first, resumable after any version', async () => {
+      const store = await open();
+      await store.createBucket(bucket('v', 'Enabled'));
+      const ids: Record<string, string[]> = {};
+      for (const key of ['b', 'a', 'b', 'c', 'a', 'b']) {
+        const put = await store.putObjectVersion(version('v', key, key));
+        (ids[key] ??= []).unshift(put.version.versionId);
+      }
+      const all = await store.scanVersions('v', { prefix: '', afterKey: '', afterVersionId: undefined, limit: 100 });
+      assert.deepEqual(all.map((v) => v.versionId), [...ids['a']!, ...ids['b']!, ...ids['c']!]);
+      assert.deepEqual(all.map((v) => v.isLatest), [true, false, true, false, false, true]);
+      const afterFirstB = await store.scanVersions('v', { prefix: '', afterKey: 'b', afterVersionId: ids['b']![0], limit: 100 });
+      assert.deepEqual(afterFirstB.map((v) => v.versionId), [...ids['b']!.slice(1), ...ids['c']!]);
+      const afterAllB = await store.scanVersions('v', { prefix: '', afterKey: 'b', afterVersionId: undefined, limit: 100 });
+      assert.deepEqual(afterAllB.map((v) => v.versionId), ids['c']);
+      assert.equal((await store.scanVersions('v', { prefix: 'c', afterKey: '', afterVersionId: undefined, limit: 100 })).length, 1);
+      await store.close();
+    });
+
     test('settings round-trip', async () => {
       const store = await open();
       assert.equal(await store.getSetting('s'), undefined);

@@ -63,6 +63,14 @@ export interface ListScanOptions {
   readonly limit: number;
 }
 
+export interface VersionScanOptions {
+  readonly prefix: string;
+  /** Resume after this key: with `afterVersionId`, after that version of it; without, after all its versions. */
+  readonly afterKey: string;
+  readonly afterVersionId: string | undefined;
+  readonly limit: number;
+}
+
 export interface ListUploadsOptions {
   readonly prefix: string;
   readonly keyMarker: string;
@@ -75,6 +83,11 @@ export interface MetadataStore {
   createBucket(bucket: BucketRecord): Promise<void>;
   getBucket(name: string): Promise<BucketRecord | undefined>;
   listBuckets(): Promise<readonly BucketRecord[]>;
+  /**
+   * Sets a bucket's versioning state. MUST refuse (S3Error InvalidBucketState) to suspend
+   * versioning on a bucket with Object Lock enabled.
+   */
+  setBucketVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord>;
   /** MUST refuse (S3Error BucketNotEmpty) atomically if any version or multipart upload remains. */
   deleteBucket(name: string): Promise<void>;
 
@@ -98,6 +111,8 @@ export interface MetadataStore {
     versionId: string,
     guard?: Guard<ObjectVersionRecord>,
   ): Promise<ObjectVersionRecord | undefined>;
+  /** Every version and delete marker under `prefix`: keys ascending (UTF-8 bytes), newest version first within a key. */
+  scanVersions(bucket: string, options: VersionScanOptions): Promise<readonly ObjectVersionRecord[]>;
   /** Latest, non-delete-marker versions with keys starting with `prefix`, ascending by UTF-8 bytes. */
   scanLatest(bucket: string, options: ListScanOptions): Promise<readonly ObjectVersionRecord[]>;
 

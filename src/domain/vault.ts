@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../infra/clock.js';
 import { encodeChecksum } from '../infra/checksum/checksum.js';
 import { type ReadConditions, type WriteConditions, checkReadConditions, checkWriteConditions } from './conditions.js';
-import { s3errors } from './errors.js';
+import { S3Error, s3errors } from './errors.js';
 import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js';
-import { type ListPage, listPage } from './listing.js';
+import { type ListPage, type VersionListPage, type VersionListRequest, listPage, listVersionsPage } from './listing.js';
 import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
 import { assertValidBucketName, assertValidObjectKey } from './names.js';
 import type { BlobStore, MetadataStore, PutVersionResult } from './ports.js';
@@ -105,6 +105,11 @@ export class Vault {
     return this.metadata.listBuckets();
   }
 
+  /** PutBucketVersioning. Once enabled, a bucket can be suspended but never return to unversioned. */
+  async setBucketVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
+    return this.metadata.setBucketVersioning(name, state);
+  }
+
   async deleteBucket(name: string): Promise<void> {
     await this.metadata.deleteBucket(name);
   }
@@ -200,7 +205,15 @@ export class Vault {
       throw versionId === undefined ? s3errors.noSuchKey(key) : s3errors.noSuchVersion(key, versionId);
     }
     if (version.isDeleteMarker) {
-      if (versionId !== undefined) throw s3errors.methodNotAllowed('GET', 'DeleteMarker');
+      // Reading a delete marker by its id: 405, with headers that say what it is (AWS: DeleteMarker).
+      if (versionId !== undefined) {
+        const error = s3errors.methodNotAllowed('GET', 'DeleteMarker');
+        throw new S3Error(error.code, error.message, error.details, {
+          'x-amz-delete-marker': 'true',
+          'x-amz-version-id': version.versionId,
+          'last-modified': new Date(version.lastModifiedMs).toUTCString(),
+        });
+      }
       throw s3errors.noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': version.versionId });
     }
     return version;
@@ -304,6 +317,14 @@ export class Vault {
       input.conditions,
     );
     return { source, copy };
+  }
+
+  async listObjectVersions(bucket: string, request: VersionListRequest): Promise<VersionListPage> {
+    await this.getBucket(bucket);
+    return listVersionsPage(
+      (afterKey, afterVersionId, limit) => this.metadata.scanVersions(bucket, { prefix: request.prefix, afterKey, afterVersionId, limit }),
+      request,
+    );
   }
 
   async listObjects(bucket: string, request: Parameters<typeof listPage>[1]): Promise<ListPage> {

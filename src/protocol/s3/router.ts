@@ -15,7 +15,9 @@ import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listMultipartUploads } from './operations/list-multipart-uploads.js';
 import { listObjectsV1, listObjectsV2 } from './operations/list-objects.js';
+import { listObjectVersions } from './operations/list-object-versions.js';
 import { listParts } from './operations/list-parts.js';
+import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { putObject } from './operations/put-object.js';
 import { uploadPart, uploadPartCopy } from './operations/upload-part.js';
 
@@ -27,7 +29,7 @@ const UNSUPPORTED_SUBRESOURCES = [
   'acl', 'policy', 'policyStatus', 'tagging', 'cors', 'lifecycle', 'website', 'encryption', 'logging',
   'notification', 'replication', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
   'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'object-lock', 'retention', 'legal-hold',
-  'versions', 'torrent', 'restore', 'select', 'attributes', 'session',
+  'torrent', 'restore', 'select', 'attributes', 'session',
 ];
 
 function unsupported(query: URLSearchParams): string | undefined {
@@ -48,12 +50,13 @@ export function routeS3(method: string, bucket: string | undefined, key: string 
       case 'GET':
         if (query.has('location')) return getBucketLocation;
         if (query.has('versioning')) return getBucketVersioning;
+        if (query.has('versions')) return listObjectVersions;
         if (query.has('uploads')) return listMultipartUploads;
         return query.get('list-type') === '2' ? listObjectsV2 : listObjectsV1;
       case 'HEAD':
         return headBucket;
       case 'PUT':
-        if (query.has('versioning')) throw s3errors.notImplemented('?versioning (PutBucketVersioning)');
+        if (query.has('versioning')) return putBucketVersioning;
         return createBucket;
       case 'DELETE':
         return deleteBucket;

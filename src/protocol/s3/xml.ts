@@ -29,7 +29,7 @@ function renderChildren(node: XmlNode): string {
   return out;
 }
 
-function renderElement(name: string, value: XmlValue): string {
+export function renderElement(name: string, value: XmlValue): string {
   if (value === undefined) return '';
   if (Array.isArray(value)) return (value as readonly XmlNode[]).map((item) => renderElement(name, item)).join('');
   if (typeof value === 'object') return `<${name}>${renderChildren(value as XmlNode)}</${name}>`;

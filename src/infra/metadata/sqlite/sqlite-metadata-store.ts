@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { s3errors } from '../../../domain/errors.js';
+import { S3Error, s3errors } from '../../../domain/errors.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -17,6 +17,7 @@ import type {
   MetadataStore,
   NewObjectVersion,
   PutVersionResult,
+  VersionScanOptions,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
 import { schema } from './schema.js';
@@ -96,6 +97,19 @@ export class SqliteMetadataStore implements MetadataStore {
     return (this.#stmt.listBuckets.all() as BucketRow[]).map(bucketFromRow);
   }
 
+  async setBucketVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
+    return this.#writes.run(() => {
+      const bucket = this.#bucketNow(name);
+      if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      if (state === 'Suspended' && bucket.objectLockEnabled) {
+        throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+      }
+      this.#stmt.setVersioning.run(state, name);
+      this.#bucketCache.delete(name);
+      return { ...bucket, versioning: state };
+    });
+  }
+
   async deleteBucket(name: string): Promise<void> {
     await this.#writes.run(() => {
       if (this.#stmt.getBucket.get(name) === undefined) throw s3errors.noSuchBucket(name);
@@ -172,6 +186,22 @@ export class SqliteMetadataStore implements MetadataStore {
       if (record.isLatest) this.#stmt.promoteNewest.run(bucket, key, bucket, key);
       return record;
     });
+  }
+
+  async scanVersions(bucket: string, options: VersionScanOptions): Promise<readonly ObjectVersionRecord[]> {
+    let afterSeq = -1;
+    if (options.afterVersionId !== undefined) {
+      const marker = this.#stmt.getVersionSeq.get(bucket, options.afterKey, options.afterVersionId) as { seq: number } | undefined;
+      afterSeq = marker?.seq ?? -1;
+    }
+    const rows = this.#stmt.scanVersions.all({
+      bucket,
+      prefix: options.prefix,
+      afterKey: options.afterKey,
+      afterSeq,
+      limit: options.limit,
+    }) as VersionRow[];
+    return rows.map(versionFromRow);
   }
 
   async scanLatest(bucket: string, options: ListScanOptions): Promise<readonly ObjectVersionRecord[]> {
@@ -302,6 +332,14 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO buckets (name, created_ms, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?)',
     ),
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+    setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE name = ?'),
+    getVersionSeq: db.prepare('SELECT seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+    scanVersions: db.prepare(
+      `SELECT ${versionColumns} FROM versions
+        WHERE bucket = @bucket AND key >= @prefix AND substr(key, 1, length(@prefix)) = @prefix
+          AND (key > @afterKey OR (key = @afterKey AND seq < @afterSeq))
+        ORDER BY key, seq DESC LIMIT @limit`,
+    ),
     anyVersion: db.prepare('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
     getLatest: db.prepare(`SELECT ${versionColumns} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1`),
