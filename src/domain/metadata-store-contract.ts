@@ -15,6 +15,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     region: 'us-east-1',
     versioning,
     objectLockEnabled: false,
+    defaultRetention: undefined,
   });
   const version = (b: string, key: string, body: string): NewObjectVersion => ({
     bucket: b,
@@ -27,7 +28,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     checksum: undefined,
     partSizes: [],
     data: { kind: 'inline', data: Buffer.from(body) },
+    retention: undefined,
+    legalHold: undefined,
   });
+  const noLock = { retention: undefined, legalHold: undefined };
   const code = (c: string) => (e: unknown) => e instanceof S3Error && e.code === c;
 
   describe(`MetadataStore contract: ${name}`, () => {
@@ -50,7 +54,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.putObjectVersion(version('b', 'k', 'x'));
       await assert.rejects(store.deleteBucket('b'), code('BucketNotEmpty'));
       await store.deleteObjectVersion('b', 'k', 'null');
-      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined });
+      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined, lock: noLock });
       await assert.rejects(store.deleteBucket('b'), code('BucketNotEmpty'));
       await store.abortUpload('b', 'k', 'u1');
       await store.deleteBucket('b');
@@ -122,7 +126,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     test('multipart: parts replace by number; complete records the version and returns unused parts', async () => {
       const store = await open();
       await store.createBucket(bucket('b'));
-      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u', initiatedMs: 5, headers: {}, checksumAlgorithm: 'CRC32' });
+      await store.createUpload({ bucket: 'b', key: 'k', uploadId: 'u', initiatedMs: 5, headers: {}, checksumAlgorithm: 'CRC32', lock: noLock });
       const part = (n: number, body: string) => ({
         uploadId: 'u',
         partNumber: n,
@@ -152,7 +156,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       const store = await open();
       await store.createBucket(bucket('b'));
       for (const [key, id, at] of [['x', 'u1', 10], ['x', 'u2', 20], ['y', 'u3', 30]] as const) {
-        await store.createUpload({ bucket: 'b', key, uploadId: id, initiatedMs: at, headers: {}, checksumAlgorithm: undefined });
+        await store.createUpload({ bucket: 'b', key, uploadId: id, initiatedMs: at, headers: {}, checksumAlgorithm: undefined, lock: noLock });
       }
       const all = await store.listUploads('b', { prefix: '', keyMarker: '', uploadIdMarker: '', limit: 10 });
       assert.deepEqual(all.map((u) => u.uploadId), ['u1', 'u2', 'u3']);

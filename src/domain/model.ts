@@ -4,6 +4,7 @@
  * go through the metadata store's atomic operations.
  */
 import type { ChecksumAlgorithm } from '../infra/checksum/checksum.js';
+import type { DefaultRetention, Retention } from './object-lock.js';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -13,6 +14,8 @@ export interface BucketRecord {
   readonly region: string;
   readonly versioning: VersioningState;
   readonly objectLockEnabled: boolean;
+  /** The default retention new versions get (PutObjectLockConfiguration's Rule), if any. */
+  readonly defaultRetention: DefaultRetention | undefined;
 }
 
 /** Where an object's bytes are: small objects inline in the metadata row, others as blobs in order. */
@@ -55,6 +58,10 @@ export interface ObjectVersionRecord {
   /** Sizes of the parts of a multipart object (for GET ?partNumber=), empty for single-part. */
   readonly partSizes: readonly number[];
   readonly data: StoredData;
+  /** Object Lock retention of this version, if any (expired retention is kept as a fact). */
+  readonly retention: Retention | undefined;
+  /** Legal hold; undefined when never set (S3 then omits the header). */
+  readonly legalHold: boolean | undefined;
 }
 
 export interface MultipartUploadRecord {
@@ -64,6 +71,8 @@ export interface MultipartUploadRecord {
   readonly initiatedMs: number;
   readonly headers: StoredHeaders;
   readonly checksumAlgorithm: ChecksumAlgorithm | undefined;
+  /** Lock settings asked for at CreateMultipartUpload, applied at completion. */
+  readonly lock: { readonly retention: Retention | undefined; readonly legalHold: boolean | undefined };
 }
 
 export interface UploadPartRecord {

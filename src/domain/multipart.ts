@@ -13,7 +13,8 @@ import { S3Error, s3errors } from './errors.js';
 import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js';
 import type { BlobRef, MultipartUploadRecord, ObjectVersionRecord, StoredHeaders, UploadPartRecord } from './model.js';
 import { assertValidObjectKey } from './names.js';
-import type { Vault, ByteRange } from './vault.js';
+import { type RequestedLock, retentionForNewVersion } from './object-lock.js';
+import { type Vault, type ByteRange, assertIntegrityForLockedWrite } from './vault.js';
 
 /** AWS multipart limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -52,9 +53,11 @@ export class MultipartUploads {
     key: string,
     headers: StoredHeaders,
     checksumAlgorithm: ChecksumAlgorithm | undefined,
+    lock: RequestedLock = { retention: undefined, legalHold: undefined },
   ): Promise<MultipartUploadRecord> {
     assertValidObjectKey(key);
-    await this.#vault.getBucket(bucket);
+    const record = await this.#vault.getBucket(bucket);
+    this.#vault.assertLockableWrite(record, lock, undefined, 'Create Multipart Upload');
     const now = this.#vault.clock.nowMs();
     const upload: MultipartUploadRecord = {
       bucket,
@@ -63,6 +66,7 @@ export class MultipartUploads {
       initiatedMs: now,
       headers,
       checksumAlgorithm,
+      lock,
     };
     await this.#vault.metadata.createUpload(upload);
     return upload;
@@ -86,6 +90,10 @@ export class MultipartUploads {
   }): Promise<UploadPartRecord> {
     assertPartNumber(input.partNumber);
     const upload = await this.#upload(input.bucket, input.key, input.uploadId);
+    // Parts of an object that will be locked need an integrity check, as whole-object writes do.
+    const willBeLocked =
+      upload.lock.retention !== undefined || upload.lock.legalHold !== undefined || (await this.#vault.getBucket(input.bucket)).defaultRetention !== undefined;
+    assertIntegrityForLockedWrite(willBeLocked, input.integrity, 'Put Part');
     if (
       upload.checksumAlgorithm !== undefined &&
       input.integrity.checksum !== undefined &&
@@ -211,6 +219,8 @@ export class MultipartUploads {
         }
       }
     }
+    const bucketRecord = await this.#vault.getBucket(bucket);
+    const now = this.#vault.clock.nowMs();
     const result = await this.#vault.metadata.completeUpload(
       bucket,
       key,
@@ -221,11 +231,13 @@ export class MultipartUploads {
         isDeleteMarker: false,
         size: chosen.reduce((sum, p) => sum + p.size, 0),
         etag: `"${md5OfMd5s.digest('hex')}-${chosen.length}"`,
-        lastModifiedMs: this.#vault.clock.nowMs(),
+        lastModifiedMs: now,
         headers: upload.headers,
         checksum,
         partSizes: chosen.map((p) => p.size),
         data: { kind: 'blobs', blobs },
+        retention: retentionForNewVersion(upload.lock.retention, bucketRecord.defaultRetention, now),
+        legalHold: upload.lock.legalHold,
       },
       chosen.map((p) => p.partNumber),
       (latest) => checkWriteConditions(conditions, key, latest),

@@ -5,6 +5,7 @@
  * runs against each implementation.
  */
 import type { Readable } from 'node:stream';
+import type { DefaultRetention } from './object-lock.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -48,6 +49,8 @@ export interface NewObjectVersion {
   readonly checksum: ObjectVersionRecord['checksum'];
   readonly partSizes: readonly number[];
   readonly data: StoredData;
+  readonly retention: ObjectVersionRecord['retention'];
+  readonly legalHold: ObjectVersionRecord['legalHold'];
 }
 
 export interface PutVersionResult {
@@ -88,6 +91,21 @@ export interface MetadataStore {
    * versioning on a bucket with Object Lock enabled.
    */
   setBucketVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord>;
+  /**
+   * Enables Object Lock on a bucket and sets (or, with undefined, removes) its default retention.
+   * MUST refuse (S3Error InvalidBucketState) unless the bucket's versioning is Enabled.
+   */
+  setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord>;
+  /**
+   * Atomically replaces one version's retention and legal hold with what `change` returns for
+   * the current record (change throws to refuse). Resolves with the updated record.
+   */
+  updateVersionLock(
+    bucket: string,
+    key: string,
+    versionId: string,
+    change: (current: ObjectVersionRecord) => Pick<ObjectVersionRecord, 'retention' | 'legalHold'>,
+  ): Promise<ObjectVersionRecord>;
   /** MUST refuse (S3Error BucketNotEmpty) atomically if any version or multipart upload remains. */
   deleteBucket(name: string): Promise<void>;
 

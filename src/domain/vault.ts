@@ -7,6 +7,16 @@ import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js
 import { type ListPage, type VersionListPage, type VersionListRequest, listPage, listVersionsPage } from './listing.js';
 import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
 import { assertValidBucketName, assertValidObjectKey } from './names.js';
+import {
+  type DefaultRetention,
+  MISSING_LOCK_CONFIGURATION,
+  type RequestedLock,
+  type Retention,
+  assertDeletable,
+  assertRetentionChange,
+  assertValidDefaultRetention,
+  retentionForNewVersion,
+} from './object-lock.js';
 import type { BlobStore, MetadataStore, PutVersionResult } from './ports.js';
 
 /** S3's limit for a single PUT; larger objects must use multipart upload. */
@@ -25,6 +35,7 @@ export interface PutObjectInput {
   readonly headers: StoredHeaders;
   readonly integrity: IntegrityExpectations;
   readonly conditions: WriteConditions;
+  readonly lock: RequestedLock;
 }
 
 export interface ByteRange {
@@ -53,6 +64,7 @@ export interface CopyObjectInput {
   /** Replacement headers (REPLACE directive), or undefined to keep the source's (COPY). */
   readonly replaceHeaders: StoredHeaders | undefined;
   readonly conditions: WriteConditions;
+  readonly lock: RequestedLock;
 }
 
 export interface DeleteResult {
@@ -90,6 +102,7 @@ export class Vault {
       // Object Lock requires versioning, and turns it on for good (AWS: object-lock-overview).
       versioning: options.objectLockEnabled ? 'Enabled' : 'Unversioned',
       objectLockEnabled: options.objectLockEnabled,
+      defaultRetention: undefined,
     };
     await this.metadata.createBucket(bucket);
     return bucket;
@@ -118,7 +131,8 @@ export class Vault {
 
   async putObject(input: PutObjectInput): Promise<ObjectVersionRecord> {
     assertValidObjectKey(input.key);
-    await this.getBucket(input.bucket);
+    const bucket = await this.getBucket(input.bucket);
+    this.assertLockableWrite(bucket, input.lock, input.integrity, 'Put Object');
     // Fail fast on a conditional write that cannot succeed, before reading the body; the
     // authoritative check runs again atomically with the commit.
     if (input.conditions.ifMatch !== undefined || input.conditions.ifNoneMatch !== undefined) {
@@ -130,6 +144,7 @@ export class Vault {
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
+    const now = this.clock.nowMs();
     return this.#commitVersion(
       {
         bucket: input.bucket,
@@ -137,7 +152,7 @@ export class Vault {
         isDeleteMarker: false,
         size: body.size,
         etag: `"${body.md5.toString('hex')}"`,
-        lastModifiedMs: this.clock.nowMs(),
+        lastModifiedMs: now,
         headers: input.headers,
         checksum:
           body.checksum === undefined
@@ -145,9 +160,25 @@ export class Vault {
             : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
         partSizes: [],
         data: body.data,
+        retention: retentionForNewVersion(input.lock.retention, bucket.defaultRetention, now),
+        legalHold: input.lock.legalHold,
       },
       input.conditions,
     );
+  }
+
+  /**
+   * Explicit lock settings need a bucket with Object Lock and a date in the future; a write that
+   * will be locked (explicitly or by the bucket default) must carry an integrity check, as AWS
+   * requires — a locked object with corrupt bytes could never be replaced.
+   */
+  assertLockableWrite(bucket: BucketRecord, lock: RequestedLock, integrity: IntegrityExpectations | undefined, operation: string): void {
+    const explicit = lock.retention !== undefined || lock.legalHold !== undefined;
+    if (explicit && !bucket.objectLockEnabled) throw s3errors.invalidRequest(MISSING_LOCK_CONFIGURATION);
+    if (lock.retention !== undefined && lock.retention.retainUntilMs <= this.clock.nowMs()) {
+      throw s3errors.invalidArgument('The retain until date must be in the future!', 'x-amz-object-lock-retain-until-date', new Date(lock.retention.retainUntilMs).toISOString());
+    }
+    if (integrity !== undefined) assertIntegrityForLockedWrite(explicit || bucket.defaultRetention !== undefined, integrity, operation);
   }
 
   async #commitVersion(
@@ -245,15 +276,21 @@ export class Vault {
     return Readable.from(segments(), { objectMode: false, highWaterMark: 256 * 1024 });
   }
 
-  async deleteObject(bucket: string, key: string, versionId: string | undefined): Promise<DeleteResult> {
+  /**
+   * DeleteObject. With a version id it destroys that version — refused while Object Lock
+   * protects it (checked atomically with the delete). Without one, a versioned bucket only gets
+   * a delete marker, which is never WORM-protected.
+   */
+  async deleteObject(bucket: string, key: string, versionId: string | undefined, options: { bypassGovernance: boolean } = { bypassGovernance: false }): Promise<DeleteResult> {
     const record = await this.getBucket(bucket);
+    const protect = (version: ObjectVersionRecord) => assertDeletable(version, this.clock.nowMs(), options.bypassGovernance);
     if (versionId !== undefined) {
-      const removed = await this.metadata.deleteObjectVersion(bucket, key, versionId);
+      const removed = await this.metadata.deleteObjectVersion(bucket, key, versionId, protect);
       if (removed !== undefined) this.discardLater([removed.data]);
       return { versionId, deleteMarker: removed?.isDeleteMarker ?? false };
     }
     if (record.versioning === 'Unversioned') {
-      const removed = await this.metadata.deleteObjectVersion(bucket, key, 'null');
+      const removed = await this.metadata.deleteObjectVersion(bucket, key, 'null', protect);
       if (removed !== undefined) this.discardLater([removed.data]);
       return { versionId: undefined, deleteMarker: false };
     }
@@ -270,6 +307,8 @@ export class Vault {
         checksum: undefined,
         partSizes: [],
         data: { kind: 'inline', data: Buffer.alloc(0) },
+        retention: undefined,
+        legalHold: undefined,
       },
       {},
     );
@@ -278,7 +317,10 @@ export class Vault {
 
   async copyObject(input: CopyObjectInput): Promise<{ source: ObjectVersionRecord; copy: ObjectVersionRecord }> {
     assertValidObjectKey(input.key);
-    await this.getBucket(input.bucket);
+    const bucket = await this.getBucket(input.bucket);
+    // The copy is a new write: its own lock settings or the destination's default, never the source's.
+    // No body travels with a copy, so there is no integrity header to require.
+    this.assertLockableWrite(bucket, input.lock, undefined, 'Copy Object');
     const source = await this.#readableVersion(input.source.bucket, input.source.key, input.source.versionId);
     checkReadConditions(input.sourceConditions, source, 'x-amz-copy-source-');
     const sameObject =
@@ -297,6 +339,7 @@ export class Vault {
       maxSize: MAX_SINGLE_PUT_BYTES,
       checksumAlgorithm: source.checksum?.algorithm,
     });
+    const now = this.clock.nowMs();
     const copy = await this.#commitVersion(
       {
         bucket: input.bucket,
@@ -305,7 +348,7 @@ export class Vault {
         size: body.size,
         // The copy of a multipart object is a single-part object: its ETag is the plain MD5.
         etag: `"${body.md5.toString('hex')}"`,
-        lastModifiedMs: this.clock.nowMs(),
+        lastModifiedMs: now,
         headers: input.replaceHeaders ?? source.headers,
         checksum:
           body.checksum === undefined
@@ -313,10 +356,69 @@ export class Vault {
             : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
         partSizes: [],
         data: body.data,
+        retention: retentionForNewVersion(input.lock.retention, bucket.defaultRetention, now),
+        legalHold: input.lock.legalHold,
       },
       input.conditions,
     );
     return { source, copy };
+  }
+
+  // ---- Object Lock ----
+
+  async getObjectLockConfiguration(name: string): Promise<BucketRecord> {
+    const bucket = await this.getBucket(name);
+    if (!bucket.objectLockEnabled) {
+      throw new S3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: name });
+    }
+    return bucket;
+  }
+
+  /** Enables Object Lock (for good) and sets or removes the default retention; existing versions keep theirs. */
+  async putObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord> {
+    if (defaultRetention !== undefined) assertValidDefaultRetention(defaultRetention);
+    await this.getBucket(name);
+    return this.metadata.setObjectLockConfiguration(name, defaultRetention);
+  }
+
+  /** The version a retention or legal-hold request addresses: the given one, or the latest. */
+  async #lockTarget(bucketName: string, key: string, versionId: string | undefined): Promise<ObjectVersionRecord> {
+    const bucket = await this.getBucket(bucketName);
+    if (!bucket.objectLockEnabled) throw s3errors.invalidRequest(MISSING_LOCK_CONFIGURATION);
+    const version = await this.metadata.getObjectVersion(bucketName, key, versionId);
+    if (version === undefined) throw versionId === undefined ? s3errors.noSuchKey(key) : s3errors.noSuchVersion(key, versionId);
+    if (version.isDeleteMarker) throw s3errors.methodNotAllowed('PUT', 'DeleteMarker');
+    return version;
+  }
+
+  async getObjectRetention(bucket: string, key: string, versionId: string | undefined): Promise<Retention> {
+    const version = await this.#lockTarget(bucket, key, versionId);
+    if (version.retention === undefined) {
+      throw new S3Error('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration');
+    }
+    return version.retention;
+  }
+
+  async putObjectRetention(bucket: string, key: string, versionId: string | undefined, requested: Retention | undefined, bypassGovernance: boolean): Promise<ObjectVersionRecord> {
+    const target = await this.#lockTarget(bucket, key, versionId);
+    return this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
+      assertRetentionChange(current.retention, requested, this.clock.nowMs(), bypassGovernance);
+      return { retention: requested, legalHold: current.legalHold };
+    });
+  }
+
+  async getObjectLegalHold(bucket: string, key: string, versionId: string | undefined): Promise<boolean> {
+    const version = await this.#lockTarget(bucket, key, versionId);
+    if (version.legalHold === undefined) {
+      throw new S3Error('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration');
+    }
+    return version.legalHold;
+  }
+
+  /** Legal holds have no period and no bypass: anyone allowed to set them may set ON or OFF. */
+  async putObjectLegalHold(bucket: string, key: string, versionId: string | undefined, on: boolean): Promise<ObjectVersionRecord> {
+    const target = await this.#lockTarget(bucket, key, versionId);
+    return this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => ({ retention: current.retention, legalHold: on }));
   }
 
   async listObjectVersions(bucket: string, request: VersionListRequest): Promise<VersionListPage> {
@@ -343,4 +445,11 @@ export function resolveRange(range: RangeRequest, size: number): ByteRange {
   }
   if (range.start >= size) throw s3errors.invalidRange(size);
   return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
+/** AWS refuses a write that will be locked unless it carries Content-MD5 or an x-amz-checksum-*. */
+export function assertIntegrityForLockedWrite(willBeLocked: boolean, integrity: IntegrityExpectations, operation: string): void {
+  if (willBeLocked && integrity.contentMd5 === undefined && integrity.checksum === undefined) {
+    throw s3errors.invalidRequest(`Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} requests with Object Lock parameters`);
+  }
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error, s3errors } from '../../domain/errors.js';
 import type { ObjectVersionRecord, StoredHeaders } from '../../domain/model.js';
+import { lockResponseHeaders } from './lock-headers.js';
 import { httpDate } from './xml.js';
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
@@ -70,5 +71,11 @@ export function objectResponseHeaders(version: ObjectVersionRecord, query: URLSe
     if (value !== null) headers[header] = value;
   }
   if (version.partSizes.length > 0) headers['x-amz-mp-parts-count'] = String(version.partSizes.length);
+  Object.assign(headers, lockResponseHeaders(version));
   return headers;
+}
+
+/** `x-amz-version-id`, omitted for the null version as S3 does for unversioned writes. */
+export function versionIdHeader(versionId: string): Record<string, string> {
+  return versionId === 'null' ? {} : { 'x-amz-version-id': versionId };
 }

@@ -17,6 +17,9 @@ import { listMultipartUploads } from './operations/list-multipart-uploads.js';
 import { listObjectsV1, listObjectsV2 } from './operations/list-objects.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
 import { listParts } from './operations/list-parts.js';
+import { getObjectLegalHold, putObjectLegalHold } from './operations/object-legal-hold.js';
+import { getObjectLockConfiguration, putObjectLockConfiguration } from './operations/object-lock-configuration.js';
+import { getObjectRetention, putObjectRetention } from './operations/object-retention.js';
 import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { putObject } from './operations/put-object.js';
 import { uploadPart, uploadPartCopy } from './operations/upload-part.js';
@@ -28,10 +31,11 @@ import { uploadPart, uploadPartCopy } from './operations/upload-part.js';
 const UNSUPPORTED_SUBRESOURCES = [
   'acl', 'policy', 'policyStatus', 'tagging', 'cors', 'lifecycle', 'website', 'encryption', 'logging',
   'notification', 'replication', 'requestPayment', 'accelerate', 'analytics', 'inventory', 'metrics',
-  'intelligent-tiering', 'ownershipControls', 'publicAccessBlock', 'object-lock', 'retention', 'legal-hold',
+  'intelligent-tiering', 'ownershipControls', 'publicAccessBlock',
   'torrent', 'restore', 'select', 'attributes', 'session',
 ];
 
+/** Subresources handled below; any other listed above is NotImplemented. */
 function unsupported(query: URLSearchParams): string | undefined {
   return UNSUPPORTED_SUBRESOURCES.find((name) => query.has(name));
 }
@@ -51,12 +55,14 @@ export function routeS3(method: string, bucket: string | undefined, key: string 
         if (query.has('location')) return getBucketLocation;
         if (query.has('versioning')) return getBucketVersioning;
         if (query.has('versions')) return listObjectVersions;
+        if (query.has('object-lock')) return getObjectLockConfiguration;
         if (query.has('uploads')) return listMultipartUploads;
         return query.get('list-type') === '2' ? listObjectsV2 : listObjectsV1;
       case 'HEAD':
         return headBucket;
       case 'PUT':
         if (query.has('versioning')) return putBucketVersioning;
+        if (query.has('object-lock')) return putObjectLockConfiguration;
         return createBucket;
       case 'DELETE':
         return deleteBucket;
@@ -68,10 +74,14 @@ export function routeS3(method: string, bucket: string | undefined, key: string 
   }
   switch (method) {
     case 'GET':
+      if (query.has('retention')) return getObjectRetention;
+      if (query.has('legal-hold')) return getObjectLegalHold;
       return query.has('uploadId') ? listParts : getObject;
     case 'HEAD':
       return getObject;
     case 'PUT':
+      if (query.has('retention')) return putObjectRetention;
+      if (query.has('legal-hold')) return putObjectLegalHold;
       if (query.has('uploadId') || query.has('partNumber')) return hasCopySource ? uploadPartCopy : uploadPart;
       return hasCopySource ? copyObject : putObject;
     case 'DELETE':

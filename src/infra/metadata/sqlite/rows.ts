@@ -1,4 +1,5 @@
 import type { ChecksumAlgorithm } from '../../checksum/checksum.js';
+import type { DefaultRetention, RetentionMode } from '../../../domain/object-lock.js';
 import type {
   BlobRef,
   BucketRecord,
@@ -17,6 +18,7 @@ export interface BucketRow {
   region: string;
   versioning: string;
   object_lock: number;
+  default_retention: string | null;
 }
 
 export interface VersionRow {
@@ -34,6 +36,9 @@ export interface VersionRow {
   part_sizes: string;
   inline_data: Buffer | null;
   blobs: string | null;
+  retention_mode: string | null;
+  retain_until_ms: number | null;
+  legal_hold: number | null;
 }
 
 export interface UploadRow {
@@ -43,6 +48,7 @@ export interface UploadRow {
   initiated_ms: number;
   headers: string;
   checksum_algorithm: string | null;
+  lock: string | null;
 }
 
 export interface PartRow {
@@ -63,6 +69,7 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
     region: row.region,
     versioning: row.versioning as VersioningState,
     objectLockEnabled: row.object_lock === 1,
+    defaultRetention: row.default_retention === null ? undefined : (JSON.parse(row.default_retention) as DefaultRetention),
   };
 }
 
@@ -95,6 +102,11 @@ export function versionFromRow(row: VersionRow): ObjectVersionRecord {
     checksum: checksumFromColumn(row.checksum),
     partSizes: JSON.parse(row.part_sizes) as number[],
     data: dataFromColumns(row.inline_data, row.blobs),
+    retention:
+      row.retention_mode === null || row.retain_until_ms === null
+        ? undefined
+        : { mode: row.retention_mode as RetentionMode, retainUntilMs: row.retain_until_ms },
+    legalHold: row.legal_hold === null ? undefined : row.legal_hold === 1,
   };
 }
 
@@ -106,6 +118,7 @@ export function uploadFromRow(row: UploadRow): MultipartUploadRecord {
     initiatedMs: row.initiated_ms,
     headers: JSON.parse(row.headers) as Record<string, string>,
     checksumAlgorithm: (row.checksum_algorithm ?? undefined) as ChecksumAlgorithm | undefined,
+    lock: row.lock === null ? { retention: undefined, legalHold: undefined } : (JSON.parse(row.lock) as MultipartUploadRecord['lock']),
   };
 }
 

@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS buckets (
   created_ms INTEGER NOT NULL,
   region TEXT NOT NULL,
   versioning TEXT NOT NULL,
-  object_lock INTEGER NOT NULL
+  object_lock INTEGER NOT NULL,
+  default_retention TEXT
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS versions (
@@ -27,6 +28,9 @@ CREATE TABLE IF NOT EXISTS versions (
   part_sizes TEXT NOT NULL,
   inline_data BLOB,
   blobs TEXT,
+  retention_mode TEXT,
+  retain_until_ms INTEGER,
+  legal_hold INTEGER,
   PRIMARY KEY (bucket, key, version_id)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS versions_by_seq ON versions (bucket, key, seq);
@@ -39,7 +43,8 @@ CREATE TABLE IF NOT EXISTS uploads (
   key TEXT NOT NULL,
   initiated_ms INTEGER NOT NULL,
   headers TEXT NOT NULL,
-  checksum_algorithm TEXT
+  checksum_algorithm TEXT,
+  lock TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
 CREATE INDEX IF NOT EXISTS uploads_by_age ON uploads (initiated_ms);
@@ -61,3 +66,12 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 ) STRICT;
 `;
+
+/** Columns added after the first schema: added in place to data directories created before them. */
+export const addedColumns: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  { table: 'buckets', column: 'default_retention', type: 'TEXT' },
+  { table: 'versions', column: 'retention_mode', type: 'TEXT' },
+  { table: 'versions', column: 'retain_until_ms', type: 'INTEGER' },
+  { table: 'versions', column: 'legal_hold', type: 'INTEGER' },
+  { table: 'uploads', column: 'lock', type: 'TEXT' },
+];

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { S3Error, s3errors } from '../../../domain/errors.js';
+import type { DefaultRetention } from '../../../domain/object-lock.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -20,7 +21,7 @@ import type {
   VersionScanOptions,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
-import { schema } from './schema.js';
+import { addedColumns, schema } from './schema.js';
 import {
   type BucketRow,
   type PartRow,
@@ -58,6 +59,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(schema);
+    addMissingColumns(this.#db);
     this.#stmt = prepareStatements(this.#db);
     this.#seq = (this.#db.prepare('SELECT max(seq) AS seq FROM versions').get() as { seq: number | null }).seq ?? 0;
     this.#writes = new GroupCommitQueue(this.#db);
@@ -72,6 +74,7 @@ export class SqliteMetadataStore implements MetadataStore {
         bucket.region,
         bucket.versioning,
         bucket.objectLockEnabled ? 1 : 0,
+        bucket.defaultRetention === undefined ? null : JSON.stringify(bucket.defaultRetention),
       );
     });
   }
@@ -107,6 +110,42 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#stmt.setVersioning.run(state, name);
       this.#bucketCache.delete(name);
       return { ...bucket, versioning: state };
+    });
+  }
+
+  async setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord> {
+    return this.#writes.run(() => {
+      const bucket = this.#bucketNow(name);
+      if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      if (bucket.versioning !== 'Enabled') {
+        throw new S3Error('InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration');
+      }
+      this.#stmt.setObjectLock.run(defaultRetention === undefined ? null : JSON.stringify(defaultRetention), name);
+      this.#bucketCache.delete(name);
+      return { ...bucket, objectLockEnabled: true, defaultRetention };
+    });
+  }
+
+  async updateVersionLock(
+    bucket: string,
+    key: string,
+    versionId: string,
+    change: (current: ObjectVersionRecord) => Pick<ObjectVersionRecord, 'retention' | 'legalHold'>,
+  ): Promise<ObjectVersionRecord> {
+    return this.#writes.run(() => {
+      const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
+      if (row === undefined) throw s3errors.noSuchVersion(key, versionId);
+      const current = versionFromRow(row);
+      const next = change(current);
+      this.#stmt.setVersionLock.run(
+        next.retention?.mode ?? null,
+        next.retention?.retainUntilMs ?? null,
+        next.legalHold === undefined ? null : next.legalHold ? 1 : 0,
+        bucket,
+        key,
+        versionId,
+      );
+      return { ...current, ...next };
     });
   }
 
@@ -166,6 +205,9 @@ export class SqliteMetadataStore implements MetadataStore {
       JSON.stringify(version.partSizes),
       data.inline,
       data.blobs,
+      version.retention?.mode ?? null,
+      version.retention?.retainUntilMs ?? null,
+      version.legalHold === undefined ? null : version.legalHold ? 1 : 0,
     );
     const stored: ObjectVersionRecord = { ...version, versionId, isLatest: true };
     return { version: stored, displaced };
@@ -224,6 +266,7 @@ export class SqliteMetadataStore implements MetadataStore {
         upload.initiatedMs,
         JSON.stringify(upload.headers),
         upload.checksumAlgorithm ?? null,
+        JSON.stringify(upload.lock),
       );
     });
   }
@@ -317,6 +360,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
+/** Brings a data directory created by an earlier release up to the current columns. */
+function addMissingColumns(db: Database.Database): void {
+  for (const { table, column, type } of addedColumns) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}
+
 /** Opaque, unique, URL-safe; S3 version ids are opaque strings up to 1024 bytes. */
 function newVersionId(): string {
   return randomBytes(16).toString('base64url');
@@ -324,15 +375,19 @@ function newVersionId(): string {
 
 function prepareStatements(db: Database.Database) {
   const versionColumns =
-    'bucket, key, version_id, seq, is_latest, is_delete_marker, size, etag, last_modified_ms, headers, checksum, part_sizes, inline_data, blobs';
+    'bucket, key, version_id, seq, is_latest, is_delete_marker, size, etag, last_modified_ms, headers, checksum, part_sizes, inline_data, blobs, retention_mode, retain_until_ms, legal_hold';
   return {
     getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
     listBuckets: db.prepare('SELECT * FROM buckets ORDER BY name'),
     insertBucket: db.prepare(
-      'INSERT INTO buckets (name, created_ms, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO buckets (name, created_ms, region, versioning, object_lock, default_retention) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
     setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE name = ?'),
+    setObjectLock: db.prepare('UPDATE buckets SET object_lock = 1, default_retention = ? WHERE name = ?'),
+    setVersionLock: db.prepare(
+      'UPDATE versions SET retention_mode = ?, retain_until_ms = ?, legal_hold = ? WHERE bucket = ? AND key = ? AND version_id = ?',
+    ),
     getVersionSeq: db.prepare('SELECT seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
     scanVersions: db.prepare(
       `SELECT ${versionColumns} FROM versions
@@ -349,7 +404,7 @@ function prepareStatements(db: Database.Database) {
     ),
     clearLatest: db.prepare('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
     insertVersion: db.prepare(
-      `INSERT INTO versions (${versionColumns}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO versions (${versionColumns}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteVersion: db.prepare('DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
     promoteNewest: db.prepare(
@@ -365,7 +420,7 @@ function prepareStatements(db: Database.Database) {
         ORDER BY key LIMIT @limit`,
     ),
     insertUpload: db.prepare(
-      'INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, checksum_algorithm, lock) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     getUpload: db.prepare('SELECT * FROM uploads WHERE upload_id = ?'),
     // Without an upload-id marker, uploads of the key-marker's key itself are excluded (S3 semantics).

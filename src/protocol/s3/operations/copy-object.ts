@@ -1,4 +1,5 @@
 import { s3errors } from '../../../domain/errors.js';
+import { requestedLock } from '../lock-headers.js';
 import { storedHeadersFrom } from '../object-headers.js';
 import { bucketOf, keyOf, parseCopySource, readConditions, writeConditions } from '../params.js';
 import { isoDate, renderXml } from '../xml.js';
@@ -18,6 +19,7 @@ export const copyObject: S3Operation = async (req, { vault }) => {
     key: keyOf(req),
     replaceHeaders: directive === 'REPLACE' ? storedHeadersFrom(req.headers) : undefined,
     conditions: writeConditions(req),
+    lock: requestedLock(req),
   });
   const headers: Record<string, string> = { ...XML_HEADERS, ...checksumResponseHeaders(copy.checksum) };
   if (source.versionId !== 'null') headers['x-amz-copy-source-version-id'] = source.versionId;

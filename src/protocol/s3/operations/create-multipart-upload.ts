@@ -1,5 +1,6 @@
 import { S3Error } from '../../../domain/errors.js';
 import { parseChecksumAlgorithm } from '../../../infra/checksum/checksum.js';
+import { requestedLock } from '../lock-headers.js';
 import { storedHeadersFrom } from '../object-headers.js';
 import { bucketOf, keyOf } from '../params.js';
 import { renderXml } from '../xml.js';
@@ -12,7 +13,7 @@ export const createMultipartUpload: S3Operation = async (req, { multipart }) => 
   if (algorithmHeader !== undefined && algorithm === undefined) {
     throw new S3Error('InvalidRequest', `Checksum algorithm ${algorithmHeader} is not supported.`);
   }
-  const upload = await multipart.create(bucketOf(req), keyOf(req), storedHeadersFrom(req.headers), algorithm);
+  const upload = await multipart.create(bucketOf(req), keyOf(req), storedHeadersFrom(req.headers), algorithm, requestedLock(req));
   return {
     status: 200,
     headers: { ...XML_HEADERS, ...(algorithm === undefined ? {} : { 'x-amz-checksum-algorithm': algorithm }) },

@@ -1,4 +1,5 @@
 import { S3Error, s3errors } from '../../../domain/errors.js';
+import { bypassGovernance } from '../lock-headers.js';
 import { bucketOf } from '../params.js';
 import { parseXml, renderXml } from '../xml.js';
 import { MAX_DELETE_BODY_BYTES, type S3Operation, XML_HEADERS } from './context.js';
@@ -22,6 +23,7 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
   if (root === undefined || typeof root !== 'object') throw s3errors.malformedXml();
   const objects = (root['Object'] ?? []) as Array<Record<string, unknown>>;
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3errors.malformedXml();
+  const bypass = bypassGovernance(req);
   const quiet = typeof root['Quiet'] === 'string' && root['Quiet'].toLowerCase() === 'true';
   await vault.getBucket(bucket);
 
@@ -32,7 +34,8 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
     const versionId = typeof object['VersionId'] === 'string' ? object['VersionId'] : undefined;
     if (typeof key !== 'string' || key === '') throw s3errors.malformedXml();
     try {
-      const result = await vault.deleteObject(bucket, key, versionId);
+      // The bypass header is harmless on a bucket without Object Lock: tools send it in clean-up code.
+      const result = await vault.deleteObject(bucket, key, versionId, { bypassGovernance: bypass });
       if (!quiet) {
         deleted.push({
           Key: key,
