@@ -6,7 +6,7 @@ import {
   encodeChecksum,
 } from '../infra/checksum/checksum.js';
 import { S3Error, s3errors } from './errors.js';
-import type { StoredData } from './model.js';
+import type { StoredChecksum, StoredData } from './model.js';
 import type { BlobStore } from './ports.js';
 
 /**
@@ -117,6 +117,13 @@ export async function ingestBody(
   }
 }
 
+/** The stored form of an ingested body's checksum: a full-object checksum, base64. */
+export function storedChecksumOf(body: IngestedBody): StoredChecksum | undefined {
+  return body.checksum === undefined
+    ? undefined
+    : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' };
+}
+
 export async function discardData(blobs: BlobStore, data: StoredData): Promise<void> {
   if (data.kind !== 'blobs') return;
   await Promise.all(data.blobs.map((b) => blobs.delete(b.blobId)));
@@ -126,4 +133,3 @@ function equalBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export { encodeChecksum };

@@ -10,7 +10,7 @@ import {
 import type { WriteConditions } from './conditions.js';
 import { checkWriteConditions } from './conditions.js';
 import { S3Error, s3errors } from './errors.js';
-import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js';
+import { type IntegrityExpectations, discardData, ingestBody, storedChecksumOf } from './ingest.js';
 import type { BlobRef, MultipartUploadRecord, ObjectVersionRecord, StoredHeaders, UploadPartRecord } from './model.js';
 import { assertValidObjectKey } from './names.js';
 import { type RequestedLock, retentionForNewVersion } from './object-lock.js';
@@ -149,10 +149,7 @@ export class MultipartUploads {
       size: body.size,
       etag: `"${body.md5.toString('hex')}"`,
       lastModifiedMs: this.#vault.clock.nowMs(),
-      checksum:
-        body.checksum === undefined
-          ? undefined
-          : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
+      checksum: storedChecksumOf(body),
       data: body.data,
     };
     try {

@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import type { Clock } from '../infra/clock.js';
-import { encodeChecksum } from '../infra/checksum/checksum.js';
 import { type ReadConditions, type WriteConditions, checkReadConditions, checkWriteConditions } from './conditions.js';
 import { S3Error, s3errors } from './errors.js';
-import { type IntegrityExpectations, discardData, ingestBody } from './ingest.js';
+import { type IngestedBody, type IntegrityExpectations, discardData, ingestBody, storedChecksumOf } from './ingest.js';
 import { type ListPage, type VersionListPage, type VersionListRequest, listPage, listVersionsPage } from './listing.js';
 import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
 import { assertValidBucketName, assertValidObjectKey } from './names.js';
@@ -17,7 +16,7 @@ import {
   assertValidDefaultRetention,
   retentionForNewVersion,
 } from './object-lock.js';
-import type { BlobStore, MetadataStore, PutVersionResult } from './ports.js';
+import type { BlobStore, MetadataStore, NewObjectVersion, PutVersionResult } from './ports.js';
 
 /** S3's limit for a single PUT; larger objects must use multipart upload. */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -144,27 +143,26 @@ export class Vault {
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
+    return this.#commitVersion(this.#singlePartVersion(bucket, input.key, body, input.headers, input.lock), input.conditions);
+  }
+
+  /** A new version holding one ingested body: plain-MD5 ETag, full-object checksum, lock settings. */
+  #singlePartVersion(bucket: BucketRecord, key: string, body: IngestedBody, headers: StoredHeaders, lock: RequestedLock): NewObjectVersion {
     const now = this.clock.nowMs();
-    return this.#commitVersion(
-      {
-        bucket: input.bucket,
-        key: input.key,
-        isDeleteMarker: false,
-        size: body.size,
-        etag: `"${body.md5.toString('hex')}"`,
-        lastModifiedMs: now,
-        headers: input.headers,
-        checksum:
-          body.checksum === undefined
-            ? undefined
-            : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
-        partSizes: [],
-        data: body.data,
-        retention: retentionForNewVersion(input.lock.retention, bucket.defaultRetention, now),
-        legalHold: input.lock.legalHold,
-      },
-      input.conditions,
-    );
+    return {
+      bucket: bucket.name,
+      key,
+      isDeleteMarker: false,
+      size: body.size,
+      etag: `"${body.md5.toString('hex')}"`,
+      lastModifiedMs: now,
+      headers,
+      checksum: storedChecksumOf(body),
+      partSizes: [],
+      data: body.data,
+      retention: retentionForNewVersion(lock.retention, bucket.defaultRetention, now),
+      legalHold: lock.legalHold,
+    };
   }
 
   /**
@@ -339,26 +337,9 @@ export class Vault {
       maxSize: MAX_SINGLE_PUT_BYTES,
       checksumAlgorithm: source.checksum?.algorithm,
     });
-    const now = this.clock.nowMs();
+    // The copy of a multipart object is a single-part object: its ETag is the plain MD5.
     const copy = await this.#commitVersion(
-      {
-        bucket: input.bucket,
-        key: input.key,
-        isDeleteMarker: false,
-        size: body.size,
-        // The copy of a multipart object is a single-part object: its ETag is the plain MD5.
-        etag: `"${body.md5.toString('hex')}"`,
-        lastModifiedMs: now,
-        headers: input.replaceHeaders ?? source.headers,
-        checksum:
-          body.checksum === undefined
-            ? undefined
-            : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' },
-        partSizes: [],
-        data: body.data,
-        retention: retentionForNewVersion(input.lock.retention, bucket.defaultRetention, now),
-        legalHold: input.lock.legalHold,
-      },
+      this.#singlePartVersion(bucket, input.key, body, input.replaceHeaders ?? source.headers, input.lock),
       input.conditions,
     );
     return { source, copy };

@@ -117,3 +117,8 @@ export function encodingType(req: S3Request): 'url' | undefined {
 export function encodeKey(key: string, encoding: 'url' | undefined): string {
   return encoding === 'url' ? encodeURIComponent(key).replace(/%2F/g, '/') : key;
 }
+
+/** The `<Owner>` of listings: the requesting identity (identities with display names come later). */
+export function ownerOf(req: S3Request): { ID: string; DisplayName: string } {
+  return { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+}

@@ -1,10 +1,11 @@
+import { ownerOf } from '../params.js';
 import { isoDate, renderXml } from '../xml.js';
 import { type S3Operation, XML_HEADERS } from './context.js';
 
 /** ListBuckets: GET / */
 export const listBuckets: S3Operation = async (req, { vault }) => {
   const buckets = await vault.listBuckets();
-  const owner = { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+  const owner = ownerOf(req);
   return {
     status: 200,
     headers: XML_HEADERS,

@@ -1,4 +1,4 @@
-import { bucketOf, encodeKey, encodingType, intParam, optionalParam } from '../params.js';
+import { bucketOf, encodeKey, encodingType, intParam, optionalParam, ownerOf } from '../params.js';
 import { isoDate, renderXml } from '../xml.js';
 import { type S3Operation, XML_HEADERS } from './context.js';
 
@@ -12,7 +12,7 @@ export const listMultipartUploads: S3Operation = async (req, { multipart }) => {
   const maxUploads = intParam(req, 'max-uploads', 1000, { min: 0, max: 1000 });
   const { uploads, isTruncated } = await multipart.listUploads(bucket, { prefix, keyMarker, uploadIdMarker, maxUploads });
   const last = uploads[uploads.length - 1];
-  const owner = { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+  const owner = ownerOf(req);
   return {
     status: 200,
     headers: XML_HEADERS,

@@ -1,6 +1,6 @@
 import { s3errors } from '../../../domain/errors.js';
 import type { ObjectVersionRecord } from '../../../domain/model.js';
-import { bucketOf, encodeKey, encodingType, intParam, optionalParam } from '../params.js';
+import { bucketOf, encodeKey, encodingType, intParam, optionalParam, ownerOf } from '../params.js';
 import { isoDate, renderElement, renderXml } from '../xml.js';
 import { type S3Operation, XML_HEADERS } from './context.js';
 
@@ -23,7 +23,7 @@ export const listObjectVersions: S3Operation = async (req, { vault }) => {
     versionIdMarker: versionIdMarker === '' ? undefined : versionIdMarker,
     maxKeys,
   });
-  const owner = { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+  const owner = ownerOf(req);
   // Versions and delete markers interleave in key order, as S3 returns them.
   const entries = page.versions.map((v: ObjectVersionRecord) =>
     v.isDeleteMarker

@@ -1,6 +1,6 @@
 import { s3errors } from '../../../domain/errors.js';
 import type { ObjectVersionRecord } from '../../../domain/model.js';
-import { bucketOf, encodeKey, encodingType, intParam, optionalParam } from '../params.js';
+import { bucketOf, encodeKey, encodingType, intParam, optionalParam, ownerOf } from '../params.js';
 import type { S3Request } from '../request.js';
 import { isoDate, renderXml } from '../xml.js';
 import { type OperationContext, type S3Operation, XML_HEADERS } from './context.js';
@@ -44,7 +44,7 @@ export const listObjectsV2: S3Operation = async (req, ctx) => {
   const after = token !== undefined ? decodeToken(token) : startAfter;
   const { prefix, delimiter, maxKeys, result } = await page(req, ctx, after);
   const fetchOwner = optionalParam(req, 'fetch-owner') === 'true';
-  const owner = fetchOwner ? { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId } : undefined;
+  const owner = fetchOwner ? ownerOf(req) : undefined;
   return {
     status: 200,
     headers: XML_HEADERS,
@@ -70,7 +70,7 @@ export const listObjectsV1: S3Operation = async (req, ctx) => {
   const encoding = encodingType(req);
   const marker = optionalParam(req, 'marker') ?? '';
   const { prefix, delimiter, maxKeys, result } = await page(req, ctx, marker);
-  const owner = { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+  const owner = ownerOf(req);
   return {
     status: 200,
     headers: XML_HEADERS,

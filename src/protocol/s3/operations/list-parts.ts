@@ -1,4 +1,4 @@
-import { bucketOf, intParam, keyOf } from '../params.js';
+import { bucketOf, intParam, keyOf, ownerOf } from '../params.js';
 import { isoDate, renderXml } from '../xml.js';
 import { type S3Operation, XML_HEADERS } from './context.js';
 import { uploadIdOf } from './upload-part.js';
@@ -10,7 +10,7 @@ export const listParts: S3Operation = async (req, { multipart }) => {
   const marker = intParam(req, 'part-number-marker', 0);
   const maxParts = intParam(req, 'max-parts', 1000, { min: 0, max: 1000 });
   const { upload, parts, isTruncated } = await multipart.listParts(bucket, key, uploadIdOf(req), marker, maxParts);
-  const owner = { ID: req.auth.accessKeyId, DisplayName: req.auth.accessKeyId };
+  const owner = ownerOf(req);
   return {
     status: 200,
     headers: XML_HEADERS,
