@@ -57,7 +57,11 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 };
 
-export function objectResponseHeaders(version: ObjectVersionRecord, query: URLSearchParams): Record<string, string> {
+/**
+ * Headers of a GET/HEAD response. In a bucket that is or was versioned the null version is
+ * named (`x-amz-version-id: null`), as S3 does; in a never-versioned bucket no version is.
+ */
+export function objectResponseHeaders(version: ObjectVersionRecord, query: URLSearchParams, bucketVersioned: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     'last-modified': httpDate(version.lastModifiedMs),
     etag: version.etag,
@@ -65,7 +69,7 @@ export function objectResponseHeaders(version: ObjectVersionRecord, query: URLSe
     'content-type': 'binary/octet-stream',
   };
   for (const [name, value] of Object.entries(version.headers)) headers[name] = value;
-  if (version.versionId !== 'null') headers['x-amz-version-id'] = version.versionId;
+  if (version.versionId !== 'null' || bucketVersioned) headers['x-amz-version-id'] = version.versionId;
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = query.get(param);
     if (value !== null) headers[header] = value;

@@ -41,7 +41,8 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
           Key: key,
           VersionId: versionId,
           DeleteMarker: result.deleteMarker ? 'true' : undefined,
-          DeleteMarkerVersionId: result.deleteMarker && versionId === undefined ? result.versionId : undefined,
+          // Set when a marker was created, or when the version deleted by id was itself a marker.
+          DeleteMarkerVersionId: result.deleteMarker ? result.versionId : undefined,
         });
       }
     } catch (error) {

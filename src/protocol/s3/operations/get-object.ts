@@ -14,6 +14,7 @@ export const getObject: S3Operation = async (req, { vault }) => {
   const key = keyOf(req);
   const versionId = optionalParam(req, 'versionId');
   const conditions = readConditions(req);
+  const isVersioned = async () => (await vault.getBucket(bucket)).versioning !== 'Unversioned';
   const checksumMode = req.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const partNumber = req.query.has('partNumber') ? intParam(req, 'partNumber', 0, { min: 1, max: 10_000 }) : undefined;
   if (partNumber !== undefined && req.header('range') !== undefined) {
@@ -26,7 +27,7 @@ export const getObject: S3Operation = async (req, { vault }) => {
       return {
         status: 200,
         headers: {
-          ...objectResponseHeaders(version, req.query),
+          ...objectResponseHeaders(version, req.query, await isVersioned()),
           'content-length': String(version.size),
           ...(checksumMode ? checksumResponseHeaders(version.checksum) : {}),
         },
@@ -34,7 +35,7 @@ export const getObject: S3Operation = async (req, { vault }) => {
     }
     const range = partNumber === undefined ? parseRange(req.header('range')) : await partRange(vault, bucket, key, versionId, partNumber);
     const read = await vault.getObject(bucket, key, versionId, conditions, range);
-    const headers: Record<string, string> = objectResponseHeaders(read.version, req.query);
+    const headers: Record<string, string> = objectResponseHeaders(read.version, req.query, await isVersioned());
     if (read.range === undefined) {
       Object.assign(headers, { 'content-length': String(read.version.size) }, checksumMode ? checksumResponseHeaders(read.version.checksum) : {});
       return { status: 200, headers, body: read.body };
