@@ -240,6 +240,7 @@ export class MultipartUploads {
       (latest) => checkWriteConditions(conditions, key, latest),
     );
     this.#vault.discardLater(result.displaced);
+    await this.#vault.protectIfLocked(result.version);
     return result.version;
   }
 

@@ -29,6 +29,12 @@ export interface BlobStore {
   write(source: AsyncIterable<Uint8Array>): Promise<BlobWriteResult>;
   /** Reads bytes [start, end] (inclusive) of a blob, or all of it. */
   read(blobId: string, range?: { readonly start: number; readonly end: number }): Readable;
+  /**
+   * Makes a blob that holds a locked version's bytes immutable at the storage level, as far as
+   * the backend allows (a read-only file here; Object Lock on an S3 backend). Defence in depth:
+   * the metadata store's lock checks are the rule, this guards against tools that bypass them.
+   */
+  protect(blobId: string): Promise<void>;
   /** Removes a blob. MUST be idempotent: removing a missing blob succeeds. */
   delete(blobId: string): Promise<void>;
   /** Every blob id the store holds, for the orphan sweep. */

@@ -14,6 +14,7 @@ import {
   assertDeletable,
   assertRetentionChange,
   assertValidDefaultRetention,
+  isRetentionActive,
   retentionForNewVersion,
 } from './object-lock.js';
 import type { BlobStore, MetadataStore, NewObjectVersion, PutVersionResult } from './ports.js';
@@ -195,7 +196,18 @@ export class Vault {
       throw error;
     }
     this.discardLater(result.displaced);
+    await this.protectIfLocked(result.version);
     return result.version;
+  }
+
+  /**
+   * Read-only storage for the bytes of a version under retention or legal hold. Never fails the
+   * request: the write is already committed and the lock rule itself lives in the metadata.
+   */
+  async protectIfLocked(version: ObjectVersionRecord): Promise<void> {
+    if (version.data.kind !== 'blobs') return;
+    if (version.legalHold !== true && !isRetentionActive(version.retention, this.clock.nowMs())) return;
+    await Promise.all(version.data.blobs.map((b) => this.blobs.protect(b.blobId).catch(() => undefined)));
   }
 
   /** Deletes bytes no longer referenced. After the commit, so a crash can only leak, never lose. */
@@ -382,10 +394,12 @@ export class Vault {
 
   async putObjectRetention(bucket: string, key: string, versionId: string | undefined, requested: Retention | undefined, bypassGovernance: boolean): Promise<ObjectVersionRecord> {
     const target = await this.#lockTarget(bucket, key, versionId);
-    return this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
+    const updated = await this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
       assertRetentionChange(current.retention, requested, this.clock.nowMs(), bypassGovernance);
       return { retention: requested, legalHold: current.legalHold };
     });
+    await this.protectIfLocked(updated);
+    return updated;
   }
 
   async getObjectLegalHold(bucket: string, key: string, versionId: string | undefined): Promise<boolean> {
@@ -399,7 +413,9 @@ export class Vault {
   /** Legal holds have no period and no bypass: anyone allowed to set them may set ON or OFF. */
   async putObjectLegalHold(bucket: string, key: string, versionId: string | undefined, on: boolean): Promise<ObjectVersionRecord> {
     const target = await this.#lockTarget(bucket, key, versionId);
-    return this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => ({ retention: current.retention, legalHold: on }));
+    const updated = await this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => ({ retention: current.retention, legalHold: on }));
+    await this.protectIfLocked(updated);
+    return updated;
   }
 
   async listObjectVersions(bucket: string, request: VersionListRequest): Promise<VersionListPage> {

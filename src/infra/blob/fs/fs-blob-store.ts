@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, opendir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, opendir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriteResult } from '../../../domain/ports.js';
@@ -76,6 +76,10 @@ export class FsBlobStore implements BlobStore {
       end: range?.end,
       highWaterMark: 256 * 1024,
     });
+  }
+
+  async protect(blobId: string): Promise<void> {
+    await chmod(this.#path(blobId), 0o440);
   }
 
   async delete(blobId: string): Promise<void> {

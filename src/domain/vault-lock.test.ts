@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
+import { ManualClock } from '../infra/clock.js';
+import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
+import { S3Error } from './errors.js';
+import { Vault } from './vault.js';
+
+const root = mkdtempSync(join(tmpdir(), 'holdfast-vault-lock-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const DAY = 24 * 3600 * 1000;
+
+test('a compliance-locked version: bytes on read-only files, undeletable until expiry, then deletable', async () => {
+  const clock = new ManualClock(Date.UTC(2032, 0, 1));
+  const vault = new Vault(new SqliteMetadataStore(join(root, 'meta.sqlite')), new FsBlobStore(join(root, 'blobs')), clock, { region: 'us-east-1', inlineLimit: 1024 });
+  await vault.createBucket('locked', { objectLockEnabled: true });
+  await vault.putObjectLockConfiguration('locked', { mode: 'COMPLIANCE', days: 30 });
+  const body = randomBytes(10_000);
+  const version = await vault.putObject({
+    bucket: 'locked',
+    key: 'backup.tar',
+    body: [body],
+    declaredSize: body.length,
+    headers: {},
+    integrity: { contentMd5: createHash('md5').update(body).digest() },
+    conditions: {},
+    lock: { retention: undefined, legalHold: undefined },
+  });
+  assert.deepEqual(version.retention, { mode: 'COMPLIANCE', retainUntilMs: clock.nowMs() + 30 * DAY });
+  assert.equal(version.data.kind, 'blobs');
+  if (version.data.kind === 'blobs') {
+    const blob = version.data.blobs[0]!;
+    assert.equal(statSync(join(root, 'blobs', blob.blobId.slice(0, 2), blob.blobId)).mode & 0o777, 0o440);
+  }
+  const denied = (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied';
+  await assert.rejects(vault.deleteObject('locked', 'backup.tar', version.versionId, { bypassGovernance: true }), denied);
+  // Removing the default rule does not unlock what was written under it.
+  await vault.putObjectLockConfiguration('locked', undefined);
+  await assert.rejects(vault.deleteObject('locked', 'backup.tar', version.versionId), denied);
+  clock.advance(30 * DAY + 1);
+  await vault.deleteObject('locked', 'backup.tar', version.versionId);
+  assert.equal(await vault.metadata.getObjectVersion('locked', 'backup.tar', version.versionId), undefined);
+});
+
+test('a write into a bucket with default retention needs an integrity header', async () => {
+  const clock = new ManualClock(Date.UTC(2032, 0, 1));
+  const vault = new Vault(new SqliteMetadataStore(join(root, 'meta2.sqlite')), new FsBlobStore(join(root, 'blobs2')), clock, { region: 'us-east-1', inlineLimit: 1024 });
+  await vault.createBucket('locked', { objectLockEnabled: true });
+  await vault.putObjectLockConfiguration('locked', { mode: 'GOVERNANCE', days: 1 });
+  await assert.rejects(
+    vault.putObject({ bucket: 'locked', key: 'k', body: [Buffer.from('x')], declaredSize: 1, headers: {}, integrity: {}, conditions: {}, lock: { retention: undefined, legalHold: undefined } }),
+    (e: unknown) => e instanceof S3Error && e.code === 'InvalidRequest' && /Content-MD5 OR x-amz-checksum-/.test(e.message),
+  );
+});
