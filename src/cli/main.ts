@@ -8,7 +8,7 @@ const USAGE = `holdfast — immutable S3-compatible vault, backups and configura
 
 Usage:
   holdfast server [--data DIR] [--listen HOST:PORT] [--config FILE] [--region NAME]
-                  [--virtual-host-domain DOMAIN]
+                  [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast version
   holdfast help
 

@@ -14,12 +14,13 @@ export async function runServerCommand(args: string[]): Promise<number> {
       config: { type: 'string' },
       region: { type: 'string' },
       'virtual-host-domain': { type: 'string' },
+      'confirm-clock': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
   });
   const config = loadServerConfig({
-    flags: values,
+    flags: { data: values.data, listen: values.listen, region: values.region, 'virtual-host-domain': values['virtual-host-domain'] },
     env: process.env,
     configFile: values.config ?? (process.env['HOLDFAST_CONFIG'] || undefined),
   });
@@ -28,7 +29,7 @@ export async function runServerCommand(args: string[]): Promise<number> {
     error: (message: string, error?: unknown) =>
       process.stderr.write(`holdfast: ${message}${error instanceof Error ? `: ${error.stack ?? error.message}` : ''}\n`),
   };
-  const vault = await startVaultServer(config, process.env, systemClock, log);
+  const vault = await startVaultServer(config, process.env, systemClock, log, { confirmClock: values['confirm-clock'] === true });
   log.info(`data directory ${config.dataDir}`);
   const root = vault.rootCredentials;
   if (root.kind === 'generated') {

@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly multipartExpiryHours: number;
   /** How long SIGTERM waits for in-flight requests. */
   readonly shutdownGraceSeconds: number;
+  /** A forward clock jump beyond this pauses retention expiry until an operator confirms the time. */
+  readonly clockJumpToleranceHours: number;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -96,6 +98,7 @@ const SPECS: Record<string, KeySpec> = {
   inlineObjectBytes: { env: 'HOLDFAST_INLINE_OBJECT_BYTES', parse: positiveInt('inlineObjectBytes', 1024 * 1024) },
   multipartExpiryHours: { env: 'HOLDFAST_MULTIPART_EXPIRY_HOURS', parse: positiveInt('multipartExpiryHours', 24 * 365) },
   shutdownGraceSeconds: { env: 'HOLDFAST_SHUTDOWN_GRACE_SECONDS', parse: positiveInt('shutdownGraceSeconds', 3600) },
+  clockJumpToleranceHours: { env: 'HOLDFAST_CLOCK_JUMP_TOLERANCE_HOURS', parse: positiveInt('clockJumpToleranceHours', 24 * 365) },
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -106,6 +109,7 @@ const DEFAULTS: Record<string, unknown> = {
   inlineObjectBytes: 64 * 1024,
   multipartExpiryHours: 24 * 7,
   shutdownGraceSeconds: 30,
+  clockJumpToleranceHours: 24,
 };
 
 export interface ConfigInputs {

@@ -8,6 +8,7 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { ManualClock } from '../infra/clock.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
 import { S3Error } from './errors.js';
+import { RetentionClock } from './retention-clock.js';
 import { Vault } from './vault.js';
 
 const root = mkdtempSync(join(tmpdir(), 'holdfast-vault-lock-'));
@@ -55,4 +56,30 @@ test('a write into a bucket with default retention needs an integrity header', a
     vault.putObject({ bucket: 'locked', key: 'k', body: [Buffer.from('x')], declaredSize: 1, headers: {}, integrity: {}, conditions: {}, lock: { retention: undefined, legalHold: undefined } }),
     (e: unknown) => e instanceof S3Error && e.code === 'InvalidRequest' && /Content-MD5 OR x-amz-checksum-/.test(e.message),
   );
+});
+
+test('jumping the clock forward does not unlock a version early', async () => {
+  const wall = new ManualClock(Date.UTC(2032, 0, 1));
+  let monotonic = 0;
+  let trusted: number | undefined;
+  const retentionClock = new RetentionClock({
+    wall,
+    monotonicMs: () => monotonic,
+    toleranceMs: DAY,
+    store: { load: async () => trusted, save: async (ms) => void (trusted = ms) },
+    onJump: () => undefined,
+  });
+  await retentionClock.start(false);
+  const vault = new Vault(new SqliteMetadataStore(join(root, 'meta3.sqlite')), new FsBlobStore(join(root, 'blobs3')), wall, { region: 'us-east-1', inlineLimit: 1024, retentionClock });
+  await vault.createBucket('locked', { objectLockEnabled: true });
+  const body = Buffer.from('ledger');
+  const version = await vault.putObject({
+    bucket: 'locked', key: 'k', body: [body], declaredSize: body.length, headers: {},
+    integrity: { contentMd5: createHash('md5').update(body).digest() }, conditions: {},
+    lock: { retention: { mode: 'COMPLIANCE', retainUntilMs: wall.nowMs() + 7 * DAY }, legalHold: undefined },
+  });
+  wall.advance(365 * DAY);
+  monotonic += 1000;
+  await assert.rejects(vault.deleteObject('locked', 'k', version.versionId), (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied');
+  assert.equal(retentionClock.paused, true);
 });

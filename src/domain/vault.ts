@@ -25,6 +25,11 @@ export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 export interface VaultOptions {
   readonly region: string;
   readonly inlineLimit: number;
+  /**
+   * The clock that decides whether retention has expired (see RetentionClock: it refuses to
+   * believe a forward jump). Defaults to the vault's clock.
+   */
+  readonly retentionClock?: Clock;
 }
 
 export interface PutObjectInput {
@@ -83,12 +88,14 @@ export class Vault {
   readonly blobs: BlobStore;
   readonly clock: Clock;
   readonly options: VaultOptions;
+  readonly retentionClock: Clock;
 
   constructor(metadata: MetadataStore, blobs: BlobStore, clock: Clock, options: VaultOptions) {
     this.metadata = metadata;
     this.blobs = blobs;
     this.clock = clock;
     this.options = options;
+    this.retentionClock = options.retentionClock ?? clock;
   }
 
   // ---- buckets ----
@@ -293,7 +300,7 @@ export class Vault {
    */
   async deleteObject(bucket: string, key: string, versionId: string | undefined, options: { bypassGovernance: boolean } = { bypassGovernance: false }): Promise<DeleteResult> {
     const record = await this.getBucket(bucket);
-    const protect = (version: ObjectVersionRecord) => assertDeletable(version, this.clock.nowMs(), options.bypassGovernance);
+    const protect = (version: ObjectVersionRecord) => assertDeletable(version, this.retentionClock.nowMs(), options.bypassGovernance);
     if (versionId !== undefined) {
       const removed = await this.metadata.deleteObjectVersion(bucket, key, versionId, protect);
       if (removed !== undefined) this.discardLater([removed.data]);
@@ -395,7 +402,7 @@ export class Vault {
   async putObjectRetention(bucket: string, key: string, versionId: string | undefined, requested: Retention | undefined, bypassGovernance: boolean): Promise<ObjectVersionRecord> {
     const target = await this.#lockTarget(bucket, key, versionId);
     const updated = await this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
-      assertRetentionChange(current.retention, requested, this.clock.nowMs(), bypassGovernance);
+      assertRetentionChange(current.retention, requested, this.retentionClock.nowMs(), bypassGovernance);
       return { retention: requested, legalHold: current.legalHold };
     });
     await this.protectIfLocked(updated);

@@ -12,6 +12,9 @@ import { SecretBox } from '../infra/crypto/secret-box.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
 import { createS3Handler, rawErrorResponse } from '../protocol/s3/s3-http-handler.js';
 import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
+import { RetentionClock } from '../domain/retention-clock.js';
+
+const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
 
 export interface Logger {
   info(message: string): void;
@@ -32,11 +35,19 @@ export interface RunningVault {
  *   keys/secret-box.key     the key that seals stored secrets (kept apart from the metadata)
  *   root-credentials        written once on first start when no root key was given
  */
+export interface StartOptions {
+  /** The operator confirms the wall clock after a forward jump (`holdfast server --confirm-clock`). */
+  readonly confirmClock?: boolean;
+  /** Monotonic milliseconds; injected by tests. */
+  readonly monotonicMs?: () => number;
+}
+
 export async function startVaultServer(
   config: ServerConfig,
   env: Readonly<Record<string, string | undefined>>,
   clock: Clock,
   log: Logger,
+  startOptions: StartOptions = {},
 ): Promise<RunningVault> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(config.dataDir);
@@ -45,7 +56,26 @@ export async function startVaultServer(
     const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
     metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata', 'vault.sqlite'));
     const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
-    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes });
+    const store = metadata;
+    const retentionClock = new RetentionClock({
+      wall: clock,
+      monotonicMs: startOptions.monotonicMs ?? (() => performance.now()),
+      toleranceMs: config.clockJumpToleranceHours * 3600 * 1000,
+      store: {
+        load: async () => {
+          const saved = await store.getSetting(TRUSTED_TIME_SETTING);
+          return saved === undefined ? undefined : Number(saved);
+        },
+        save: (ms) => store.putSetting(TRUSTED_TIME_SETTING, String(Math.floor(ms))),
+      },
+      onJump: ({ wallMs, trustedMs }) =>
+        log.error(
+          `ALERT: the system clock reads ${new Date(wallMs).toISOString()}, ${Math.round((wallMs - trustedMs) / 3600_000)} h ahead of the last trusted time ${new Date(trustedMs).toISOString()}. ` +
+            'Object Lock retention expiry is paused (nothing locked can be deleted early). If the clock is right, restart with `holdfast server --confirm-clock`.',
+        ),
+    });
+    await retentionClock.start(startOptions.confirmClock === true);
+    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock });
     const multipart = new MultipartUploads(vault);
     const keys = new AccessKeyRegistry(metadata, secretBox);
     await keys.load();
@@ -93,6 +123,11 @@ export async function startVaultServer(
         .catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
     }, sweepEveryMs);
     sweeper.unref();
+    // The trusted time is saved each minute, so a restart can tell downtime from a clock jump.
+    const clockKeeper = setInterval(() => {
+      retentionClock.persist().catch((e: unknown) => log.error('saving the trusted time failed', e));
+    }, 60_000);
+    clockKeeper.unref();
 
     const openMetadata = metadata;
     return {
@@ -100,7 +135,9 @@ export async function startVaultServer(
       rootCredentials,
       close: async () => {
         clearInterval(sweeper);
+        clearInterval(clockKeeper);
         await closeServer(server, config.shutdownGraceSeconds * 1000);
+        await retentionClock.persist();
         await openMetadata.close();
         await releaseLock();
       },
