@@ -8,6 +8,7 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { ManualClock } from '../infra/clock.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
 import { S3Error } from './errors.js';
+import { ObjectLocks } from './object-locks.js';
 import { RetentionClock } from './retention-clock.js';
 import { Vault } from './vault.js';
 
@@ -19,7 +20,7 @@ test('a compliance-locked version: bytes on read-only files, undeletable until e
   const clock = new ManualClock(Date.UTC(2032, 0, 1));
   const vault = new Vault(new SqliteMetadataStore(join(root, 'meta.sqlite')), new FsBlobStore(join(root, 'blobs')), clock, { region: 'us-east-1', inlineLimit: 1024 });
   await vault.createBucket('locked', { objectLockEnabled: true });
-  await vault.putObjectLockConfiguration('locked', { mode: 'COMPLIANCE', days: 30 });
+  await new ObjectLocks(vault).putObjectLockConfiguration('locked', { mode: 'COMPLIANCE', days: 30 });
   const body = randomBytes(10_000);
   const version = await vault.putObject({
     bucket: 'locked',
@@ -40,7 +41,7 @@ test('a compliance-locked version: bytes on read-only files, undeletable until e
   const denied = (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied';
   await assert.rejects(vault.deleteObject('locked', 'backup.tar', version.versionId, { bypassGovernance: true }), denied);
   // Removing the default rule does not unlock what was written under it.
-  await vault.putObjectLockConfiguration('locked', undefined);
+  await new ObjectLocks(vault).putObjectLockConfiguration('locked', undefined);
   await assert.rejects(vault.deleteObject('locked', 'backup.tar', version.versionId), denied);
   clock.advance(30 * DAY + 1);
   await vault.deleteObject('locked', 'backup.tar', version.versionId);
@@ -51,7 +52,7 @@ test('a write into a bucket with default retention needs an integrity header', a
   const clock = new ManualClock(Date.UTC(2032, 0, 1));
   const vault = new Vault(new SqliteMetadataStore(join(root, 'meta2.sqlite')), new FsBlobStore(join(root, 'blobs2')), clock, { region: 'us-east-1', inlineLimit: 1024 });
   await vault.createBucket('locked', { objectLockEnabled: true });
-  await vault.putObjectLockConfiguration('locked', { mode: 'GOVERNANCE', days: 1 });
+  await new ObjectLocks(vault).putObjectLockConfiguration('locked', { mode: 'GOVERNANCE', days: 1 });
   await assert.rejects(
     vault.putObject({ bucket: 'locked', key: 'k', body: [Buffer.from('x')], declaredSize: 1, headers: {}, integrity: {}, conditions: {}, lock: { retention: undefined, legalHold: undefined } }),
     (e: unknown) => e instanceof S3Error && e.code === 'InvalidRequest' && /Content-MD5 OR x-amz-checksum-/.test(e.message),

@@ -7,13 +7,9 @@ import { type ListPage, type VersionListPage, type VersionListRequest, listPage,
 import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
 import { assertValidBucketName, assertValidObjectKey } from './names.js';
 import {
-  type DefaultRetention,
   MISSING_LOCK_CONFIGURATION,
   type RequestedLock,
-  type Retention,
   assertDeletable,
-  assertRetentionChange,
-  assertValidDefaultRetention,
   isRetentionActive,
   retentionForNewVersion,
 } from './object-lock.js';
@@ -362,67 +358,6 @@ export class Vault {
       input.conditions,
     );
     return { source, copy };
-  }
-
-  // ---- Object Lock ----
-
-  async getObjectLockConfiguration(name: string): Promise<BucketRecord> {
-    const bucket = await this.getBucket(name);
-    if (!bucket.objectLockEnabled) {
-      throw new S3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: name });
-    }
-    return bucket;
-  }
-
-  /** Enables Object Lock (for good) and sets or removes the default retention; existing versions keep theirs. */
-  async putObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord> {
-    if (defaultRetention !== undefined) assertValidDefaultRetention(defaultRetention);
-    await this.getBucket(name);
-    return this.metadata.setObjectLockConfiguration(name, defaultRetention);
-  }
-
-  /** The version a retention or legal-hold request addresses: the given one, or the latest. */
-  async #lockTarget(bucketName: string, key: string, versionId: string | undefined): Promise<ObjectVersionRecord> {
-    const bucket = await this.getBucket(bucketName);
-    if (!bucket.objectLockEnabled) throw s3errors.invalidRequest(MISSING_LOCK_CONFIGURATION);
-    const version = await this.metadata.getObjectVersion(bucketName, key, versionId);
-    if (version === undefined) throw versionId === undefined ? s3errors.noSuchKey(key) : s3errors.noSuchVersion(key, versionId);
-    if (version.isDeleteMarker) throw s3errors.methodNotAllowed('PUT', 'DeleteMarker');
-    return version;
-  }
-
-  async getObjectRetention(bucket: string, key: string, versionId: string | undefined): Promise<Retention> {
-    const version = await this.#lockTarget(bucket, key, versionId);
-    if (version.retention === undefined) {
-      throw new S3Error('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration');
-    }
-    return version.retention;
-  }
-
-  async putObjectRetention(bucket: string, key: string, versionId: string | undefined, requested: Retention | undefined, bypassGovernance: boolean): Promise<ObjectVersionRecord> {
-    const target = await this.#lockTarget(bucket, key, versionId);
-    const updated = await this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
-      assertRetentionChange(current.retention, requested, this.retentionClock.nowMs(), bypassGovernance);
-      return { retention: requested, legalHold: current.legalHold };
-    });
-    await this.protectIfLocked(updated);
-    return updated;
-  }
-
-  async getObjectLegalHold(bucket: string, key: string, versionId: string | undefined): Promise<boolean> {
-    const version = await this.#lockTarget(bucket, key, versionId);
-    if (version.legalHold === undefined) {
-      throw new S3Error('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration');
-    }
-    return version.legalHold;
-  }
-
-  /** Legal holds have no period and no bypass: anyone allowed to set them may set ON or OFF. */
-  async putObjectLegalHold(bucket: string, key: string, versionId: string | undefined, on: boolean): Promise<ObjectVersionRecord> {
-    const target = await this.#lockTarget(bucket, key, versionId);
-    const updated = await this.metadata.updateVersionLock(bucket, key, target.versionId, (current) => ({ retention: current.retention, legalHold: on }));
-    await this.protectIfLocked(updated);
-    return updated;
   }
 
   async listObjectVersions(bucket: string, request: VersionListRequest): Promise<VersionListPage> {

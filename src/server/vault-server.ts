@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
 import { AccessKeyRegistry } from '../domain/access-keys.js';
 import { MultipartUploads } from '../domain/multipart.js';
+import { ObjectLocks } from '../domain/object-locks.js';
 import { Vault } from '../domain/vault.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import type { Clock } from '../infra/clock.js';
@@ -82,7 +83,7 @@ export async function startVaultServer(
     const rootCredentials = await bootstrapRootCredentials(keys, env, config.dataDir, clock.nowMs());
 
     const handler = createS3Handler({
-      context: { vault, multipart },
+      context: { vault, multipart, locks: new ObjectLocks(vault) },
       secrets: (id: string) => keys.secretFor(id),
       clock,
       virtualHostDomain: config.virtualHostDomain,

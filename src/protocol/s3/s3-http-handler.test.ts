@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { MultipartUploads } from '../../domain/multipart.js';
+import { ObjectLocks } from '../../domain/object-locks.js';
 import { Vault } from '../../domain/vault.js';
 import { FsBlobStore } from '../../infra/blob/fs/fs-blob-store.js';
 import { systemClock } from '../../infra/clock.js';
@@ -75,7 +76,7 @@ before(async () => {
   const metadata = new SqliteMetadataStore(join(root, 'meta.sqlite'));
   const vault = new Vault(metadata, new FsBlobStore(join(root, 'blobs')), systemClock, { region: 'us-east-1', inlineLimit: 1024 });
   const handler = createS3Handler({
-    context: { vault, multipart: new MultipartUploads(vault) },
+    context: { vault, multipart: new MultipartUploads(vault), locks: new ObjectLocks(vault) },
     secrets: (id) => (id === accessKeyId ? secretAccessKey : undefined),
     clock: systemClock,
     virtualHostDomain: 's3.holdfast.test',

@@ -5,8 +5,8 @@ import { parseXml, renderXml } from '../xml.js';
 import { MAX_XML_BODY_BYTES, type S3Operation, XML_HEADERS } from './context.js';
 
 /** GetObjectLockConfiguration: GET /bucket?object-lock */
-export const getObjectLockConfiguration: S3Operation = async (req, { vault }) => {
-  const bucket = await vault.getObjectLockConfiguration(bucketOf(req));
+export const getObjectLockConfiguration: S3Operation = async (req, { locks }) => {
+  const bucket = await locks.getObjectLockConfiguration(bucketOf(req));
   const rule = bucket.defaultRetention;
   return {
     status: 200,
@@ -27,7 +27,7 @@ function positiveInteger(value: unknown): number {
  * PutObjectLockConfiguration: PUT /bucket?object-lock. Enabled is the only state (Object Lock
  * cannot be turned off); a Rule sets the default retention, no Rule removes it.
  */
-export const putObjectLockConfiguration: S3Operation = async (req, { vault }) => {
+export const putObjectLockConfiguration: S3Operation = async (req, { locks }) => {
   const integrity = req.integrity();
   if (integrity.contentMd5 === undefined && integrity.checksum === undefined) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
@@ -50,6 +50,6 @@ export const putObjectLockConfiguration: S3Operation = async (req, { vault }) =>
     if (hasDays === hasYears) throw s3errors.malformedXml();
     rule = hasDays ? { mode, days: positiveInteger(r['Days']) } : { mode, years: positiveInteger(r['Years']) };
   }
-  await vault.putObjectLockConfiguration(bucketOf(req), rule);
+  await locks.putObjectLockConfiguration(bucketOf(req), rule);
   return { status: 200 };
 };

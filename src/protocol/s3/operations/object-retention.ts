@@ -7,8 +7,8 @@ import { parseXml, renderXml } from '../xml.js';
 import { MAX_XML_BODY_BYTES, type S3Operation, XML_HEADERS } from './context.js';
 
 /** GetObjectRetention: GET /bucket/key?retention[&versionId=] */
-export const getObjectRetention: S3Operation = async (req, { vault }) => {
-  const retention = await vault.getObjectRetention(bucketOf(req), keyOf(req), optionalParam(req, 'versionId'));
+export const getObjectRetention: S3Operation = async (req, { locks }) => {
+  const retention = await locks.getObjectRetention(bucketOf(req), keyOf(req), optionalParam(req, 'versionId'));
   return {
     status: 200,
     headers: XML_HEADERS,
@@ -20,7 +20,7 @@ export const getObjectRetention: S3Operation = async (req, { vault }) => {
  * PutObjectRetention: PUT /bucket/key?retention. An empty <Retention/> removes retention (only
  * possible for governance with the bypass, or once expired).
  */
-export const putObjectRetention: S3Operation = async (req, { vault }) => {
+export const putObjectRetention: S3Operation = async (req, { locks }) => {
   const xml = parseXml(await req.readSmallBody(MAX_XML_BODY_BYTES));
   const body = xml['Retention'];
   if (body === undefined) throw s3errors.malformedXml();
@@ -34,6 +34,6 @@ export const putObjectRetention: S3Operation = async (req, { vault }) => {
       requested = { mode, retainUntilMs: parseIsoDate(until, 'RetainUntilDate') };
     }
   }
-  const version = await vault.putObjectRetention(bucketOf(req), keyOf(req), optionalParam(req, 'versionId'), requested, bypassGovernance(req));
+  const version = await locks.putObjectRetention(bucketOf(req), keyOf(req), optionalParam(req, 'versionId'), requested, bypassGovernance(req));
   return { status: 200, headers: versionIdHeader(version.versionId) };
 };
