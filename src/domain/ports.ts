@@ -26,7 +26,7 @@ export interface BlobStore {
    * so a failed or interrupted write leaves at worst an unreferenced blob. If `source` errors,
    * the write MUST reject with that error and remove what it wrote.
    */
-  write(source: AsyncIterable<Uint8Array>): Promise<BlobWriteResult>;
+  write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult>;
   /** Reads bytes [start, end] (inclusive) of a blob, or all of it. */
   read(blobId: string, range?: { readonly start: number; readonly end: number }): Readable;
   /**
@@ -39,6 +39,8 @@ export interface BlobStore {
   delete(blobId: string): Promise<void>;
   /** Every blob id the store holds, for the orphan sweep. */
   list(): AsyncIterable<string>;
+  /** When the blob was last written (ms since the epoch), or undefined if it does not exist. */
+  modifiedMs(blobId: string): Promise<number | undefined>;
 }
 
 /** Thrown by a guard to stop an atomic operation; the store passes it through unchanged. */
@@ -163,6 +165,9 @@ export interface MetadataStore {
   abortUpload(bucket: string, key: string, uploadId: string): Promise<readonly StoredData[] | undefined>;
   /** Uploads initiated before `beforeMs`, for the abandoned-upload sweep. */
   listStaleUploads(beforeMs: number, limit: number): Promise<readonly MultipartUploadRecord[]>;
+  /** Every blob id that a version or an uploaded part references (for the orphan sweep). */
+  referencedBlobIds(): Promise<ReadonlySet<string>>;
+
   /** Small key/value settings the vault keeps (access keys, instance id). */
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;

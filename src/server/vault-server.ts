@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { AccessKeyRegistry } from '../domain/access-keys.js';
 import { MultipartUploads } from '../domain/multipart.js';
 import { ObjectLocks } from '../domain/object-locks.js';
+import { sweepOrphanBlobs } from '../domain/orphan-sweep.js';
 import { Vault } from '../domain/vault.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import type { Clock } from '../infra/clock.js';
@@ -112,7 +113,15 @@ export async function startVaultServer(
     server.on('connect', (_req, socket) => {
       socket.end(rawErrorResponse(undefined));
     });
+    const startedMs = Date.now();
     await listen(server, config.listen.host, config.listen.port);
+    // Leftovers of writes a crash interrupted: only blobs older than this start are considered.
+    sweepOrphanBlobs(metadata, blobs, startedMs).then(
+      ({ removed }) => {
+        if (removed > 0) log.info(`removed ${removed} unreferenced blob(s) left by an interrupted write`);
+      },
+      (e: unknown) => log.error('orphan blob sweep failed', e),
+    );
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, opendir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, opendir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriteResult } from '../../../domain/ports.js';
@@ -25,7 +25,7 @@ export class FsBlobStore implements BlobStore {
     this.#root = root;
   }
 
-  async write(source: AsyncIterable<Uint8Array>): Promise<BlobWriteResult> {
+  async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
     const blobId = randomBytes(16).toString('hex');
     const dir = await this.#ensureDir(blobId.slice(0, 2));
     const path = join(dir, blobId);
@@ -76,6 +76,15 @@ export class FsBlobStore implements BlobStore {
       end: range?.end,
       highWaterMark: 256 * 1024,
     });
+  }
+
+  async modifiedMs(blobId: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#path(blobId))).mtimeMs;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   async protect(blobId: string): Promise<void> {

@@ -344,6 +344,14 @@ export class SqliteMetadataStore implements MetadataStore {
     return (this.#stmt.staleUploads.all(beforeMs, limit) as UploadRow[]).map(uploadFromRow);
   }
 
+  async referencedBlobIds(): Promise<ReadonlySet<string>> {
+    const ids = new Set<string>();
+    for (const row of this.#stmt.allBlobRefs.iterate() as IterableIterator<{ blobs: string }>) {
+      for (const blob of JSON.parse(row.blobs) as Array<{ blobId: string }>) ids.add(blob.blobId);
+    }
+    return ids;
+  }
+
   async getSetting(name: string): Promise<string | undefined> {
     const row = this.#stmt.getSetting.get(name) as { value: string } | undefined;
     return row?.value;

@@ -74,6 +74,7 @@ export function prepareStatements(db: Database.Database) {
     listParts: db.prepare('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
     allParts: db.prepare('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
     deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
+    allBlobRefs: db.prepare('SELECT blobs FROM versions WHERE blobs IS NOT NULL UNION ALL SELECT blobs FROM parts WHERE blobs IS NOT NULL'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
     putSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
   };

@@ -1,0 +1,32 @@
+import type { BlobStore, MetadataStore } from './ports.js';
+
+/**
+ * Removes blobs no metadata references: the leftovers of writes interrupted by a crash (bytes
+ * made durable, metadata never committed) or of deletions interrupted after their commit.
+ *
+ * Only blobs last written before `writtenBeforeMs` are candidates — pass the moment the server
+ * started, before it accepted requests — so a write in flight is never mistaken for an orphan.
+ * The referenced set is read after listing, so a blob committed meanwhile is seen as referenced.
+ */
+export async function sweepOrphanBlobs(
+  metadata: MetadataStore,
+  blobs: BlobStore,
+  writtenBeforeMs: number,
+): Promise<{ readonly examined: number; readonly removed: number }> {
+  const candidates: string[] = [];
+  let examined = 0;
+  for await (const blobId of blobs.list()) {
+    examined++;
+    const modified = await blobs.modifiedMs(blobId);
+    if (modified !== undefined && modified < writtenBeforeMs) candidates.push(blobId);
+  }
+  if (candidates.length === 0) return { examined, removed: 0 };
+  const referenced = await metadata.referencedBlobIds();
+  let removed = 0;
+  for (const blobId of candidates) {
+    if (referenced.has(blobId)) continue;
+    await blobs.delete(blobId);
+    removed++;
+  }
+  return { examined, removed };
+}
