@@ -2,3 +2,5 @@
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** The server understood the request and refused it (a 4xx answer). */
+export const EXIT_REFUSED = 3;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/server-config.js';
+import { runAdminCommand } from './admin-command.js';
 import { runServerCommand } from './server-command.js';
 import { EXIT_USAGE, EXIT_FAILURE } from './exit-codes.js';
 
@@ -9,10 +10,11 @@ const USAGE = `holdfast — immutable S3-compatible vault, backups and configura
 Usage:
   holdfast server [--data DIR] [--listen HOST:PORT] [--config FILE] [--region NAME]
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
+  holdfast admin buckets list|show BUCKET|set-retention-bounds BUCKET …   (see holdfast admin --help)
   holdfast version
   holdfast help
 
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'server':
       return runServerCommand(rest);
+    case 'admin':
+      return runAdminCommand(rest);
     case 'version':
     case '--version': {
       // dist/src/cli/main.js → the package root is three levels up.

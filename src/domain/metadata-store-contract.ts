@@ -16,6 +16,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     versioning,
     objectLockEnabled: false,
     defaultRetention: undefined,
+    retentionBounds: undefined,
   });
   const version = (b: string, key: string, body: string): NewObjectVersion => ({
     bucket: b,
@@ -211,6 +212,32 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       const afterAllB = await store.scanVersions('v', { prefix: '', afterKey: 'b', afterVersionId: undefined, limit: 100 });
       assert.deepEqual(afterAllB.map((v) => v.versionId), ids['c']);
       assert.equal((await store.scanVersions('v', { prefix: 'c', afterKey: '', afterVersionId: undefined, limit: 100 })).length, 1);
+      await store.close();
+    });
+
+    test('retention bounds and lock configuration round-trip', async () => {
+      const store = await open();
+      await store.createBucket(bucket('rb', 'Enabled'));
+      assert.deepEqual((await store.setRetentionBounds('rb', { maxDays: 90 })).retentionBounds, { maxDays: 90 });
+      assert.deepEqual((await store.getBucket('rb'))?.retentionBounds, { maxDays: 90 });
+      await store.setRetentionBounds('rb', undefined);
+      assert.equal((await store.getBucket('rb'))?.retentionBounds, undefined);
+      const locked = await store.setObjectLockConfiguration('rb', { mode: 'COMPLIANCE', days: 30 });
+      assert.equal(locked.objectLockEnabled, true);
+      assert.deepEqual((await store.getBucket('rb'))?.defaultRetention, { mode: 'COMPLIANCE', days: 30 });
+      await store.createBucket(bucket('plain'));
+      await assert.rejects(store.setObjectLockConfiguration('plain', undefined), code('InvalidBucketState'));
+      const put = await store.putObjectVersion(version('rb', 'k', 'x'));
+      const updated = await store.updateVersionLock('rb', 'k', put.version.versionId, () => ({ retention: { mode: 'GOVERNANCE', retainUntilMs: 99 }, legalHold: true }));
+      assert.deepEqual([updated.retention, updated.legalHold], [{ mode: 'GOVERNANCE', retainUntilMs: 99 }, true]);
+      const reread = await store.getObjectVersion('rb', 'k', put.version.versionId);
+      assert.deepEqual([reread?.retention, reread?.legalHold], [{ mode: 'GOVERNANCE', retainUntilMs: 99 }, true]);
+      await assert.rejects(
+        store.updateVersionLock('rb', 'k', put.version.versionId, () => {
+          throw new S3Error('AccessDenied', 'no');
+        }),
+        code('AccessDenied'),
+      );
       await store.close();
     });
 

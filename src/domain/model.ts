@@ -4,7 +4,7 @@
  * go through the metadata store's atomic operations.
  */
 import type { ChecksumAlgorithm } from '../infra/checksum/checksum.js';
-import type { DefaultRetention, Retention } from './object-lock.js';
+import type { DefaultRetention, Retention, RetentionBounds } from './object-lock.js';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -16,6 +16,8 @@ export interface BucketRecord {
   readonly objectLockEnabled: boolean;
   /** The default retention new versions get (PutObjectLockConfiguration's Rule), if any. */
   readonly defaultRetention: DefaultRetention | undefined;
+  /** Holdfast retention bounds (not S3): undefined when none are set. */
+  readonly retentionBounds: RetentionBounds | undefined;
 }
 
 /** Where an object's bytes are: small objects inline in the metadata row, others as blobs in order. */

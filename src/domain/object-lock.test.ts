@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { S3Error } from './errors.js';
 import type { ObjectVersionRecord } from './model.js';
-import { assertDeletable, assertRetentionChange, assertValidDefaultRetention, retentionForNewVersion } from './object-lock.js';
+import { assertDeletable, assertRetentionChange, assertValidBounds, assertValidDefaultRetention, assertWithinBounds, retentionForNewVersion } from './object-lock.js';
 
 const NOW = Date.UTC(2031, 5, 15, 12);
 const HOUR = 3600 * 1000;
@@ -65,4 +65,15 @@ test('default retention periods are positive whole numbers up to 100 years', () 
   assert.throws(() => assertValidDefaultRetention({ mode: 'GOVERNANCE', years: 101 }), invalid);
   assert.throws(() => assertValidDefaultRetention({ mode: 'GOVERNANCE', days: 36_501 }), invalid);
   assertValidDefaultRetention({ mode: 'COMPLIANCE', days: 90 });
+});
+
+test('retention bounds: outside the maximum or below the minimum is refused, naming the bound', () => {
+  const invalid = (pattern: RegExp) => (e: unknown) => e instanceof S3Error && e.code === 'InvalidRequest' && pattern.test(e.message);
+  const bounds = { minDays: 7, maxDays: 90 };
+  assertWithinBounds({ mode: 'COMPLIANCE', retainUntilMs: NOW + 90 * 24 * HOUR }, bounds, NOW);
+  assert.throws(() => assertWithinBounds({ mode: 'COMPLIANCE', retainUntilMs: NOW + 91 * 24 * HOUR }, bounds, NOW), invalid(/maximum retention of 90 days/));
+  assert.throws(() => assertWithinBounds({ mode: 'GOVERNANCE', retainUntilMs: NOW + 24 * HOUR }, bounds, NOW), invalid(/minimum retention of 7 days/));
+  assert.throws(() => assertWithinBounds(undefined, bounds, NOW), invalid(/at least 7 days/));
+  assertWithinBounds(undefined, { maxDays: 90 }, NOW);
+  assert.throws(() => assertValidBounds({ minDays: 10, maxDays: 5 }), (e: unknown) => e instanceof S3Error && e.code === 'InvalidArgument');
 });

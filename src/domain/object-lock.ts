@@ -92,3 +92,42 @@ export function assertValidDefaultRetention(rule: DefaultRetention): void {
 }
 
 export const MISSING_LOCK_CONFIGURATION = 'Bucket is missing Object Lock Configuration';
+
+/**
+ * Holdfast's own per-bucket retention bounds (beyond S3): the policy's ceiling ("a maximum
+ * backup retention of 90 days") and an optional floor. Every retention a version gets, by
+ * header, default rule or PutObjectRetention, must fall inside them.
+ */
+export interface RetentionBounds {
+  readonly minDays?: number;
+  readonly maxDays?: number;
+}
+
+export function assertValidBounds(bounds: RetentionBounds): void {
+  for (const [name, value] of Object.entries(bounds)) {
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_RETENTION_DAYS)) {
+      throw s3errors.invalidArgument(`${name} must be a whole number of days between 0 and ${MAX_RETENTION_DAYS}.`, name, String(value));
+    }
+  }
+  if (bounds.minDays !== undefined && bounds.maxDays !== undefined && bounds.minDays > bounds.maxDays) {
+    throw s3errors.invalidArgument(`minDays (${bounds.minDays}) must not exceed maxDays (${bounds.maxDays}).`, 'minDays', String(bounds.minDays));
+  }
+}
+
+/** Refuses a retention outside the bucket's bounds, naming the bound and the fix. */
+export function assertWithinBounds(retention: Retention | undefined, bounds: RetentionBounds | undefined, nowMs: number): void {
+  if (bounds === undefined) return;
+  const days = retention === undefined ? 0 : (retention.retainUntilMs - nowMs) / DAY_MS;
+  if (bounds.maxDays !== undefined && days > bounds.maxDays) {
+    throw s3errors.invalidRequest(
+      `Retention of ${Math.ceil(days)} days exceeds this bucket's maximum retention of ${bounds.maxDays} days (Holdfast retention bounds). Choose a retain-until date at most ${bounds.maxDays} days ahead.`,
+    );
+  }
+  if (bounds.minDays !== undefined && bounds.minDays > 0 && days < bounds.minDays) {
+    throw s3errors.invalidRequest(
+      retention === undefined
+        ? `This bucket requires a retention of at least ${bounds.minDays} days (Holdfast retention bounds). Send Object Lock headers or set a default retention.`
+        : `Retention of ${Math.floor(days)} days is below this bucket's minimum retention of ${bounds.minDays} days (Holdfast retention bounds).`,
+    );
+  }
+}

@@ -4,8 +4,12 @@ import {
   type DefaultRetention,
   MISSING_LOCK_CONFIGURATION,
   type Retention,
+  type RetentionBounds,
   assertRetentionChange,
+  assertValidBounds,
   assertValidDefaultRetention,
+  assertWithinBounds,
+  retentionForNewVersion,
 } from './object-lock.js';
 import type { Vault } from './vault.js';
 
@@ -32,7 +36,11 @@ export class ObjectLocks {
   /** Enables Object Lock (for good) and sets or removes the default retention; existing versions keep theirs. */
   async putObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord> {
     if (defaultRetention !== undefined) assertValidDefaultRetention(defaultRetention);
-    await this.#vault.getBucket(name);
+    const bucket = await this.#vault.getBucket(name);
+    if (defaultRetention !== undefined) {
+      const now = this.#vault.clock.nowMs();
+      assertWithinBounds(retentionForNewVersion(undefined, defaultRetention, now), bucket.retentionBounds, now);
+    }
     return this.#vault.metadata.setObjectLockConfiguration(name, defaultRetention);
   }
 
@@ -56,8 +64,10 @@ export class ObjectLocks {
 
   async putObjectRetention(bucket: string, key: string, versionId: string | undefined, requested: Retention | undefined, bypassGovernance: boolean): Promise<ObjectVersionRecord> {
     const target = await this.#target(bucket, key, versionId);
+    const bucketRecord = await this.#vault.getBucket(bucket);
     const updated = await this.#vault.metadata.updateVersionLock(bucket, key, target.versionId, (current) => {
       assertRetentionChange(current.retention, requested, this.#vault.retentionClock.nowMs(), bypassGovernance);
+      assertWithinBounds(requested, bucketRecord.retentionBounds, this.#vault.clock.nowMs());
       return { retention: requested, legalHold: current.legalHold };
     });
     await this.#vault.protectIfLocked(updated);
@@ -78,5 +88,16 @@ export class ObjectLocks {
     const updated = await this.#vault.metadata.updateVersionLock(bucket, key, target.versionId, (current) => ({ retention: current.retention, legalHold: on }));
     await this.#vault.protectIfLocked(updated);
     return updated;
+  }
+
+  /**
+   * Sets a bucket's retention bounds. Tightening is an ordinary admin change; loosening (raising
+   * the maximum, lowering the minimum, clearing) will need a second admin's approval once
+   * identities exist — until then only root may call this at all.
+   */
+  async setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord> {
+    if (bounds !== undefined) assertValidBounds(bounds);
+    await this.#vault.getBucket(name);
+    return this.#vault.metadata.setRetentionBounds(name, bounds);
   }
 }

@@ -5,7 +5,7 @@
  * runs against each implementation.
  */
 import type { Readable } from 'node:stream';
-import type { DefaultRetention } from './object-lock.js';
+import type { DefaultRetention, RetentionBounds } from './object-lock.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -104,6 +104,8 @@ export interface MetadataStore {
    * MUST refuse (S3Error InvalidBucketState) unless the bucket's versioning is Enabled.
    */
   setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord>;
+  /** Sets or (with undefined) clears a bucket's Holdfast retention bounds. */
+  setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord>;
   /**
    * Atomically replaces one version's retention and legal hold with what `change` returns for
    * the current record (change throws to refuse). Resolves with the updated record.

@@ -10,6 +10,7 @@ import {
   MISSING_LOCK_CONFIGURATION,
   type RequestedLock,
   assertDeletable,
+  assertWithinBounds,
   isRetentionActive,
   retentionForNewVersion,
 } from './object-lock.js';
@@ -106,6 +107,7 @@ export class Vault {
       versioning: options.objectLockEnabled ? 'Enabled' : 'Unversioned',
       objectLockEnabled: options.objectLockEnabled,
       defaultRetention: undefined,
+      retentionBounds: undefined,
     };
     await this.metadata.createBucket(bucket);
     return bucket;
@@ -180,6 +182,8 @@ export class Vault {
     if (lock.retention !== undefined && lock.retention.retainUntilMs <= this.clock.nowMs()) {
       throw s3errors.invalidArgument('The retain until date must be in the future!', 'x-amz-object-lock-retain-until-date', new Date(lock.retention.retainUntilMs).toISOString());
     }
+    const now = this.clock.nowMs();
+    assertWithinBounds(retentionForNewVersion(lock.retention, bucket.defaultRetention, now), bucket.retentionBounds, now);
     if (integrity !== undefined) assertIntegrityForLockedWrite(explicit || bucket.defaultRetention !== undefined, integrity, operation);
   }
 

@@ -12,6 +12,7 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import type { Clock } from '../infra/clock.js';
 import { SecretBox } from '../infra/crypto/secret-box.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
+import { ADMIN_PREFIX, createAdminHandler } from '../protocol/admin/admin-http-handler.js';
 import { createS3Handler, rawErrorResponse } from '../protocol/s3/s3-http-handler.js';
 import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
 import { RetentionClock } from '../domain/retention-clock.js';
@@ -79,16 +80,25 @@ export async function startVaultServer(
     await retentionClock.start(startOptions.confirmClock === true);
     const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock });
     const multipart = new MultipartUploads(vault);
+    const locks = new ObjectLocks(vault);
     const keys = new AccessKeyRegistry(metadata, secretBox);
     await keys.load();
     const rootCredentials = await bootstrapRootCredentials(keys, env, config.dataDir, clock.nowMs());
 
     const handler = createS3Handler({
-      context: { vault, multipart, locks: new ObjectLocks(vault) },
+      context: { vault, multipart, locks },
       secrets: (id: string) => keys.secretFor(id),
       clock,
       virtualHostDomain: config.virtualHostDomain,
       onInternalError: (requestId, error) => log.error(`request ${requestId} failed`, error),
+    });
+    const adminHandler = createAdminHandler({
+      vault,
+      locks,
+      secrets: (id: string) => keys.secretFor(id),
+      isRoot: (id: string) => keys.rootAccessKeyId() === id,
+      clock,
+      onInternalError: (requestId, error) => log.error(`admin request ${requestId} failed`, error),
     });
     const server = createServer(
       {
@@ -100,7 +110,7 @@ export async function startVaultServer(
         // Answer a Host-less request with an S3 error ourselves instead of a bare 400 from the parser.
         requireHostHeader: false,
       },
-      (req, res) => void handler(req, res),
+      (req, res) => void (req.url?.startsWith(ADMIN_PREFIX) ? adminHandler(req, res) : handler(req, res)),
     );
     server.setTimeout(300_000);
     // Requests the HTTP parser refuses never reach the handler; answer them in S3's format too.

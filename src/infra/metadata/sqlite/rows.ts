@@ -1,5 +1,5 @@
 import type { ChecksumAlgorithm } from '../../checksum/checksum.js';
-import type { DefaultRetention, RetentionMode } from '../../../domain/object-lock.js';
+import type { DefaultRetention, RetentionBounds, RetentionMode } from '../../../domain/object-lock.js';
 import type {
   BlobRef,
   BucketRecord,
@@ -19,6 +19,7 @@ export interface BucketRow {
   versioning: string;
   object_lock: number;
   default_retention: string | null;
+  retention_bounds: string | null;
 }
 
 export interface VersionRow {
@@ -70,6 +71,7 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
     versioning: row.versioning as VersioningState,
     objectLockEnabled: row.object_lock === 1,
     defaultRetention: row.default_retention === null ? undefined : (JSON.parse(row.default_retention) as DefaultRetention),
+    retentionBounds: row.retention_bounds === null ? undefined : (JSON.parse(row.retention_bounds) as RetentionBounds),
   };
 }
 

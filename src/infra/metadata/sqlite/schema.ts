@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS buckets (
   region TEXT NOT NULL,
   versioning TEXT NOT NULL,
   object_lock INTEGER NOT NULL,
-  default_retention TEXT
+  default_retention TEXT,
+  retention_bounds TEXT
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS versions (
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS settings (
 /** Columns added after the first schema: added in place to data directories created before them. */
 export const addedColumns: ReadonlyArray<{ table: string; column: string; type: string }> = [
   { table: 'buckets', column: 'default_retention', type: 'TEXT' },
+  { table: 'buckets', column: 'retention_bounds', type: 'TEXT' },
   { table: 'versions', column: 'retention_mode', type: 'TEXT' },
   { table: 'versions', column: 'retain_until_ms', type: 'INTEGER' },
   { table: 'versions', column: 'legal_hold', type: 'INTEGER' },

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { S3Error, s3errors } from '../../../domain/errors.js';
-import type { DefaultRetention } from '../../../domain/object-lock.js';
+import type { DefaultRetention, RetentionBounds } from '../../../domain/object-lock.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -124,6 +124,16 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#stmt.setObjectLock.run(defaultRetention === undefined ? null : JSON.stringify(defaultRetention), name);
       this.#bucketCache.delete(name);
       return { ...bucket, objectLockEnabled: true, defaultRetention };
+    });
+  }
+
+  async setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord> {
+    return this.#writes.run(() => {
+      const bucket = this.#bucketNow(name);
+      if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      this.#stmt.setRetentionBounds.run(bounds === undefined ? null : JSON.stringify(bounds), name);
+      this.#bucketCache.delete(name);
+      return { ...bucket, retentionBounds: bounds };
     });
   }
 

@@ -18,6 +18,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
     setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE name = ?'),
+    setRetentionBounds: db.prepare('UPDATE buckets SET retention_bounds = ? WHERE name = ?'),
     setObjectLock: db.prepare('UPDATE buckets SET object_lock = 1, default_retention = ? WHERE name = ?'),
     setVersionLock: db.prepare(
       'UPDATE versions SET retention_mode = ?, retain_until_ms = ?, legal_hold = ? WHERE bucket = ? AND key = ? AND version_id = ?',
