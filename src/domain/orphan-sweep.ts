@@ -7,6 +7,11 @@ import type { BlobStore, MetadataStore } from './ports.js';
  * Only blobs last written before `writtenBeforeMs` are candidates — pass the moment the server
  * started, before it accepted requests — so a write in flight is never mistaken for an orphan.
  * The referenced set is read after listing, so a blob committed meanwhile is seen as referenced.
+ *
+ * Single-writer only: it relies on no other process having a write in flight. The embedded
+ * deployment guarantees that (one locked data directory); several vault nodes sharing a blob
+ * store must not run it as is — there it needs a grace period measured in write lifetimes, not
+ * this node's start, and a batched reference check instead of the whole set in memory.
  */
 export async function sweepOrphanBlobs(
   metadata: MetadataStore,
