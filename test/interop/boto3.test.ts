@@ -5,12 +5,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MiB, edgeSizes, md5File, tempDir, writeRandomFile } from '../support/file-tree.js';
-import { repoRoot } from '../support/repo-root.js';
-import { isolatedClientEnv, requireTool, runCommand } from '../support/tools.js';
-import { REGION, startVault } from '../support/vault-server.js';
+import { requireBoto3, runBoto3Script } from '../support/boto3.js';
+import { startVault } from '../support/vault-server.js';
 
-const PYTHON = '/usr/bin/python3';
-const script = join(repoRoot, 'test', 'interop', 'boto3_interop.py');
 const bucket = 'boto3-interop';
 
 interface Boto3Report {
@@ -28,7 +25,7 @@ interface Boto3Report {
 }
 
 void test('boto3 put/get/list/upload_file (multipart)/delete_objects against a fresh server', { timeout: 240_000 }, async (t) => {
-  if (!(await requireTool(t, PYTHON, ['-c', 'import boto3'], 'python3-boto3'))) return;
+  if (!(await requireBoto3(t))) return;
   const vault = await startVault();
   t.after(() => vault.stop());
   const work = await tempDir(t);
@@ -44,25 +41,13 @@ void test('boto3 put/get/list/upload_file (multipart)/delete_objects against a f
   const large = { key: 'large/20MiB.bin', path: join(work, 'large.bin') };
   const largeHash = await writeRandomFile(large.path, 20 * MiB + 9);
 
-  const run = await runCommand(PYTHON, [script], {
-    env: isolatedClientEnv(join(work, 'home'), {
-      AWS_ACCESS_KEY_ID: vault.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: vault.secretAccessKey,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    }),
-    input: JSON.stringify({
+  const report = await runBoto3Script<Boto3Report>('boto3_interop.py', vault, work, {
       endpoint: vault.endpoint,
       bucket,
       files: files.map(({ key, path }) => ({ key, path })),
       large,
       download_dir: downloads,
-    }),
-    timeoutMs: 180_000,
-  });
-  const report = JSON.parse(run.stdout) as Boto3Report;
+    }, 180_000);
   const allKeys = [...names, large.key].sort();
 
   assert.deepEqual(report.buckets, [bucket]);

@@ -6,15 +6,11 @@
 // with each other; dates are computed here from Date.now().
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { md5Hex, sha256, tempDir } from '../support/file-tree.js';
-import { repoRoot } from '../support/repo-root.js';
-import { isolatedClientEnv, requireTool, runCommand } from '../support/tools.js';
-import { REGION, startVault } from '../support/vault-server.js';
+import { requireBoto3, runBoto3Script } from '../support/boto3.js';
+import { startVault } from '../support/vault-server.js';
 
-const PYTHON = '/usr/bin/python3';
-const script = join(repoRoot, 'test', 'interop', 'object_lock_boto3.py');
 
 /** [code, HTTP status] of a failed call; null if it succeeded. */
 type Failure = [string, number] | null;
@@ -46,7 +42,7 @@ interface LockReport {
 }
 
 void test('boto3: Object Lock configuration, retention, legal hold and protected deletes', { timeout: 120_000 }, async (t) => {
-  if (!(await requireTool(t, PYTHON, ['-c', 'import boto3'], 'python3-boto3'))) return;
+  if (!(await requireBoto3(t))) return;
   const vault = await startVault();
   t.after(() => vault.stop());
   const work = await tempDir(t);
@@ -55,26 +51,14 @@ void test('boto3: Object Lock configuration, retention, legal hold and protected
   const shorterUntil = onSecond(30 * 60_000);
   const body = randomBytes(4096);
 
-  const run = await runCommand(PYTHON, [script], {
-    env: isolatedClientEnv(join(work, 'home'), {
-      AWS_ACCESS_KEY_ID: vault.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: vault.secretAccessKey,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    }),
-    input: JSON.stringify({
+  const report = await runBoto3Script<LockReport>('object_lock_boto3.py', vault, work, {
       endpoint: vault.endpoint,
       bucket: 'boto3-lock',
       plain_bucket: 'boto3-no-lock',
       retain_until: retainUntil.toISOString(),
       shorter_until: shorterUntil.toISOString(),
       body_hex: body.toString('hex'),
-    }),
-    timeoutMs: 90_000,
-  });
-  const report = JSON.parse(run.stdout) as LockReport;
+    }, 90_000);
   const time = (iso: string | null) => (iso === null ? null : new Date(iso).getTime());
 
   assert.equal(report.versioning, 'Enabled', 'a lock bucket is versioned from the start');

@@ -5,15 +5,11 @@
 // only compared with each other, never with a value written here.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { sha256, tempDir } from '../support/file-tree.js';
-import { repoRoot } from '../support/repo-root.js';
-import { isolatedClientEnv, requireTool, runCommand } from '../support/tools.js';
-import { REGION, startVault } from '../support/vault-server.js';
+import { requireBoto3, runBoto3Script } from '../support/boto3.js';
+import { startVault } from '../support/vault-server.js';
 
-const PYTHON = '/usr/bin/python3';
-const script = join(repoRoot, 'test', 'interop', 'versioning_boto3.py');
 const bucket = 'boto3-versioning';
 /** A space, a '+' and a non-ASCII letter: boto3's encoding-type=url round trip must keep all three. */
 const key = 'docs/report v+1 é.txt';
@@ -56,25 +52,13 @@ interface VersioningReport {
 }
 
 void test('boto3: versioning, delete markers, get by VersionId, delete_objects with versions, paginated version listing', { timeout: 180_000 }, async (t) => {
-  if (!(await requireTool(t, PYTHON, ['-c', 'import boto3'], 'python3-boto3'))) return;
+  if (!(await requireBoto3(t))) return;
   const vault = await startVault();
   t.after(() => vault.stop());
   const work = await tempDir(t);
   const bodies = [randomBytes(16).toString('hex'), `${randomBytes(700).toString('base64')}\n`, ''];
 
-  const run = await runCommand(PYTHON, [script], {
-    env: isolatedClientEnv(join(work, 'home'), {
-      AWS_ACCESS_KEY_ID: vault.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: vault.secretAccessKey,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    }),
-    input: JSON.stringify({ endpoint: vault.endpoint, bucket, key, bodies, others }),
-    timeoutMs: 120_000,
-  });
-  const report = JSON.parse(run.stdout) as VersioningReport;
+  const report = await runBoto3Script<VersioningReport>('versioning_boto3.py', vault, work, { endpoint: vault.endpoint, bucket, key, bodies, others }, 120_000);
 
   assert.equal(report.initial_status, null, 'a never-versioned bucket reports no Status');
   assert.equal(report.status, 'Enabled');
