@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { S3Error, s3errors } from '../../../domain/errors.js';
-import type { DefaultRetention } from '../../../domain/object-lock.js';
+import type { DefaultRetention, RetentionBounds } from '../../../domain/object-lock.js';
 import type {
   BucketRecord,
   MultipartUploadRecord,
@@ -21,7 +21,6 @@ import type {
 import {
   type BucketRow,
   type PartRow,
-  type StoredRetentionBounds,
   type UploadRow,
   type VersionRow,
   bucketFromRow,
@@ -96,7 +95,7 @@ export class PostgresMetadataStore implements MetadataStore {
   async createBucket(bucket: BucketRecord): Promise<void> {
     // ON CONFLICT rather than catching unique_violation (23505): the answer is the same and the
     // transaction is not aborted.
-    const bounds = (bucket as { readonly retentionBounds?: StoredRetentionBounds }).retentionBounds;
+    const bounds = bucket.retentionBounds;
     const inserted = await query(
       this.#pool,
       `INSERT INTO ${this.#t.buckets} (name, created_ms, region, versioning, object_lock, default_retention, retention_bounds)
@@ -140,7 +139,7 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
-  async setRetentionBounds(name: string, bounds: StoredRetentionBounds | undefined): Promise<BucketRecord> {
+  async setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord> {
     return inTransaction(this.#pool, async (c) => {
       await this.#lockBucket(c, name, 'UPDATE');
       const { rows } = await c.query<BucketRow>(`UPDATE ${this.#t.buckets} SET retention_bounds = $1 WHERE name = $2 RETURNING *`, [

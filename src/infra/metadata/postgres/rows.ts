@@ -1,5 +1,5 @@
 import type { ChecksumAlgorithm } from '../../checksum/checksum.js';
-import type { DefaultRetention, RetentionMode } from '../../../domain/object-lock.js';
+import type { DefaultRetention, RetentionBounds, RetentionMode } from '../../../domain/object-lock.js';
 import type {
   BlobRef,
   BucketRecord,
@@ -18,16 +18,6 @@ import type {
  */
 type Int8 = string;
 
-/**
- * The shape of `RetentionBounds` (object-lock.ts) as stored. Declared here, and the bucket record
- * built through a variable below, so that this adapter compiles both before and after
- * `BucketRecord.retentionBounds` lands in the shared tree.
- */
-export interface StoredRetentionBounds {
-  readonly minDays?: number;
-  readonly maxDays?: number;
-}
-
 export interface BucketRow {
   name: string;
   created_ms: Int8;
@@ -35,7 +25,7 @@ export interface BucketRow {
   versioning: string;
   object_lock: boolean;
   default_retention: DefaultRetention | null;
-  retention_bounds: StoredRetentionBounds | null;
+  retention_bounds: RetentionBounds | null;
 }
 
 export interface VersionRow {
@@ -88,7 +78,7 @@ export function jsonParam(value: unknown): string | null {
 }
 
 export function bucketFromRow(row: BucketRow): BucketRecord {
-  const record = {
+  return {
     name: row.name,
     createdAtMs: Number(row.created_ms),
     region: row.region,
@@ -97,7 +87,6 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
     defaultRetention: row.default_retention ?? undefined,
     retentionBounds: row.retention_bounds ?? undefined,
   };
-  return record;
 }
 
 export function dataFromColumns(inline: Buffer | null, blobs: BlobRef[] | null): StoredData {
