@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error, s3errors } from '../../domain/errors.js';
 import type { BucketRecord } from '../../domain/model.js';
@@ -6,6 +6,7 @@ import type { ObjectLocks } from '../../domain/object-locks.js';
 import type { RetentionBounds } from '../../domain/object-lock.js';
 import type { Vault } from '../../domain/vault.js';
 import type { Clock } from '../../infra/clock.js';
+import { createSha256PayloadVerifier } from '../s3/auth/payload-verification.js';
 import { type SecretLookup, authenticateRequest } from '../s3/auth/sigv4.js';
 
 /** The admin API lives beside S3 on the same listener; `_` keeps it out of the bucket namespace. */
@@ -104,19 +105,17 @@ function parseBounds(body: Buffer): RetentionBounds | undefined {
   return bounds;
 }
 
+/** Reads a capped body; a signed payload hash is checked by the SigV4 module's verifier. */
 async function readBody(req: IncomingMessage, expectedSha256: string | undefined): Promise<Buffer> {
+  const source: AsyncIterable<Buffer> = expectedSha256 === undefined ? req : req.pipe(createSha256PayloadVerifier(expectedSha256));
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
+  for await (const chunk of source) {
+    size += chunk.length;
     if (size > MAX_ADMIN_BODY_BYTES) throw s3errors.maxMessageLengthExceeded();
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
   }
-  const body = Buffer.concat(chunks);
-  if (expectedSha256 !== undefined && createHash('sha256').update(body).digest('hex') !== expectedSha256) {
-    throw s3errors.contentSha256Mismatch();
-  }
-  return body;
+  return Buffer.concat(chunks);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
