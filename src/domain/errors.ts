@@ -37,12 +37,14 @@ const catalogue = {
   InvalidURI: 400,
   KeyTooLongError: 400,
   MalformedXML: 400,
+  MalformedPolicy: 400,
   MaxMessageLengthExceeded: 400,
   MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
   MissingSecurityHeader: 400,
   NoSuchBucket: 404,
+  NoSuchBucketPolicy: 404,
   NoSuchKey: 404,
   NoSuchUpload: 404,
   NoSuchVersion: 404,
@@ -62,6 +64,13 @@ const catalogue = {
   InvalidChunkSizeError: 400,
   UnexpectedContent: 400,
   TooManyParts: 400,
+  // Holdfast's admin API (identities, approvals) speaks the same catalogue; codes follow AWS IAM's
+  // where one exists (NoSuchEntity, EntityAlreadyExists, LimitExceeded).
+  NoSuchEntity: 404,
+  EntityAlreadyExists: 409,
+  LimitExceeded: 409,
+  SeparationOfDutiesConflict: 409,
+  ApprovalRequired: 403,
 } as const;
 
 export type S3ErrorCode = keyof typeof catalogue;
@@ -137,11 +146,15 @@ export const s3errors = {
   keyTooLong: () => new S3Error('KeyTooLongError', 'Your key is too long'),
   malformedXml: (message = 'The XML you provided was not well-formed or did not validate against our published schema') =>
     new S3Error('MalformedXML', message),
+  /** PutBucketPolicy and inline identity policies: the message names the statement and field at fault. */
+  malformedPolicy: (message: string) => new S3Error('MalformedPolicy', message),
   maxMessageLengthExceeded: () => new S3Error('MaxMessageLengthExceeded', 'Your request was too big.'),
   metadataTooLarge: () => new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.'),
   methodNotAllowed: (method: string, resource: string) =>
     new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method, ResourceType: resource }),
   missingContentLength: () => new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.'),
+  noSuchBucketPolicy: (bucket: string) =>
+    new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: bucket }),
   noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }),
   noSuchKey: (key: string, headers: Record<string, string> = {}) =>
     new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }, headers),
@@ -167,5 +180,10 @@ export const s3errors = {
     new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'),
   contentSha256Mismatch: () =>
     new S3Error('XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.'),
+  noSuchEntity: (what: string) => new S3Error('NoSuchEntity', `${what} does not exist.`),
+  entityAlreadyExists: (what: string) => new S3Error('EntityAlreadyExists', `${what} already exists.`),
+  limitExceeded: (message: string) => new S3Error('LimitExceeded', message),
+  separationOfDutiesConflict: (message: string) => new S3Error('SeparationOfDutiesConflict', message),
+  approvalRequired: (message: string, changeId: string) => new S3Error('ApprovalRequired', message, { ChangeId: changeId }),
   tooManyParts: () => new S3Error('TooManyParts', 'You have attempted to upload more than 10000 parts.'),
 } as const;
