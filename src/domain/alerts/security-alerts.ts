@@ -1,0 +1,161 @@
+import type { ClockJump } from '../retention-clock.js';
+import type { AuthFailureBurst } from './auth-failure-burst-detector.js';
+import type { AlertDetailValue, AlertSubject, NewSecurityAlert } from './security-alert.js';
+
+/**
+ * One factory per rule, named for the situation, so call sites read as sentences and every
+ * alert of a rule has the same severity and wording. Severity: `critical` when protection of
+ * stored data changed or may no longer hold (lock settings, bypasses, root use, a broken audit
+ * chain, the clock); `warning` when a defence worked but someone pushed against it, or when
+ * the means of access changed.
+ */
+
+/** Who acted, as far as the request tells. */
+export interface AlertActor {
+  readonly identity?: string | undefined;
+  readonly accessKeyId?: string | undefined;
+  readonly sourceIp?: string | undefined;
+}
+
+export const securityAlerts = {
+  objectLockConfigurationChange: (input: AlertActor & { bucket: string; allowed: boolean; change: string; reason?: string }): NewSecurityAlert => ({
+    rule: 'object-lock-configuration-change',
+    severity: 'critical',
+    title: `${outcome(input.allowed)} Object Lock configuration change on bucket ${input.bucket}`,
+    summary: `${who(input)} ${input.allowed ? 'changed' : 'tried to change'} the Object Lock configuration of bucket ${input.bucket}: ${input.change}.${because(input.reason)}`,
+    subject: subject(input, { bucket: input.bucket }),
+    details: details({ allowed: input.allowed, change: input.change, reason: input.reason }),
+  }),
+
+  retentionBoundsChange: (input: AlertActor & { bucket: string; allowed: boolean; before: string; after: string; reason?: string }): NewSecurityAlert => ({
+    rule: 'retention-bounds-change',
+    severity: 'critical',
+    title: `${outcome(input.allowed)} retention bounds change on bucket ${input.bucket}`,
+    summary: `${who(input)} ${input.allowed ? 'changed' : 'tried to change'} the retention bounds of bucket ${input.bucket} from ${input.before} to ${input.after}.${because(input.reason)}`,
+    subject: subject(input, { bucket: input.bucket }),
+    details: details({ allowed: input.allowed, before: input.before, after: input.after, reason: input.reason }),
+  }),
+
+  lockedDeleteDenied: (input: AlertActor & { bucket: string; key: string; versionId: string; protection: string; retainUntilMs?: number }): NewSecurityAlert => ({
+    rule: 'locked-delete-denied',
+    severity: 'warning',
+    title: `Denied delete of a locked version in bucket ${input.bucket}`,
+    summary: `${who(input)} tried to delete or overwrite the retention of ${input.bucket}/${input.key} (version ${input.versionId}), protected by ${input.protection}; the vault refused.`,
+    subject: subject(input, { bucket: input.bucket, key: input.key, versionId: input.versionId }),
+    details: details({ protection: input.protection, retainUntil: iso(input.retainUntilMs) }),
+  }),
+
+  governanceBypass: (input: AlertActor & { bucket: string; key: string; versionId?: string; operation: string }): NewSecurityAlert => ({
+    rule: 'governance-bypass',
+    severity: 'critical',
+    title: `Governance retention bypassed in bucket ${input.bucket}`,
+    summary: `${who(input)} used x-amz-bypass-governance-retention to ${input.operation} ${input.bucket}/${input.key}${input.versionId === undefined ? '' : ` (version ${input.versionId})`}.`,
+    subject: subject(input, { bucket: input.bucket, key: input.key, versionId: input.versionId }),
+    details: details({ operation: input.operation }),
+  }),
+
+  authFailureBurst: (burst: AuthFailureBurst): NewSecurityAlert => ({
+    rule: 'auth-failure-burst',
+    severity: 'warning',
+    title: `Burst of authentication failures from ${burst.sourceKey}`,
+    summary: `${burst.failures} failed authentications from ${burst.sourceKey} within ${Math.round(burst.windowMs / 1000)} s (last from ${burst.sourceIp}).`,
+    subject: subject({ sourceIp: burst.sourceIp }, {}),
+    details: details({
+      sourceKey: burst.sourceKey,
+      failures: burst.failures,
+      windowSeconds: Math.round(burst.windowMs / 1000),
+      firstAt: iso(burst.firstAtMs),
+      accessKeyIdsTried: burst.accessKeyIds.length === 0 ? undefined : burst.accessKeyIds.join(', '),
+    }),
+    coalesceKey: burst.sourceKey,
+  }),
+
+  accessKeyCreated: (input: AlertActor & { newAccessKeyId: string; forIdentity: string }): NewSecurityAlert => ({
+    rule: 'access-key-created',
+    severity: 'warning',
+    title: `New access key for ${input.forIdentity}`,
+    summary: `${who(input)} created access key ${input.newAccessKeyId} for ${input.forIdentity}.`,
+    subject: subject(input, {}),
+    details: details({ newAccessKeyId: input.newAccessKeyId, forIdentity: input.forIdentity }),
+    coalesceKey: input.newAccessKeyId,
+  }),
+
+  policyChange: (input: AlertActor & { policy: string; change: string }): NewSecurityAlert => ({
+    rule: 'policy-change',
+    severity: 'warning',
+    title: `Policy ${input.policy} changed`,
+    summary: `${who(input)} changed policy ${input.policy}: ${input.change}.`,
+    subject: subject(input, {}),
+    details: details({ policy: input.policy, change: input.change }),
+    coalesceKey: input.policy,
+  }),
+
+  rootCredentialUse: (input: AlertActor & { operation: string }): NewSecurityAlert => ({
+    rule: 'root-credential-use',
+    severity: 'critical',
+    title: 'Root credentials used',
+    summary: `The root credentials were used${input.sourceIp === undefined ? '' : ` from ${input.sourceIp}`} for ${input.operation}. Day-to-day work should use scoped access keys.`,
+    subject: subject(input, {}),
+    details: details({ operation: input.operation }),
+  }),
+
+  auditChainBroken: (input: { position: string; reason: string }): NewSecurityAlert => ({
+    rule: 'audit-chain-broken',
+    severity: 'critical',
+    title: 'Audit chain verification failed',
+    summary: `The audit log's hash chain does not verify at ${input.position}: ${input.reason}. Records may have been altered or removed.`,
+    details: details({ position: input.position, reason: input.reason }),
+  }),
+
+  clockAnomaly: (jump: ClockJump): NewSecurityAlert => ({
+    rule: 'clock-anomaly',
+    severity: 'critical',
+    title: 'Wall clock jumped forward; retention expiry paused',
+    summary: `The wall clock reads ${iso(jump.wallMs)} but the last trusted time is ${iso(jump.trustedMs)}. Retention expiry follows the trusted time until an operator confirms the wall clock.`,
+    details: details({ wallClock: iso(jump.wallMs), trustedTime: iso(jump.trustedMs), jumpSeconds: Math.round((jump.wallMs - jump.trustedMs) / 1000) }),
+  }),
+
+  alertDeliveryFailing: (input: { channel: string; attempts: number; failingSinceMs: number; lastError: string }): NewSecurityAlert => ({
+    rule: 'alert-delivery-failing',
+    severity: 'warning',
+    title: `Alerts cannot be delivered through channel ${input.channel}`,
+    summary: `Delivery through channel ${input.channel} has failed ${input.attempts} times since ${iso(input.failingSinceMs)}; alerts stay queued and are retried. Last error: ${input.lastError}`,
+    details: details({ channel: input.channel, attempts: input.attempts, failingSince: iso(input.failingSinceMs), lastError: input.lastError }),
+    coalesceKey: input.channel,
+  }),
+
+  backupJobFailed: (input: { job: string; error: string }): NewSecurityAlert => ({
+    rule: 'backup-job-failed',
+    severity: 'warning',
+    title: `Backup job ${input.job} failed`,
+    summary: `Backup job ${input.job} failed: ${input.error}`,
+    details: details({ job: input.job, error: input.error }),
+    coalesceKey: input.job,
+  }),
+} as const;
+
+function who(actor: AlertActor): string {
+  return actor.identity ?? (actor.accessKeyId === undefined ? 'An unauthenticated caller' : `Access key ${actor.accessKeyId}`);
+}
+
+function outcome(allowed: boolean): string {
+  return allowed ? 'Allowed' : 'Denied';
+}
+
+function because(reason: string | undefined): string {
+  return reason === undefined ? '' : ` Reason: ${reason}.`;
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** Drops undefined fields, so an alert survives a JSON round trip unchanged. */
+function subject(actor: AlertActor, resource: AlertSubject): AlertSubject {
+  const all = { identity: actor.identity, accessKeyId: actor.accessKeyId, sourceIp: actor.sourceIp, ...resource };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+
+function details(values: Record<string, AlertDetailValue | undefined>): Record<string, AlertDetailValue> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, AlertDetailValue>;
+}
