@@ -16,6 +16,8 @@ const tools = [
   { name: 'rclone', command: 'rclone', args: ['version'], pkg: 'rclone' },
   { name: 'restic', command: 'restic', args: ['version'], pkg: 'restic' },
   { name: 'boto3', command: '/usr/bin/python3', args: ['-c', 'import boto3'], pkg: 'python3-boto3' },
+  { name: 'curl', command: 'curl', args: ['--version'], pkg: 'curl' },
+  { name: 'openssl', command: 'openssl', args: ['version'], pkg: 'openssl' },
 ];
 
 function works(tool) {

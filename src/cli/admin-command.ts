@@ -3,20 +3,35 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../config/server-config.js';
 import { Secret } from '../domain/secret.js';
 import { type AdminCredentials, AdminClient, AdminRequestError } from './admin-client.js';
+import { SUBCOMMANDS, UsageError } from './admin-subcommands.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
 
-const USAGE = `Usage:
-  holdfast admin buckets list [--json]
-  holdfast admin buckets show BUCKET [--json]
-  holdfast admin buckets set-retention-bounds BUCKET [--min-days N] [--max-days N] [--clear] [--json]
+const USAGE = `Usage: holdfast admin AREA ACTION [ARGS] [--json] [connection options]
+
+  buckets list | show BUCKET | protect BUCKET | unprotect BUCKET
+          set-retention-bounds BUCKET [--min-days N] [--max-days N] [--clear]
+  users   list | show USER | delete USER | disable USER | enable USER
+          create USER [--service] [--role ROLE]... [--duty-override-reason TEXT]
+          attach-role USER ROLE | detach-role USER ROLE
+          put-policy USER NAME FILE.json | delete-policy USER NAME
+          set-duty-override USER --reason TEXT | clear-duty-override USER
+  keys    list [--user USER] | create USER [--expires ISO-TIME] [--description TEXT]
+          disable KEY | enable KEY | expire KEY (--at ISO-TIME | --never)
+          rotate KEY [--grace-hours N] | delete KEY
+  roles   list
+  approvals list | approve CHANGE-ID | cancel CHANGE-ID
+  alerts  status | test
+
+Built-in roles: backup-writer, restore-reader, pruner, auditor, admin (\`holdfast admin roles list\`).
+Loosening a bucket's protection answers ApprovalRequired with a change id; a second admin runs
+\`holdfast admin approvals approve CHANGE-ID\`.
 
 Connection: --endpoint URL (or HOLDFAST_ENDPOINT; default http://${DEFAULT_HOST}:${DEFAULT_PORT}),
 credentials from --credentials FILE [--profile NAME] (AWS shared-credentials format, e.g. the
-server's DATA/root-credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+server's DATA/root-credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; --ca-bundle FILE
+to trust a self-signed HTTPS certificate (or AWS_CA_BUNDLE).
 Exit codes: 0 done, 1 failure (server unreachable or broken), 2 usage, 3 refused by the server.
 `;
-
-class UsageError extends Error {}
 
 /** Reads one profile of an AWS shared-credentials file (INI). */
 function credentialsFromFile(path: string, profile: string | undefined): AdminCredentials {
@@ -58,27 +73,50 @@ function credentialsFrom(file: string | undefined, profile: string | undefined):
   return { accessKeyId: id, secretAccessKey: new Secret(secret) };
 }
 
-function days(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(value)) throw new UsageError(`${flag} takes a whole number of days, not "${value}".`);
-  return Number(value);
+/** Connection options every command that talks to a server accepts. */
+export const CONNECTION_OPTIONS = {
+  endpoint: { type: 'string' },
+  credentials: { type: 'string' },
+  profile: { type: 'string' },
+  region: { type: 'string' },
+  'ca-bundle': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** An admin client from --endpoint/--credentials/--profile/--region/--ca-bundle (or the environment). */
+export function connect(values: { endpoint?: string; credentials?: string; profile?: string; region?: string; 'ca-bundle'?: string }): AdminClient {
+  const endpointText = values.endpoint ?? process.env['HOLDFAST_ENDPOINT'] ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(endpointText);
+  } catch {
+    throw new UsageError(`--endpoint ${endpointText} is not a URL; use e.g. http://127.0.0.1:${DEFAULT_PORT}.`);
+  }
+  const caFile = values['ca-bundle'] ?? (endpoint.protocol === 'https:' ? process.env['AWS_CA_BUNDLE'] : undefined);
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`Cannot read the CA bundle ${caFile}: ${(e as Error).message}.`);
+    }
+  }
+  return new AdminClient(endpoint, credentialsFrom(values.credentials, values.profile), values.region ?? 'us-east-1', ca);
 }
 
-interface BucketView {
-  name: string;
-  versioning: string;
-  objectLock: { enabled: boolean; defaultRetention: { mode: string; days?: number; years?: number } | null };
-  retentionBounds: { minDays?: number; maxDays?: number } | null;
-}
-
-function describe(bucket: BucketView): string {
-  const rule = bucket.objectLock.defaultRetention;
-  const lock = bucket.objectLock.enabled
-    ? `object lock on${rule === null ? '' : `, default ${rule.mode} ${rule.days !== undefined ? `${rule.days} days` : `${rule.years} years`}`}`
-    : 'object lock off';
-  const bounds = bucket.retentionBounds;
-  const boundsText = bounds === null ? 'no retention bounds' : `retention ${bounds.minDays ?? 0}–${bounds.maxDays ?? '∞'} days`;
-  return `${bucket.name}\tversioning ${bucket.versioning}\t${lock}\t${boundsText}`;
+/** Maps a failure to its exit code and message; shared by the commands that talk to a server. */
+export function reportFailure(command: string, error: unknown, json: boolean, usage: string): number {
+  if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`holdfast ${command}: ${error.message}\n${usage}`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof AdminRequestError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, status: error.status } }, null, 2)}\n`);
+    process.stderr.write(`holdfast ${command}: ${error.code}: ${error.message}\n`);
+    return error.status >= 500 ? EXIT_FAILURE : EXIT_REFUSED;
+  }
+  process.stderr.write(`holdfast ${command}: ${(error as Error).message}\n`);
+  return EXIT_FAILURE;
 }
 
 /** `holdfast admin …`: talks to a running server over the signed admin API. */
@@ -90,59 +128,35 @@ export async function runAdminCommand(args: string[]): Promise<number> {
       allowPositionals: true,
       strict: true,
       options: {
-        endpoint: { type: 'string' },
-        credentials: { type: 'string' },
-        profile: { type: 'string' },
-        region: { type: 'string' },
-        json: { type: 'boolean' },
+        ...CONNECTION_OPTIONS,
         'min-days': { type: 'string' },
         'max-days': { type: 'string' },
         clear: { type: 'boolean' },
+        service: { type: 'boolean' },
+        role: { type: 'string', multiple: true },
+        'duty-override-reason': { type: 'string' },
+        reason: { type: 'string' },
+        user: { type: 'string' },
+        expires: { type: 'string' },
+        description: { type: 'string' },
+        at: { type: 'string' },
+        never: { type: 'boolean' },
+        'grace-hours': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
+    if (values.help === true) {
+      process.stdout.write(USAGE);
+      return EXIT_OK;
+    }
     json = values.json === true;
-    const [area, action, bucket, ...extra] = positionals;
-    if (area !== 'buckets' || action === undefined || extra.length > 0) throw new UsageError('Unknown admin command.');
-    const endpointText = values.endpoint ?? process.env['HOLDFAST_ENDPOINT'] ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
-    let endpoint: URL;
-    try {
-      endpoint = new URL(endpointText);
-    } catch {
-      throw new UsageError(`--endpoint ${endpointText} is not a URL; use e.g. http://127.0.0.1:${DEFAULT_PORT}.`);
-    }
-    const client = new AdminClient(endpoint, credentialsFrom(values.credentials, values.profile), values.region ?? 'us-east-1');
-
-    let result: unknown;
-    if (action === 'list' && bucket === undefined) {
-      result = await client.call('GET', 'buckets');
-      if (!json) for (const b of (result as { buckets: BucketView[] }).buckets) process.stdout.write(`${describe(b)}\n`);
-    } else if (action === 'show' && bucket !== undefined) {
-      result = await client.call('GET', `buckets/${encodeURIComponent(bucket)}`);
-      if (!json) process.stdout.write(`${describe(result as BucketView)}\n`);
-    } else if (action === 'set-retention-bounds' && bucket !== undefined) {
-      const minDays = days(values['min-days'], '--min-days');
-      const maxDays = days(values['max-days'], '--max-days');
-      if (values.clear === true && (minDays !== undefined || maxDays !== undefined)) throw new UsageError('--clear cannot be combined with --min-days/--max-days.');
-      if (values.clear !== true && minDays === undefined && maxDays === undefined) throw new UsageError('Give --min-days and/or --max-days, or --clear.');
-      const body = values.clear === true ? null : { ...(minDays === undefined ? {} : { minDays }), ...(maxDays === undefined ? {} : { maxDays }) };
-      result = await client.call('PUT', `buckets/${encodeURIComponent(bucket)}/retention-bounds`, body);
-      if (!json) process.stdout.write(`${describe(result as BucketView)}\n`);
-    } else {
-      throw new UsageError('Unknown admin command.');
-    }
-    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return EXIT_OK;
+    const [area, action, ...rest] = positionals;
+    const subcommand = SUBCOMMANDS[`${area ?? ''} ${action ?? ''}`];
+    if (subcommand === undefined) throw new UsageError(area === undefined ? 'Name an area and an action.' : `Unknown admin command "${[area, action].filter(Boolean).join(' ')}".`);
+    const output = await subcommand({ client: connect(values), args: rest, flags: values });
+    process.stdout.write(json ? `${JSON.stringify(output.result, null, 2)}\n` : `${output.text}\n`);
+    return output.exitCode ?? EXIT_OK;
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`holdfast admin: ${error.message}\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (error instanceof AdminRequestError) {
-      if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, status: error.status } }, null, 2)}\n`);
-      process.stderr.write(`holdfast admin: ${error.code}: ${error.message}\n`);
-      return error.status >= 500 ? EXIT_FAILURE : EXIT_REFUSED;
-    }
-    process.stderr.write(`holdfast admin: ${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return reportFailure('admin', error, json, USAGE);
   }
 }

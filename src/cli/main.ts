@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/server-config.js';
 import { runAdminCommand } from './admin-command.js';
+import { runAuditCommand } from './audit-command.js';
+import { runCertCommand } from './cert-command.js';
 import { runServerCommand } from './server-command.js';
 import { EXIT_USAGE, EXIT_FAILURE } from './exit-codes.js';
 
@@ -10,11 +12,15 @@ const USAGE = `holdfast — immutable S3-compatible vault, backups and configura
 Usage:
   holdfast server [--data DIR] [--listen HOST:PORT] [--config FILE] [--region NAME]
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
-  holdfast admin buckets list|show BUCKET|set-retention-bounds BUCKET …   (see holdfast admin --help)
+  holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
+  holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
+  holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
+                  a self-signed TLS certificate for tlsCertFile/tlsKeyFile
   holdfast version
   holdfast help
 
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server.
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server,
+4 a check found problems (audit verify).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
       return runServerCommand(rest);
     case 'admin':
       return runAdminCommand(rest);
+    case 'audit':
+      return runAuditCommand(rest);
+    case 'cert':
+      return runCertCommand(rest);
     case 'version':
     case '--version': {
       // dist/src/cli/main.js → the package root is three levels up.

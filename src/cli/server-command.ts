@@ -15,12 +15,23 @@ export async function runServerCommand(args: string[]): Promise<number> {
       region: { type: 'string' },
       'virtual-host-domain': { type: 'string' },
       'confirm-clock': { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'allow-plaintext-network': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
   });
   const config = loadServerConfig({
-    flags: { data: values.data, listen: values.listen, region: values.region, 'virtual-host-domain': values['virtual-host-domain'] },
+    flags: {
+      data: values.data,
+      listen: values.listen,
+      region: values.region,
+      'virtual-host-domain': values['virtual-host-domain'],
+      'tls-cert': values['tls-cert'],
+      'tls-key': values['tls-key'],
+      'allow-plaintext-network': values['allow-plaintext-network'] === true ? 'true' : undefined,
+    },
     env: process.env,
     configFile: values.config ?? (process.env['HOLDFAST_CONFIG'] || undefined),
   });

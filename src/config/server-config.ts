@@ -22,6 +22,21 @@ export interface ServerConfig {
   readonly shutdownGraceSeconds: number;
   /** A forward clock jump beyond this pauses retention expiry until an operator confirms the time. */
   readonly clockJumpToleranceHours: number;
+  /** HTTPS: PEM certificate chain and private key (both or neither). */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** Serve plain HTTP on a non-loopback address anyway (e.g. behind a TLS-terminating proxy). */
+  readonly allowPlaintextNetwork: boolean;
+  /** Where every audit entry is also written: stdout (JSON lines), syslog, or nowhere. */
+  readonly auditLogStream: 'stdout' | 'syslog' | 'none';
+  /** `udp://host:port` or `tcp://host:port` of the syslog receiver (auditLogStream = syslog). */
+  readonly auditSyslog: { readonly protocol: 'udp' | 'tcp'; readonly host: string; readonly port: number } | undefined;
+  /** How often the audit chain head is signed and stored as a compliance-locked checkpoint. */
+  readonly auditCheckpointMinutes: number;
+  /** Compliance retention of checkpoint objects. */
+  readonly auditCheckpointRetentionDays: number;
+  /** Alert channels (config file only: webhook, smtp, log); validated by the alerts module. */
+  readonly alertChannels: unknown;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -65,6 +80,29 @@ function parseListen(value: unknown, origin: string): { host: string; port: numb
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
+function bool(key: string) {
+  return (value: unknown, origin: string): boolean => {
+    if (value === true || value === 'true' || value === '1') return true;
+    if (value === false || value === 'false' || value === '0') return false;
+    return fail(key, origin, value, 'is not a boolean', `set ${key} to true or false`);
+  };
+}
+
+function existingFile(key: string) {
+  return (value: unknown, origin: string): string => {
+    if (typeof value !== 'string' || value.trim() === '') fail(key, origin, value, 'is empty', `give the path of a PEM file, e.g. one made by \`holdfast cert\``);
+    return isAbsolute(value) ? value : resolve(value);
+  };
+}
+
+function parseSyslog(value: unknown, origin: string): { protocol: 'udp' | 'tcp'; host: string; port: number } {
+  const match = typeof value === 'string' ? /^(udp|tcp):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim()) : null;
+  if (match === null || Number(match[3]) > 65535) {
+    fail('auditSyslog', origin, value, 'is not udp://HOST:PORT or tcp://HOST:PORT', 'use e.g. udp://127.0.0.1:514');
+  }
+  return { protocol: match[1] as 'udp' | 'tcp', host: match[2]!.replace(/^\[|\]$/g, ''), port: Number(match[3]) };
+}
+
 const SPECS: Record<string, KeySpec> = {
   dataDir: {
     env: 'HOLDFAST_DATA_DIR',
@@ -99,7 +137,29 @@ const SPECS: Record<string, KeySpec> = {
   multipartExpiryHours: { env: 'HOLDFAST_MULTIPART_EXPIRY_HOURS', parse: positiveInt('multipartExpiryHours', 24 * 365) },
   shutdownGraceSeconds: { env: 'HOLDFAST_SHUTDOWN_GRACE_SECONDS', parse: positiveInt('shutdownGraceSeconds', 3600) },
   clockJumpToleranceHours: { env: 'HOLDFAST_CLOCK_JUMP_TOLERANCE_HOURS', parse: positiveInt('clockJumpToleranceHours', 24 * 365) },
+  tlsCertFile: { env: 'HOLDFAST_TLS_CERT_FILE', flag: 'tls-cert', parse: existingFile('tlsCertFile') },
+  tlsKeyFile: { env: 'HOLDFAST_TLS_KEY_FILE', flag: 'tls-key', parse: existingFile('tlsKeyFile') },
+  allowPlaintextNetwork: { env: 'HOLDFAST_ALLOW_PLAINTEXT_NETWORK', flag: 'allow-plaintext-network', parse: bool('allowPlaintextNetwork') },
+  auditLogStream: {
+    env: 'HOLDFAST_AUDIT_LOG_STREAM',
+    parse: (value, origin) => {
+      if (value !== 'stdout' && value !== 'syslog' && value !== 'none') fail('auditLogStream', origin, value, 'is not stdout, syslog or none', 'pick one of stdout, syslog, none');
+      return value;
+    },
+  },
+  auditSyslog: { env: 'HOLDFAST_AUDIT_SYSLOG', parse: parseSyslog },
+  auditCheckpointMinutes: { env: 'HOLDFAST_AUDIT_CHECKPOINT_MINUTES', parse: positiveInt('auditCheckpointMinutes', 24 * 60) },
+  auditCheckpointRetentionDays: { env: 'HOLDFAST_AUDIT_CHECKPOINT_RETENTION_DAYS', parse: positiveInt('auditCheckpointRetentionDays', 36500) },
+  alertChannels: { env: 'HOLDFAST_ALERT_CHANNELS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('alertChannels', value) : value) },
 };
+
+function parseJsonSetting(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`Invalid configuration: ${key} is not valid JSON (${(e as Error).message}). Fix: give a JSON list of channels.`);
+  }
+}
 
 const DEFAULTS: Record<string, unknown> = {
   dataDir: 'data',
@@ -110,6 +170,11 @@ const DEFAULTS: Record<string, unknown> = {
   multipartExpiryHours: 24 * 7,
   shutdownGraceSeconds: 30,
   clockJumpToleranceHours: 24,
+  allowPlaintextNetwork: false,
+  auditLogStream: 'stdout',
+  auditCheckpointMinutes: 15,
+  auditCheckpointRetentionDays: 400,
+  alertChannels: [],
 };
 
 export interface ConfigInputs {
@@ -151,6 +216,12 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     else if (key in fileValues) source = { value: fileValues[key], origin: inputs.configFile! };
     else if (DEFAULTS[key] !== undefined) source = { value: DEFAULTS[key], origin: 'default' };
     config[key] = source === undefined ? undefined : spec.parse(source.value, source.origin);
+  }
+  if ((config['tlsCertFile'] === undefined) !== (config['tlsKeyFile'] === undefined)) {
+    throw new ConfigError('Invalid configuration: tlsCertFile and tlsKeyFile go together. Fix: set both (e.g. from `holdfast cert --out DIR`), or neither for plain HTTP on loopback.');
+  }
+  if (config['auditLogStream'] === 'syslog' && config['auditSyslog'] === undefined) {
+    throw new ConfigError('Invalid configuration: auditLogStream is syslog but auditSyslog is not set. Fix: set auditSyslog to udp://HOST:PORT or tcp://HOST:PORT.');
   }
   return Object.freeze(config) as unknown as ServerConfig;
 }

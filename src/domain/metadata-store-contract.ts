@@ -17,6 +17,7 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     objectLockEnabled: false,
     defaultRetention: undefined,
     retentionBounds: undefined,
+    controls: {},
   });
   const version = (b: string, key: string, body: string): NewObjectVersion => ({
     bucket: b,
@@ -221,6 +222,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual((await store.setRetentionBounds('rb', { maxDays: 90 })).retentionBounds, { maxDays: 90 });
       assert.deepEqual((await store.getBucket('rb'))?.retentionBounds, { maxDays: 90 });
       await store.setRetentionBounds('rb', undefined);
+      const policy = '{"Version":"2012-10-17","Statement":[]}';
+      assert.deepEqual((await store.setBucketControls('rb', { policy, protected: true })).controls, { policy, protected: true });
+      assert.deepEqual((await store.getBucket('rb'))?.controls, { policy, protected: true });
+      await assert.rejects(store.setBucketControls('missing-bucket', {}), code('NoSuchBucket'));
       assert.equal((await store.getBucket('rb'))?.retentionBounds, undefined);
       const locked = await store.setObjectLockConfiguration('rb', { mode: 'COMPLIANCE', days: 30 });
       assert.equal(locked.objectLockEnabled, true);
@@ -232,6 +237,8 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual([updated.retention, updated.legalHold], [{ mode: 'GOVERNANCE', retainUntilMs: 99 }, true]);
       const reread = await store.getObjectVersion('rb', 'k', put.version.versionId);
       assert.deepEqual([reread?.retention, reread?.legalHold], [{ mode: 'GOVERNANCE', retainUntilMs: 99 }, true]);
+      assert.deepEqual(await store.lockStatistics(50), { retainedVersions: 1, retainedBytes: 1, legalHoldVersions: 1, legalHoldBytes: 1 });
+      assert.deepEqual(await store.lockStatistics(100), { retainedVersions: 0, retainedBytes: 0, legalHoldVersions: 1, legalHoldBytes: 1 });
       await assert.rejects(
         store.updateVersionLock('rb', 'k', put.version.versionId, () => {
           throw new S3Error('AccessDenied', 'no');

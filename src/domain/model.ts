@@ -18,6 +18,17 @@ export interface BucketRecord {
   readonly defaultRetention: DefaultRetention | undefined;
   /** Holdfast retention bounds (not S3): undefined when none are set. */
   readonly retentionBounds: RetentionBounds | undefined;
+  /** Holdfast bucket controls: the bucket policy and the `protected` flag (not S3 state). */
+  readonly controls: BucketControls;
+}
+
+/**
+ * `policy`: the bucket policy's JSON text as given (PutBucketPolicy round-trips it).
+ * `protected`: a backup bucket — loosening its default retention needs a second admin.
+ */
+export interface BucketControls {
+  readonly policy?: string;
+  readonly protected?: boolean;
 }
 
 /** Where an object's bytes are: small objects inline in the metadata row, others as blobs in order. */

@@ -25,6 +25,10 @@ export class ObjectLocks {
     this.#vault = vault;
   }
 
+  get vault(): Vault {
+    return this.#vault;
+  }
+
   async getObjectLockConfiguration(name: string): Promise<BucketRecord> {
     const bucket = await this.#vault.getBucket(name);
     if (!bucket.objectLockEnabled) {

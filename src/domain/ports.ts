@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { DefaultRetention, RetentionBounds } from './object-lock.js';
 import type {
+  BucketControls,
   BucketRecord,
   MultipartUploadRecord,
   ObjectVersionRecord,
@@ -89,6 +90,13 @@ export interface ListUploadsOptions {
   readonly limit: number;
 }
 
+export interface LockStatistics {
+  readonly retainedVersions: number;
+  readonly retainedBytes: number;
+  readonly legalHoldVersions: number;
+  readonly legalHoldBytes: number;
+}
+
 export interface MetadataStore {
   /** MUST throw S3Error BucketAlreadyOwnedByYou if the name exists. */
   createBucket(bucket: BucketRecord): Promise<void>;
@@ -106,6 +114,8 @@ export interface MetadataStore {
   setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord>;
   /** Sets or (with undefined) clears a bucket's Holdfast retention bounds. */
   setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord>;
+  /** Replaces a bucket's Holdfast controls (policy, protected flag). MUST throw NoSuchBucket for a missing bucket. */
+  setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord>;
   /**
    * Atomically replaces one version's retention and legal hold with what `change` returns for
    * the current record (change throws to refuse). Resolves with the updated record.
@@ -171,6 +181,11 @@ export interface MetadataStore {
   referencedBlobIds(): Promise<ReadonlySet<string>>;
 
   /** Small key/value settings the vault keeps (access keys, instance id). */
+  /**
+   * Versions and bytes under protection at `nowMs` (retention not yet expired; legal hold on),
+   * for the metrics. Delete markers are not counted. May scan: callers cache the answer.
+   */
+  lockStatistics(nowMs: number): Promise<LockStatistics>;
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
 

@@ -108,6 +108,7 @@ export class Vault {
       objectLockEnabled: options.objectLockEnabled,
       defaultRetention: undefined,
       retentionBounds: undefined,
+      controls: {},
     };
     await this.metadata.createBucket(bucket);
     return bucket;

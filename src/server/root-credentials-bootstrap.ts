@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/server-config.js';
-import type { AccessKeyRegistry } from '../domain/access-keys.js';
+import type { IdentityRegistry } from '../domain/identity/identity-registry.js';
 import { type AccessKeyPair, generateAccessKeyPair, weakCredentialProblem } from '../domain/root-credentials.js';
 import { Secret } from '../domain/secret.js';
 
@@ -19,7 +19,7 @@ export type RootCredentialsOutcome =
  * read it with a profile). The secret itself is never printed.
  */
 export async function bootstrapRootCredentials(
-  registry: AccessKeyRegistry,
+  registry: IdentityRegistry,
   env: Readonly<Record<string, string | undefined>>,
   dataDir: string,
   nowMs: number,
@@ -39,7 +39,7 @@ export async function bootstrapRootCredentials(
       );
     }
     const pair: AccessKeyPair = { accessKeyId: id, secretAccessKey: new Secret(secret) };
-    if (registry.rootAccessKeyId() !== id || registry.secretFor(id) !== secret) await registry.setRoot(pair, nowMs);
+    if (registry.rootAccessKeyId() !== id || registry.secretFor(id) !== secret) await registry.setRoot(pair);
     return { kind: 'from-environment', accessKeyId: id };
   }
   const existing = registry.rootAccessKeyId();
@@ -70,6 +70,6 @@ export async function bootstrapRootCredentials(
   } finally {
     await handle.close();
   }
-  await registry.setRoot(pair, nowMs);
+  await registry.setRoot(pair);
   return { kind: 'generated', accessKeyId: pair.accessKeyId, file };
 }

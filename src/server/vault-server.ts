@@ -3,7 +3,11 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
-import { AccessKeyRegistry } from '../domain/access-keys.js';
+import { BucketProtection } from '../domain/bucket-protection.js';
+import { AccessControl } from '../domain/identity/access-control.js';
+import { ChangeApprovals } from '../domain/identity/change-approvals.js';
+import { IdentityRegistry } from '../domain/identity/identity-registry.js';
+import type { AccessDecider } from '../protocol/s3/authorization.js';
 import { MultipartUploads } from '../domain/multipart.js';
 import { ObjectLocks } from '../domain/object-locks.js';
 import { sweepOrphanBlobs } from '../domain/orphan-sweep.js';
@@ -81,22 +85,35 @@ export async function startVaultServer(
     const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
-    const keys = new AccessKeyRegistry(metadata, secretBox);
-    await keys.load();
-    const rootCredentials = await bootstrapRootCredentials(keys, env, config.dataDir, clock.nowMs());
+    const identities = new IdentityRegistry(metadata, secretBox, {
+      nowMs: () => clock.nowMs(),
+      bucketNames: async () => (await vault.listBuckets()).map((b) => b.name),
+    });
+    await identities.load();
+    const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
+    const accessControl = new AccessControl(async (bucket) => (await store.getBucket(bucket))?.controls.policy);
+    const access: AccessDecider = {
+      principalOf: (id) => identities.principalOf(id),
+      decide: (principal, action, target, context) => accessControl.decide(principal, action, target, context),
+    };
+    const approvals: ChangeApprovals = new ChangeApprovals(metadata, () => clock.nowMs(), (change): Promise<void> => protection.apply(change));
+    const protection: BucketProtection = new BucketProtection(locks, approvals);
+    const secrets = (id: string) => identities.secretFor(id);
 
     const handler = createS3Handler({
-      context: { vault, multipart, locks },
-      secrets: (id: string) => keys.secretFor(id),
+      context: { vault, multipart, locks, protection },
+      secrets,
+      access,
+      secureTransport: false,
       clock,
       virtualHostDomain: config.virtualHostDomain,
       onInternalError: (requestId, error) => log.error(`request ${requestId} failed`, error),
     });
     const adminHandler = createAdminHandler({
-      vault,
-      locks,
-      secrets: (id: string) => keys.secretFor(id),
-      isRoot: (id: string) => keys.rootAccessKeyId() === id,
+      services: { vault, protection, identities, nowMs: () => clock.nowMs() },
+      secrets,
+      access,
+      secureTransport: false,
       clock,
       onInternalError: (requestId, error) => log.error(`admin request ${requestId} failed`, error),
     });

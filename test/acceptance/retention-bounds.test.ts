@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand, type S3Client } from '@aws-sdk/client-s3';
 import { repoRoot } from '../support/repo-root.js';
 import { expectS3Error, sdkClient } from '../support/sdk-client.js';
+import { createIdentityWithKey, holdfast, rootKey } from '../support/admin-cli.js';
 import { runCommand } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 
@@ -25,11 +26,11 @@ function admin(args: string[], expectExitCode: number | 'any' = 0) {
   });
 }
 
-function lockedPut(key: string, days: number | undefined) {
+function lockedPut(key: string, days: number | undefined, bucket = 'bounded') {
   const body = Buffer.from(`backup ${key}`);
   return s3.send(
     new PutObjectCommand({
-      Bucket: 'bounded',
+      Bucket: bucket,
       Key: key,
       Body: body,
       ContentMD5: createHash('md5').update(body).digest('base64'),
@@ -72,11 +73,18 @@ test('holdfast admin sets a bucket\'s retention ceiling; longer retention is ref
 });
 
 test('a minimum bound refuses unretained writes until a default retention covers them', { timeout: 60_000 }, async () => {
-  await admin(['buckets', 'set-retention-bounds', 'bounded', '--min-days', '7', '--max-days', '90']);
-  await assert.rejects(lockedPut('unretained', undefined), /at least 7 days/);
-  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'bounded', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } } } }));
-  assert.ok((await lockedPut('by-default', undefined)).VersionId);
-  await admin(['buckets', 'set-retention-bounds', 'bounded', '--clear']);
+  await s3.send(new CreateBucketCommand({ Bucket: 'bounded-min', ObjectLockEnabledForBucket: true }));
+  await admin(['buckets', 'set-retention-bounds', 'bounded-min', '--min-days', '7', '--max-days', '90']);
+  await assert.rejects(lockedPut('unretained', undefined, 'bounded-min'), /at least 7 days/);
+  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'bounded-min', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } } } }));
+  assert.ok((await lockedPut('by-default', undefined, 'bounded-min')).VersionId);
+  // Clearing the bounds loosens them: it waits for a second admin (two-person rule).
+  const pending = await admin(['buckets', 'set-retention-bounds', 'bounded-min', '--clear'], 3);
+  const changeId = /approvals approve (chg-[0-9a-f]+)/.exec(pending.stderr)?.[1];
+  assert.ok(changeId, pending.stderr);
+  const second = await createIdentityWithKey(vault, rootKey(vault), 'second-admin', ['admin']);
+  await holdfast(vault, second, ['admin', 'approvals', 'approve', changeId]);
+  assert.match((await admin(['buckets', 'show', 'bounded-min'])).stdout, /no retention bounds/);
 });
 
 test('admin CLI: exit code 3 when the server refuses, 2 for usage errors; unsigned admin calls are refused', { timeout: 60_000 }, async () => {

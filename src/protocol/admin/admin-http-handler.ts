@@ -1,108 +1,145 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error, s3errors } from '../../domain/errors.js';
-import type { BucketRecord } from '../../domain/model.js';
-import type { ObjectLocks } from '../../domain/object-locks.js';
-import type { RetentionBounds } from '../../domain/object-lock.js';
-import type { Vault } from '../../domain/vault.js';
 import type { Clock } from '../../infra/clock.js';
 import { createSha256PayloadVerifier } from '../s3/auth/payload-verification.js';
 import { type SecretLookup, authenticateRequest } from '../s3/auth/sigv4.js';
+import { type AccessDecider, createRequestAuthorizer } from '../s3/authorization.js';
+import type { S3RequestRecord } from '../s3/s3-http-handler.js';
+import { type AdminChange, type AdminResult, type AdminServices, matchAdminRoute } from './admin-routes.js';
+
+export { bucketView } from './admin-views.js';
 
 /** The admin API lives beside S3 on the same listener; `_` keeps it out of the bucket namespace. */
 export const ADMIN_PREFIX = '/_holdfast/admin/v1/';
-const MAX_ADMIN_BODY_BYTES = 4096;
+/** Inline policies are at most 20 KiB of JSON, like IAM's; everything else is much smaller. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 export interface AdminHandlerOptions {
-  readonly vault: Vault;
-  readonly locks: ObjectLocks;
+  readonly services: AdminServices;
   readonly secrets: SecretLookup;
-  /** Only root may administer until identities and roles exist. */
-  readonly isRoot: (accessKeyId: string) => boolean;
+  readonly access: AccessDecider;
+  readonly secureTransport: boolean;
   readonly clock: Clock;
   readonly onInternalError: (requestId: string, error: unknown) => void;
-}
-
-/** What the admin API shows of a bucket. */
-export function bucketView(bucket: BucketRecord) {
-  return {
-    name: bucket.name,
-    createdAt: new Date(bucket.createdAtMs).toISOString(),
-    region: bucket.region,
-    versioning: bucket.versioning,
-    objectLock: { enabled: bucket.objectLockEnabled, defaultRetention: bucket.defaultRetention ?? null },
-    retentionBounds: bucket.retentionBounds ?? null,
-  };
+  /** Called once per request, with the configuration changes it made (for the audit log and alerts). */
+  readonly onRequestComplete?: (record: S3RequestRecord, changes: readonly AdminChange[]) => void;
 }
 
 /**
  * JSON over HTTP, SigV4-signed like S3 requests (service `s3`), for configuration S3 has no
- * words for. Errors use the same catalogue as S3, rendered as `{ error: { code, message } }`.
+ * words for. Every route names the `holdfast:` action a policy must allow (the built-in `admin`
+ * role allows them all, `auditor` the read ones). Errors use the S3 catalogue, rendered as
+ * `{ error: { code, message } }`.
  */
 export function createAdminHandler(options: AdminHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
+    const startedNs = process.hrtime.bigint();
+    const startedMs = options.clock.nowMs();
+    const method = req.method ?? 'GET';
+    const changes: AdminChange[] = [];
+    let action: string | undefined;
+    let principal: S3RequestRecord['principal'];
+    let accessKeyId: string | undefined;
+    let errorCode: string | undefined;
+    let errorMessage: string | undefined;
+    let denial: S3RequestRecord['denial'];
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+    const resource = rawPath.slice(ADMIN_PREFIX.length);
     try {
-      const rawUrl = req.url ?? '/';
-      const q = rawUrl.indexOf('?');
-      const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
-      const method = req.method ?? 'GET';
-      const auth = authenticateRequest(
-        { method, rawPath, rawQuery: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers },
-        options.secrets,
-        options.clock,
-      );
+      const auth = authenticateRequest({ method, rawPath, rawQuery: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('The admin API needs a signed request.');
-      if (!options.isRoot(auth.accessKeyId)) throw s3errors.accessDenied('Only the root key may use the admin API for now.');
+      accessKeyId = auth.accessKeyId;
+      const signer = options.access.principalOf(auth.accessKeyId);
+      if (signer === undefined) throw s3errors.invalidAccessKeyId();
+      principal = { name: signer.name, kind: signer.kind };
+      const segments = resource.split('/').map((s) => decodeURIComponent(s));
+      const match = matchAdminRoute(method, segments);
+      if (match === undefined) throw new S3Error('InvalidRequest', `No admin operation ${method} /${segments.join('/')}.`);
+      action = match.route.action;
+      const authorizer = createRequestAuthorizer(signer, options.access, {
+        sourceIp: req.socket.remoteAddress,
+        secureTransport: options.secureTransport,
+        nowMs: startedMs,
+        query,
+      });
+      try {
+        await authorizer.authorize(action, { arn: `arn:holdfast:admin:::${segments.join('/')}` });
+      } finally {
+        denial = authorizer.denial;
+      }
       const body = await readBody(req, auth.payload.kind === 'sha256' ? auth.payload.expectedHex : undefined);
-      const segments = rawPath.slice(ADMIN_PREFIX.length).split('/').map((s) => decodeURIComponent(s));
-      const result = await route(method, segments, body, options);
-      sendJson(res, 200, result);
+      const result = await match.route.handle({
+        params: match.params,
+        query,
+        body: () => parseJson(body),
+        principal: signer,
+        services: options.services,
+        changed: (change) => changes.push(change),
+      });
+      await sendResult(res, result);
     } catch (error) {
       const s3error = error instanceof S3Error ? error : s3errors.internal(error);
       if (s3error.isServerFault) options.onInternalError(requestId, error);
-      sendJson(res, s3error.status, { error: { code: s3error.code, message: s3error.publicMessage }, requestId });
+      errorCode = s3error.code;
+      errorMessage = s3error.publicMessage;
+      if (res.headersSent) res.destroy();
+      else sendJson(res, s3error.status, { error: { code: s3error.code, message: s3error.publicMessage, ...s3error.details }, requestId });
     }
+    options.onRequestComplete?.(
+      {
+        requestId,
+        method,
+        operation: `admin:${action?.slice('holdfast:'.length) ?? 'Unknown'}`,
+        action,
+        bucket: undefined,
+        key: resource,
+        versionId: undefined,
+        principal,
+        accessKeyId,
+        status: res.statusCode,
+        errorCode,
+        errorMessage,
+        sourceIp: req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+        startedMs,
+        durationSeconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
+        bytesIn: Number(req.headers['content-length'] ?? 0) || 0,
+        bytesOut: Number(res.getHeader('content-length') ?? 0),
+        denial,
+        bypassGovernance: false,
+        notes: [],
+      },
+      changes,
+    );
   };
 }
 
-async function route(method: string, segments: string[], body: Buffer, { vault, locks }: AdminHandlerOptions): Promise<unknown> {
-  const [collection, name, sub, ...rest] = segments;
-  if (collection === 'buckets' && rest.length === 0) {
-    if (name === undefined || name === '') {
-      if (method === 'GET') return { buckets: (await vault.listBuckets()).map(bucketView) };
-    } else if (sub === undefined) {
-      if (method === 'GET') return bucketView(await vault.getBucket(name));
-    } else if (sub === 'retention-bounds' && method === 'PUT') {
-      return bucketView(await locks.setRetentionBounds(name, parseBounds(body)));
-    }
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw s3errors.invalidRequest('The request body is not valid JSON.');
   }
-  throw new S3Error('InvalidRequest', `No admin operation ${method} /${segments.join('/')}.`);
 }
 
-/** `{"minDays": 7, "maxDays": 90}` (either may be omitted), or `null` to clear the bounds. */
-function parseBounds(body: Buffer): RetentionBounds | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw s3errors.invalidRequest('The body must be JSON: {"minDays": N, "maxDays": N} or null.');
+async function sendResult(res: ServerResponse, result: AdminResult): Promise<void> {
+  if ('json' in result) {
+    sendJson(res, result.status ?? 200, result.json);
+    return;
   }
-  if (value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw s3errors.invalidRequest('The body must be a JSON object or null.');
-  const fields = value as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (key !== 'minDays' && key !== 'maxDays') throw s3errors.invalidRequest(`Unknown field "${key}"; expected minDays and/or maxDays.`);
+  res.statusCode = result.status ?? 200;
+  res.setHeader('content-type', 'application/x-ndjson');
+  for await (const line of result.lines) {
+    if (!res.write(`${line}\n`)) await new Promise<void>((resolve) => res.once('drain', resolve));
   }
-  const bounds: { minDays?: number; maxDays?: number } = {};
-  for (const key of ['minDays', 'maxDays'] as const) {
-    const v = fields[key];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'number') throw s3errors.invalidArgument(`${key} must be a number of days.`, key, JSON.stringify(v));
-    bounds[key] = v;
-  }
-  return bounds;
+  res.end();
 }
 
 /** Reads a capped body; a signed payload hash is checked by the SigV4 module's verifier. */

@@ -32,8 +32,29 @@ export function parseIsoDate(text: string, name: string): number {
   return ms;
 }
 
-export function bypassGovernance(req: S3Request): boolean {
-  return req.header('x-amz-bypass-governance-retention')?.trim().toLowerCase() === 'true';
+/**
+ * The lock a new object asks for, after checking the principal may set it: AWS requires
+ * s3:PutObjectRetention for the mode/retain-until headers and s3:PutObjectLegalHold for the
+ * legal-hold header on PutObject, CopyObject and CreateMultipartUpload.
+ */
+export async function authorizedRequestedLock(req: S3Request, nowMs: number): Promise<RequestedLock> {
+  const lock = requestedLock(req);
+  if (lock.retention !== undefined) {
+    await req.authorize('s3:PutObjectRetention', undefined, retentionFacts(lock.retention, nowMs));
+  }
+  if (lock.legalHold !== undefined) {
+    await req.authorize('s3:PutObjectLegalHold', undefined, { 's3:object-lock-legal-hold': lock.legalHold ? 'ON' : 'OFF' });
+  }
+  return lock;
+}
+
+/** The Object Lock condition keys for a requested retention (AWS S3 condition keys). */
+export function retentionFacts(retention: { mode: string; retainUntilMs: number }, nowMs: number): Record<string, string> {
+  return {
+    's3:object-lock-mode': retention.mode,
+    's3:object-lock-retain-until-date': new Date(retention.retainUntilMs).toISOString(),
+    's3:object-lock-remaining-retention-days': String(Math.max(0, Math.ceil((retention.retainUntilMs - nowMs) / 86_400_000))),
+  };
 }
 
 /** Lock headers on GET/HEAD; the legal-hold header only once a hold was ever set. */

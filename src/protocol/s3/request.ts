@@ -6,6 +6,9 @@ import type { BlobStore } from '../../domain/ports.js';
 import { parseChecksumAlgorithm } from '../../infra/checksum/checksum.js';
 import { createAwsChunkedDecoder, declaredTrailers } from './auth/aws-chunked.js';
 import type { AuthenticatedRequest } from './auth/sigv4.js';
+import type { RequestAuthorizer } from './authorization.js';
+import type { Principal } from '../../domain/identity/principal.js';
+import type { AccessTarget } from '../../domain/identity/access-control.js';
 
 /** One S3 request after addressing and authentication, as operations see it. */
 export interface S3Request {
@@ -16,6 +19,25 @@ export interface S3Request {
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   readonly auth: AuthenticatedRequest;
+  /** Who signed the request. */
+  readonly principal: Principal;
+  /**
+   * Refuses (AccessDenied) unless the principal may perform `action` on `target` (default: this
+   * request's bucket and key). `facts` adds condition keys the operation learned from the body.
+   */
+  authorize(action: string, target?: AccessTarget, facts?: Readonly<Record<string, string>>): Promise<void>;
+  /** Like authorize, but answers instead of throwing (for permissions that change behaviour, e.g. the bypass header). */
+  allows(action: string, target?: AccessTarget, facts?: Readonly<Record<string, string>>): Promise<boolean>;
+  /**
+   * `x-amz-bypass-governance-retention: true`, honoured only when the principal holds
+   * s3:BypassGovernanceRetention (as in S3: without the permission the header changes nothing).
+   */
+  bypassGovernance(target?: AccessTarget): Promise<boolean>;
+  /** Records an observation for the audit log and alerts (e.g. Object Lock refused a delete). */
+  note(note: RequestNote): void;
+  readonly notes: readonly RequestNote[];
+  /** True once bypassGovernance() granted the bypass for this request. */
+  readonly bypassGovernanceHonoured: boolean;
   /** The payload size the client declared (x-amz-decoded-content-length for aws-chunked). */
   readonly declaredSize: number | undefined;
   /** The payload, decoded from aws-chunked framing when needed. Read it once. */
@@ -25,6 +47,14 @@ export interface S3Request {
   /** Reads a small body (XML) fully, refusing more than `maxBytes`, and verifies its integrity headers. */
   readSmallBody(maxBytes: number): Promise<Buffer>;
   header(name: string): string | undefined;
+}
+
+/** Something an operation observed that the audit log and the alert rules should know about. */
+export interface RequestNote {
+  readonly kind: 'locked-delete-denied' | 'locked-retention-change-denied';
+  readonly key: string;
+  readonly versionId: string | undefined;
+  readonly message: string;
 }
 
 export interface S3Response {
@@ -54,6 +84,8 @@ export function buildS3Request(
     readonly key: string | undefined;
     readonly query: URLSearchParams;
     readonly auth: AuthenticatedRequest;
+    readonly principal: Principal;
+    readonly authorizer: RequestAuthorizer;
     readonly blobs: BlobStore;
   },
 ): S3Request {
@@ -146,14 +178,34 @@ export function buildS3Request(
     return buffer;
   }
 
+  let bypassHonoured = false;
+  const notes: RequestNote[] = [];
+  async function bypassGovernance(target?: AccessTarget): Promise<boolean> {
+    if (headerValue(headers, 'x-amz-bypass-governance-retention')?.trim().toLowerCase() !== 'true') return false;
+    const allowed = await init.authorizer.allows('s3:BypassGovernanceRetention', target ?? { bucket: init.bucket, key: init.key });
+    bypassHonoured ||= allowed;
+    return allowed;
+  }
+
   return {
     id: init.id,
+    bypassGovernance,
+    note: (note) => {
+      if (notes.length < 1000) notes.push(note);
+    },
+    notes,
+    get bypassGovernanceHonoured() {
+      return bypassHonoured;
+    },
     method: message.method ?? 'GET',
     bucket: init.bucket,
     key: init.key,
     query: init.query,
     headers,
     auth: init.auth,
+    principal: init.principal,
+    authorize: (action, target, facts) => init.authorizer.authorize(action, target ?? { bucket: init.bucket, key: init.key }, facts),
+    allows: (action, target, facts) => init.authorizer.allows(action, target ?? { bucket: init.bucket, key: init.key }, facts),
     declaredSize,
     body,
     integrity,

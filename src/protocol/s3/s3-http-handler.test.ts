@@ -1,3 +1,6 @@
+import { BucketProtection } from '../../domain/bucket-protection.js';
+import { ChangeApprovals } from '../../domain/identity/change-approvals.js';
+import { principalArn } from '../../domain/identity/identity-model.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,9 +78,17 @@ const errorCode = (reply: Reply) => /<Code>([^<]*)<\/Code>/.exec(reply.body)?.[1
 before(async () => {
   const metadata = new SqliteMetadataStore(join(root, 'meta.sqlite'));
   const vault = new Vault(metadata, new FsBlobStore(join(root, 'blobs')), systemClock, { region: 'us-east-1', inlineLimit: 1024 });
+  const locks = new ObjectLocks(vault);
+  const approvals = new ChangeApprovals(metadata, () => Date.now(), () => Promise.resolve());
   const handler = createS3Handler({
-    context: { vault, multipart: new MultipartUploads(vault), locks: new ObjectLocks(vault) },
+    context: { vault, multipart: new MultipartUploads(vault), locks, protection: new BucketProtection(locks, approvals) },
     secrets: (id) => (id === accessKeyId ? secretAccessKey : undefined),
+    // The edge's own behaviour, signed as root: authorization has its own tests.
+    access: {
+      principalOf: (id) => (id === accessKeyId ? { name: 'root', kind: 'root', arn: principalArn('root', 'root'), accessKeyId: id, policies: undefined } : undefined),
+      decide: () => Promise.resolve({ allowed: true, reason: 'root' }),
+    },
+    secureTransport: false,
     clock: systemClock,
     virtualHostDomain: 's3.holdfast.test',
     onInternalError: (id, error) => internalErrors.push(`${id}: ${String(error)}`),

@@ -7,17 +7,55 @@ import type { Clock } from '../../infra/clock.js';
 import { addressRequest } from './addressing.js';
 import { type SecretLookup, authenticateRequest } from './auth/sigv4.js';
 import type { OperationContext } from './operations/context.js';
-import { buildS3Request, type S3Response } from './request.js';
+import { type RequestNote, buildS3Request, type S3Response } from './request.js';
+import { type AccessDecider, type Denial, type RequestAuthorizer, createRequestAuthorizer } from './authorization.js';
 import { routeS3 } from './router.js';
 import { escapeXml } from './xml.js';
 
 export interface S3HandlerOptions {
   readonly context: OperationContext;
   readonly secrets: SecretLookup;
+  readonly access: AccessDecider;
+  /** True when this listener serves HTTPS (the aws:SecureTransport condition key). */
+  readonly secureTransport: boolean;
   readonly clock: Clock;
+  /** Called once per request after its response, for the audit log, metrics and alerts. */
+  readonly onRequestComplete?: (record: S3RequestRecord) => void;
   readonly virtualHostDomain: string | undefined;
   /** Called for 5xx failures; gets the request id and the original error (never shown to clients). */
   readonly onInternalError: (requestId: string, error: unknown) => void;
+}
+
+/** One finished S3 request, as the audit log, the metrics and the alert rules see it. */
+export interface S3RequestRecord {
+  readonly requestId: string;
+  readonly method: string;
+  /** The S3 operation (`PutObject`), or undefined when the request failed before routing. */
+  readonly operation: string | undefined;
+  /** The IAM action the request needed, when known. */
+  readonly action: string | undefined;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** The version the request read, wrote or deleted, when it names or creates one. */
+  readonly versionId: string | undefined;
+  readonly principal: { readonly name: string; readonly kind: string } | undefined;
+  /** The access key the request was signed with (also for failed authentication). */
+  readonly accessKeyId: string | undefined;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly errorMessage: string | undefined;
+  readonly sourceIp: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly startedMs: number;
+  readonly durationSeconds: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** The refused action, when authorization refused one. */
+  readonly denial: Denial | undefined;
+  /** Whether the bypass-governance header was sent and honoured. */
+  readonly bypassGovernance: boolean;
+  /** What the operation observed (Object Lock refusals). */
+  readonly notes: readonly RequestNote[];
 }
 
 /** The unauthenticated health probe; `_` cannot start a bucket name, so it never shadows one. */
@@ -54,25 +92,94 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
     const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
     let resource = rawPath;
+    const startedNs = process.hrtime.bigint();
+    const startedMs = options.clock.nowMs();
+    let bucket: string | undefined;
+    let key: string | undefined;
+    let operation: string | undefined;
+    let action: string | undefined;
+    let principal: S3RequestRecord['principal'];
+    let accessKeyId: string | undefined;
+    let authorizer: RequestAuthorizer | undefined;
+    let versionId: string | undefined;
+    let errorCode: string | undefined;
+    let errorMessage: string | undefined;
+    let bypass = false;
+    let notes: readonly RequestNote[] = [];
     try {
       if (!rawPath.startsWith('/')) throw s3errors.invalidUri();
       if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
         await send(res, method, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}\n' });
         return;
       }
-      const { bucket, key } = addressRequest(rawPath, req.headers.host, options.virtualHostDomain);
+      ({ bucket, key } = addressRequest(rawPath, req.headers.host, options.virtualHostDomain));
       resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
+      const query = new URLSearchParams(rawQuery);
+      versionId = query.get('versionId') ?? undefined;
+      accessKeyId = claimedAccessKeyId(req.headers.authorization, query);
       const auth = authenticateRequest({ method, rawPath, rawQuery, headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
-      const query = new URLSearchParams(rawQuery);
-      const operation = routeS3(method, bucket, key, query, req.headers['x-amz-copy-source'] !== undefined);
-      const s3Request = buildS3Request(req, { id: requestId, bucket, key, query, auth, blobs: options.context.vault.blobs });
-      const response = await operation(s3Request, options.context);
+      const signer = options.access.principalOf(auth.accessKeyId);
+      if (signer === undefined) throw s3errors.invalidAccessKeyId();
+      principal = { name: signer.name, kind: signer.kind };
+      const route = routeS3(method, bucket, key, query, req.headers['x-amz-copy-source'] !== undefined);
+      operation = operationName(route.operation.name);
+      action = route.action;
+      authorizer = createRequestAuthorizer(signer, options.access, {
+        sourceIp: req.socket.remoteAddress,
+        secureTransport: options.secureTransport,
+        nowMs: startedMs,
+        query,
+      });
+      if (route.action !== undefined) await authorizer.authorize(route.action, { bucket, key });
+      const s3Request = buildS3Request(req, { id: requestId, bucket, key, query, auth, principal: signer, authorizer, blobs: options.context.vault.blobs });
+      notes = s3Request.notes;
+      const response = await route.operation(s3Request, options.context).finally(() => {
+        bypass = s3Request.bypassGovernanceHonoured;
+      });
+      versionId = response.headers?.['x-amz-version-id'] ?? versionId;
       await send(res, method, response);
     } catch (error) {
-      await sendError(res, req, method, resource, requestId, error, options);
+      const s3error = await sendError(res, req, method, resource, requestId, error, options);
+      errorCode = s3error.code;
+      errorMessage = s3error.publicMessage;
     }
+    options.onRequestComplete?.({
+      requestId,
+      method,
+      operation,
+      action,
+      bucket,
+      key,
+      versionId,
+      principal,
+      accessKeyId,
+      status: res.statusCode,
+      errorCode,
+      errorMessage,
+      sourceIp: req.socket.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      startedMs,
+      durationSeconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
+      bytesIn: Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? 0) || 0,
+      bytesOut: Number(res.getHeader('content-length') ?? 0),
+      denial: authorizer?.denial,
+      bypassGovernance: bypass,
+      notes,
+    });
   };
+}
+
+/** `putObject` → `PutObject`, the operation's name in AWS's API reference. */
+function operationName(functionName: string): string {
+  return functionName.charAt(0).toUpperCase() + functionName.slice(1);
+}
+
+/** The access key id a request claims, read before verification, so failed attempts are attributable. */
+function claimedAccessKeyId(authorization: string | undefined, query: URLSearchParams): string | undefined {
+  const credential = authorization === undefined ? query.get('X-Amz-Credential') : /Credential=([^,\s]+)/.exec(authorization)?.[1];
+  const id = credential?.split('/')[0];
+  return id !== undefined && /^[A-Za-z0-9]{1,128}$/.test(id) ? id : undefined;
 }
 
 async function send(res: ServerResponse, method: string, response: S3Response): Promise<void> {
@@ -142,12 +249,12 @@ async function sendError(
   requestId: string,
   error: unknown,
   options: S3HandlerOptions,
-): Promise<void> {
+): Promise<S3Error> {
   const s3error = error instanceof S3Error ? error : s3errors.internal(error);
   if (s3error.isServerFault) options.onInternalError(requestId, error);
   if (res.headersSent) {
     res.destroy();
-    return;
+    return s3error;
   }
   // A refused request's unread body is drained by Node so the connection stays usable, and so a
   // client still sending gets to read the error instead of a reset. A large or unbounded body is
@@ -158,12 +265,13 @@ async function sendError(
   if (s3error.code === 'NotModified') {
     res.statusCode = 304;
     res.end();
-    return;
+    return s3error;
   }
   const body = errorXml(s3error, resource, requestId);
   res.statusCode = s3error.status;
   res.setHeader('content-type', 'application/xml');
   res.setHeader('content-length', String(Buffer.byteLength(body)));
   res.end(method === 'HEAD' ? undefined : body);
+  return s3error;
 }
 

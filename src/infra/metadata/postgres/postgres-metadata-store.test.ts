@@ -61,7 +61,7 @@ if (unreachable !== undefined) {
     legalHold: undefined,
   });
   const bucket = (name: string): BucketRecord => {
-    const record = { name, createdAtMs: 1, region: 'us-east-1', versioning: 'Enabled' as const, objectLockEnabled: false, defaultRetention: undefined, retentionBounds: undefined };
+    const record = { name, createdAtMs: 1, region: 'us-east-1', versioning: 'Enabled' as const, objectLockEnabled: false, defaultRetention: undefined, retentionBounds: undefined, controls: {} };
     return record;
   };
   /** Two stores on one schema with separate pools: two vault nodes. */

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { S3Error, s3errors } from '../../../domain/errors.js';
 import type { DefaultRetention, RetentionBounds } from '../../../domain/object-lock.js';
 import type {
+  BucketControls,
   BucketRecord,
   MultipartUploadRecord,
   ObjectVersionRecord,
@@ -13,6 +14,7 @@ import type {
   Guard,
   ListScanOptions,
   ListUploadsOptions,
+  LockStatistics,
   MetadataStore,
   NewObjectVersion,
   PutVersionResult,
@@ -146,6 +148,14 @@ export class PostgresMetadataStore implements MetadataStore {
         jsonParam(bounds),
         name,
       ]);
+      return bucketFromRow(rows[0]!);
+    });
+  }
+
+  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+    return inTransaction(this.#pool, async (c) => {
+      await this.#lockBucket(c, name, 'UPDATE');
+      const { rows } = await c.query<BucketRow>(`UPDATE ${this.#t.buckets} SET controls = $1 WHERE name = $2 RETURNING *`, [jsonParam(controls), name]);
       return bucketFromRow(rows[0]!);
     });
   }
@@ -415,6 +425,25 @@ export class PostgresMetadataStore implements MetadataStore {
       [],
     );
     return new Set(rows.map((row) => row.id));
+  }
+
+  async lockStatistics(nowMs: number): Promise<LockStatistics> {
+    const [row] = await query<{ retained_versions: string; retained_bytes: string; legal_hold_versions: string; legal_hold_bytes: string }>(
+      this.#pool,
+      `SELECT
+         count(*) FILTER (WHERE retain_until_ms > $1) AS retained_versions,
+         coalesce(sum(size) FILTER (WHERE retain_until_ms > $1), 0) AS retained_bytes,
+         count(*) FILTER (WHERE legal_hold) AS legal_hold_versions,
+         coalesce(sum(size) FILTER (WHERE legal_hold), 0) AS legal_hold_bytes
+       FROM ${this.#t.versions} WHERE NOT is_delete_marker AND (retain_until_ms IS NOT NULL OR legal_hold)`,
+      [nowMs],
+    );
+    return {
+      retainedVersions: Number(row?.retained_versions ?? 0),
+      retainedBytes: Number(row?.retained_bytes ?? 0),
+      legalHoldVersions: Number(row?.legal_hold_versions ?? 0),
+      legalHoldBytes: Number(row?.legal_hold_bytes ?? 0),
+    };
   }
 
   async getSetting(name: string): Promise<string | undefined> {

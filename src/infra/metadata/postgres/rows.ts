@@ -2,6 +2,7 @@ import type { ChecksumAlgorithm } from '../../checksum/checksum.js';
 import type { DefaultRetention, RetentionBounds, RetentionMode } from '../../../domain/object-lock.js';
 import type {
   BlobRef,
+  BucketControls,
   BucketRecord,
   MultipartUploadRecord,
   ObjectVersionRecord,
@@ -26,6 +27,7 @@ export interface BucketRow {
   object_lock: boolean;
   default_retention: DefaultRetention | null;
   retention_bounds: RetentionBounds | null;
+  controls: BucketControls | null;
 }
 
 export interface VersionRow {
@@ -86,6 +88,7 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
     objectLockEnabled: row.object_lock,
     defaultRetention: row.default_retention ?? undefined,
     retentionBounds: row.retention_bounds ?? undefined,
+    controls: row.controls ?? {},
   };
 }
 

@@ -20,8 +20,10 @@ CREATE TABLE IF NOT EXISTS ${s}.buckets (
   versioning text NOT NULL CHECK (versioning IN ('Unversioned', 'Enabled', 'Suspended')),
   object_lock boolean NOT NULL,
   default_retention jsonb,
-  retention_bounds jsonb
+  retention_bounds jsonb,
+  controls jsonb
 );
+ALTER TABLE ${s}.buckets ADD COLUMN IF NOT EXISTS controls jsonb;
 
 CREATE TABLE IF NOT EXISTS ${s}.versions (
   bucket text COLLATE "C" NOT NULL REFERENCES ${s}.buckets (name),

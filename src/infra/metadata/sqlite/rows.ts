@@ -2,6 +2,7 @@ import type { ChecksumAlgorithm } from '../../checksum/checksum.js';
 import type { DefaultRetention, RetentionBounds, RetentionMode } from '../../../domain/object-lock.js';
 import type {
   BlobRef,
+  BucketControls,
   BucketRecord,
   MultipartUploadRecord,
   ObjectVersionRecord,
@@ -20,6 +21,7 @@ export interface BucketRow {
   object_lock: number;
   default_retention: string | null;
   retention_bounds: string | null;
+  controls: string | null;
 }
 
 export interface VersionRow {
@@ -72,6 +74,7 @@ export function bucketFromRow(row: BucketRow): BucketRecord {
     objectLockEnabled: row.object_lock === 1,
     defaultRetention: row.default_retention === null ? undefined : (JSON.parse(row.default_retention) as DefaultRetention),
     retentionBounds: row.retention_bounds === null ? undefined : (JSON.parse(row.retention_bounds) as RetentionBounds),
+    controls: row.controls === null ? {} : (JSON.parse(row.controls) as BucketControls),
   };
 }
 

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS buckets (
   versioning TEXT NOT NULL,
   object_lock INTEGER NOT NULL,
   default_retention TEXT,
-  retention_bounds TEXT
+  retention_bounds TEXT,
+  controls TEXT
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS versions (
@@ -76,4 +77,5 @@ export const addedColumns: ReadonlyArray<{ table: string; column: string; type: 
   { table: 'versions', column: 'retain_until_ms', type: 'INTEGER' },
   { table: 'versions', column: 'legal_hold', type: 'INTEGER' },
   { table: 'uploads', column: 'lock', type: 'TEXT' },
+  { table: 'buckets', column: 'controls', type: 'TEXT' },
 ];

@@ -15,7 +15,7 @@ metadataStoreContract('SQLite', async () => new SqliteMetadataStore(join(root, `
 test('SQLite: committed writes survive reopening the file', async () => {
   const path = join(root, 'reopen', 'vault.sqlite');
   const store = new SqliteMetadataStore(path);
-  await store.createBucket({ name: 'b', createdAtMs: 1, region: 'us-east-1', versioning: 'Unversioned', objectLockEnabled: false, defaultRetention: undefined, retentionBounds: undefined });
+  await store.createBucket({ name: 'b', createdAtMs: 1, region: 'us-east-1', versioning: 'Unversioned', objectLockEnabled: false, defaultRetention: undefined, retentionBounds: undefined, controls: {} });
   await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
       store.putObjectVersion({

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { S3Error, s3errors } from '../../../domain/errors.js';
 import type { DefaultRetention, RetentionBounds } from '../../../domain/object-lock.js';
 import type {
+  BucketControls,
   BucketRecord,
   MultipartUploadRecord,
   ObjectVersionRecord,
@@ -15,6 +16,7 @@ import type {
   Guard,
   ListScanOptions,
   ListUploadsOptions,
+  LockStatistics,
   MetadataStore,
   NewObjectVersion,
   PutVersionResult,
@@ -134,6 +136,16 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#stmt.setRetentionBounds.run(bounds === undefined ? null : JSON.stringify(bounds), name);
       this.#bucketCache.delete(name);
       return { ...bucket, retentionBounds: bounds };
+    });
+  }
+
+  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+    return this.#writes.run(() => {
+      const bucket = this.#bucketNow(name);
+      if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      this.#stmt.setBucketControls.run(JSON.stringify(controls), name);
+      this.#bucketCache.delete(name);
+      return { ...bucket, controls };
     });
   }
 
@@ -360,6 +372,16 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const blob of JSON.parse(row.blobs) as Array<{ blobId: string }>) ids.add(blob.blobId);
     }
     return ids;
+  }
+
+  async lockStatistics(nowMs: number): Promise<LockStatistics> {
+    const row = this.#stmt.lockStatistics.get(nowMs, nowMs) as { retained_versions: number; retained_bytes: number; legal_hold_versions: number; legal_hold_bytes: number };
+    return {
+      retainedVersions: row.retained_versions,
+      retainedBytes: row.retained_bytes,
+      legalHoldVersions: row.legal_hold_versions,
+      legalHoldBytes: row.legal_hold_bytes,
+    };
   }
 
   async getSetting(name: string): Promise<string | undefined> {

@@ -19,6 +19,7 @@ export function prepareStatements(db: Database.Database) {
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
     setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE name = ?'),
     setRetentionBounds: db.prepare('UPDATE buckets SET retention_bounds = ? WHERE name = ?'),
+    setBucketControls: db.prepare('UPDATE buckets SET controls = ? WHERE name = ?'),
     setObjectLock: db.prepare('UPDATE buckets SET object_lock = 1, default_retention = ? WHERE name = ?'),
     setVersionLock: db.prepare(
       'UPDATE versions SET retention_mode = ?, retain_until_ms = ?, legal_hold = ? WHERE bucket = ? AND key = ? AND version_id = ?',
@@ -77,6 +78,14 @@ export function prepareStatements(db: Database.Database) {
     deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
     allBlobRefs: db.prepare('SELECT blobs FROM versions WHERE blobs IS NOT NULL UNION ALL SELECT blobs FROM parts WHERE blobs IS NOT NULL'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    lockStatistics: db.prepare(
+      `SELECT
+         coalesce(sum(CASE WHEN retain_until_ms > ? THEN 1 ELSE 0 END), 0) AS retained_versions,
+         coalesce(sum(CASE WHEN retain_until_ms > ? THEN size ELSE 0 END), 0) AS retained_bytes,
+         coalesce(sum(CASE WHEN legal_hold = 1 THEN 1 ELSE 0 END), 0) AS legal_hold_versions,
+         coalesce(sum(CASE WHEN legal_hold = 1 THEN size ELSE 0 END), 0) AS legal_hold_bytes
+       FROM versions WHERE is_delete_marker = 0 AND (retain_until_ms IS NOT NULL OR legal_hold = 1)`,
+    ),
     putSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
   };
 }

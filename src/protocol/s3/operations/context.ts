@@ -1,4 +1,5 @@
 import type { MultipartUploads } from '../../../domain/multipart.js';
+import type { BucketProtection } from '../../../domain/bucket-protection.js';
 import type { ObjectLocks } from '../../../domain/object-locks.js';
 import type { Vault } from '../../../domain/vault.js';
 import type { S3Request, S3Response } from '../request.js';
@@ -8,6 +9,7 @@ export interface OperationContext {
   readonly vault: Vault;
   readonly multipart: MultipartUploads;
   readonly locks: ObjectLocks;
+  readonly protection: BucketProtection;
 }
 
 export type S3Operation = (req: S3Request, ctx: OperationContext) => Promise<S3Response>;

@@ -1,5 +1,5 @@
 import { s3errors } from '../../../domain/errors.js';
-import { requestedLock } from '../lock-headers.js';
+import { authorizedRequestedLock } from '../lock-headers.js';
 import { storedHeadersFrom } from '../object-headers.js';
 import { bucketOf, keyOf, parseCopySource, readConditions, writeConditions } from '../params.js';
 import { isoDate, renderXml } from '../xml.js';
@@ -12,14 +12,16 @@ export const copyObject: S3Operation = async (req, { vault }) => {
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw s3errors.invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
   }
+  const copySource = parseCopySource(req.header('x-amz-copy-source') ?? '');
+  await req.authorize(copySource.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', copySource);
   const { source, copy } = await vault.copyObject({
-    source: parseCopySource(req.header('x-amz-copy-source') ?? ''),
+    source: copySource,
     sourceConditions: readConditions(req, 'x-amz-copy-source-'),
     bucket: bucketOf(req),
     key: keyOf(req),
     replaceHeaders: directive === 'REPLACE' ? storedHeadersFrom(req.headers) : undefined,
     conditions: writeConditions(req),
-    lock: requestedLock(req),
+    lock: await authorizedRequestedLock(req, vault.clock.nowMs()),
   });
   const headers: Record<string, string> = { ...XML_HEADERS, ...checksumResponseHeaders(copy.checksum) };
   if (source.versionId !== 'null') headers['x-amz-copy-source-version-id'] = source.versionId;

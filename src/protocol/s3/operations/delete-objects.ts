@@ -1,6 +1,6 @@
 import { S3Error, s3errors } from '../../../domain/errors.js';
-import { bypassGovernance } from '../lock-headers.js';
 import { bucketOf } from '../params.js';
+import { noteLockRefusal } from './delete-object.js';
 import { parseXml, renderXml } from '../xml.js';
 import { MAX_DELETE_BODY_BYTES, type S3Operation, XML_HEADERS } from './context.js';
 
@@ -23,7 +23,6 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
   if (root === undefined || typeof root !== 'object') throw s3errors.malformedXml();
   const objects = (root['Object'] ?? []) as Array<Record<string, unknown>>;
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw s3errors.malformedXml();
-  const bypass = bypassGovernance(req);
   const quiet = typeof root['Quiet'] === 'string' && root['Quiet'].toLowerCase() === 'true';
   await vault.getBucket(bucket);
 
@@ -34,8 +33,14 @@ export const deleteObjects: S3Operation = async (req, { vault }) => {
     const versionId = typeof object['VersionId'] === 'string' ? object['VersionId'] : undefined;
     if (typeof key !== 'string' || key === '') throw s3errors.malformedXml();
     try {
+      // Authorized per key, as S3 does: one refused key does not fail the others.
+      await req.authorize(versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', { bucket, key });
       // The bypass header is harmless on a bucket without Object Lock: tools send it in clean-up code.
-      const result = await vault.deleteObject(bucket, key, versionId, { bypassGovernance: bypass });
+      const bypass = await req.bypassGovernance({ bucket, key });
+      const result = await vault.deleteObject(bucket, key, versionId, { bypassGovernance: bypass }).catch((error: unknown) => {
+        noteLockRefusal(req, error, key, versionId);
+        throw error;
+      });
       if (!quiet) {
         deleted.push({
           Key: key,

@@ -27,7 +27,7 @@ function positiveInteger(value: unknown): number {
  * PutObjectLockConfiguration: PUT /bucket?object-lock. Enabled is the only state (Object Lock
  * cannot be turned off); a Rule sets the default retention, no Rule removes it.
  */
-export const putObjectLockConfiguration: S3Operation = async (req, { locks }) => {
+export const putObjectLockConfiguration: S3Operation = async (req, { protection }) => {
   const integrity = req.integrity();
   if (integrity.contentMd5 === undefined && integrity.checksum === undefined) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
@@ -50,6 +50,7 @@ export const putObjectLockConfiguration: S3Operation = async (req, { locks }) =>
     if (hasDays === hasYears) throw s3errors.malformedXml();
     rule = hasDays ? { mode, days: positiveInteger(r['Days']) } : { mode, years: positiveInteger(r['Years']) };
   }
-  await locks.putObjectLockConfiguration(bucketOf(req), rule);
+  // On a protected bucket, weakening the default retention waits for a second admin.
+  await protection.putObjectLockConfiguration(bucketOf(req), rule, req.principal.name);
   return { status: 200 };
 };

@@ -1,6 +1,6 @@
-import { s3errors } from '../../../domain/errors.js';
+import { S3Error, s3errors } from '../../../domain/errors.js';
 import { type Retention, isRetentionMode } from '../../../domain/object-lock.js';
-import { bypassGovernance, parseIsoDate } from '../lock-headers.js';
+import { parseIsoDate, retentionFacts } from '../lock-headers.js';
 import { versionIdHeader } from '../object-headers.js';
 import { bucketOf, keyOf, optionalParam } from '../params.js';
 import { parseXml, renderXml } from '../xml.js';
@@ -20,7 +20,7 @@ export const getObjectRetention: S3Operation = async (req, { locks }) => {
  * PutObjectRetention: PUT /bucket/key?retention. An empty <Retention/> removes retention (only
  * possible for governance with the bypass, or once expired).
  */
-export const putObjectRetention: S3Operation = async (req, { locks }) => {
+export const putObjectRetention: S3Operation = async (req, { vault, locks }) => {
   const xml = parseXml(await req.readSmallBody(MAX_XML_BODY_BYTES));
   const body = xml['Retention'];
   if (body === undefined) throw s3errors.malformedXml();
@@ -34,6 +34,15 @@ export const putObjectRetention: S3Operation = async (req, { locks }) => {
       requested = { mode, retainUntilMs: parseIsoDate(until, 'RetainUntilDate') };
     }
   }
-  const version = await locks.putObjectRetention(bucketOf(req), keyOf(req), optionalParam(req, 'versionId'), requested, bypassGovernance(req));
+  // Authorized here rather than at the edge: the Object Lock condition keys come from the body.
+  await req.authorize('s3:PutObjectRetention', undefined, requested === undefined ? {} : retentionFacts(requested, vault.clock.nowMs()));
+  const versionId = optionalParam(req, 'versionId');
+  const bypass = await req.bypassGovernance();
+  const version = await locks.putObjectRetention(bucketOf(req), keyOf(req), versionId, requested, bypass).catch((error: unknown) => {
+    if (error instanceof S3Error && error.code === 'AccessDenied') {
+      req.note({ kind: 'locked-retention-change-denied', key: keyOf(req), versionId, message: error.message });
+    }
+    throw error;
+  });
   return { status: 200, headers: versionIdHeader(version.versionId) };
 };

@@ -1,5 +1,5 @@
 import { s3errors } from '../../../domain/errors.js';
-import { requestedLock } from '../lock-headers.js';
+import { authorizedRequestedLock } from '../lock-headers.js';
 import { storedHeadersFrom } from '../object-headers.js';
 import { bucketOf, keyOf, writeConditions } from '../params.js';
 import { checksumResponseHeaders } from './checksum-headers.js';
@@ -17,7 +17,7 @@ export const putObject: S3Operation = async (req, { vault }) => {
     headers: storedHeadersFrom(req.headers),
     integrity: req.integrity(),
     conditions: writeConditions(req),
-    lock: requestedLock(req),
+    lock: await authorizedRequestedLock(req, vault.clock.nowMs()),
   });
   return {
     status: 200,

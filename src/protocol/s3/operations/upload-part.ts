@@ -29,6 +29,7 @@ export const uploadPart: S3Operation = async (req, { multipart }) => {
 /** UploadPartCopy: PUT /bucket/key?partNumber=N&uploadId=ID with x-amz-copy-source[-range]. */
 export const uploadPartCopy: S3Operation = async (req, { vault, multipart }) => {
   const source = parseCopySource(req.header('x-amz-copy-source') ?? '');
+  await req.authorize(source.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', source);
   const version = await vault.headObject(source.bucket, source.key, source.versionId, {});
   checkReadConditions(readConditions(req, 'x-amz-copy-source-'), version, 'x-amz-copy-source-');
   const part = await multipart.uploadPartCopy({

@@ -1,0 +1,391 @@
+import { s3errors } from '../errors.js';
+import type { MetadataStore } from '../ports.js';
+import { type AccessKeyPair, generateAccessKeyPair } from '../root-credentials.js';
+import { Secret } from '../secret.js';
+import {
+  type AccessKeyInfo,
+  type AccessKeyStatus,
+  type IdentityDirectoryDocument,
+  type IdentityKind,
+  type IdentityRecord,
+  ROOT_IDENTITY,
+  type StoredAccessKey,
+  identityNameProblem,
+  principalArn,
+} from './identity-model.js';
+import { type IdentityPolicies, type Principal, compileIdentityPolicies } from './principal.js';
+
+/** Seals secrets for storage (AES-256-GCM with a key kept outside the metadata; see SecretBox). */
+export interface SecretSealer {
+  seal(plaintext: string, associatedData: string): string;
+  open(sealed: string, associatedData: string): string;
+}
+
+const SETTING = 'identities';
+/** Where keys lived before identities existed (root only); read once and migrated. */
+const LEGACY_SETTING = 'access-keys';
+const MAX_KEYS_PER_IDENTITY = 5;
+const MAX_IDENTITIES = 1000;
+const MAX_POLICIES_PER_IDENTITY = 10;
+
+export interface NewIdentity {
+  readonly name: string;
+  readonly kind: IdentityKind;
+  readonly roles?: readonly string[];
+  readonly policies?: Readonly<Record<string, string>>;
+  /** Allow write + delete on the same bucket anyway (test buckets); the reason is recorded. */
+  readonly dutyOverrideReason?: string;
+}
+
+export interface CreatedAccessKey {
+  readonly key: AccessKeyInfo;
+  /** Shown once to the caller; only the sealed form is stored. */
+  readonly secretAccessKey: Secret;
+}
+
+interface LiveKey {
+  readonly stored: StoredAccessKey;
+  readonly secret: Secret;
+}
+
+export interface IdentityRegistryOptions {
+  readonly nowMs: () => number;
+  /** The buckets separation-of-duties checks look at (besides "any bucket"). */
+  readonly bucketNames: () => Promise<readonly string[]>;
+}
+
+/**
+ * The identity directory: identities, their policies and their access keys. Secrets are sealed
+ * at rest and held in memory only as `Secret`s. Lookups are synchronous (SigV4 runs on every
+ * request); changes are serialized and persisted as one document before they take effect.
+ *
+ * Separation of duties (policy: "IAM policies enforce separation of duties between backup
+ * creation and backup deletion") is enforced here: a change that would let one identity both
+ * write and delete on the same bucket is refused, naming the conflict, unless an admin recorded
+ * an explicit override with a reason.
+ */
+export class IdentityRegistry {
+  readonly #metadata: MetadataStore;
+  readonly #sealer: SecretSealer;
+  readonly #options: IdentityRegistryOptions;
+  #identities = new Map<string, IdentityRecord>();
+  #compiled = new Map<string, IdentityPolicies>();
+  #keys = new Map<string, LiveKey>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(metadata: MetadataStore, sealer: SecretSealer, options: IdentityRegistryOptions) {
+    this.#metadata = metadata;
+    this.#sealer = sealer;
+    this.#options = options;
+  }
+
+  async load(): Promise<void> {
+    const raw = await this.#metadata.getSetting(SETTING);
+    let document: IdentityDirectoryDocument;
+    if (raw !== undefined) {
+      document = JSON.parse(raw) as IdentityDirectoryDocument;
+    } else {
+      const legacy = await this.#metadata.getSetting(LEGACY_SETTING);
+      const keys = legacy === undefined ? [] : (JSON.parse(legacy) as Array<{ accessKeyId: string; sealedSecret: string; identity: string; createdMs: number }>);
+      document = {
+        version: 1,
+        identities: [],
+        keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, sealedSecret: k.sealedSecret, owner: k.identity, status: 'active', createdMs: k.createdMs })),
+      };
+    }
+    this.#install(document);
+  }
+
+  /** Replaces the in-memory state; compiles every identity's policies (a bad stored one stops start-up). */
+  #install(document: IdentityDirectoryDocument): void {
+    const identities = new Map<string, IdentityRecord>();
+    const compiled = new Map<string, IdentityPolicies>();
+    for (const identity of document.identities) {
+      identities.set(identity.name, identity);
+      compiled.set(identity.name, compileIdentityPolicies(identity));
+    }
+    const keys = new Map<string, LiveKey>();
+    for (const stored of document.keys) {
+      let plaintext: string;
+      try {
+        plaintext = this.#sealer.open(stored.sealedSecret, stored.accessKeyId);
+      } catch {
+        throw new Error(
+          `Cannot decrypt the secret of access key ${stored.accessKeyId}: the key file does not match this data directory. Restore the original keys/secret-box.key.`,
+        );
+      }
+      keys.set(stored.accessKeyId, { stored, secret: new Secret(plaintext) });
+    }
+    this.#identities = identities;
+    this.#compiled = compiled;
+    this.#keys = keys;
+  }
+
+  #document(identities: Iterable<IdentityRecord>, keys: Iterable<StoredAccessKey>): IdentityDirectoryDocument {
+    return { version: 1, identities: [...identities], keys: [...keys] };
+  }
+
+  /** Runs one change at a time: read the current state, persist the new document, then install it. */
+  #change<T>(apply: () => Promise<{ document: IdentityDirectoryDocument; result: T }> | { document: IdentityDirectoryDocument; result: T }): Promise<T> {
+    const run = this.#queue.then(async () => {
+      const { document, result } = await apply();
+      // Compile before persisting, so a document that cannot load never reaches the store.
+      for (const identity of document.identities) compileIdentityPolicies(identity);
+      await this.#metadata.putSetting(SETTING, JSON.stringify(document));
+      this.#install(document);
+      return result;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- authentication -------------------------------------------------------------------
+
+  /**
+   * The secret for SigV4 verification, or undefined when the key is unknown, inactive, expired
+   * or belongs to a disabled identity (the client then gets InvalidAccessKeyId, as from AWS).
+   */
+  secretFor(accessKeyId: string): string | undefined {
+    const key = this.#keys.get(accessKeyId);
+    if (key === undefined || !this.#usable(key.stored)) return undefined;
+    return key.secret.reveal();
+  }
+
+  #usable(key: StoredAccessKey): boolean {
+    if (key.status !== 'active') return false;
+    if (key.expiresMs !== undefined && this.#options.nowMs() >= key.expiresMs) return false;
+    if (key.owner === ROOT_IDENTITY) return true;
+    const owner = this.#identities.get(key.owner);
+    return owner !== undefined && !owner.disabled;
+  }
+
+  /** Who signed with this key, with the policies that apply; undefined for an unusable key. */
+  principalOf(accessKeyId: string): Principal | undefined {
+    const key = this.#keys.get(accessKeyId);
+    if (key === undefined || !this.#usable(key.stored)) return undefined;
+    if (key.stored.owner === ROOT_IDENTITY) {
+      return { name: ROOT_IDENTITY, kind: 'root', arn: principalArn(ROOT_IDENTITY, 'root'), accessKeyId, policies: undefined };
+    }
+    const identity = this.#identities.get(key.stored.owner);
+    const policies = this.#compiled.get(key.stored.owner);
+    if (identity === undefined || policies === undefined) return undefined;
+    return { name: identity.name, kind: identity.kind, arn: principalArn(identity.name, identity.kind), accessKeyId, policies };
+  }
+
+  rootAccessKeyId(): string | undefined {
+    for (const [id, key] of this.#keys) if (key.stored.owner === ROOT_IDENTITY && key.stored.status === 'active') return id;
+    return undefined;
+  }
+
+  /** Makes `pair` the one root key, replacing any previous root key. */
+  setRoot(pair: AccessKeyPair): Promise<void> {
+    return this.#change(() => {
+      const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
+      keys.push({
+        accessKeyId: pair.accessKeyId,
+        sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
+        owner: ROOT_IDENTITY,
+        status: 'active',
+        createdMs: this.#options.nowMs(),
+      });
+      return { document: this.#document(this.#identities.values(), keys), result: undefined };
+    });
+  }
+
+  // ---- identities -----------------------------------------------------------------------
+
+  listIdentities(): IdentityRecord[] {
+    return [...this.#identities.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  getIdentity(name: string): IdentityRecord {
+    const identity = this.#identities.get(name);
+    if (identity === undefined) throw s3errors.noSuchEntity(`The identity "${name}"`);
+    return identity;
+  }
+
+  createIdentity(spec: NewIdentity, actor: string): Promise<IdentityRecord> {
+    return this.#change(async () => {
+      const problem = identityNameProblem(spec.name);
+      if (problem !== undefined) throw s3errors.invalidArgument(`Invalid identity name "${spec.name}": ${problem}.`, 'name', spec.name);
+      if (this.#identities.has(spec.name)) throw s3errors.entityAlreadyExists(`The identity "${spec.name}"`);
+      if (this.#identities.size >= MAX_IDENTITIES) throw s3errors.limitExceeded(`At most ${MAX_IDENTITIES} identities are supported.`);
+      const identity: IdentityRecord = {
+        name: spec.name,
+        kind: spec.kind,
+        roles: dedupe(spec.roles ?? []),
+        policies: { ...(spec.policies ?? {}) },
+        createdMs: this.#options.nowMs(),
+        disabled: false,
+        ...(spec.dutyOverrideReason === undefined ? {} : { dutyOverride: { reason: spec.dutyOverrideReason, grantedBy: actor, atMs: this.#options.nowMs() } }),
+      };
+      await this.#checkDuties(identity);
+      return { document: this.#withIdentity(identity), result: identity };
+    });
+  }
+
+  /** Applies `edit` to one identity (roles, policies, disabled flag, override) and re-checks duties. */
+  updateIdentity(name: string, edit: (current: IdentityRecord) => IdentityRecord): Promise<IdentityRecord> {
+    return this.#change(async () => {
+      const next = edit(this.getIdentity(name));
+      if (Object.keys(next.policies).length > MAX_POLICIES_PER_IDENTITY) {
+        throw s3errors.limitExceeded(`An identity holds at most ${MAX_POLICIES_PER_IDENTITY} inline policies.`);
+      }
+      await this.#checkDuties(next);
+      return { document: this.#withIdentity(next), result: next };
+    });
+  }
+
+  deleteIdentity(name: string): Promise<{ deletedKeys: string[] }> {
+    return this.#change(() => {
+      this.getIdentity(name);
+      const identities = [...this.#identities.values()].filter((i) => i.name !== name);
+      const keys = [...this.#keys.values()].map((k) => k.stored);
+      const deletedKeys = keys.filter((k) => k.owner === name).map((k) => k.accessKeyId);
+      return { document: this.#document(identities, keys.filter((k) => k.owner !== name)), result: { deletedKeys } };
+    });
+  }
+
+  #withIdentity(identity: IdentityRecord): IdentityDirectoryDocument {
+    const identities = new Map(this.#identities);
+    identities.set(identity.name, identity);
+    return this.#document(identities.values(), [...this.#keys.values()].map((k) => k.stored));
+  }
+
+  async #checkDuties(identity: IdentityRecord): Promise<void> {
+    const policies = compileIdentityPolicies(identity);
+    if (identity.dutyOverride !== undefined) return;
+    const conflicts = policies.writeDeleteConflicts(await this.#options.bucketNames());
+    const first = conflicts[0];
+    if (first !== undefined) {
+      const where = first.bucket === '*' ? 'any bucket' : `bucket "${first.bucket}"`;
+      throw s3errors.separationOfDutiesConflict(
+        `Separation of duties: identity "${identity.name}" would be allowed both ${first.write} and ${first.delete} on ${where}. ` +
+          'Give writing and deleting to different identities (e.g. backup-writer and pruner), or, for a test bucket only, ' +
+          'record an override with a reason (`holdfast admin users set-duty-override NAME --reason TEXT`).',
+      );
+    }
+  }
+
+  // ---- access keys ------------------------------------------------------------------------
+
+  listAccessKeys(owner?: string): AccessKeyInfo[] {
+    return [...this.#keys.values()]
+      .map((k) => k.stored)
+      .filter((k) => owner === undefined || k.owner === owner)
+      .map(keyInfo)
+      .sort((a, b) => a.createdMs - b.createdMs);
+  }
+
+  getAccessKey(accessKeyId: string): AccessKeyInfo {
+    const key = this.#keys.get(accessKeyId);
+    if (key === undefined) throw s3errors.noSuchEntity(`The access key ${accessKeyId}`);
+    return keyInfo(key.stored);
+  }
+
+  createAccessKey(owner: string, options: { expiresMs?: number; description?: string } = {}): Promise<CreatedAccessKey> {
+    return this.#change(() => {
+      this.getIdentity(owner);
+      const existing = [...this.#keys.values()].filter((k) => k.stored.owner === owner);
+      if (existing.length >= MAX_KEYS_PER_IDENTITY) {
+        throw s3errors.limitExceeded(`Identity "${owner}" already has ${MAX_KEYS_PER_IDENTITY} access keys; delete an old one first.`);
+      }
+      const { stored, pair } = this.#newKey(owner, options);
+      const keys = [...this.#keys.values()].map((k) => k.stored);
+      keys.push(stored);
+      return {
+        document: this.#document(this.#identities.values(), keys),
+        result: { key: keyInfo(stored), secretAccessKey: pair.secretAccessKey },
+      };
+    });
+  }
+
+  #newKey(owner: string, options: { expiresMs?: number; description?: string }): { stored: StoredAccessKey; pair: AccessKeyPair } {
+    const nowMs = this.#options.nowMs();
+    if (options.expiresMs !== undefined && options.expiresMs <= nowMs) {
+      throw s3errors.invalidArgument('The expiry of a new access key must be in the future.', 'expiresAt', new Date(options.expiresMs).toISOString());
+    }
+    if (options.description !== undefined && options.description.length > 256) {
+      throw s3errors.invalidArgument('An access key description is at most 256 characters.', 'description');
+    }
+    let pair = generateAccessKeyPair();
+    while (this.#keys.has(pair.accessKeyId)) pair = generateAccessKeyPair();
+    const stored: StoredAccessKey = {
+      accessKeyId: pair.accessKeyId,
+      sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
+      owner,
+      status: 'active',
+      createdMs: nowMs,
+      ...(options.expiresMs === undefined ? {} : { expiresMs: options.expiresMs }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+    };
+    return { stored, pair };
+  }
+
+  updateAccessKey(accessKeyId: string, change: { status?: AccessKeyStatus; expiresMs?: number | null }): Promise<AccessKeyInfo> {
+    return this.#change(() => {
+      const current = this.#userKey(accessKeyId);
+      const next: StoredAccessKey = { ...current, ...(change.status === undefined ? {} : { status: change.status }) };
+      const withExpiry: StoredAccessKey =
+        change.expiresMs === undefined
+          ? next
+          : change.expiresMs === null
+            ? (({ expiresMs: _, ...rest }) => rest)(next)
+            : { ...next, expiresMs: change.expiresMs };
+      return { document: this.#withKeyReplaced(accessKeyId, [withExpiry]), result: keyInfo(withExpiry) };
+    });
+  }
+
+  /**
+   * A new key for the same identity; the old one keeps working for `graceMs` (0: it stops now)
+   * so deployments can switch without an outage.
+   */
+  rotateAccessKey(accessKeyId: string, graceMs: number): Promise<{ old: AccessKeyInfo; created: CreatedAccessKey }> {
+    return this.#change(() => {
+      const current = this.#userKey(accessKeyId);
+      const nowMs = this.#options.nowMs();
+      const old: StoredAccessKey =
+        graceMs <= 0 ? { ...current, status: 'inactive' } : { ...current, expiresMs: Math.min(current.expiresMs ?? Infinity, nowMs + graceMs) };
+      const { stored, pair } = this.#newKey(current.owner, current.description === undefined ? {} : { description: current.description });
+      return {
+        document: this.#withKeyReplaced(accessKeyId, [old, stored]),
+        result: { old: keyInfo(old), created: { key: keyInfo(stored), secretAccessKey: pair.secretAccessKey } },
+      };
+    });
+  }
+
+  deleteAccessKey(accessKeyId: string): Promise<AccessKeyInfo> {
+    return this.#change(() => {
+      const current = this.#userKey(accessKeyId);
+      return { document: this.#withKeyReplaced(accessKeyId, []), result: keyInfo(current) };
+    });
+  }
+
+  /** Root's key is managed by the bootstrap (environment or root-credentials file), not here. */
+  #userKey(accessKeyId: string): StoredAccessKey {
+    const key = this.#keys.get(accessKeyId);
+    if (key === undefined) throw s3errors.noSuchEntity(`The access key ${accessKeyId}`);
+    if (key.stored.owner === ROOT_IDENTITY) {
+      throw s3errors.invalidRequest('The root key is managed at start-up (HOLDFAST_ROOT_ACCESS_KEY_ID/_SECRET_ACCESS_KEY), not through the admin API.');
+    }
+    return key.stored;
+  }
+
+  #withKeyReplaced(accessKeyId: string, replacement: StoredAccessKey[]): IdentityDirectoryDocument {
+    const keys: StoredAccessKey[] = [];
+    for (const key of this.#keys.values()) {
+      if (key.stored.accessKeyId === accessKeyId) keys.push(...replacement);
+      else keys.push(key.stored);
+    }
+    return this.#document(this.#identities.values(), keys);
+  }
+}
+
+function keyInfo(stored: StoredAccessKey): AccessKeyInfo {
+  const { sealedSecret: _, ...info } = stored;
+  return info;
+}
+
+function dedupe(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
+  PutObjectRetentionCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { type KeyPair, adminJson, clientFor, createIdentityWithKey, holdfast, rootKey } from '../support/admin-cli.js';
+import { expectS3Error } from '../support/sdk-client.js';
+import { type RunningVault, startVault } from '../support/vault-server.js';
+
+/**
+ * The policy's sentences about who may touch backups, end to end through the CLI and real SDK
+ * clients: "write and delete access to backup storage is restricted to automated backup
+ * processes only", "no individual user has permissions to delete or modify backup objects
+ * directly", "IAM policies enforce separation of duties between backup creation and backup
+ * deletion".
+ */
+const DAY = 24 * 3600 * 1000;
+let vault: RunningVault;
+let root: KeyPair;
+let rootS3: S3Client;
+const clients: S3Client[] = [];
+
+function md5(body: Buffer): string {
+  return createHash('md5').update(body).digest('base64');
+}
+
+async function put(client: S3Client, bucket: string, key: string, text: string, lock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; untilMs: number }) {
+  const body = Buffer.from(text);
+  return client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentMD5: md5(body),
+      ...(lock === undefined ? {} : { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(lock.untilMs) }),
+    }),
+  );
+}
+
+function client(key: KeyPair): S3Client {
+  const c = clientFor(vault, key);
+  clients.push(c);
+  return c;
+}
+
+before(async () => {
+  vault = await startVault();
+  root = rootKey(vault);
+  rootS3 = client(root);
+  await rootS3.send(new CreateBucketCommand({ Bucket: 'backups', ObjectLockEnabledForBucket: true }));
+  await rootS3.send(new CreateBucketCommand({ Bucket: 'team-a' }));
+  await rootS3.send(new CreateBucketCommand({ Bucket: 'team-b' }));
+});
+
+after(async () => {
+  for (const c of clients) c.destroy();
+  await vault?.stop();
+});
+
+describe('identities and separation of duties', { timeout: 120_000 }, () => {
+  test('a backup-writer key uploads and reads, and every delete or retention-weakening path is refused', async () => {
+    const writer = client(await createIdentityWithKey(vault, root, 'pg-archiver', ['backup-writer'], ['--service']));
+    const written = await put(writer, 'backups', 'wal/000000010000000000000001', 'segment', undefined);
+    assert.ok(written.VersionId);
+    const read = await writer.send(new GetObjectCommand({ Bucket: 'backups', Key: 'wal/000000010000000000000001' }));
+    assert.equal(await read.Body?.transformToString(), 'segment');
+    const listed = await writer.send(new ListObjectsV2Command({ Bucket: 'backups' }));
+    assert.equal(listed.KeyCount, 1);
+
+    const key = 'wal/000000010000000000000001';
+    const refusals: Array<[string, () => Promise<unknown>]> = [
+      ['DeleteObject', () => writer.send(new DeleteObjectCommand({ Bucket: 'backups', Key: key }))],
+      ['DeleteObject by version', () => writer.send(new DeleteObjectCommand({ Bucket: 'backups', Key: key, VersionId: written.VersionId }))],
+      [
+        'DeleteObject with bypass',
+        () => writer.send(new DeleteObjectCommand({ Bucket: 'backups', Key: key, VersionId: written.VersionId, BypassGovernanceRetention: true })),
+      ],
+      [
+        'PutObjectRetention',
+        () => writer.send(new PutObjectRetentionCommand({ Bucket: 'backups', Key: key, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + DAY) } })),
+      ],
+      ['PutObjectLegalHold', () => writer.send(new PutObjectLegalHoldCommand({ Bucket: 'backups', Key: key, LegalHold: { Status: 'ON' } }))],
+      ['PutObject with lock headers', () => put(writer, 'backups', 'locked-by-writer', 'x', { mode: 'GOVERNANCE', untilMs: Date.now() + DAY })],
+      [
+        'PutObjectLockConfiguration',
+        () => writer.send(new PutObjectLockConfigurationCommand({ Bucket: 'backups', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } })),
+      ],
+      ['CreateBucket', () => writer.send(new CreateBucketCommand({ Bucket: 'writer-made' }))],
+      ['DeleteBucket', () => writer.send(new DeleteBucketCommand({ Bucket: 'team-a' }))],
+      ['PutBucketPolicy', () => writer.send(new PutBucketPolicyCommand({ Bucket: 'backups', Policy: '{"Version":"2012-10-17","Statement":[]}' }))],
+    ];
+    for (const [name, attempt] of refusals) {
+      await expectS3Error(attempt(), 'AccessDenied', 403).catch((e: unknown) => {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      });
+    }
+    // DeleteObjects answers per key: each one refused.
+    const batch = await writer.send(
+      new DeleteObjectsCommand({ Bucket: 'backups', Delete: { Objects: [{ Key: key }, { Key: key, VersionId: written.VersionId }] } }),
+    );
+    assert.equal(batch.Deleted?.length ?? 0, 0);
+    assert.deepEqual(batch.Errors?.map((e) => e.Code), ['AccessDenied', 'AccessDenied']);
+    // The refusal says who, what and why, like AWS.
+    await assert.rejects(writer.send(new DeleteObjectCommand({ Bucket: 'backups', Key: key })), /pg-archiver is not authorized to perform: s3:DeleteObject/);
+    // And nothing changed.
+    const after = await rootS3.send(new GetObjectCommand({ Bucket: 'backups', Key: key }));
+    assert.equal(after.VersionId, written.VersionId);
+  });
+
+  test('a pruner cannot delete a retained version but can delete one whose retention has expired; it cannot write', async () => {
+    const pruner = client(await createIdentityWithKey(vault, root, 'retention-pruner', ['pruner'], ['--service']));
+    const retained = await put(rootS3, 'backups', 'base/retained', 'keep me', { mode: 'COMPLIANCE', untilMs: Date.now() + DAY });
+    const expiring = await put(rootS3, 'backups', 'base/expiring', 'old', { mode: 'GOVERNANCE', untilMs: Date.now() + 1500 });
+    await expectS3Error(pruner.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'base/retained', VersionId: retained.VersionId })), 'AccessDenied', 403);
+    // Governance retention: the pruner holds no s3:BypassGovernanceRetention, so the header changes nothing.
+    await expectS3Error(
+      pruner.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'base/expiring', VersionId: expiring.VersionId, BypassGovernanceRetention: true })),
+      'AccessDenied',
+      403,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await pruner.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'base/expiring', VersionId: expiring.VersionId }));
+    await expectS3Error(rootS3.send(new GetObjectCommand({ Bucket: 'backups', Key: 'base/expiring', VersionId: expiring.VersionId })), 'NoSuchVersion', 404);
+    await expectS3Error(put(pruner, 'backups', 'base/new', 'x'), 'AccessDenied', 403);
+    assert.equal(await (await rootS3.send(new GetObjectCommand({ Bucket: 'backups', Key: 'base/retained' }))).Body?.transformToString(), 'keep me');
+  });
+
+  test('an admin configures but cannot delete or modify backup objects, nor bypass compliance retention', async () => {
+    const admin = client(await createIdentityWithKey(vault, root, 'alice', ['admin']));
+    const locked = await put(rootS3, 'backups', 'base/compliance', 'x', { mode: 'COMPLIANCE', untilMs: Date.now() + DAY });
+    await expectS3Error(admin.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'base/compliance', VersionId: locked.VersionId, BypassGovernanceRetention: true })), 'AccessDenied', 403);
+    await expectS3Error(put(admin, 'backups', 'base/compliance', 'overwrite'), 'AccessDenied', 403);
+    await expectS3Error(
+      admin.send(new PutObjectRetentionCommand({ Bucket: 'backups', Key: 'base/compliance', VersionId: locked.VersionId, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } })),
+      'AccessDenied',
+      403,
+    );
+    // Configuration is the admin's job.
+    await admin.send(new CreateBucketCommand({ Bucket: 'alice-made' }));
+    // Root itself cannot shorten compliance retention either (the lock, not a policy, refuses).
+    await expectS3Error(
+      rootS3.send(new PutObjectRetentionCommand({ Bucket: 'backups', Key: 'base/compliance', VersionId: locked.VersionId, BypassGovernanceRetention: true, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() + 60_000) } })),
+      'AccessDenied',
+      403,
+    );
+  });
+
+  test('granting one identity both write and delete on a bucket is refused, naming the conflict; an audited override exists', async () => {
+    const refused = await holdfast(vault, root, ['admin', 'users', 'create', 'all-in-one', '--role', 'backup-writer', '--role', 'pruner'], 3);
+    assert.match(refused.stderr, /SeparationOfDutiesConflict: .*all-in-one.*s3:PutObject.*s3:Delete/);
+    assert.match(refused.stderr, /set-duty-override/);
+    await holdfast(vault, root, ['admin', 'users', 'create', 'tester', '--role', 'backup-writer']);
+    const attach = await holdfast(vault, root, ['admin', 'users', 'attach-role', 'tester', 'pruner'], 3);
+    assert.match(attach.stderr, /SeparationOfDutiesConflict/);
+    // An inline policy that sneaks s3:* in is caught the same way.
+    const file = join(mkdtempSync(join(tmpdir(), 'holdfast-policy-')), 'everything.json');
+    writeFileSync(file, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::team-a/*' }] }));
+    const inline = await holdfast(vault, root, ['admin', 'users', 'put-policy', 'tester', 'everything', file], 3);
+    assert.match(inline.stderr, /SeparationOfDutiesConflict: .*bucket "team-a"/);
+    // The explicit override, with its reason, is recorded on the identity.
+    const ci = await adminJson<{ roles: string[]; dutyOverride: { reason: string; grantedBy: string } }>(vault, root, [
+      'users', 'create', 'ci-scratch', '--role', 'backup-writer', '--role', 'pruner', '--duty-override-reason', 'CI scratch bucket, no backups',
+    ]);
+    assert.deepEqual(ci.roles, ['backup-writer', 'pruner']);
+    assert.equal(ci.dutyOverride.reason, 'CI scratch bucket, no backups');
+    assert.equal(ci.dutyOverride.grantedBy, 'root');
+  });
+
+  test('two users whose keys see only what their policies allow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-policy-'));
+    const keys: Record<string, S3Client> = {};
+    for (const team of ['team-a', 'team-b']) {
+      const file = join(dir, `${team}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'List', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${team}` },
+            { Sid: 'ReadWrite', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${team}/*` },
+          ],
+        }),
+      );
+      await holdfast(vault, root, ['admin', 'users', 'create', `${team}-user`]);
+      await holdfast(vault, root, ['admin', 'users', 'put-policy', `${team}-user`, 'own-bucket', file]);
+      keys[team] = client(await adminJson<KeyPair>(vault, root, ['keys', 'create', `${team}-user`]));
+    }
+    await put(keys['team-a']!, 'team-a', 'a.txt', 'from a');
+    await put(keys['team-b']!, 'team-b', 'b.txt', 'from b');
+    await expectS3Error(put(keys['team-a']!, 'team-b', 'intrusion', 'x'), 'AccessDenied', 403);
+    await expectS3Error(keys['team-a']!.send(new GetObjectCommand({ Bucket: 'team-b', Key: 'b.txt' })), 'AccessDenied', 403);
+    await expectS3Error(keys['team-b']!.send(new ListObjectsV2Command({ Bucket: 'team-a' })), 'AccessDenied', 403);
+    // Copying out of the other team's bucket needs read rights on the source.
+    await expectS3Error(keys['team-a']!.send(new CopyObjectCommand({ Bucket: 'team-a', Key: 'stolen', CopySource: 'team-b/b.txt' })), 'AccessDenied', 403);
+    const own = await keys['team-b']!.send(new ListObjectsV2Command({ Bucket: 'team-b' }));
+    assert.deepEqual(own.Contents?.map((o) => o.Key), ['b.txt']);
+    // A bucket policy can grant another principal: team-a may now read team-b's objects.
+    await rootS3.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'team-b',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:holdfast:iam:::user/team-a-user' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::team-b/*' }],
+        }),
+      }),
+    );
+    const shared = await keys['team-a']!.send(new GetObjectCommand({ Bucket: 'team-b', Key: 'b.txt' }));
+    assert.equal(await shared.Body?.transformToString(), 'from b');
+    await expectS3Error(put(keys['team-a']!, 'team-b', 'still-no-write', 'x'), 'AccessDenied', 403);
+  });
+
+  test('access keys: disabled, expired and rotated keys stop working; the secret is shown once', async () => {
+    await holdfast(vault, root, ['admin', 'users', 'create', 'rotator', '--service', '--role', 'restore-reader']);
+    const first = await adminJson<KeyPair & { status: string }>(vault, root, ['keys', 'create', 'rotator', '--description', 'nightly restore']);
+    const reader = client(first);
+    await reader.send(new ListObjectsV2Command({ Bucket: 'backups' }));
+    await holdfast(vault, root, ['admin', 'keys', 'disable', first.accessKeyId]);
+    await expectS3Error(reader.send(new ListObjectsV2Command({ Bucket: 'backups' })), 'InvalidAccessKeyId', 403);
+    await holdfast(vault, root, ['admin', 'keys', 'enable', first.accessKeyId]);
+    await reader.send(new ListObjectsV2Command({ Bucket: 'backups' }));
+
+    const rotated = await adminJson<{ old: { status: string }; created: KeyPair }>(vault, root, ['keys', 'rotate', first.accessKeyId]);
+    assert.equal(rotated.old.status, 'inactive');
+    await expectS3Error(reader.send(new ListObjectsV2Command({ Bucket: 'backups' })), 'InvalidAccessKeyId', 403);
+    const second = client(rotated.created);
+    await second.send(new ListObjectsV2Command({ Bucket: 'backups' }));
+
+    const soon = new Date(Date.now() + 1500).toISOString();
+    await holdfast(vault, root, ['admin', 'keys', 'expire', rotated.created.accessKeyId, '--at', soon]);
+    await second.send(new ListObjectsV2Command({ Bucket: 'backups' }));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await expectS3Error(second.send(new ListObjectsV2Command({ Bucket: 'backups' })), 'InvalidAccessKeyId', 403);
+
+    const listed = await adminJson<{ keys: Array<Record<string, unknown>> }>(vault, root, ['keys', 'list', '--user', 'rotator']);
+    assert.equal(listed.keys.length, 2);
+    for (const key of listed.keys) assert.equal(key['secretAccessKey'], undefined, 'listing never shows a secret');
+    await holdfast(vault, root, ['admin', 'keys', 'delete', first.accessKeyId]);
+    assert.equal((await adminJson<{ keys: unknown[] }>(vault, root, ['keys', 'list', '--user', 'rotator'])).keys.length, 1);
+  });
+});
