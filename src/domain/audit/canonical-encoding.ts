@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { AuditDetails, AuditEntry, UnsealedAuditEntry } from './audit-entry.js';
+
+/**
+ * The canonical byte encoding of an audit entry, which its hash commits to. Anyone can
+ * recompute it from an export without Holdfast:
+ *
+ *   canonical(e) = UTF-8 of the JSON object with exactly these members, in this order:
+ *     seq, timeMs, kind, identity, accessKeyId, action, resource, versionId, result, status,
+ *     errorCode, sourceIp, requestId, userAgent, details, prevHash
+ *   An absent optional member is written as null. `details` is null or an object whose members
+ *   are sorted by key (UTF-16 code units, as RFC 8785 JCS §3.2.3 sorts). Strings and numbers are
+ *   serialized as ECMAScript JSON.stringify does (which RFC 8785 also adopts); numbers are finite,
+ *   seq/timeMs/status integers. No whitespace.
+ *
+ *   hash(e) = lowercase hex SHA-256( bytes(prevHash as 32 raw bytes) || canonical(e) )
+ *
+ * prevHash appears twice (raw prefix and JSON member): the prefix makes the chaining explicit,
+ * the member makes a line of an export self-describing. Genesis prevHash is 64 zeros.
+ */
+export function canonicalAuditJson(entry: UnsealedAuditEntry): string {
+  return (
+    `{"seq":${number(entry.seq)}` +
+    `,"timeMs":${number(entry.timeMs)}` +
+    `,"kind":${text(entry.kind)}` +
+    `,"identity":${text(entry.identity)}` +
+    `,"accessKeyId":${text(entry.accessKeyId)}` +
+    `,"action":${text(entry.action)}` +
+    `,"resource":${text(entry.resource)}` +
+    `,"versionId":${text(entry.versionId)}` +
+    `,"result":${text(entry.result)}` +
+    `,"status":${number(entry.status)}` +
+    `,"errorCode":${text(entry.errorCode)}` +
+    `,"sourceIp":${text(entry.sourceIp)}` +
+    `,"requestId":${text(entry.requestId)}` +
+    `,"userAgent":${text(entry.userAgent)}` +
+    `,"details":${details(entry.details)}` +
+    `,"prevHash":${text(entry.prevHash)}}`
+  );
+}
+
+/** The hash an entry must carry, recomputed from its content. */
+export function auditEntryHash(entry: UnsealedAuditEntry): string {
+  return createHash('sha256')
+    .update(Buffer.from(entry.prevHash, 'hex'))
+    .update(canonicalAuditJson(entry), 'utf8')
+    .digest('hex');
+}
+
+/** The entry with its hash; every entry has the same object shape (absent fields as undefined). */
+export function sealAuditEntry(e: UnsealedAuditEntry): AuditEntry {
+  return {
+    seq: e.seq,
+    timeMs: e.timeMs,
+    kind: e.kind,
+    identity: e.identity,
+    accessKeyId: e.accessKeyId,
+    action: e.action,
+    resource: e.resource,
+    versionId: e.versionId,
+    result: e.result,
+    status: e.status,
+    errorCode: e.errorCode,
+    sourceIp: e.sourceIp,
+    requestId: e.requestId,
+    userAgent: e.userAgent,
+    details: e.details,
+    prevHash: e.prevHash,
+    hash: auditEntryHash(e),
+  };
+}
+
+/**
+ * One entry as a JSON object: the canonical members followed by "hash". Used for exports and the
+ * structured log, so a consumer can strip "hash", hash the rest and compare.
+ */
+export function auditEntryJson(entry: AuditEntry): string {
+  return `${canonicalAuditJson(entry).slice(0, -1)},"hash":${text(entry.hash)}}`;
+}
+
+function text(value: string | undefined): string {
+  return value === undefined ? 'null' : JSON.stringify(value);
+}
+
+function number(value: number | undefined): string {
+  return value === undefined ? 'null' : JSON.stringify(value);
+}
+
+function details(value: AuditDetails | undefined): string {
+  if (value === undefined) return 'null';
+  // Members are written one by one: a JavaScript object would put integer-like keys ("10")
+  // first whatever the sort said.
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify(value[key] ?? null)}`).join(',')}}`;
+}
