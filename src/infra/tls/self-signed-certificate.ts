@@ -48,10 +48,17 @@ function pem(label: string, derBytes: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/** Uncompressed EC point (0x04 ‖ x ‖ y): the subjectPublicKey bits of the SPKI. */
+/**
+ * Uncompressed EC point (0x04 ‖ x ‖ y): the subjectPublicKey bits of the SPKI, which for P-256
+ * are its last 65 bytes. Read from the DER rather than through a JWK export: on Node 20, a JWK
+ * export can deadlock when a garbage collection inside it finalizes an earlier key-generation
+ * job (seen here as a test process hung in KeyGenJob's destructor under ExportJWKEcKey).
+ */
 function publicKeyBits(publicKey: KeyObject): Buffer {
-  const jwk = publicKey.export({ format: 'jwk' });
-  return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const point = spki.subarray(spki.length - 65);
+  if (point[0] !== 0x04) throw new Error('expected an uncompressed P-256 point at the end of the SPKI');
+  return Buffer.from(point);
 }
 
 /** 16 random octets, top bit clear (positive) and next bit set (no leading zero to strip): always 16 octets. */
