@@ -39,7 +39,7 @@ console.log(`run-tests: ${files.length} test files`);
 
 const child = spawn(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files],
   { cwd: root, stdio: 'inherit' },
 );
 // Forward interruption so that Ctrl-C or a CI timeout also ends the runner and its servers.

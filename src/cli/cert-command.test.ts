@@ -53,8 +53,8 @@ test('defaults: localhost, 127.0.0.1 and ::1 for 825 days; 0644 certificate, 060
   assert.deepEqual(loaded.warnings, []);
 
   assert.match(run.stdout, new RegExp(`SHA-256 fingerprint ${x509.fingerprint256}`));
-  assert.ok(run.stdout.includes(`tls.certFile = ${certFile}\n`), run.stdout);
-  assert.ok(run.stdout.includes(`tls.keyFile = ${keyFile}\n`), run.stdout);
+  assert.ok(run.stdout.includes(`"tlsCertFile": "${certFile}", "tlsKeyFile": "${keyFile}"\n`), run.stdout);
+  assert.ok(run.stdout.includes(`holdfast server --tls-cert ${certFile} --tls-key ${keyFile}\n`), run.stdout);
   assert.ok(run.stdout.includes(`--ca-bundle ${certFile}`));
   assert.doesNotMatch(run.stdout + run.stderr, /PRIVATE KEY/);
 });
@@ -74,7 +74,7 @@ test('--json prints paths, fingerprint, validity, names and the config to use', 
     notBefore: new Date(NOW_MS - 3600 * 1000).toISOString(),
     notAfter: new Date(NOW_MS + 30 * DAY_MS).toISOString(),
     names: ['vault.example.com', '*.s3.example.com', '10.0.0.5', '2001:db8::1'],
-    config: { tls: { certFile, keyFile: join(out, 'holdfast.key') } },
+    config: { tlsCertFile: certFile, tlsKeyFile: join(out, 'holdfast.key') },
   });
   assert.equal(x509.subject, 'CN=vault.example.com');
   assert.equal(x509.checkHost('photos.s3.example.com'), '*.s3.example.com');

@@ -189,7 +189,7 @@ export async function runCertCommand(argv: string[], io: CertCommandIo = process
       notBefore: generated.notBefore.toISOString(),
       notAfter: generated.notAfter.toISOString(),
       names: [...dnsNames, ...ipAddresses],
-      config: { tls: { certFile, keyFile } },
+      config: { tlsCertFile: certFile, tlsKeyFile: keyFile },
     };
     if (json) {
       io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -200,9 +200,9 @@ export async function runCertCommand(argv: string[], io: CertCommandIo = process
           `Wrote ${keyFile} (private key, mode 0600)`,
           `SHA-256 fingerprint ${generated.fingerprintSha256}`,
           '',
-          'Server configuration:',
-          `  tls.certFile = ${certFile}`,
-          `  tls.keyFile = ${keyFile}`,
+          'Server configuration (config file keys, or the flags):',
+          `  "tlsCertFile": "${certFile}", "tlsKeyFile": "${keyFile}"`,
+          `  holdfast server --tls-cert ${certFile} --tls-key ${keyFile}`,
           `Clients trust it with: aws --ca-bundle ${certFile} | curl --cacert ${certFile} | AWS_CA_BUNDLE=${certFile}`,
           '',
         ].join('\n'),

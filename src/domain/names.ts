@@ -44,3 +44,14 @@ export function assertValidObjectKey(key: string): void {
   // Lone surrogates cannot be encoded as UTF-8; they would not round-trip.
   if (!key.isWellFormed()) throw s3errors.invalidArgument('Object key is not valid UTF-8.', 'key', '');
 }
+
+/**
+ * Buckets under this prefix belong to the vault itself (the audit checkpoints): S3 clients may
+ * read them, nobody — root included — may write, delete or reconfigure them over S3.
+ */
+export const SYSTEM_BUCKET_PREFIX = 'holdfast-system-';
+
+/** Read-only S3 actions (what a client may do in a system bucket). */
+export function isReadOnlyS3Action(action: string): boolean {
+  return action.startsWith('s3:Get') || action.startsWith('s3:List');
+}

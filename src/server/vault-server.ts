@@ -1,6 +1,5 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
 import { BucketProtection } from '../domain/bucket-protection.js';
@@ -14,14 +13,44 @@ import { sweepOrphanBlobs } from '../domain/orphan-sweep.js';
 import { Vault } from '../domain/vault.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import type { Clock } from '../infra/clock.js';
+import type { ServerResponse } from 'node:http';
+import { s3errors } from '../domain/errors.js';
 import { SecretBox } from '../infra/crypto/secret-box.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
 import { ADMIN_PREFIX, createAdminHandler } from '../protocol/admin/admin-http-handler.js';
-import { createS3Handler, rawErrorResponse } from '../protocol/s3/s3-http-handler.js';
+import { createS3Handler } from '../protocol/s3/s3-http-handler.js';
 import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
 import { RetentionClock } from '../domain/retention-clock.js';
+import { ConfigError } from '../config/server-config.js';
+import { Alerts } from '../domain/alerts/alerts.js';
+import { securityAlerts } from '../domain/alerts/security-alerts.js';
+import { AuditCheckpointer } from '../domain/audit/audit-checkpointer.js';
+import { AuditLog } from '../domain/audit/audit-log.js';
+import { exportAuditLog } from '../domain/audit/export-audit-log.js';
+import { verifyAuditLog } from '../domain/audit/verify-audit-log.js';
+import { AlertConfigError, parseAlertChannelsConfig } from '../infra/alerts/channels/alert-channel-config.js';
+import { createAlertChannels } from '../infra/alerts/channels/create-alert-channels.js';
+import { SqliteAlertQueueStore } from '../infra/alerts/sqlite/sqlite-alert-queue-store.js';
+import { AuditSigner } from '../infra/audit/audit-signer.js';
+import { type AuditEntrySink, createJsonLinesSink } from '../infra/audit/json-lines-sink.js';
+import { createSyslogSink } from '../infra/audit/syslog-sink.js';
+import { SqliteAuditStore } from '../infra/audit/sqlite/sqlite-audit-store.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../infra/metrics/exposition.js';
+import { TlsFilesError, loadTlsFiles } from '../infra/tls/tls-files.js';
+import type { AdminAlertsApi, AdminAuditApi } from '../protocol/admin/admin-routes.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { isLoopback, startListener } from './http-listener.js';
+import { RequestEvidence } from './request-evidence.js';
+import { SecurityAlertRules } from './security-alert-rules.js';
+import { VaultCheckpointSink } from './vault-checkpoint-sink.js';
+import { VaultMetrics } from './vault-metrics.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
+const NODE_ID_SETTING = 'node-id';
+/** The unauthenticated Prometheus endpoint; `_` keeps it out of the bucket namespace (GET /metrics would list a bucket named "metrics"). */
+export const METRICS_PATH = '/_holdfast/metrics';
+/** The audit chain is re-verified this often (and at start-up); a failure raises an alert. */
+const AUDIT_VERIFY_INTERVAL_MS = 24 * 3600 * 1000;
 
 export interface Logger {
   info(message: string): void;
@@ -39,7 +68,11 @@ export interface RunningVault {
  * The composition root of the embedded deployment: one data directory holding
  *   metadata/vault.sqlite   metadata (SQLite, WAL)
  *   blobs/                  object bytes
+ *   metadata/audit.sqlite   the tamper-evident audit chain (checkpoints go to the locked
+ *                           holdfast-system-audit bucket)
+ *   metadata/alerts.sqlite  the durable alert delivery queue
  *   keys/secret-box.key     the key that seals stored secrets (kept apart from the metadata)
+ *   keys/audit-signing.key  the Ed25519 key that signs audit checkpoints
  *   root-credentials        written once on first start when no root key was given
  */
 export interface StartOptions {
@@ -56,32 +89,75 @@ export async function startVaultServer(
   log: Logger,
   startOptions: StartOptions = {},
 ): Promise<RunningVault> {
+  // TLS and the plaintext rule are checked before anything is opened: a bad setting stops start-up.
+  const tls = await loadTls(config, clock, log);
+  if (tls === undefined && !isLoopback(config.listen.host) && !config.allowPlaintextNetwork) {
+    throw new ConfigError(
+      `Refusing to serve plain HTTP on ${config.listen.host}, which other machines can reach: credentials and data would cross the network unencrypted. ` +
+        'Fix: give tlsCertFile and tlsKeyFile (`holdfast cert --out DIR` makes a self-signed pair), or set allowPlaintextNetwork (--allow-plaintext-network) when a TLS proxy sits in front.',
+    );
+  }
+  let alertChannelConfigs;
+  try {
+    alertChannelConfigs = parseAlertChannelsConfig(config.alertChannels, env, 'alertChannels');
+  } catch (error) {
+    if (error instanceof AlertConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(config.dataDir);
-  let metadata: SqliteMetadataStore | undefined;
+  // Everything opened so far, closed in reverse order on shutdown or on a failed start.
+  const closers: Array<() => Promise<void> | void> = [releaseLock];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        log.error('closing failed', error);
+      }
+    }
+  };
   try {
     const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
-    metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata', 'vault.sqlite'));
+    const metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata', 'vault.sqlite'));
+    closers.push(() => metadata.close());
     const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
-    const store = metadata;
+
+    // Alerts first: the clock check below may already have something to say.
+    const alertStore = new SqliteAlertQueueStore(join(config.dataDir, 'metadata', 'alerts.sqlite'));
+    closers.push(() => alertStore.close());
+    const hasLogChannel = alertChannelConfigs.some((c) => c.kind === 'log');
+    const channels = createAlertChannels(hasLogChannel ? alertChannelConfigs : [...alertChannelConfigs, { kind: 'log', name: 'log' }], {
+      clock,
+      writeLogLine: (line) => process.stderr.write(`${line}\n`),
+    });
+    const alerts = new Alerts({ store: alertStore, channels, clock, onDispatchError: (e) => log.error('alert dispatcher failed', e) });
+    alerts.start();
+    closers.push(() => alerts.close());
+    const raise = (alert: Parameters<Alerts['raise']>[0]) => void alerts.raise(alert).catch((e: unknown) => log.error(`raising alert ${alert.rule} failed`, e));
+
     const retentionClock = new RetentionClock({
       wall: clock,
       monotonicMs: startOptions.monotonicMs ?? (() => performance.now()),
       toleranceMs: config.clockJumpToleranceHours * 3600 * 1000,
       store: {
         load: async () => {
-          const saved = await store.getSetting(TRUSTED_TIME_SETTING);
+          const saved = await metadata.getSetting(TRUSTED_TIME_SETTING);
           return saved === undefined ? undefined : Number(saved);
         },
-        save: (ms) => store.putSetting(TRUSTED_TIME_SETTING, String(Math.floor(ms))),
+        save: (ms) => metadata.putSetting(TRUSTED_TIME_SETTING, String(Math.floor(ms))),
       },
-      onJump: ({ wallMs, trustedMs }) =>
+      onJump: (jump) => {
         log.error(
-          `ALERT: the system clock reads ${new Date(wallMs).toISOString()}, ${Math.round((wallMs - trustedMs) / 3600_000)} h ahead of the last trusted time ${new Date(trustedMs).toISOString()}. ` +
+          `ALERT: the system clock reads ${new Date(jump.wallMs).toISOString()}, ${Math.round((jump.wallMs - jump.trustedMs) / 3600_000)} h ahead of the last trusted time ${new Date(jump.trustedMs).toISOString()}. ` +
             'Object Lock retention expiry is paused (nothing locked can be deleted early). If the clock is right, restart with `holdfast server --confirm-clock`.',
-        ),
+        );
+        raise(securityAlerts.clockAnomaly(jump));
+      },
     });
     await retentionClock.start(startOptions.confirmClock === true);
+    closers.push(() => retentionClock.persist());
     const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
@@ -91,7 +167,7 @@ export async function startVaultServer(
     });
     await identities.load();
     const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
-    const accessControl = new AccessControl(async (bucket) => (await store.getBucket(bucket))?.controls.policy);
+    const accessControl = new AccessControl(async (bucket) => (await metadata.getBucket(bucket))?.controls.policy);
     const access: AccessDecider = {
       principalOf: (id) => identities.principalOf(id),
       decide: (principal, action, target, context) => accessControl.decide(principal, action, target, context),
@@ -100,48 +176,130 @@ export async function startVaultServer(
     const protection: BucketProtection = new BucketProtection(locks, approvals);
     const secrets = (id: string) => identities.secretFor(id);
 
+    // The audit chain: entries in their own SQLite file, checkpoints in the locked system bucket.
+    const nodeId = await stableNodeId(metadata);
+    const auditStore = new SqliteAuditStore(join(config.dataDir, 'metadata', 'audit.sqlite'), nodeId);
+    closers.push(() => auditStore.close());
+    const auditSigner = await AuditSigner.openKeyFile(join(config.dataDir, 'keys', 'audit-signing.key'));
+    const streamSink = auditStreamSink(config, log);
+    if (streamSink !== undefined) closers.push(() => streamSink.close());
+    const auditLog = await AuditLog.open({
+      store: auditStore,
+      clock,
+      sink: streamSink === undefined ? undefined : (entry) => streamSink.write(entry),
+      onError: (e) => log.error('audit log append failed (retrying)', e),
+    });
+    closers.push(() => auditLog.close());
+    const checkpointSink = new VaultCheckpointSink(vault, config.auditCheckpointRetentionDays);
+    await checkpointSink.ensureBucket();
+    let lastCheckpointMs: number | undefined;
+    const checkpointer = new AuditCheckpointer({
+      log: auditLog,
+      store: auditStore,
+      signer: auditSigner,
+      sink: checkpointSink,
+      clock,
+      intervalMs: config.auditCheckpointMinutes * 60_000,
+      onCheckpoint: (checkpoint) => {
+        lastCheckpointMs = checkpoint.timeMs;
+      },
+      onError: (e) => {
+        log.error('audit checkpoint refused', e);
+        raise(securityAlerts.auditChainBroken({ position: 'latest checkpoint', reason: e instanceof Error ? e.message : String(e) }));
+      },
+    });
+    await checkpointer.start();
+    closers.push(() => checkpointer.close());
+
+    const verifyAudit = async () => {
+      await auditLog.flush();
+      const result = await verifyAuditLog(auditStore, await checkpointSink.list(), auditSigner.publicKey);
+      const first = result.problems[0];
+      if (first !== undefined) raise(securityAlerts.auditChainBroken({ position: `entry ${first.seq}`, reason: `${first.kind}: ${first.message}` }));
+      return result;
+    };
+    const auditApi: AdminAuditApi = {
+      verify: verifyAudit,
+      checkpoints: async () => ({
+        chain: nodeId,
+        keyId: auditSigner.keyId,
+        publicKeyPem: auditSigner.publicKeyPem(),
+        checkpoints: (await checkpointSink.list()).sort((a, b) => a.seq - b.seq),
+      }),
+      exportLines: (query) => exportLines(auditLog, auditStore, query),
+    };
+
+    const metrics = new VaultMetrics(clock, {
+      lockStatistics: (nowMs) => metadata.lockStatistics(nowMs),
+      alertStats: () => alerts.stats(),
+      audit: () => ({ buffered: auditLog.bufferedEntries, dropped: auditLog.droppedEntries, lastCheckpointMs }),
+    });
+    closers.push(() => metrics.close());
+    const evidence = new RequestEvidence({
+      audit: auditLog,
+      metrics,
+      alerts,
+      rules: new SecurityAlertRules(),
+      nowMs: () => clock.nowMs(),
+      onError: (message, e) => log.error(message, e),
+    });
+    const alertsApi: AdminAlertsApi = {
+      status: () => alerts.stats(),
+      test: async (actor) =>
+        alerts.raise({
+          rule: 'policy-change',
+          severity: 'info',
+          title: 'Test alert',
+          summary: `A test alert requested by ${actor} through the admin API. No action needed.`,
+          coalesceKey: randomBytes(4).toString('hex'),
+        }),
+    };
+
+    const secure = tls !== undefined;
     const handler = createS3Handler({
       context: { vault, multipart, locks, protection },
       secrets,
       access,
-      secureTransport: false,
+      secureTransport: secure,
       clock,
       virtualHostDomain: config.virtualHostDomain,
       onInternalError: (requestId, error) => log.error(`request ${requestId} failed`, error),
+      onRequestComplete: (record) => evidence.s3Request(record),
     });
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs() },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi },
       secrets,
       access,
-      secureTransport: false,
+      secureTransport: secure,
       clock,
       onInternalError: (requestId, error) => log.error(`admin request ${requestId} failed`, error),
+      beforeRespond: (actor, changes) => evidence.configurationChanged(actor, changes),
+      onRequestComplete: (record, changes) => evidence.adminRequest(record, changes),
     });
-    const server = createServer(
-      {
-        // Uploads of many GiB can take longer than Node's 5-minute default; idleness is bounded instead.
-        requestTimeout: 0,
-        headersTimeout: 60_000,
-        keepAliveTimeout: 65_000,
-        maxHeaderSize: 16 * 1024,
-        // Answer a Host-less request with an S3 error ourselves instead of a bare 400 from the parser.
-        requireHostHeader: false,
-      },
-      (req, res) => void (req.url?.startsWith(ADMIN_PREFIX) ? adminHandler(req, res) : handler(req, res)),
-    );
-    server.setTimeout(300_000);
-    // Requests the HTTP parser refuses never reach the handler; answer them in S3's format too.
-    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (socket.writable && !socket.destroyed) socket.end(rawErrorResponse(error.code));
-      else socket.destroy();
-    });
-    // An unknown Expect value is not a reason to refuse an S3 request: handle it as usual.
-    server.on('checkExpectation', (req, res) => void handler(req, res));
-    server.on('connect', (_req, socket) => {
-      socket.end(rawErrorResponse(undefined));
-    });
+    const serveMetrics = async (res: ServerResponse) => {
+      try {
+        const text = await metrics.registry.render();
+        res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(text)) });
+        res.end(text);
+      } catch (error) {
+        log.error('rendering metrics failed', error);
+        res.writeHead(500).end();
+      }
+    };
     const startedMs = Date.now();
-    await listen(server, config.listen.host, config.listen.port);
+    const listener = await startListener({
+      host: config.listen.host,
+      port: config.listen.port,
+      tls,
+      handle: (req, res) => {
+        const url = req.url ?? '/';
+        if (url.startsWith(ADMIN_PREFIX)) void adminHandler(req, res);
+        else if (url === METRICS_PATH && req.method === 'GET') void serveMetrics(res);
+        else void handler(req, res);
+      },
+    });
+    // First to close: no request may arrive once the audit log below is closed.
+    closers.push(() => listener.close(config.shutdownGraceSeconds * 1000));
     // Leftovers of writes a crash interrupted: only blobs older than this start are considered.
     sweepOrphanBlobs(metadata, blobs, startedMs).then(
       ({ removed }) => {
@@ -149,100 +307,100 @@ export async function startVaultServer(
       },
       (e: unknown) => log.error('orphan blob sweep failed', e),
     );
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const runAuditVerification = () =>
+      void verifyAudit().then(
+        (result) => {
+          if (!result.ok) log.error(`ALERT: the audit chain does not verify: ${result.problems.length} problem(s); run \`holdfast audit verify\``);
+        },
+        (e: unknown) => log.error('audit verification failed to run', e),
+      );
+    runAuditVerification();
 
-    const sweepEveryMs = 60 * 60 * 1000;
-    const sweeper = setInterval(() => {
-      multipart
-        .sweepAbandoned(config.multipartExpiryHours * 3600 * 1000)
-        .catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
-    }, sweepEveryMs);
-    sweeper.unref();
-    // The trusted time is saved each minute, so a restart can tell downtime from a clock jump.
-    const clockKeeper = setInterval(() => {
-      retentionClock.persist().catch((e: unknown) => log.error('saving the trusted time failed', e));
-    }, 60_000);
-    clockKeeper.unref();
+    const timers = [
+      setInterval(() => {
+        multipart.sweepAbandoned(config.multipartExpiryHours * 3600 * 1000).catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
+      }, 60 * 60 * 1000),
+      // The trusted time is saved each minute, so a restart can tell downtime from a clock jump.
+      setInterval(() => {
+        retentionClock.persist().catch((e: unknown) => log.error('saving the trusted time failed', e));
+      }, 60_000),
+      setInterval(runAuditVerification, AUDIT_VERIFY_INTERVAL_MS),
+    ];
+    for (const timer of timers) timer.unref();
+    closers.push(() => {
+      for (const timer of timers) clearInterval(timer);
+    });
 
-    const openMetadata = metadata;
     return {
-      url,
+      url: listener.url,
       rootCredentials,
-      close: async () => {
-        clearInterval(sweeper);
-        clearInterval(clockKeeper);
-        await closeServer(server, config.shutdownGraceSeconds * 1000);
-        await retentionClock.persist();
-        await openMetadata.close();
-        await releaseLock();
-      },
+      close: closeAll,
     };
   } catch (error) {
-    await metadata?.close().catch(() => undefined);
-    await releaseLock();
+    await closeAll();
     throw error;
   }
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+/** Reads and checks the TLS pair, or undefined for plain HTTP. A bad file stops start-up. */
+async function loadTls(config: ServerConfig, clock: Clock, log: Logger): Promise<{ cert: string; key: string } | undefined> {
+  if (config.tlsCertFile === undefined || config.tlsKeyFile === undefined) return undefined;
+  try {
+    const files = await loadTlsFiles(config.tlsCertFile, config.tlsKeyFile, clock);
+    for (const warning of files.warnings) log.error(`TLS: ${warning}`);
+    return { cert: files.certPem, key: files.keyPem.reveal() };
+  } catch (error) {
+    if (error instanceof TlsFilesError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
-async function closeServer(server: Server, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Keep-alive connections go idle as their last response finishes: close each as it does.
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  await closed;
-  clearInterval(sweep);
-  clearTimeout(timer);
+/** This node's audit chain name, made once per data directory. */
+async function stableNodeId(metadata: SqliteMetadataStore): Promise<string> {
+  const existing = await metadata.getSetting(NODE_ID_SETTING);
+  if (existing !== undefined) return existing;
+  const id = `node-${randomBytes(6).toString('hex')}`;
+  await metadata.putSetting(NODE_ID_SETTING, id);
+  return id;
 }
 
-/** Lock files this process holds: its own pid in a lock file proves nothing after a PID reuse. */
-const heldLocks = new Set<string>();
-
-/** One server per data directory: two writers on one SQLite file and blob tree would be a disaster. */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const path = join(dataDir, 'holdfast.pid');
-  if (heldLocks.has(path)) throw new Error(`This process already serves ${dataDir}. Pass a different --data directory.`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.sync();
-      await handle.close();
-      heldLocks.add(path);
-      return async () => {
-        heldLocks.delete(path);
-        await rm(path, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`Another holdfast server (pid ${pid}) is using ${dataDir}. Stop it first, or pass a different --data directory.`, { cause: e });
-      }
-      // A stale lock from a crashed (e.g. SIGKILLed) server, possibly with our recycled pid: take it over.
-      await rm(path, { force: true });
+/** Every audit entry also goes to stdout (JSON lines) or syslog, for centralized logging. */
+function auditStreamSink(config: ServerConfig, log: Logger): AuditEntrySink | undefined {
+  const onError = (e: unknown) => log.error('audit stream failed', e);
+  switch (config.auditLogStream) {
+    case 'none':
+      return undefined;
+    case 'stdout':
+      return createJsonLinesSink(process.stdout, { onError });
+    case 'syslog': {
+      const target = config.auditSyslog!;
+      return createSyslogSink({ ...target, appName: 'holdfast', onError });
     }
   }
-  throw new Error(`Cannot lock ${dataDir}: ${path} keeps reappearing.`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+async function* exportLines(auditLog: AuditLog, store: SqliteAuditStore, query: Readonly<Record<string, string>>): AsyncGenerator<string> {
+  const time = (name: string): number | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw s3errors.invalidArgument(`${name} must be an ISO 8601 time.`, name, value);
+    return ms;
+  };
+  const result = query['result'];
+  if (result !== undefined && !['allowed', 'denied', 'error', 'ok'].includes(result)) {
+    throw s3errors.invalidArgument('result must be one of allowed, denied, error, ok.', 'result', result);
   }
+  for (const name of Object.keys(query)) {
+    if (!['from', 'to', 'identity', 'action', 'result', 'bucket'].includes(name)) throw s3errors.invalidArgument(`Unknown filter "${name}".`, name);
+  }
+  await auditLog.flush();
+  yield* exportAuditLog(store, {
+    fromMs: time('from'),
+    toMs: time('to'),
+    identity: query['identity'],
+    actionPrefix: query['action'],
+    result: result as 'allowed' | 'denied' | 'error' | 'ok' | undefined,
+    bucket: query['bucket'],
+  });
 }

@@ -254,3 +254,28 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
     assert.equal((await adminJson<{ keys: unknown[] }>(vault, root, ['keys', 'list', '--user', 'rotator'])).keys.length, 1);
   });
 });
+
+describe('every refusal above left an audit entry', { timeout: 60_000 }, () => {
+  test('the audit log names who was refused what, and why', async () => {
+    const lines = (await holdfast(vault, root, ['audit', 'export', '--result', 'denied'])).stdout.split('\n').filter((l) => l !== '');
+    const denied = lines.map((l) => JSON.parse(l) as { identity: string; action: string; errorCode?: string; details?: Record<string, unknown> });
+    const has = (identity: string, action: string, code: string) =>
+      assert.ok(
+        denied.some((e) => e.identity === identity && e.action === action && e.errorCode === code),
+        `expected a denied ${action} (${code}) by ${identity} in the audit log`,
+      );
+    has('pg-archiver', 'DeleteObject', 'AccessDenied');
+    has('pg-archiver', 'PutObjectRetention', 'AccessDenied');
+    has('retention-pruner', 'DeleteObject', 'AccessDenied');
+    has('alice', 'DeleteObject', 'AccessDenied');
+    has('root', 'PutObjectRetention', 'AccessDenied');
+    has('root', 'admin:CreateIdentity', 'SeparationOfDutiesConflict');
+    has('root', 'admin:PutIdentityPolicy', 'SeparationOfDutiesConflict');
+    // The pruner's refusal came from Object Lock, not from a policy: the entry says so.
+    const lockRefusal = denied.find((e) => e.identity === 'retention-pruner' && e.action === 'DeleteObject' && e.details?.['objectLockRefused'] !== undefined);
+    assert.ok(lockRefusal, 'the Object Lock refusal is marked in the entry');
+    // The override that allowed write+delete for a test identity is a recorded configuration change.
+    const changes = (await holdfast(vault, root, ['audit', 'export', '--action', 'config:identity-created'])).stdout;
+    assert.match(changes, /"resource":"identity\/ci-scratch".*"dutyOverride":"CI scratch bucket, no backups"/);
+  });
+});

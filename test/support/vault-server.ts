@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +37,15 @@ export interface StartVaultOptions {
    * restart after kill9() keeps the same identity.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** PEM CA certificate to trust when the server serves HTTPS (tlsCertFile/tlsKeyFile in `env`). */
+  readonly ca?: string;
   /** How long to wait for the `listening on` line. */
   readonly startTimeoutMs?: number;
 }
 
 export const REGION = 'us-east-1';
 
-const LISTENING = /listening on (http:\/\/\S+)/;
+const LISTENING = /listening on (https?:\/\/\S+)/;
 const OUTPUT_TAIL_CHARS = 16_000;
 const STOP_TIMEOUT_MS = 15_000;
 /**
@@ -125,7 +129,7 @@ export async function startVault(options: StartVaultOptions = {}): Promise<Runni
   let endpoint: string;
   try {
     endpoint = await waitForListening(child.stdout, exited, options.startTimeoutMs ?? 20_000, () => tail);
-    await expectHealthy(endpoint, () => tail);
+    await expectHealthy(endpoint, () => tail, options.ca);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -209,10 +213,17 @@ function waitForListening(
   });
 }
 
-async function expectHealthy(endpoint: string, output: () => string): Promise<void> {
-  const response = await fetch(`${endpoint}/_holdfast/health`, { signal: AbortSignal.timeout(5_000) });
-  await response.arrayBuffer();
-  if (response.status !== 200) {
-    throw new Error(`GET /_holdfast/health answered ${response.status}, expected 200\n${output()}`);
+async function expectHealthy(endpoint: string, output: () => string, ca: string | undefined): Promise<void> {
+  const status = await new Promise<number>((resolve, reject) => {
+    const get = endpoint.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(`${endpoint}/_holdfast/health`, { timeout: 5_000, ...(ca === undefined ? {} : { ca }) }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('health probe timed out')));
+    req.on('error', reject);
+  });
+  if (status !== 200) {
+    throw new Error(`GET /_holdfast/health answered ${status}, expected 200\n${output()}`);
   }
 }

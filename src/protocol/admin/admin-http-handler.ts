@@ -6,7 +6,7 @@ import { createSha256PayloadVerifier } from '../s3/auth/payload-verification.js'
 import { type SecretLookup, authenticateRequest } from '../s3/auth/sigv4.js';
 import { type AccessDecider, createRequestAuthorizer } from '../s3/authorization.js';
 import type { S3RequestRecord } from '../s3/s3-http-handler.js';
-import { type AdminChange, type AdminResult, type AdminServices, matchAdminRoute } from './admin-routes.js';
+import { type AdminChange, type AdminResult, type AdminServices, type ChangeActor, matchAdminRoute } from './admin-routes.js';
 
 export { bucketView } from './admin-views.js';
 
@@ -22,6 +22,11 @@ export interface AdminHandlerOptions {
   readonly secureTransport: boolean;
   readonly clock: Clock;
   readonly onInternalError: (requestId: string, error: unknown) => void;
+  /**
+   * Awaited after a route changed configuration and before the answer goes out: the audit log
+   * commits the changes durably, so an acknowledged change always has its entry.
+   */
+  readonly beforeRespond?: (actor: ChangeActor, changes: readonly AdminChange[]) => Promise<void>;
   /** Called once per request, with the configuration changes it made (for the audit log and alerts). */
   readonly onRequestComplete?: (record: S3RequestRecord, changes: readonly AdminChange[]) => void;
 }
@@ -82,6 +87,12 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
         services: options.services,
         changed: (change) => changes.push(change),
       });
+      if (changes.length > 0 && options.beforeRespond !== undefined) {
+        await options.beforeRespond(
+          { identity: signer.name, accessKeyId: auth.accessKeyId, sourceIp: req.socket.remoteAddress, requestId, userAgent: req.headers['user-agent'] },
+          changes,
+        );
+      }
       await sendResult(res, result);
     } catch (error) {
       const s3error = error instanceof S3Error ? error : s3errors.internal(error);

@@ -39,6 +39,15 @@ export interface AdminChange {
   readonly details: Readonly<Record<string, string | number | boolean | null>>;
 }
 
+/** Who made configuration changes, for their audit entries. */
+export interface ChangeActor {
+  readonly identity: string;
+  readonly accessKeyId: string;
+  readonly sourceIp: string | undefined;
+  readonly requestId: string;
+  readonly userAgent: string | undefined;
+}
+
 export interface AdminCall {
   readonly params: readonly string[];
   readonly query: URLSearchParams;

@@ -1,6 +1,7 @@
 import { type AccessDecision, type AccessTarget, resourceArn } from '../../domain/identity/access-control.js';
 import type { Principal } from '../../domain/identity/principal.js';
 import { s3errors } from '../../domain/errors.js';
+import { SYSTEM_BUCKET_PREFIX, isReadOnlyS3Action } from '../../domain/names.js';
 
 /** The identity directory and the policy evaluator, as the S3 edge sees them. */
 export interface AccessDecider {
@@ -56,7 +57,13 @@ function conditionContext(facts: RequestFacts, extra: Readonly<Record<string, st
   return context;
 }
 
+/** System buckets are written by the vault itself, never over S3 (root included). */
+const SYSTEM_BUCKET_DENIAL: AccessDecision = Object.freeze({ allowed: false, reason: 'implicit-deny' });
+
 function deniedMessage(principal: Principal, denial: Denial): string {
+  if (denial.decision === SYSTEM_BUCKET_DENIAL) {
+    return `${SYSTEM_BUCKET_PREFIX}* buckets belong to the vault (audit checkpoints): they are read-only over S3, for every identity including root.`;
+  }
   const decision = denial.decision;
   const why =
     decision.reason === 'explicit-deny' && 'statement' in decision && decision.statement !== undefined
@@ -68,6 +75,10 @@ function deniedMessage(principal: Principal, denial: Denial): string {
 export function createRequestAuthorizer(principal: Principal, decider: AccessDecider, facts: RequestFacts): RequestAuthorizer {
   let denial: Denial | undefined;
   const allows = async (action: string, target: AccessTarget, extra?: Readonly<Record<string, string>>): Promise<boolean> => {
+    if (target.bucket?.startsWith(SYSTEM_BUCKET_PREFIX) === true && !isReadOnlyS3Action(action)) {
+      denial = { action, resource: resourceArn(target), decision: SYSTEM_BUCKET_DENIAL };
+      return false;
+    }
     // Root is never evaluated: no context to build on the hot path.
     if (principal.kind === 'root') return true;
     const decision = await decider.decide(principal, action, target, conditionContext(facts, extra));

@@ -1,0 +1,99 @@
+import type { LockStatistics } from '../domain/ports.js';
+import type { Clock } from '../infra/clock.js';
+import { MetricsRegistry } from '../infra/metrics/metrics-registry.js';
+import { ProcessCollector } from '../infra/metrics/process-collector.js';
+import type { S3RequestRecord } from '../protocol/s3/s3-http-handler.js';
+
+/** Sources read at scrape time. */
+export interface MetricSources {
+  readonly lockStatistics: (nowMs: number) => Promise<LockStatistics>;
+  readonly alertStats: () => Promise<{ pending: number; delivered: number; failedAttempts: number; oldestPendingMs: number | undefined }>;
+  readonly audit: () => { buffered: number; dropped: number; lastCheckpointMs: number | undefined };
+}
+
+/** Retention statistics scan the versions table: at most once per this interval. */
+const LOCK_STATISTICS_TTL_MS = 30_000;
+
+/**
+ * The vault's Prometheus metrics: requests by operation and status, bytes, latency, what is
+ * protected by retention and legal hold, audit entries, alert delivery. Request metrics are
+ * updated on the hot path through cached children (a few ns each).
+ */
+export class VaultMetrics {
+  readonly registry: MetricsRegistry;
+  readonly #process: ProcessCollector;
+  readonly #requests;
+  readonly #duration;
+  readonly #bytesIn;
+  readonly #bytesOut;
+  readonly #denied;
+  readonly #auditEntries;
+  readonly #alertsRaised;
+
+  constructor(clock: Clock, sources: MetricSources) {
+    const registry = new MetricsRegistry();
+    this.registry = registry;
+    this.#process = registry.register(new ProcessCollector({ clock }));
+    this.#requests = registry.counter({ name: 'holdfast_requests_total', help: 'Requests answered, by API (s3, admin), operation and HTTP status.', labelNames: ['api', 'operation', 'status'] });
+    this.#duration = registry.histogram({ name: 'holdfast_request_duration_seconds', help: 'Time from the request line to the end of the response.', labelNames: ['api', 'operation'] });
+    this.#bytesIn = registry.counter({ name: 'holdfast_received_bytes_total', help: 'Request payload bytes (declared length).', labelNames: ['operation'] });
+    this.#bytesOut = registry.counter({ name: 'holdfast_sent_bytes_total', help: 'Response body bytes (content length).', labelNames: ['operation'] });
+    this.#denied = registry.counter({ name: 'holdfast_authorization_denied_total', help: 'Actions refused by policy, by IAM action.', labelNames: ['action'] });
+    this.#auditEntries = registry.counter({ name: 'holdfast_audit_entries_total', help: 'Audit log entries recorded.' });
+    this.#alertsRaised = registry.counter({ name: 'holdfast_alerts_raised_total', help: 'Security alerts raised, by rule.', labelNames: ['rule'] });
+
+    let cached: { atMs: number; stats: LockStatistics } | undefined;
+    const lockStatistics = async (): Promise<LockStatistics> => {
+      const nowMs = clock.nowMs();
+      if (cached === undefined || nowMs - cached.atMs > LOCK_STATISTICS_TTL_MS) cached = { atMs: nowMs, stats: await sources.lockStatistics(nowMs) };
+      return cached.stats;
+    };
+    registry.gauge({
+      name: 'holdfast_objects_under_retention',
+      help: 'Object versions whose Object Lock retention has not expired (refreshed at most every 30 s).',
+      collect: async (g) => g.set((await lockStatistics()).retainedVersions),
+    });
+    registry.gauge({ name: 'holdfast_bytes_under_retention', help: 'Bytes of object versions under unexpired retention.', collect: async (g) => g.set((await lockStatistics()).retainedBytes) });
+    registry.gauge({ name: 'holdfast_objects_under_legal_hold', help: 'Object versions with a legal hold on.', collect: async (g) => g.set((await lockStatistics()).legalHoldVersions) });
+    registry.gauge({ name: 'holdfast_bytes_under_legal_hold', help: 'Bytes of object versions with a legal hold on.', collect: async (g) => g.set((await lockStatistics()).legalHoldBytes) });
+    registry.gauge({ name: 'holdfast_audit_buffered_entries', help: 'Audit entries recorded but not yet committed.', collect: (g) => g.set(sources.audit().buffered) });
+    registry.gauge({ name: 'holdfast_audit_dropped_entries', help: 'Audit entries dropped because the store failed for too long (each gap is marked in the chain).', collect: (g) => g.set(sources.audit().dropped) });
+    registry.gauge({
+      name: 'holdfast_audit_last_checkpoint_timestamp_seconds',
+      help: 'When the audit chain head was last signed into the locked system bucket (0: never).',
+      collect: (g) => g.set((sources.audit().lastCheckpointMs ?? 0) / 1000),
+    });
+    registry.gauge({ name: 'holdfast_alerts_pending', help: 'Alert deliveries queued and not yet delivered.', collect: async (g) => g.set((await sources.alertStats()).pending) });
+    registry.gauge({ name: 'holdfast_alerts_delivered', help: 'Alert deliveries completed since the data directory was created.', collect: async (g) => g.set((await sources.alertStats()).delivered) });
+    registry.gauge({ name: 'holdfast_alert_delivery_failures', help: 'Failed alert delivery attempts since the data directory was created.', collect: async (g) => g.set((await sources.alertStats()).failedAttempts) });
+    registry.gauge({
+      name: 'holdfast_alerts_oldest_pending_age_seconds',
+      help: 'Age of the oldest undelivered alert (0 when none wait).',
+      collect: async (g) => {
+        const oldest = (await sources.alertStats()).oldestPendingMs;
+        g.set(oldest === undefined ? 0 : Math.max(0, (clock.nowMs() - oldest) / 1000));
+      },
+    });
+  }
+
+  observeRequest(api: 's3' | 'admin', record: S3RequestRecord): void {
+    const operation = record.operation ?? 'Unknown';
+    this.#requests.labels(api, operation, String(record.status)).inc();
+    this.#duration.labels(api, operation).observe(record.durationSeconds);
+    if (record.bytesIn > 0) this.#bytesIn.labels(operation).inc(record.bytesIn);
+    if (record.bytesOut > 0) this.#bytesOut.labels(operation).inc(record.bytesOut);
+    if (record.denial !== undefined) this.#denied.labels(record.denial.action).inc();
+  }
+
+  auditEntryRecorded(): void {
+    this.#auditEntries.inc();
+  }
+
+  alertRaised(rule: string): void {
+    this.#alertsRaised.labels(rule).inc();
+  }
+
+  close(): void {
+    this.#process.stop();
+  }
+}
