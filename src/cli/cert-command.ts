@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../infra/clock.js';
 import { generateSelfSignedCertificate, MAX_VALID_DAYS } from '../infra/tls/self-signed-certificate.js';
 import { subjectAltName, type SubjectAltName } from '../infra/tls/subject-alt-names.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { syncDirectory } from '../infra/fs/sync-directory.js';
 
 /**
  * Apple platforms refuse TLS server certificates valid for more than 825 days, even when the user
@@ -108,15 +109,6 @@ async function commit(temporary: string, path: string, force: boolean): Promise<
   }
   await link(temporary, path);
   await unlink(temporary);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** `holdfast cert`: writes a self-signed certificate and key for the server's TLS listener. */

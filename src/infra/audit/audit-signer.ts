@@ -2,6 +2,7 @@ import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync,
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type CheckpointSigner, auditKeyId } from '../../domain/audit/audit-checkpoint.js';
+import { syncDirectory } from '../fs/sync-directory.js';
 
 /**
  * The server's audit signing key (Ed25519): signs checkpoints; its public half lets an auditor
@@ -107,13 +108,4 @@ function parseKey(pem: string, path: string): KeyObject {
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(corrupt);
   return key;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

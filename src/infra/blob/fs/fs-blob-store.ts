@@ -4,6 +4,7 @@ import { chmod, mkdir, open, opendir, readdir, rm, stat } from 'node:fs/promises
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriteResult } from '../../../domain/ports.js';
+import { syncDirectory } from '../../fs/sync-directory.js';
 
 /** Bytes gathered before one write call: fewer syscalls and thread-pool round trips than per-socket-chunk writes. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -125,14 +126,5 @@ export class FsBlobStore implements BlobStore {
       this.#knownDirs.add(shard);
     }
     return dir;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
