@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
 import { BucketProtection } from '../domain/bucket-protection.js';
-import { AccessControl } from '../domain/identity/access-control.js';
+import { AccessControl, parseBucketPolicy } from '../domain/identity/access-control.js';
 import { ChangeApprovals } from '../domain/identity/change-approvals.js';
 import { IdentityRegistry } from '../domain/identity/identity-registry.js';
 import type { AccessDecider } from '../protocol/s3/authorization.js';
@@ -163,7 +163,8 @@ export async function startVaultServer(
     const locks = new ObjectLocks(vault);
     const identities = new IdentityRegistry(metadata, secretBox, {
       nowMs: () => clock.nowMs(),
-      bucketNames: async () => (await vault.listBuckets()).map((b) => b.name),
+      buckets: async () =>
+        (await vault.listBuckets()).map((b) => ({ name: b.name, policy: b.controls.policy === undefined ? undefined : parseBucketPolicy(b.controls.policy, b.name) })),
     });
     await identities.load();
     const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
@@ -257,7 +258,7 @@ export async function startVaultServer(
 
     const secure = tls !== undefined;
     const handler = createS3Handler({
-      context: { vault, multipart, locks, protection },
+      context: { vault, multipart, locks, protection, duties: identities },
       secrets,
       access,
       secureTransport: secure,

@@ -223,6 +223,26 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
     const shared = await keys['team-a']!.send(new GetObjectCommand({ Bucket: 'team-b', Key: 'b.txt' }));
     assert.equal(await shared.Body?.transformToString(), 'from b');
     await expectS3Error(put(keys['team-a']!, 'team-b', 'still-no-write', 'x'), 'AccessDenied', 403);
+
+    // A bucket policy may not hand delete rights to an identity that can already write there…
+    const grantDelete = (principal: unknown, actions: string[]) =>
+      rootS3.send(
+        new PutBucketPolicyCommand({
+          Bucket: 'team-b',
+          Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: actions, Resource: 'arn:aws:s3:::team-b/*' }] }),
+        }),
+      );
+    await assert.rejects(grantDelete({ AWS: 'arn:holdfast:iam:::user/team-b-user' }, ['s3:DeleteObject']), (e: Error) => {
+      assert.equal(e.name, 'SeparationOfDutiesConflict');
+      assert.match(e.message, /identity "team-b-user" would be allowed both .*s3:PutObject.* and .*bucket-policy:team-b.*s3:DeleteObject/);
+      return true;
+    });
+    // …nor delete to everyone (the backup writers can write there).
+    await assert.rejects(grantDelete('*', ['s3:DeleteObjectVersion']), (e: Error) => {
+      assert.equal(e.name, 'SeparationOfDutiesConflict');
+      assert.match(e.message, /bucket-policy:team-b Statement\[0\] allows s3:DeleteObjectVersion on bucket "team-b"/);
+      return true;
+    });
   });
 
   test('access keys: disabled, expired and rotated keys stop working; the secret is shown once', async () => {

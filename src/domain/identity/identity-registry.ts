@@ -1,4 +1,6 @@
-import { s3errors } from '../errors.js';
+import { type S3Error, s3errors } from '../errors.js';
+import type { NamedPolicy, PolicyDocument } from '../policy/policy-document.js';
+import type { Conflict } from '../policy/separation-of-duties.js';
 import type { MetadataStore } from '../ports.js';
 import { type AccessKeyPair, generateAccessKeyPair } from '../root-credentials.js';
 import { Secret } from '../secret.js';
@@ -48,10 +50,16 @@ interface LiveKey {
   readonly secret: Secret;
 }
 
+/** A bucket as separation-of-duties checks see it: its name and its policy, if any. */
+export interface BucketGrants {
+  readonly name: string;
+  readonly policy: PolicyDocument | undefined;
+}
+
 export interface IdentityRegistryOptions {
   readonly nowMs: () => number;
-  /** The buckets separation-of-duties checks look at (besides "any bucket"). */
-  readonly bucketNames: () => Promise<readonly string[]>;
+  /** The buckets separation-of-duties checks look at (besides "any bucket"), with their policies. */
+  readonly buckets: () => Promise<readonly BucketGrants[]>;
 }
 
 /**
@@ -255,16 +263,33 @@ export class IdentityRegistry {
   async #checkDuties(identity: IdentityRecord): Promise<void> {
     const policies = compileIdentityPolicies(identity);
     if (identity.dutyOverride !== undefined) return;
-    const conflicts = policies.writeDeleteConflicts(await this.#options.bucketNames());
-    const first = conflicts[0];
-    if (first !== undefined) {
-      const where = first.bucket === '*' ? 'any bucket' : `bucket "${first.bucket}"`;
-      throw s3errors.separationOfDutiesConflict(
-        `Separation of duties: identity "${identity.name}" would be allowed both ${first.write} and ${first.delete} on ${where}. ` +
-          'Give writing and deleting to different identities (e.g. backup-writer and pruner), or, for a test bucket only, ' +
-          'record an override with a reason (`holdfast admin users set-duty-override NAME --reason TEXT`).',
-      );
+    const buckets = await this.#options.buckets();
+    const first = policies.writeDeleteConflicts(
+      buckets.map((b) => b.name),
+      bucketPolicies(buckets),
+      principalArn(identity.name, identity.kind),
+    )[0];
+    if (first !== undefined) throw dutyConflict(`identity "${identity.name}"`, first);
+  }
+
+  /**
+   * Refuses a bucket policy that would let one identity — or anyone, through `"Principal": "*"` —
+   * both write and delete in the bucket (with what their own policies allow). Identities with a
+   * recorded override are exempt.
+   */
+  async checkBucketPolicy(bucket: string, policy: PolicyDocument): Promise<void> {
+    const others = (await this.#options.buckets()).filter((b) => b.name !== bucket);
+    const grants = [...bucketPolicies(others), { name: `bucket-policy:${bucket}`, document: policy }];
+    for (const identity of this.#identities.values()) {
+      if (identity.dutyOverride !== undefined) continue;
+      const compiled = this.#compiled.get(identity.name);
+      const first = compiled?.writeDeleteConflicts([bucket], grants, principalArn(identity.name, identity.kind)).find((c) => c.bucket === bucket);
+      if (first !== undefined) throw dutyConflict(`identity "${identity.name}"`, first);
     }
+    // Any principal at all, even one created later: the policy alone must not grant both.
+    const anyone = compileIdentityPolicies({ name: 'anyone', roles: [], policies: {} });
+    const first = anyone.writeDeleteConflicts([bucket], grants, principalArn('\u0000any', 'user')).find((c) => c.bucket === bucket);
+    if (first !== undefined) throw dutyConflict('any principal', first);
   }
 
   // ---- access keys ------------------------------------------------------------------------
@@ -379,6 +404,19 @@ export class IdentityRegistry {
     }
     return this.#document(this.#identities.values(), keys);
   }
+}
+
+function bucketPolicies(buckets: readonly BucketGrants[]): NamedPolicy[] {
+  return buckets.flatMap((b) => (b.policy === undefined ? [] : [{ name: `bucket-policy:${b.name}`, document: b.policy }]));
+}
+
+function dutyConflict(who: string, conflict: Conflict): S3Error {
+  const where = conflict.bucket === '*' ? 'any bucket' : `bucket "${conflict.bucket}"`;
+  return s3errors.separationOfDutiesConflict(
+    `Separation of duties: ${who} would be allowed both ${conflict.write} and ${conflict.delete} on ${where}. ` +
+      'Give writing and deleting to different identities (e.g. backup-writer and pruner), or, for a test bucket only, ' +
+      'record an override with a reason (`holdfast admin users set-duty-override NAME --reason TEXT`).',
+  );
 }
 
 function keyInfo(stored: StoredAccessKey): AccessKeyInfo {

@@ -7,7 +7,11 @@ import type { IdentityKind, IdentityRecord } from './identity-model.js';
 /** An identity's policies, compiled once when the identity changes (not per request). */
 export interface IdentityPolicies {
   readonly policies: readonly NamedPolicy[];
-  writeDeleteConflicts(buckets: readonly string[]): Conflict[];
+  /**
+   * Buckets on which this identity could both write and delete, counting the bucket policies
+   * that name it (or `*`) as well as its own policies.
+   */
+  writeDeleteConflicts(buckets: readonly string[], bucketPolicies: readonly NamedPolicy[], principalArn: string): Conflict[];
 }
 
 /** The signer of a request. Root carries no policies: it may do everything S3 allows anyone. */
@@ -34,10 +38,9 @@ export function compileIdentityPolicies(identity: Pick<IdentityRecord, 'name' | 
   for (const [name, text] of Object.entries(identity.policies)) {
     policies.push({ name: `inline:${name}`, document: parseIdentityPolicy(text, name) });
   }
-  const documents = policies.map((p) => p.document);
   return {
     policies,
-    writeDeleteConflicts: (buckets) => findWriteDeleteConflicts(documents, buckets),
+    writeDeleteConflicts: (buckets, bucketPolicies, principalArn) => findWriteDeleteConflicts([...policies, ...bucketPolicies], buckets, { principalArn }),
   };
 }
 

@@ -140,8 +140,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     action: 'holdfast:PutRetentionBounds',
     handle: async (c) => {
       const bounds = parseBounds(c.body());
+      const before = (await c.services.vault.getBucket(param(c, 0))).retentionBounds;
       const bucket = await c.services.protection.setRetentionBounds(param(c, 0), bounds, c.principal.name);
-      c.changed({ kind: 'retention-bounds', target: `bucket/${param(c, 0)}`, details: { minDays: bounds?.minDays ?? null, maxDays: bounds?.maxDays ?? null } });
+      c.changed({
+        kind: 'retention-bounds',
+        target: `bucket/${param(c, 0)}`,
+        details: { minDays: bounds?.minDays ?? null, maxDays: bounds?.maxDays ?? null, beforeMinDays: before?.minDays ?? null, beforeMaxDays: before?.maxDays ?? null },
+      });
       return { json: bucketView(bucket) };
     },
   },

@@ -13,12 +13,17 @@ export const getBucketPolicy: S3Operation = async (req, { vault }) => {
   return { status: 200, headers: { 'content-type': 'application/json' }, body: bucket.controls.policy };
 };
 
-/** PutBucketPolicy: PUT /bucket?policy — validated (MalformedPolicy names the problem) before it is stored. */
-export const putBucketPolicy: S3Operation = async (req, { vault }) => {
+/**
+ * PutBucketPolicy: PUT /bucket?policy — validated (MalformedPolicy names the problem) and checked
+ * for separation of duties before it is stored.
+ */
+export const putBucketPolicy: S3Operation = async (req, { vault, duties }) => {
   const name = bucketOf(req);
   const text = (await req.readSmallBody(MAX_BUCKET_POLICY_BYTES)).toString('utf8');
-  parseBucketPolicy(text, name);
+  const document = parseBucketPolicy(text, name);
   const bucket = await vault.getBucket(name);
+  // A bucket policy must not hand one identity (or everyone) both writing and deleting.
+  await duties.checkBucketPolicy(name, document);
   await vault.metadata.setBucketControls(name, { ...bucket.controls, policy: text });
   return { status: 204 };
 };

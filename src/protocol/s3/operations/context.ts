@@ -1,6 +1,7 @@
 import type { MultipartUploads } from '../../../domain/multipart.js';
 import type { BucketProtection } from '../../../domain/bucket-protection.js';
 import type { ObjectLocks } from '../../../domain/object-locks.js';
+import type { PolicyDocument } from '../../../domain/policy/policy-document.js';
 import type { Vault } from '../../../domain/vault.js';
 import type { S3Request, S3Response } from '../request.js';
 
@@ -10,6 +11,8 @@ export interface OperationContext {
   readonly multipart: MultipartUploads;
   readonly locks: ObjectLocks;
   readonly protection: BucketProtection;
+  /** Separation of duties for bucket policies (the identity directory). */
+  readonly duties: { checkBucketPolicy(bucket: string, policy: PolicyDocument): Promise<void> };
 }
 
 export type S3Operation = (req: S3Request, ctx: OperationContext) => Promise<S3Response>;
