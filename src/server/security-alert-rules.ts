@@ -20,6 +20,9 @@ const POLICY_CHANGES = new Set([
   'duty-override-removed',
 ]);
 
+/** Operations whose every outcome the rules look at. */
+const WATCHED_OPERATIONS = new Set(['PutObjectLockConfiguration', 'PutBucketPolicy', 'DeleteBucketPolicy', 'admin:PutRetentionBounds']);
+
 /** Root use is worth knowing about, not worth a queue write per request: at most one per window. */
 const ROOT_USE_WINDOW_MS = 10 * 60 * 1000;
 
@@ -39,6 +42,17 @@ export class SecurityAlertRules {
   }
 
   alertsFor(record: S3RequestRecord, changes: readonly AdminChange[], nowMs: number): NewSecurityAlert[] {
+    // The common case — a successful data request by a scoped key — decides nothing: leave early.
+    if (
+      record.errorCode === undefined &&
+      changes.length === 0 &&
+      record.notes.length === 0 &&
+      !record.bypassGovernance &&
+      (record.operation === undefined || !WATCHED_OPERATIONS.has(record.operation)) &&
+      (record.principal?.kind !== 'root' || nowMs - this.#lastRootUseMs < ROOT_USE_WINDOW_MS)
+    ) {
+      return [];
+    }
     const alerts: NewSecurityAlert[] = [];
     const actor: AlertActor = { identity: record.principal?.name, accessKeyId: record.accessKeyId, sourceIp: record.sourceIp };
     const ok = record.status < 300;

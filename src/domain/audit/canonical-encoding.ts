@@ -41,15 +41,25 @@ export function canonicalAuditJson(entry: UnsealedAuditEntry): string {
 
 /** The hash an entry must carry, recomputed from its content. */
 export function auditEntryHash(entry: UnsealedAuditEntry): string {
-  return createHash('sha256')
-    .update(Buffer.from(entry.prevHash, 'hex'))
-    .update(canonicalAuditJson(entry), 'utf8')
-    .digest('hex');
+  return hashCanonical(entry.prevHash, canonicalAuditJson(entry));
 }
+
+function hashCanonical(prevHash: string, canonical: string): string {
+  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonical, 'utf8').digest('hex');
+}
+
+/**
+ * Canonical JSON of the entries this process sealed, so the structured log line does not encode
+ * an entry a second time (the hot path audits every request). Entries read back from a store are
+ * never in it: their JSON is always recomputed from what was stored.
+ */
+const sealedCanonical = new WeakMap<AuditEntry, string>();
 
 /** The entry with its hash; every entry has the same object shape (absent fields as undefined). */
 export function sealAuditEntry(e: UnsealedAuditEntry): AuditEntry {
-  return {
+  const canonical = canonicalAuditJson(e);
+  const hash = hashCanonical(e.prevHash, canonical);
+  const entry: AuditEntry = {
     seq: e.seq,
     timeMs: e.timeMs,
     kind: e.kind,
@@ -66,8 +76,10 @@ export function sealAuditEntry(e: UnsealedAuditEntry): AuditEntry {
     userAgent: e.userAgent,
     details: e.details,
     prevHash: e.prevHash,
-    hash: auditEntryHash(e),
+    hash,
   };
+  sealedCanonical.set(entry, canonical);
+  return entry;
 }
 
 /**
@@ -75,7 +87,7 @@ export function sealAuditEntry(e: UnsealedAuditEntry): AuditEntry {
  * structured log, so a consumer can strip "hash", hash the rest and compare.
  */
 export function auditEntryJson(entry: AuditEntry): string {
-  return `${canonicalAuditJson(entry).slice(0, -1)},"hash":${text(entry.hash)}}`;
+  return `${(sealedCanonical.get(entry) ?? canonicalAuditJson(entry)).slice(0, -1)},"hash":${text(entry.hash)}}`;
 }
 
 function text(value: string | undefined): string {

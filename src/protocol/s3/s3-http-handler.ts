@@ -116,9 +116,9 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
       const query = new URLSearchParams(rawQuery);
       versionId = query.get('versionId') ?? undefined;
-      accessKeyId = claimedAccessKeyId(req.headers.authorization, query);
       const auth = authenticateRequest({ method, rawPath, rawQuery, headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
+      accessKeyId = auth.accessKeyId;
       const signer = options.access.principalOf(auth.accessKeyId);
       if (signer === undefined) throw s3errors.invalidAccessKeyId();
       principal = { name: signer.name, kind: signer.kind };
@@ -141,6 +141,8 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       await send(res, method, response);
     } catch (error) {
       const s3error = await sendError(res, req, method, resource, requestId, error, options);
+      // A request that failed authentication is still attributed to the key it claimed.
+      accessKeyId ??= claimedAccessKeyId(req.headers.authorization, rawQuery);
       errorCode = s3error.code;
       errorMessage = s3error.publicMessage;
     }
@@ -176,8 +178,8 @@ function operationName(functionName: string): string {
 }
 
 /** The access key id a request claims, read before verification, so failed attempts are attributable. */
-function claimedAccessKeyId(authorization: string | undefined, query: URLSearchParams): string | undefined {
-  const credential = authorization === undefined ? query.get('X-Amz-Credential') : /Credential=([^,\s]+)/.exec(authorization)?.[1];
+function claimedAccessKeyId(authorization: string | undefined, rawQuery: string): string | undefined {
+  const credential = authorization === undefined ? new URLSearchParams(rawQuery).get('X-Amz-Credential') : /Credential=([^,\s]+)/.exec(authorization)?.[1];
   const id = credential?.split('/')[0];
   return id !== undefined && /^[A-Za-z0-9]{1,128}$/.test(id) ? id : undefined;
 }
