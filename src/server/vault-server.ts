@@ -168,7 +168,7 @@ export async function startVaultServer(
     });
     await identities.load();
     const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
-    const accessControl = new AccessControl(async (bucket) => (await metadata.getBucket(bucket))?.controls.policy);
+    const accessControl = new AccessControl(async (bucket) => (await metadata.getBucket(bucket))?.controls);
     const access: AccessDecider = {
       principalOf: (id) => identities.principalOf(id),
       decide: (principal, action, target, context) => accessControl.decide(principal, action, target, context),

@@ -162,10 +162,10 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
   });
 
   test('granting one identity both write and delete on a bucket is refused, naming the conflict; an audited override exists', async () => {
-    const refused = await holdfast(vault, root, ['admin', 'users', 'create', 'all-in-one', '--role', 'backup-writer', '--role', 'pruner'], 3);
+    const refused = await holdfast(vault, root, ['admin', 'users', 'create', 'all-in-one', '--service', '--role', 'backup-writer', '--role', 'pruner'], 3);
     assert.match(refused.stderr, /SeparationOfDutiesConflict: .*all-in-one.*s3:PutObject.*s3:Delete/);
     assert.match(refused.stderr, /set-duty-override/);
-    await holdfast(vault, root, ['admin', 'users', 'create', 'tester', '--role', 'backup-writer']);
+    await holdfast(vault, root, ['admin', 'users', 'create', 'tester', '--service', '--role', 'backup-writer']);
     const attach = await holdfast(vault, root, ['admin', 'users', 'attach-role', 'tester', 'pruner'], 3);
     assert.match(attach.stderr, /SeparationOfDutiesConflict/);
     // An inline policy that sneaks s3:* in is caught the same way.
@@ -175,7 +175,7 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
     assert.match(inline.stderr, /SeparationOfDutiesConflict: .*bucket "team-a"/);
     // The explicit override, with its reason, is recorded on the identity.
     const ci = await adminJson<{ roles: string[]; dutyOverride: { reason: string; grantedBy: string } }>(vault, root, [
-      'users', 'create', 'ci-scratch', '--role', 'backup-writer', '--role', 'pruner', '--duty-override-reason', 'CI scratch bucket, no backups',
+      'users', 'create', 'ci-scratch', '--service', '--role', 'backup-writer', '--role', 'pruner', '--duty-override-reason', 'CI scratch bucket, no backups',
     ]);
     assert.deepEqual(ci.roles, ['backup-writer', 'pruner']);
     assert.equal(ci.dutyOverride.reason, 'CI scratch bucket, no backups');
@@ -272,6 +272,27 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
     for (const key of listed.keys) assert.equal(key['secretAccessKey'], undefined, 'listing never shows a secret');
     await holdfast(vault, root, ['admin', 'keys', 'delete', first.accessKeyId]);
     assert.equal((await adminJson<{ keys: unknown[] }>(vault, root, ['keys', 'list', '--user', 'rotator'])).keys.length, 1);
+  });
+});
+
+describe('protected backup buckets: only automated processes write or delete', { timeout: 120_000 }, () => {
+  test('the writer and pruner roles go to service identities only; in a protected bucket no person (root included) writes or deletes', async () => {
+    const asUser = await holdfast(vault, root, ['admin', 'users', 'create', 'bob-the-human', '--role', 'backup-writer'], 3);
+    assert.match(asUser.stderr, /Role "backup-writer" is for automated backup processes only, and "bob-the-human" is a user.*--service --role backup-writer/);
+
+    // A person with an inline grant to write backups: allowed while the bucket is not protected…
+    const file = join(mkdtempSync(join(tmpdir(), 'holdfast-policy-')), 'write-backups.json');
+    writeFileSync(file, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::backups/*' }] }));
+    await holdfast(vault, root, ['admin', 'users', 'create', 'carol-the-human']);
+    await holdfast(vault, root, ['admin', 'users', 'put-policy', 'carol-the-human', 'write-backups', file]);
+    const carol = client(await adminJson<KeyPair>(vault, root, ['keys', 'create', 'carol-the-human']));
+    await put(carol, 'backups', 'manual/1', 'by hand');
+    await holdfast(vault, root, ['admin', 'buckets', 'protect', 'backups']);
+    // …refused once it is a protected backup bucket, for her and for root; the service writer carries on.
+    await assert.rejects(put(carol, 'backups', 'manual/2', 'by hand'), /explicit deny in protected-bucket rule \(statement OnlyServiceIdentitiesTouchBackups\)/);
+    await expectS3Error(put(rootS3, 'backups', 'manual/3', 'by root'), 'AccessDenied', 403);
+    const writer = client(await createIdentityWithKey(vault, root, 'wal-pusher', ['backup-writer'], ['--service']));
+    assert.ok((await put(writer, 'backups', 'wal/2', 'segment')).VersionId);
   });
 });
 

@@ -1,4 +1,5 @@
 import { s3errors } from '../errors.js';
+import type { BucketControls } from '../model.js';
 import { type Decision, evaluate } from '../policy/evaluate.js';
 import { type PolicyDocument, PolicyError, parsePolicy } from '../policy/policy-document.js';
 import type { Principal } from './principal.js';
@@ -16,8 +17,29 @@ export type AccessDecision = Decision | { readonly allowed: true; readonly reaso
 
 const ROOT_DECISION: AccessDecision = Object.freeze({ allowed: true, reason: 'root' });
 
-/** Reads a bucket's policy text; undefined when the bucket has none (or does not exist). */
-export type BucketPolicySource = (bucket: string) => Promise<string | undefined>;
+/** Reads a bucket's controls (policy text, protected flag); undefined when the bucket does not exist. */
+export type BucketControlsSource = (bucket: string) => Promise<BucketControls | undefined>;
+
+/**
+ * Actions that write or destroy object data or its protection. In a `protected` (backup) bucket
+ * only service identities — the automated backup processes — may be granted them: "write and
+ * delete access to backup storage is restricted to automated backup processes only"; "no
+ * individual user has permissions to delete or modify backup objects directly". Root included.
+ */
+export const PROTECTED_DATA_ACTIONS: ReadonlySet<string> = new Set([
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:BypassGovernanceRetention',
+]);
+
+const PROTECTED_BUCKET_DENIAL: AccessDecision = Object.freeze({
+  allowed: false,
+  reason: 'explicit-deny',
+  statement: Object.freeze({ policy: 'protected-bucket rule', sid: 'OnlyServiceIdentitiesTouchBackups', index: 0 }),
+});
 
 /**
  * Authorization: identity policies and the bucket policy, evaluated with AWS's logic (explicit
@@ -26,17 +48,19 @@ export type BucketPolicySource = (bucket: string) => Promise<string | undefined>
  * refuses, for root too.
  */
 export class AccessControl {
-  readonly #bucketPolicyText: BucketPolicySource;
+  readonly #bucketControls: BucketControlsSource;
   /** Compiled bucket policies by their text: a policy is parsed once, not per request. */
   readonly #compiled = new Map<string, PolicyDocument>();
 
-  constructor(bucketPolicyText: BucketPolicySource) {
-    this.#bucketPolicyText = bucketPolicyText;
+  constructor(bucketControls: BucketControlsSource) {
+    this.#bucketControls = bucketControls;
   }
 
   async decide(principal: Principal, action: string, target: AccessTarget, context: Map<string, string>): Promise<AccessDecision> {
+    const controls = target.bucket === undefined ? undefined : await this.#bucketControls(target.bucket);
+    if (controls?.protected === true && principal.kind !== 'service' && PROTECTED_DATA_ACTIONS.has(action)) return PROTECTED_BUCKET_DENIAL;
     if (principal.kind === 'root' || principal.policies === undefined) return ROOT_DECISION;
-    const bucketPolicy = target.bucket === undefined ? undefined : await this.#bucketPolicy(target.bucket);
+    const bucketPolicy = controls?.policy === undefined ? undefined : this.#bucketPolicy(controls.policy);
     context.set('aws:username', principal.name);
     context.set('aws:userid', principal.name);
     context.set('aws:PrincipalArn', principal.arn);
@@ -49,9 +73,7 @@ export class AccessControl {
     );
   }
 
-  async #bucketPolicy(bucket: string): Promise<PolicyDocument | undefined> {
-    const text = await this.#bucketPolicyText(bucket);
-    if (text === undefined) return undefined;
+  #bucketPolicy(text: string): PolicyDocument {
     let document = this.#compiled.get(text);
     if (document === undefined) {
       document = parseBucketPolicy(text);

@@ -1,5 +1,6 @@
 import { type S3Error, s3errors } from '../errors.js';
 import type { NamedPolicy, PolicyDocument } from '../policy/policy-document.js';
+import { BUILT_IN_ROLES, isBuiltInRole } from '../policy/roles.js';
 import type { Conflict } from '../policy/separation-of-duties.js';
 import type { MetadataStore } from '../ports.js';
 import { type AccessKeyPair, generateAccessKeyPair } from '../root-credentials.js';
@@ -262,6 +263,14 @@ export class IdentityRegistry {
 
   async #checkDuties(identity: IdentityRecord): Promise<void> {
     const policies = compileIdentityPolicies(identity);
+    // "Write and delete access to backup storage is restricted to automated backup processes only."
+    const automated = identity.kind === 'user' ? identity.roles.find((role) => isBuiltInRole(role) && BUILT_IN_ROLES[role].automationOnly) : undefined;
+    if (automated !== undefined) {
+      throw s3errors.separationOfDutiesConflict(
+        `Role "${automated}" is for automated backup processes only, and "${identity.name}" is a user. ` +
+          `Give it to a service identity instead: \`holdfast admin users create NAME --service --role ${automated}\`.`,
+      );
+    }
     if (identity.dutyOverride !== undefined) return;
     const buckets = await this.#options.buckets();
     const first = policies.writeDeleteConflicts(

@@ -1,4 +1,4 @@
-import { type AccessDecision, type AccessTarget, resourceArn } from '../../domain/identity/access-control.js';
+import { type AccessDecision, type AccessTarget, PROTECTED_DATA_ACTIONS, resourceArn } from '../../domain/identity/access-control.js';
 import type { Principal } from '../../domain/identity/principal.js';
 import { s3errors } from '../../domain/errors.js';
 import { SYSTEM_BUCKET_PREFIX, isReadOnlyS3Action } from '../../domain/names.js';
@@ -79,8 +79,9 @@ export function createRequestAuthorizer(principal: Principal, decider: AccessDec
       denial = { action, resource: resourceArn(target), decision: SYSTEM_BUCKET_DENIAL };
       return false;
     }
-    // Root is never evaluated: no context to build on the hot path.
-    if (principal.kind === 'root') return true;
+    // Root is not evaluated (no context to build on the hot path), except for the data actions a
+    // protected bucket keeps from every identity but services.
+    if (principal.kind === 'root' && !PROTECTED_DATA_ACTIONS.has(action)) return true;
     const decision = await decider.decide(principal, action, target, conditionContext(facts, extra));
     if (!decision.allowed) denial = { action, resource: resourceArn(target), decision };
     return decision.allowed;
