@@ -211,6 +211,20 @@ export async function startVaultServer(
     });
     await checkpointer.start();
     closers.push(() => checkpointer.close());
+    // The server's own life is part of the record: when it ran, with which protections.
+    const systemEntry = (action: string, details: Record<string, string | number | boolean | null>) =>
+      auditLog.recordDurably({ kind: 'system', identity: '', accessKeyId: '', action, resource: '', result: 'ok', details });
+    await systemEntry('system:ServerStarted', {
+      pid: process.pid,
+      listen: `${config.listen.host}:${config.listen.port}`,
+      tls: tls !== undefined,
+      auditCheckpointMinutes: config.auditCheckpointMinutes,
+      alertChannels: channels.map((c) => c.name).join(','),
+      clockConfirmed: startOptions.confirmClock === true,
+    });
+    closers.push(async () => {
+      await systemEntry('system:ServerStopping', { pid: process.pid });
+    });
 
     const verifyAudit = async () => {
       await auditLog.flush();

@@ -55,13 +55,23 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('the vault serves HTTPS with a holdfast cert certificate; the AWS SDK and aws-cli trust it via their CA settings', { timeout: 60_000 }, async (t) => {
+test('the vault serves HTTPS with a holdfast cert certificate; the AWS SDK and aws-cli trust it via their CA settings; requests are JSON lines on stdout', { timeout: 60_000 }, async (t) => {
   assert.match(vault.endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
   await s3.send(new CreateBucketCommand({ Bucket: 'over-tls' }));
   const body = Buffer.from('encrypted in transit');
   await s3.send(new PutObjectCommand({ Bucket: 'over-tls', Key: 'k', Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
   const got = await s3.send(new GetObjectCommand({ Bucket: 'over-tls', Key: 'k' }));
   assert.equal(await got.Body?.transformToString(), 'encrypted in transit');
+  // The default audit stream: one JSON object per line on the server's stdout.
+  const line = vault
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"type":"audit"') && l.includes('"action":"PutObject"'));
+  assert.ok(line, 'the upload appears on stdout as an audit line');
+  const entry = JSON.parse(line.replace(/^\[stdout\] /, '')) as { resource: string; result: string; hash: string };
+  assert.equal(entry.resource, 'over-tls/k');
+  assert.equal(entry.result, 'ok');
+  assert.match(entry.hash, /^[0-9a-f]{64}$/);
 
   if (!(await requireTool(t, '/usr/bin/aws', ['--version']))) return;
   const awsEnv: NodeJS.ProcessEnv = {
@@ -84,6 +94,15 @@ test('the vault serves HTTPS with a holdfast cert certificate; the AWS SDK and a
   });
   assert.notEqual(untrusted.code, 0);
   assert.match(untrusted.stderr, /SSL|certificate/i);
+});
+
+test('holdfast admin talks to an HTTPS server with --ca-bundle', { timeout: 30_000 }, async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: vault.accessKeyId, AWS_SECRET_ACCESS_KEY: vault.secretAccessKey };
+  delete env['AWS_CA_BUNDLE'];
+  const listed = await runCommand(process.execPath, [holdfastCli, 'admin', 'buckets', 'list', '--endpoint', vault.endpoint, '--ca-bundle', join(dir, 'tls', 'holdfast.crt'), '--json'], { env });
+  assert.deepEqual((JSON.parse(listed.stdout) as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name), ['holdfast-system-audit', 'over-tls']);
+  const untrusted = await runCommand(process.execPath, [holdfastCli, 'admin', 'buckets', 'list', '--endpoint', vault.endpoint], { env, expectExitCode: 1 });
+  assert.match(untrusted.stderr, /self-signed certificate|certificate/i);
 });
 
 test('plain HTTP on a non-loopback address is refused at start-up, naming the fix', { timeout: 30_000 }, async () => {
