@@ -275,6 +275,68 @@ describe('identities and separation of duties', { timeout: 120_000 }, () => {
   });
 });
 
+describe('policy conditions and the bypass permission, through real requests', { timeout: 120_000 }, () => {
+  test('s3:prefix, aws:SecureTransport and s3:object-lock-remaining-retention-days decide as written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-policy-'));
+    const file = join(dir, 'conditions.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'ListReportsOnly', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team-a', Condition: { StringLike: { 's3:prefix': 'reports/*' } } },
+          { Sid: 'ReadOverTlsOnly', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::team-a/*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } },
+          {
+            Sid: 'ExtendUpToThirtyDays',
+            Effect: 'Allow',
+            Action: 's3:PutObjectRetention',
+            Resource: 'arn:aws:s3:::backups/*',
+            Condition: { NumericLessThanEquals: { 's3:object-lock-remaining-retention-days': '30' } },
+          },
+        ],
+      }),
+    );
+    await holdfast(vault, root, ['admin', 'users', 'create', 'retention-keeper', '--service']);
+    await holdfast(vault, root, ['admin', 'users', 'put-policy', 'retention-keeper', 'conditions', file]);
+    const keeper = client(await adminJson<KeyPair>(vault, root, ['keys', 'create', 'retention-keeper']));
+    await keeper.send(new ListObjectsV2Command({ Bucket: 'team-a', Prefix: 'reports/2026' }));
+    await expectS3Error(keeper.send(new ListObjectsV2Command({ Bucket: 'team-a' })), 'AccessDenied', 403);
+    // This server speaks plain HTTP: the TLS-only read is refused.
+    await expectS3Error(keeper.send(new GetObjectCommand({ Bucket: 'team-a', Key: 'a.txt' })), 'AccessDenied', 403);
+    const held = await put(rootS3, 'backups', 'cond/held', 'x', { mode: 'GOVERNANCE', untilMs: Date.now() + DAY });
+    const retain = (days: number) =>
+      keeper.send(
+        new PutObjectRetentionCommand({ Bucket: 'backups', Key: 'cond/held', VersionId: held.VersionId, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + days * DAY) } }),
+      );
+    await retain(10);
+    await expectS3Error(retain(40), 'AccessDenied', 403);
+  });
+
+  test('an identity granted s3:BypassGovernanceRetention (and delete, not write) may remove a governance-locked version; compliance still holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-policy-'));
+    const file = join(dir, 'bypass.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['s3:DeleteObjectVersion', 's3:BypassGovernanceRetention'], Resource: 'arn:aws:s3:::backups/*' }],
+      }),
+    );
+    await holdfast(vault, root, ['admin', 'users', 'create', 'legal-cleanup', '--service']);
+    await holdfast(vault, root, ['admin', 'users', 'put-policy', 'legal-cleanup', 'bypass', file]);
+    const cleanup = client(await adminJson<KeyPair>(vault, root, ['keys', 'create', 'legal-cleanup']));
+    const governed = await put(rootS3, 'backups', 'cond/governed', 'x', { mode: 'GOVERNANCE', untilMs: Date.now() + DAY });
+    await expectS3Error(cleanup.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'cond/governed', VersionId: governed.VersionId })), 'AccessDenied', 403);
+    await cleanup.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'cond/governed', VersionId: governed.VersionId, BypassGovernanceRetention: true }));
+    const compliant = await put(rootS3, 'backups', 'cond/compliant', 'x', { mode: 'COMPLIANCE', untilMs: Date.now() + DAY });
+    await expectS3Error(
+      cleanup.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'cond/compliant', VersionId: compliant.VersionId, BypassGovernanceRetention: true })),
+      'AccessDenied',
+      403,
+    );
+  });
+});
+
 describe('protected backup buckets: only automated processes write or delete', { timeout: 120_000 }, () => {
   test('the writer and pruner roles go to service identities only; in a protected bucket no person (root included) writes or deletes', async () => {
     const asUser = await holdfast(vault, root, ['admin', 'users', 'create', 'bob-the-human', '--role', 'backup-writer'], 3);
