@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type AlertQueueStats,
@@ -13,6 +11,7 @@ import type { CoalescingState, QueueDecision } from '../../../domain/alerts/coal
 import type { SecurityAlert } from '../../../domain/alerts/security-alert.js';
 import { GroupCommitQueue } from '../../metadata/sqlite/group-commit-queue.js';
 import { alertQueueSchema } from './schema.js';
+import { openDurableDatabase } from '../../sqlite/open-durable-database.js';
 
 interface LatestRow {
   seq: number;
@@ -44,12 +43,7 @@ export class SqliteAlertQueueStore implements AlertQueueStore {
   readonly #stmt: ReturnType<typeof prepare>;
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(alertQueueSchema);
+    this.#db = openDurableDatabase(path, alertQueueSchema);
     this.#stmt = prepare(this.#db);
     this.#writes = new GroupCommitQueue(this.#db);
   }

@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditEntry, AuditHead } from '../../../domain/audit/audit-entry.js';
 import { type AuditFilter, type AuditStore, assertValidChainId, checkAppend } from '../../../domain/audit/audit-store.js';
 import { type AuditRow, auditEntryFromRow, auditRowValues, schema } from './audit-rows.js';
+import { openDurableDatabase } from '../../sqlite/open-durable-database.js';
 
 const SCAN_PAGE = 500;
 
@@ -32,12 +31,7 @@ export class SqliteAuditStore implements AuditStore {
    */
   constructor(path: string, chain: string) {
     assertValidChainId(chain);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(schema);
+    this.#db = openDurableDatabase(path, schema);
     this.chain = this.#claimChain(path, chain);
     this.#insert = this.#db.prepare(
       `INSERT INTO audit_entries (seq, time_ms, kind, identity, access_key_id, action, resource, version_id, result, status,

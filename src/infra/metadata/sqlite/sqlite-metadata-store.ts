@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { S3Error, s3errors } from '../../../domain/errors.js';
 import type { DefaultRetention, RetentionBounds } from '../../../domain/object-lock.js';
@@ -37,6 +35,7 @@ import {
   uploadFromRow,
   versionFromRow,
 } from './rows.js';
+import { openDurableDatabase } from '../../sqlite/open-durable-database.js';
 
 /**
  * Metadata in one SQLite file, for the embedded deployment.
@@ -56,12 +55,7 @@ export class SqliteMetadataStore implements MetadataStore {
   #seq: number;
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(schema);
+    this.#db = openDurableDatabase(path, schema);
     addMissingColumns(this.#db);
     this.#stmt = prepareStatements(this.#db);
     this.#seq = (this.#db.prepare('SELECT max(seq) AS seq FROM versions').get() as { seq: number | null }).seq ?? 0;
