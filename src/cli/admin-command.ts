@@ -15,6 +15,8 @@ const USAGE = `Usage: holdfast admin AREA ACTION [ARGS] [--json] [connection opt
           attach-role USER ROLE | detach-role USER ROLE
           put-policy USER NAME FILE.json | delete-policy USER NAME
           set-duty-override USER --reason TEXT | clear-duty-override USER
+  policies list USER | put USER NAME FILE.json | delete USER NAME
+          simulate USER ACTION RESOURCE [--context KEY=VALUE]...   (exit 0 allowed, 3 denied)
   keys    list [--user USER] | create USER [--expires ISO-TIME] [--description TEXT]
           disable KEY | enable KEY | expire KEY (--at ISO-TIME | --never)
           rotate KEY [--grace-hours N] | delete KEY
@@ -142,6 +144,7 @@ export async function runAdminCommand(args: string[]): Promise<number> {
         at: { type: 'string' },
         never: { type: 'boolean' },
         'grace-hours': { type: 'string' },
+        context: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -224,6 +224,37 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     return userCall(input, 'PUT', `users/${enc(user!)}/duty-override`, { reason });
   },
   'users clear-duty-override': (input) => userCall(input, 'DELETE', `users/${enc(arity(input.args, ['USER'])[0]!)}/duty-override`),
+  // ---- policies ----
+  'policies list': async (input) => {
+    const [user] = arity(input.args, ['USER']);
+    const result = (await input.client.call('GET', `users/${enc(user!)}`)) as UserView;
+    const names = [...result.roles.map((r) => `role:${r}`), ...Object.keys(result.policies).map((p) => `inline:${p}`)];
+    return { result: { roles: result.roles, policies: result.policies }, text: names.length === 0 ? '(no policies: every request is denied)' : names.join('\n') };
+  },
+  'policies put': (input) => {
+    const [user, name, file] = arity(input.args, ['USER', 'POLICY-NAME', 'FILE.json']);
+    return userCall(input, 'PUT', `users/${enc(user!)}/policies/${enc(name!)}`, readPolicyFile(file!));
+  },
+  'policies delete': (input) => {
+    const [user, name] = arity(input.args, ['USER', 'POLICY-NAME']);
+    return userCall(input, 'DELETE', `users/${enc(user!)}/policies/${enc(name!)}`);
+  },
+  'policies simulate': async (input) => {
+    const [user, action, resource] = arity(input.args, ['USER', 'ACTION', 'RESOURCE']);
+    const context: Record<string, string> = {};
+    for (const pair of (input.flags['context'] as string[] | undefined) ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--context takes KEY=VALUE, e.g. aws:SourceIp=10.0.0.5, not "${pair}".`);
+      context[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    const result = (await input.client.call('POST', `users/${enc(user!)}/simulate`, { action, resource, context })) as {
+      allowed: boolean;
+      reason: string;
+      statement?: { policy: string; sid?: string; index: number };
+    };
+    const by = result.statement === undefined ? '' : ` by ${result.statement.policy} statement ${result.statement.sid ?? result.statement.index}`;
+    return { result, text: `${result.allowed ? 'ALLOWED' : 'DENIED'} (${result.reason}${by})`, exitCode: result.allowed ? 0 : 3 };
+  },
   // ---- keys ----
   'keys list': async (input) => {
     arity(input.args, []);

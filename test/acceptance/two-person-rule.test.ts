@@ -121,3 +121,13 @@ test('an admin cannot widen their own rights; an auditor reads but changes nothi
   assert.match(denied.stderr, /AccessDenied: User: arn:holdfast:iam:::user\/carol is not authorized to perform: holdfast:CreateIdentity/);
   await holdfast(vault, auditor, ['admin', 'buckets', 'set-retention-bounds', 'pg-backups', '--max-days', '1'], 3);
 });
+
+test('the policy simulator answers with the real evaluator and names the deciding statement', { timeout: 60_000 }, async () => {
+  const denied = await holdfast(vault, root, ['admin', 'policies', 'simulate', 'alice', 's3:DeleteObjectVersion', 'pg-backups/base/1'], 3);
+  assert.match(denied.stdout, /^DENIED \(explicit-deny by role:admin statement NeverTouchBackupObjects\)$/m);
+  const allowed = await holdfast(vault, root, ['admin', 'policies', 'simulate', 'carol', 'holdfast:ListIdentities', 'arn:holdfast:admin:::users', '--json']);
+  const decision = JSON.parse(allowed.stdout) as { allowed: boolean; statement: { policy: string } };
+  assert.equal(decision.allowed, true);
+  assert.equal(decision.statement.policy, 'role:auditor');
+  assert.match((await holdfast(vault, root, ['admin', 'policies', 'list', 'carol'])).stdout, /^role:auditor$/m);
+});

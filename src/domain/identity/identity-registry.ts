@@ -181,6 +181,14 @@ export class IdentityRegistry {
     return { name: identity.name, kind: identity.kind, arn: principalArn(identity.name, identity.kind), accessKeyId, policies };
   }
 
+  /** The principal an identity acts as, whatever key it signs with (for the policy simulator). */
+  principalNamed(name: string): Principal {
+    const identity = this.getIdentity(name);
+    const policies = this.#compiled.get(name);
+    if (policies === undefined) throw s3errors.noSuchEntity(`The identity "${name}"`);
+    return { name, kind: identity.kind, arn: principalArn(name, identity.kind), accessKeyId: '', policies };
+  }
+
   rootAccessKeyId(): string | undefined {
     for (const [id, key] of this.#keys) if (key.stored.owner === ROOT_IDENTITY && key.stored.status === 'active') return id;
     return undefined;

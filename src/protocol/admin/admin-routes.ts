@@ -4,6 +4,7 @@ import type { IdentityRegistry } from '../../domain/identity/identity-registry.j
 import type { IdentityRecord } from '../../domain/identity/identity-model.js';
 import { parseIdentityPolicy } from '../../domain/identity/principal.js';
 import type { Principal } from '../../domain/identity/principal.js';
+import type { AccessDecision, AccessTarget } from '../../domain/identity/access-control.js';
 import type { RetentionBounds } from '../../domain/object-lock.js';
 import { BUILT_IN_ROLES } from '../../domain/policy/roles.js';
 import type { Vault } from '../../domain/vault.js';
@@ -23,7 +24,11 @@ export interface AdminAlertsApi {
   test(actor: string): Promise<unknown>;
 }
 
+/** Answers "would this identity be allowed this action on this resource?" with the real evaluator. */
+export type PolicySimulator = (principal: Principal, action: string, target: AccessTarget, context: Map<string, string>) => Promise<AccessDecision>;
+
 export interface AdminServices {
+  readonly simulate: PolicySimulator;
   readonly vault: Vault;
   readonly protection: BucketProtection;
   readonly identities: IdentityRegistry;
@@ -305,6 +310,34 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         'duty-override-removed',
         {},
       ),
+  },
+  {
+    method: 'POST',
+    path: p('users/:u/simulate'),
+    action: 'holdfast:SimulatePolicy',
+    handle: async (c) => {
+      const body = objectBody(c);
+      onlyFields(body, ['action', 'resource', 'context']);
+      const action = str(body['action'], 'action');
+      const resource = str(body['resource'], 'resource');
+      const context = new Map<string, string>();
+      const given = body['context'] ?? {};
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) throw s3errors.invalidArgument('"context" must be an object of condition keys to strings.', 'context');
+      for (const [key, value] of Object.entries(given)) {
+        if (typeof value !== 'string') throw s3errors.invalidArgument(`Condition key ${key} must be a string.`, 'context');
+        context.set(key, value);
+      }
+      // `bucket/key`, `bucket`, or an ARN; the S3 ARN form is turned into bucket/key.
+      const path = resource.startsWith('arn:aws:s3:::') ? resource.slice('arn:aws:s3:::'.length) : resource;
+      const slash = path.indexOf('/');
+      const target: AccessTarget = resource.startsWith('arn:holdfast:')
+        ? { arn: resource }
+        : slash < 0
+          ? { bucket: path }
+          : { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+      const decision = await c.services.simulate(c.services.identities.principalNamed(param(c, 0)), action, target, context);
+      return { json: { identity: param(c, 0), action, resource, ...decision } };
+    },
   },
   // ---- access keys ----
   {
