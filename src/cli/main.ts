@@ -1,10 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/server-config.js';
-import { runAdminCommand } from './admin-command.js';
-import { runAuditCommand } from './audit-command.js';
-import { runCertCommand } from './cert-command.js';
-import { runServerCommand } from './server-command.js';
 import { EXIT_USAGE, EXIT_FAILURE } from './exit-codes.js';
 
 const USAGE = `holdfast — immutable S3-compatible vault, backups and configuration guard
@@ -14,6 +10,8 @@ Usage:
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
+  holdfast pg wal-push PATH | wal-fetch NAME DEST   --repo s3://BUCKET/PREFIX --endpoint URL
+                  PostgreSQL archive_command / restore_command     (see holdfast pg help)
   holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
                   a self-signed TLS certificate for tlsCertFile/tlsKeyFile
   holdfast version
@@ -26,14 +24,18 @@ Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refu
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command is loaded only when it runs: `holdfast pg wal-push` is PostgreSQL's
+    // archive_command, started once per WAL segment, and must not pay for the server's imports.
     case 'server':
-      return runServerCommand(rest);
+      return (await import('./server-command.js')).runServerCommand(rest);
     case 'admin':
-      return runAdminCommand(rest);
+      return (await import('./admin-command.js')).runAdminCommand(rest);
     case 'audit':
-      return runAuditCommand(rest);
+      return (await import('./audit-command.js')).runAuditCommand(rest);
     case 'cert':
-      return runCertCommand(rest);
+      return (await import('./cert-command.js')).runCertCommand(rest);
+    case 'pg':
+      return (await import('./pg-command.js')).runPgCommand(rest);
     case 'version':
     case '--version': {
       // dist/src/cli/main.js → the package root is three levels up.

@@ -282,7 +282,7 @@ export async function startVaultServer(
       onRequestComplete: (record) => evidence.s3Request(record),
     });
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, simulate: access.decide },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,

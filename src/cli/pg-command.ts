@@ -1,0 +1,200 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseRepositoryLocation, RepositoryLocationError, type BackupRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { S3WalArchiveStore, type WalRetention } from '../backup/pg/s3-wal-archive-store.js';
+import { WalConflictError, WalFileNameError, WalIntegrityError } from '../backup/pg/wal-archive-errors.js';
+import { WalArchiver, type WalPushResult } from '../backup/pg/wal-archiver.js';
+import { WalFetcher, type WalFetchResult } from '../backup/pg/wal-fetcher.js';
+import { systemClock, type Clock } from '../infra/clock.js';
+import { S3Client } from '../infra/s3-client/s3-client.js';
+import { S3ClientConfigError, s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
+import { S3IntegrityError, S3RequestError, S3TransportError } from '../infra/s3-client/s3-client-errors.js';
+import { S3CredentialsError } from '../infra/s3-client/s3-credentials.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+
+const USAGE = `Usage:
+  holdfast pg wal-push PATH [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--retain-days N] [--json]
+  holdfast pg wal-fetch NAME DEST [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+
+Continuous WAL archiving of a PostgreSQL cluster into an S3 bucket (the vault, or any S3 with
+Object Lock). In postgresql.conf:
+
+  archive_mode = on
+  archive_command = 'holdfast pg wal-push %p --repo s3://BUCKET/PREFIX --endpoint URL'
+  restore_command = 'holdfast pg wal-fetch %f %p --repo s3://BUCKET/PREFIX --endpoint URL'
+
+wal-push  stores the file (gzip) under PREFIX/wal/TIMELINE/NAME and exits 0 only once it is
+          stored and read back verified. An identical copy already there is success; a different
+          one is never overwritten (exit 1, both checksums named).
+wal-fetch writes the archived file NAME to DEST (through a temporary file, checksums verified).
+          A file that is not in the archive exits 1 without a message, as restore_command must.
+
+  --repo URL         the repository, s3://BUCKET/PREFIX (or HOLDFAST_REPO)
+  --endpoint URL     the S3 endpoint, e.g. http://vault.internal:9470 (or HOLDFAST_ENDPOINT)
+  --retain-days N    also lock each object in COMPLIANCE mode for N days from the upload
+                     (without it, the bucket's default retention applies)
+  --json             print the result as one JSON object
+
+Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or AWS_PROFILE in
+AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service identity with
+the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
+AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
+Exit codes: 0 done, 1 failure (wal-fetch: also "not in the archive"), 2 usage or configuration.
+`;
+
+/** Where the command writes, what it reads, what time it is: the process's own by default. */
+export interface PgCommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clock: Clock;
+}
+
+const processIo: PgCommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  clock: systemClock,
+};
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  repo: { type: 'string' },
+  endpoint: { type: 'string' },
+  'retain-days': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `holdfast pg …`: WAL archiving commands for PostgreSQL's archive_command and restore_command. */
+export async function runPgCommand(args: readonly string[], io: PgCommandIo = processIo): Promise<number> {
+  let json = false;
+  let client: S3Client | undefined;
+  const [verb, ...rest] = args;
+  try {
+    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+      io.stdout(USAGE);
+      return verb === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (verb !== 'wal-push' && verb !== 'wal-fetch') throw new UsageError(`unknown command "pg ${verb}"; the pg commands are wal-push and wal-fetch.`);
+    const { values, positionals } = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
+    json = values.json === true;
+    if (values.help === true) {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    const location = repositoryFrom(values.repo, io.env);
+    const endpoint = values.endpoint ?? nonEmpty(io.env['HOLDFAST_ENDPOINT']);
+    if (endpoint === undefined) throw new UsageError('no S3 endpoint: pass --endpoint URL (e.g. http://vault.internal:9470, or https://s3.REGION.amazonaws.com for AWS) or set HOLDFAST_ENDPOINT.');
+    const retention = retentionFrom(values['retain-days'], io.clock);
+
+    if (verb === 'wal-push') {
+      const [path, extra] = positionals;
+      if (path === undefined || extra !== undefined) throw new UsageError('wal-push takes one PATH: the %p of archive_command.');
+      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
+      const archiver = new WalArchiver(new S3WalArchiveStore(client, location, retention), location.prefix, { clock: io.clock });
+      const result = await archiver.push(resolve(path));
+      reportPush(result, json, io);
+      return EXIT_OK;
+    }
+
+    const [name, destination, extra] = positionals;
+    if (name === undefined || destination === undefined || extra !== undefined) {
+      throw new UsageError('wal-fetch takes NAME and DEST: the %f and %p of restore_command.');
+    }
+    if (retention !== undefined) throw new UsageError('--retain-days applies to wal-push only.');
+    client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
+    const fetcher = new WalFetcher(new S3WalArchiveStore(client, location), location.prefix, { clock: io.clock });
+    const result = await fetcher.fetch(name, resolve(destination));
+    reportFetch(result, json, io);
+    return result.outcome === 'restored' ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    return reportFailure(verb ?? '', error, json, io);
+  } finally {
+    client?.close();
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function repositoryFrom(flag: string | undefined, env: NodeJS.ProcessEnv): BackupRepositoryLocation {
+  const text = flag ?? nonEmpty(env['HOLDFAST_REPO']);
+  if (text === undefined) throw new UsageError('no repository: pass --repo s3://BUCKET/PREFIX or set HOLDFAST_REPO.');
+  return parseRepositoryLocation(text);
+}
+
+function retentionFrom(text: string | undefined, clock: Clock): WalRetention | undefined {
+  if (text === undefined) return undefined;
+  const days = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(days >= 1 && days <= 36500)) throw new UsageError(`--retain-days takes a whole number of days from 1 to 36500, not "${text}".`);
+  return { mode: 'COMPLIANCE', retainDays: days, clock };
+}
+
+function reportPush(result: WalPushResult, json: boolean, io: PgCommandIo): void {
+  const retainUntil = result.retainUntilMs === undefined ? null : new Date(result.retainUntilMs).toISOString();
+  if (json) {
+    const { retainUntilMs: _retainUntilMs, ...rest } = result;
+    io.stdout(`${JSON.stringify({ ...rest, retainUntil })}\n`);
+  }
+  if (result.outcome === 'archived' && retainUntil === null) {
+    io.stderr(
+      `holdfast pg wal-push: warning: ${result.name} is archived without retention, so it can be deleted: ` +
+        'give the bucket a default retention (Object Lock) or pass --retain-days.\n',
+    );
+  }
+}
+
+function reportFetch(result: WalFetchResult, json: boolean, io: PgCommandIo): void {
+  // A missing file is routine during recovery: no message on stderr, where it would fill the log.
+  if (json) io.stdout(`${JSON.stringify(result)}\n`);
+}
+
+/** The exit code and message of a failure; S3 errors get the likely fix appended. */
+function reportFailure(verb: string, error: unknown, json: boolean, io: PgCommandIo): number {
+  const usage =
+    error instanceof UsageError ||
+    error instanceof RepositoryLocationError ||
+    error instanceof S3ClientConfigError ||
+    error instanceof S3CredentialsError ||
+    error instanceof WalFileNameError ||
+    (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
+  const text = error instanceof Error ? error.message : String(error);
+  const message = usage ? text : `${text}${hintFor(error)}`;
+  if (json) io.stdout(`${JSON.stringify({ error: { kind: kindOf(error, usage), message } })}\n`);
+  io.stderr(`holdfast pg ${verb}: ${message}\n`);
+  if (usage && (error instanceof UsageError || error instanceof TypeError)) io.stderr(USAGE);
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+function kindOf(error: unknown, usage: boolean): string {
+  if (usage) return 'usage';
+  if (error instanceof WalConflictError) return 'conflict';
+  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError) return 'integrity';
+  if (error instanceof S3RequestError) return 'refused';
+  if (error instanceof S3TransportError) return 'unreachable';
+  return 'failure';
+}
+
+function hintFor(error: unknown): string {
+  if (error instanceof S3TransportError) return '. Is the S3 endpoint running and is --endpoint (HOLDFAST_ENDPOINT) right?';
+  if (!(error instanceof S3RequestError)) return '';
+  switch (error.code) {
+    case 'AccessDenied':
+    case 'Forbidden':
+      return '. The access key needs read, list and write on the repository: a service identity with the backup-writer role.';
+    case 'InvalidAccessKeyId':
+    case 'SignatureDoesNotMatch':
+    case 'ExpiredToken':
+      return '. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the AWS_PROFILE in use) and AWS_REGION.';
+    case 'NoSuchBucket':
+      return '. Create the bucket (with Object Lock and a default retention) or fix --repo.';
+    case 'InvalidRequest':
+    case 'InvalidRetentionPeriod':
+      return '. For --retain-days the bucket needs Object Lock enabled and the days within its retention bounds.';
+    default:
+      return '';
+  }
+}

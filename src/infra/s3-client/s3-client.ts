@@ -1,0 +1,391 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { systemClock, type Clock } from '../clock.js';
+import { ChecksumVerifyingStream } from './checksum-verifying-stream.js';
+import { type ObjectHead, objectHeadFrom, storedChecksumFrom } from './object-head.js';
+import { DEFAULT_RETRY_POLICY, realSleep, type RetryPolicy, type Sleep, withRetries } from './retry-policy.js';
+import { codeForStatus, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
+import type { S3Credentials } from './s3-credentials.js';
+import type { ListedObject, ListObjectsV2Page } from './s3-xml.js';
+import { objectPath, signRequest } from './sigv4-signer.js';
+
+export interface S3ClientOptions {
+  /** Scheme, host and port (and a base path, behind a proxy); requests are path-style. */
+  readonly endpoint: URL;
+  readonly region: string;
+  readonly credentials: S3Credentials;
+  /** Extra trusted CA certificates (PEM) for an https endpoint (AWS_CA_BUNDLE). */
+  readonly ca?: string | undefined;
+  readonly clock?: Clock;
+  readonly retry?: RetryPolicy;
+  readonly sleep?: Sleep;
+  /** An attempt during which no byte moves for this long fails with ETIMEDOUT. Default 60 s. */
+  readonly idleTimeoutMs?: number;
+}
+
+/** A body that can be sent again on a retry: bytes in memory, or a file read twice (hash, send). */
+export type PutObjectBody = { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'file'; readonly path: string };
+
+export interface ObjectLockRequest {
+  readonly mode: 'COMPLIANCE' | 'GOVERNANCE';
+  readonly retainUntilMs: number;
+}
+
+export interface PutObjectInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: PutObjectBody;
+  /** `If-None-Match: *`: create only; an existing key fails with PreconditionFailed (`isAlreadyExists`). */
+  readonly createOnly?: boolean;
+  readonly contentType?: string;
+  /** User metadata, sent as `x-amz-meta-NAME` (names lower-case ASCII, values ASCII). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Explicit retention; without it the bucket's default retention (if any) applies. */
+  readonly objectLock?: ObjectLockRequest;
+}
+
+export interface PutObjectOutput {
+  readonly etag: string;
+  readonly versionId: string | undefined;
+  /** Base64 SHA-256 of the bytes sent: signed as the payload hash and stored as `x-amz-checksum-sha256`. */
+  readonly checksumSha256: string;
+  readonly size: number;
+}
+
+export interface ObjectAddress {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface GetObjectOutput {
+  readonly head: ObjectHead;
+  /**
+   * The object's bytes. The stream errors with `S3IntegrityError` at its end if they do not match
+   * Content-Length or the stored FULL_OBJECT checksum. The caller must consume or destroy it.
+   */
+  readonly body: Readable;
+  /** Whether `body` is checked against a stored checksum (the server returned one). */
+  readonly checksumVerified: boolean;
+}
+
+export interface ListObjectsV2Input {
+  readonly bucket: string;
+  readonly prefix?: string;
+  readonly delimiter?: string;
+  readonly startAfter?: string;
+  readonly continuationToken?: string;
+  /** Page size, at most 1000. */
+  readonly maxKeys?: number;
+}
+
+/**
+ * The XML parser is loaded on first use: a wal-push that succeeds parses no XML, and
+ * archive_command starts one process per segment, so its start-up time is paid per segment.
+ */
+const loadXml = () => import('./s3-xml.js');
+
+const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** Error and listing answers are read into memory; a bound keeps a hostile server from filling it. */
+const MAX_XML_ANSWER_BYTES = 16 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+type Method = 'GET' | 'HEAD' | 'PUT' | 'DELETE';
+
+interface Exchange {
+  readonly operation: string;
+  readonly method: Method;
+  readonly bucket: string;
+  readonly key?: string;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: { readonly source: PutObjectBody; readonly size: number; readonly sha256: Buffer };
+}
+
+/**
+ * A lean S3 client on node:http(s): SigV4 header auth with signed payloads, path-style
+ * addressing, and the operations backups need. Retries 5xx answers, timeouts and connection
+ * resets with backoff (never a 4xx). Every upload carries `x-amz-checksum-sha256`, which S3 and
+ * the vault verify against the bytes and store; downloads ask for it back
+ * (`x-amz-checksum-mode: ENABLED`) and check it, so integrity is verified end to end.
+ */
+export class S3Client {
+  readonly endpoint: URL;
+  readonly region: string;
+  readonly #credentials: S3Credentials;
+  readonly #clock: Clock;
+  readonly #retry: RetryPolicy;
+  readonly #sleep: Sleep;
+  readonly #idleTimeoutMs: number;
+  readonly #agent: HttpAgent;
+  readonly #ca: string | undefined;
+
+  constructor(options: S3ClientOptions) {
+    if (options.endpoint.protocol !== 'http:' && options.endpoint.protocol !== 'https:') {
+      throw new TypeError(`the S3 endpoint must be an http:// or https:// URL, not ${options.endpoint.protocol}`);
+    }
+    this.endpoint = options.endpoint;
+    this.region = options.region;
+    this.#credentials = options.credentials;
+    this.#clock = options.clock ?? systemClock;
+    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#sleep = options.sleep ?? realSleep;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.#ca = options.ca;
+    // Keep-alive: a push is a PUT followed by a HEAD; one connection serves both. Idle sockets
+    // are unref'd by the agent, so they never keep a finished command alive.
+    this.#agent = options.endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) }) : new HttpAgent({ keepAlive: true });
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /** PutObject (single request). https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html */
+  async putObject(input: PutObjectInput): Promise<PutObjectOutput> {
+    const { size, sha256 } = await digestBody(input.body);
+    const checksumSha256 = sha256.toString('base64');
+    const headers: Record<string, string> = {
+      'content-type': input.contentType ?? 'application/octet-stream',
+      'x-amz-checksum-sha256': checksumSha256,
+      // SDKs send the algorithm with header checksums; AWS wants one of Content-MD5 or this
+      // pair on writes that Object Lock will retain.
+      'x-amz-sdk-checksum-algorithm': 'SHA256',
+    };
+    if (input.createOnly === true) headers['if-none-match'] = '*';
+    for (const [name, value] of Object.entries(input.metadata ?? {})) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+    if (input.objectLock !== undefined) {
+      headers['x-amz-object-lock-mode'] = input.objectLock.mode;
+      headers['x-amz-object-lock-retain-until-date'] = new Date(input.objectLock.retainUntilMs).toISOString();
+    }
+    const res = await this.#exchange({
+      operation: 'PutObject',
+      method: 'PUT',
+      bucket: input.bucket,
+      key: input.key,
+      headers,
+      body: { source: input.body, size, sha256 },
+    });
+    await drain(res);
+    const returned = storedChecksumFrom(res.headers);
+    if (returned !== undefined && returned.algorithm === 'SHA256' && returned.value !== checksumSha256) {
+      throw new S3IntegrityError(describe(input.bucket, input.key), 'stored SHA256 checksum', checksumSha256, returned.value);
+    }
+    const head = objectHeadFrom(res.headers);
+    return { etag: head.etag, versionId: head.versionId, checksumSha256, size };
+  }
+
+  /** HeadObject; with `checksumMode` the stored checksum too. Missing: `isNoSuchKey(error)`. */
+  async headObject(address: ObjectAddress, options: { readonly checksumMode?: boolean } = {}): Promise<ObjectHead> {
+    const res = await this.#exchange({
+      operation: 'HeadObject',
+      method: 'HEAD',
+      bucket: address.bucket,
+      key: address.key,
+      query: address.versionId === undefined ? {} : { versionId: address.versionId },
+      headers: options.checksumMode === true ? { 'x-amz-checksum-mode': 'ENABLED' } : {},
+    });
+    await drain(res);
+    return objectHeadFrom(res.headers);
+  }
+
+  /**
+   * GetObject of the whole object, asking for its stored checksum and verifying the bytes against
+   * it as they stream. Retries happen until the answer's headers arrive; a body interrupted later
+   * fails the stream, and the caller decides whether to start over.
+   */
+  async getObject(address: ObjectAddress): Promise<GetObjectOutput> {
+    const res = await this.#exchange({
+      operation: 'GetObject',
+      method: 'GET',
+      bucket: address.bucket,
+      key: address.key,
+      query: address.versionId === undefined ? {} : { versionId: address.versionId },
+      headers: { 'x-amz-checksum-mode': 'ENABLED' },
+    });
+    const head = objectHeadFrom(res.headers);
+    const verifier = new ChecksumVerifyingStream(describe(address.bucket, address.key), head.contentLength, head.checksum);
+    pipeline(res, verifier, () => {
+      // Errors reach the consumer through `verifier`, which pipeline destroys with them.
+    });
+    return { head, body: verifier, checksumVerified: verifier.verifiesChecksum };
+  }
+
+  /** DeleteObject (of the current version, or of `versionId`). */
+  async deleteObject(address: ObjectAddress): Promise<{ readonly versionId: string | undefined; readonly deleteMarker: boolean }> {
+    const res = await this.#exchange({
+      operation: 'DeleteObject',
+      method: 'DELETE',
+      bucket: address.bucket,
+      key: address.key,
+      query: address.versionId === undefined ? {} : { versionId: address.versionId },
+    });
+    await drain(res);
+    const versionId = res.headers['x-amz-version-id'];
+    return { versionId: typeof versionId === 'string' ? versionId : undefined, deleteMarker: res.headers['x-amz-delete-marker'] === 'true' };
+  }
+
+  /** One page of ListObjectsV2. https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html */
+  async listObjectsV2Page(input: ListObjectsV2Input): Promise<ListObjectsV2Page> {
+    const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url' };
+    if (input.prefix !== undefined) query['prefix'] = input.prefix;
+    if (input.delimiter !== undefined) query['delimiter'] = input.delimiter;
+    if (input.startAfter !== undefined) query['start-after'] = input.startAfter;
+    if (input.continuationToken !== undefined) query['continuation-token'] = input.continuationToken;
+    if (input.maxKeys !== undefined) query['max-keys'] = String(input.maxKeys);
+    const res = await this.#exchange({ operation: 'ListObjectsV2', method: 'GET', bucket: input.bucket, query });
+    const body = await readCapped(res, MAX_XML_ANSWER_BYTES);
+    const { parseListObjectsV2 } = await loadXml();
+    try {
+      return parseListObjectsV2(body.toString('utf8'));
+    } catch (error) {
+      throw new S3TransportError('ListObjectsV2', describe(input.bucket), `unreadable answer: ${(error as Error).message}`, undefined);
+    }
+  }
+
+  /** Every object under a prefix, in key order, following continuation tokens. */
+  async *listObjects(input: Omit<ListObjectsV2Input, 'continuationToken'>): AsyncGenerator<ListedObject> {
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.listObjectsV2Page({ ...input, ...(continuationToken === undefined ? {} : { continuationToken }) });
+      yield* page.objects;
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
+      if (page.isTruncated && continuationToken === undefined) {
+        throw new S3TransportError('ListObjectsV2', describe(input.bucket), 'the answer is truncated but has no NextContinuationToken', undefined);
+      }
+    } while (continuationToken !== undefined);
+  }
+
+  /** Sends one request with retries; resolves with a 2xx answer whose body the caller consumes. */
+  #exchange(exchange: Exchange): Promise<IncomingMessage> {
+    return withRetries(() => this.#attempt(exchange), this.#retry, this.#sleep);
+  }
+
+  #attempt(exchange: Exchange): Promise<IncomingMessage> {
+    const resource = describe(exchange.bucket, exchange.key);
+    const path = objectPath(this.endpoint.pathname, exchange.bucket, exchange.key);
+    const headers: Record<string, string> = { host: this.endpoint.host, ...exchange.headers };
+    if (exchange.body !== undefined) headers['content-length'] = String(exchange.body.size);
+    const payloadHash = exchange.body === undefined ? EMPTY_SHA256_HEX : exchange.body.sha256.toString('hex');
+    const signed = signRequest(
+      { method: exchange.method, path, query: exchange.query ?? {}, headers, payloadHash },
+      this.#credentials,
+      this.region,
+      this.#clock.nowMs(),
+    );
+    const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const fail = (error: unknown) => reject(asTransportError(exchange.operation, resource, error));
+      const req = send(
+        {
+          protocol: this.endpoint.protocol,
+          hostname: this.endpoint.hostname.replace(/^\[|\]$/g, ''),
+          port: this.endpoint.port === '' ? undefined : Number(this.endpoint.port),
+          method: exchange.method,
+          path: signed.target,
+          headers: { ...signed.headers, 'user-agent': 'holdfast-s3-client' },
+          agent: this.#agent,
+          ...(this.#ca === undefined ? {} : { ca: this.#ca }),
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve(res);
+            return;
+          }
+          Promise.all([readCapped(res, MAX_ERROR_BODY_BYTES), loadXml()]).then(([body, { parseErrorBody }]) => {
+            const parsed = exchange.method === 'HEAD' ? undefined : parseErrorBody(body.toString('utf8'));
+            const requestId = res.headers['x-amz-request-id'];
+            reject(
+              new S3RequestError(
+                exchange.operation,
+                status,
+                parsed?.code ?? codeForStatus(status),
+                resource,
+                parsed?.message ?? '',
+                parsed?.requestId ?? (typeof requestId === 'string' ? requestId : undefined),
+              ),
+            );
+          }, fail);
+        },
+      );
+      req.setTimeout(this.#idleTimeoutMs, () => {
+        const error = new Error(`no data moved for ${this.#idleTimeoutMs} ms`) as NodeJS.ErrnoException;
+        error.code = 'ETIMEDOUT';
+        req.destroy(error);
+      });
+      req.on('error', fail);
+      const body = exchange.body;
+      if (body === undefined || body.size === 0) {
+        req.end();
+      } else if (body.source.kind === 'bytes') {
+        req.end(body.source.bytes);
+      } else {
+        // Only the bytes that were hashed: a file that grew since is cut to that length, and one
+        // that changed fails the signed payload hash at the server.
+        const file = createReadStream(body.source.path, { start: 0, end: body.size - 1 });
+        pipeline(file, req, (error) => {
+          if (error) req.destroy(error);
+        });
+      }
+    });
+  }
+}
+
+function describe(bucket: string, key?: string): string {
+  return key === undefined ? `s3://${bucket}` : `s3://${bucket}/${key}`;
+}
+
+function asTransportError(operation: string, resource: string, error: unknown): Error {
+  if (error instanceof S3TransportError || error instanceof S3RequestError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new S3TransportError(operation, resource, (error as Error).message, code, { cause: error });
+}
+
+/** Size and SHA-256 of a body; a file is read once here and again when sent. */
+async function digestBody(body: PutObjectBody): Promise<{ size: number; sha256: Buffer }> {
+  if (body.kind === 'bytes') return { size: body.bytes.length, sha256: createHash('sha256').update(body.bytes).digest() };
+  const hash = createHash('sha256');
+  let size = 0;
+  const handle = await open(body.path, 'r');
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { size, sha256: hash.digest() };
+}
+
+function drain(res: IncomingMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.on('end', resolve);
+    res.on('error', reject);
+    res.resume();
+  });
+}
+
+function readCapped(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    res.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBytes) {
+        res.destroy(new Error(`answer larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
