@@ -8,7 +8,7 @@ import type { WalArchiveStore } from './wal-archive-store.js';
 import { walDecoder } from './wal-compression.js';
 import { parseWalFileName } from './wal-file-name.js';
 import { readWalObjectMetadata } from './wal-object-metadata.js';
-import { writeFileAtomically } from './write-file-atomically.js';
+import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
 
 export type WalFetchResult =
   | { readonly outcome: 'restored'; readonly name: string; readonly key: string; readonly size: number; readonly sha256: string; readonly durationMs: number }

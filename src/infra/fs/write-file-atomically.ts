@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { syncDirectory } from '../../infra/fs/sync-directory.js';
+import { syncDirectory } from './sync-directory.js';
 
 export interface AtomicWriteOptions {
   /** Runs after every byte is written and synced, before the file takes its name; throw to abandon it. */
