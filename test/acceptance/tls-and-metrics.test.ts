@@ -22,6 +22,7 @@ let dir: string;
 let ca: string;
 let vault: RunningVault;
 let s3: S3Client;
+let serverStdout = '';
 
 function httpsText(url: string): Promise<{ status: number; type: string; text: string }> {
   return new Promise((resolve, reject) => {
@@ -39,6 +40,9 @@ before(async () => {
   const files = JSON.parse(made.stdout) as { certFile: string; keyFile: string };
   ca = await readFile(files.certFile, 'utf8');
   vault = await startVault({ env: { HOLDFAST_TLS_CERT_FILE: files.certFile, HOLDFAST_TLS_KEY_FILE: files.keyFile }, ca });
+  vault.process.stdout?.on('data', (chunk: Buffer) => {
+    serverStdout += chunk.toString('utf8');
+  });
   s3 = new S3Client({
     endpoint: vault.endpoint,
     region: REGION,
@@ -62,13 +66,16 @@ test('the vault serves HTTPS with a holdfast cert certificate; the AWS SDK and a
   await s3.send(new PutObjectCommand({ Bucket: 'over-tls', Key: 'k', Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
   const got = await s3.send(new GetObjectCommand({ Bucket: 'over-tls', Key: 'k' }));
   assert.equal(await got.Body?.transformToString(), 'encrypted in transit');
-  // The default audit stream: one JSON object per line on the server's stdout.
-  const line = vault
-    .output()
-    .split('\n')
-    .find((l) => l.includes('"type":"audit"') && l.includes('"action":"PutObject"'));
+  // The default audit stream: one JSON object per line on the server's stdout (read raw here:
+  // the helper's output tail is for failure messages, its prefixes can land mid-line).
+  let line: string | undefined;
+  const deadline = Date.now() + 5_000;
+  while (line === undefined && Date.now() < deadline) {
+    line = serverStdout.split('\n').find((l) => l.includes('"type":"audit"') && l.includes('"action":"PutObject"'));
+    if (line === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   assert.ok(line, 'the upload appears on stdout as an audit line');
-  const entry = JSON.parse(line.replace(/^\[stdout\] /, '')) as { resource: string; result: string; hash: string };
+  const entry = JSON.parse(line) as { resource: string; result: string; hash: string };
   assert.equal(entry.resource, 'over-tls/k');
   assert.equal(entry.result, 'ok');
   assert.match(entry.hash, /^[0-9a-f]{64}$/);
