@@ -10,8 +10,8 @@ Usage:
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
-  holdfast pg wal-push PATH | wal-fetch NAME DEST   --repo s3://BUCKET/PREFIX --endpoint URL
-                  PostgreSQL archive_command / restore_command     (see holdfast pg help)
+  holdfast pg wal-push PATH | wal-fetch NAME DEST | backup | list   --repo s3://BUCKET/PREFIX --endpoint URL
+                  archive_command / restore_command, base backups, the catalog   (see holdfast pg help)
   holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
                   a self-signed TLS certificate for tlsCertFile/tlsKeyFile
   holdfast version

@@ -57,9 +57,9 @@ describe('holdfast pg', { timeout: 120_000 }, () => {
     const none = await run([], {});
     assert.equal(none.code, 2);
     assert.match(none.stdout, /archive_command = 'holdfast pg wal-push %p/);
-    const unknown = await run(['backup'], {});
+    const unknown = await run(['restore-everything'], {});
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command "pg backup"/);
+    assert.match(unknown.stderr, /unknown command "pg restore-everything"/);
     const noPath = await run(['wal-push', '--repo', 's3://pg-archive/x', '--endpoint', 'http://127.0.0.1:1'], {});
     assert.equal(noPath.code, 2);
     assert.match(noPath.stderr, /wal-push takes one PATH/);

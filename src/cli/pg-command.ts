@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type BackupCatalog, readBackupCatalog } from '../backup/pg/backup-catalog.js';
+import { BackupManifestError } from '../backup/pg/backup-manifest.js';
 import { parseRepositoryLocation, RepositoryLocationError, type BackupRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { BaseBackupError, type BaseBackupResult, runBaseBackup } from '../backup/pg/base-backup.js';
+import { PgToolError } from '../backup/pg/pg-client-tools.js';
 import { S3WalArchiveStore, type WalRetention } from '../backup/pg/s3-wal-archive-store.js';
 import { WalConflictError, WalFileNameError, WalIntegrityError } from '../backup/pg/wal-archive-errors.js';
 import { WalArchiver, type WalPushResult } from '../backup/pg/wal-archiver.js';
@@ -15,6 +19,9 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 const USAGE = `Usage:
   holdfast pg wal-push PATH [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--retain-days N] [--json]
   holdfast pg wal-fetch NAME DEST [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+  holdfast pg backup [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--pg-connection CONNINFO]
+                     [--retain-days N] [--part-mib N] [--json]
+  holdfast pg list [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
 
 Continuous WAL archiving of a PostgreSQL cluster into an S3 bucket (the vault, or any S3 with
 Object Lock). In postgresql.conf:
@@ -28,12 +35,20 @@ wal-push  stores the file (gzip) under PREFIX/wal/TIMELINE/NAME and exits 0 only
           one is never overwritten (exit 1, both checksums named).
 wal-fetch writes the archived file NAME to DEST (through a temporary file, checksums verified).
           A file that is not in the archive exits 1 without a message, as restore_command must.
+backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compressed, into
+          PREFIX/backups/ID/ without staging it on disk; waits until the backup's stop segment is
+          archived, then writes PREFIX/backups/ID/manifest.json, which makes the backup complete.
+          The cluster: the PGHOST, PGPORT, PGUSER (PGPASSWORD, PGPASSFILE) environment, or
+          --pg-connection 'host=… port=… user=…'; the user needs the REPLICATION attribute.
+list      the complete backups (those with a manifest) and the archived WAL per timeline.
 
   --repo URL         the repository, s3://BUCKET/PREFIX (or HOLDFAST_REPO)
   --endpoint URL     the S3 endpoint, e.g. http://vault.internal:9470 (or HOLDFAST_ENDPOINT)
   --retain-days N    also lock each object in COMPLIANCE mode for N days from the upload
                      (without it, the bucket's default retention applies)
-  --json             print the result as one JSON object
+  --pg-connection S  a libpq conninfo for pg_basebackup -d and psql (backup)
+  --part-mib N       MiB of compressed backup per stored object, 1 to 4096 (backup; default 64)
+  --json             print the result as JSON (list: an array of backups)
 
 Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or AWS_PROFILE in
 AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service identity with
@@ -63,6 +78,8 @@ const OPTIONS = {
   repo: { type: 'string' },
   endpoint: { type: 'string' },
   'retain-days': { type: 'string' },
+  'pg-connection': { type: 'string' },
+  'part-mib': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -77,7 +94,9 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
       io.stdout(USAGE);
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    if (verb !== 'wal-push' && verb !== 'wal-fetch') throw new UsageError(`unknown command "pg ${verb}"; the pg commands are wal-push and wal-fetch.`);
+    if (verb !== 'wal-push' && verb !== 'wal-fetch' && verb !== 'backup' && verb !== 'list') {
+      throw new UsageError(`unknown command "pg ${verb}"; the pg commands are wal-push, wal-fetch, backup and list.`);
+    }
     const { values, positionals } = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
     if (values.help === true) {
@@ -88,6 +107,30 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
     const endpoint = values.endpoint ?? nonEmpty(io.env['HOLDFAST_ENDPOINT']);
     if (endpoint === undefined) throw new UsageError('no S3 endpoint: pass --endpoint URL (e.g. http://vault.internal:9470, or https://s3.REGION.amazonaws.com for AWS) or set HOLDFAST_ENDPOINT.');
     const retention = retentionFrom(values['retain-days'], io.clock);
+    if (verb !== 'backup' && (values['pg-connection'] !== undefined || values['part-mib'] !== undefined)) {
+      throw new UsageError('--pg-connection and --part-mib apply to backup only.');
+    }
+
+    if (verb === 'backup' || verb === 'list') {
+      if (positionals.length > 0) throw new UsageError(`${verb} takes no arguments, only options.`);
+      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
+      if (verb === 'list') {
+        if (retention !== undefined) throw new UsageError('--retain-days does not apply to list.');
+        reportList(await readBackupCatalog(client, location), json, io);
+        return EXIT_OK;
+      }
+      const result = await runBaseBackup({
+        client,
+        location,
+        connection: values['pg-connection'],
+        env: io.env,
+        retainDays: retention?.retainDays,
+        partBytes: partBytesFrom(values['part-mib']),
+        clock: io.clock,
+      });
+      reportBackup(result, json, io);
+      return EXIT_OK;
+    }
 
     if (verb === 'wal-push') {
       const [path, extra] = positionals;
@@ -133,6 +176,62 @@ function retentionFrom(text: string | undefined, clock: Clock): WalRetention | u
   return { mode: 'COMPLIANCE', retainDays: days, clock };
 }
 
+function partBytesFrom(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const mib = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(mib >= 1 && mib <= 4096)) throw new UsageError(`--part-mib takes a whole number of MiB from 1 to 4096, not "${text}".`);
+  return mib * 1024 * 1024;
+}
+
+function reportBackup(result: BaseBackupResult, json: boolean, io: PgCommandIo): void {
+  const m = result.manifest;
+  if (json) {
+    io.stdout(`${JSON.stringify({ outcome: 'complete', manifestKey: result.manifestKey, durationMs: result.durationMs, retained: result.retained, ...m })}\n`);
+  } else {
+    io.stdout(
+      `backup ${m.id} complete in ${(result.durationMs / 1000).toFixed(1)} s: ${m.tarBytes} bytes of tar stored as ${m.compressedBytes} (gzip, ${m.parts.length} part(s)); ` +
+        `WAL ${m.startLsn} (${m.startWalSegment}) to ${m.stopLsn} (${m.stopWalSegment}) on timeline ${m.timeline}; manifest ${result.manifestKey}\n`,
+    );
+  }
+  if (!result.retained) {
+    io.stderr('holdfast pg backup: warning: the backup is stored without retention, so it can be deleted: give the bucket a default retention (Object Lock) or pass --retain-days.\n');
+  }
+}
+
+function reportList(catalog: BackupCatalog, json: boolean, io: PgCommandIo): void {
+  const rows = catalog.backups.map((m) => {
+    const wal = catalog.wal.find((range) => range.timeline === m.stopWalSegment.slice(0, 8));
+    return {
+      id: m.id,
+      startTime: m.startTime,
+      stopTime: m.stopTime,
+      timeline: m.timeline,
+      startLsn: m.startLsn,
+      stopLsn: m.stopLsn,
+      startWalSegment: m.startWalSegment,
+      stopWalSegment: m.stopWalSegment,
+      tarBytes: m.tarBytes,
+      compressedBytes: m.compressedBytes,
+      pgVersion: m.pgVersion,
+      systemIdentifier: m.systemIdentifier,
+      walArchived: wal === undefined ? null : { timeline: wal.timeline, firstSegment: wal.firstSegment, lastSegment: wal.lastSegment, segments: wal.segments },
+    };
+  });
+  for (const bad of catalog.invalid) io.stderr(`holdfast pg list: warning: ignoring ${bad.key}: ${bad.problem}\n`);
+  if (json) {
+    io.stdout(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  const table = [['BACKUP', 'STARTED', 'STOPPED', 'TL', 'START LSN', 'STOP LSN', 'TAR BYTES', 'STORED BYTES']];
+  for (const r of rows) table.push([r.id, r.startTime, r.stopTime, String(r.timeline), r.startLsn, r.stopLsn, String(r.tarBytes), String(r.compressedBytes)]);
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table) io.stdout(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
+  if (rows.length === 0) io.stdout('(no complete backups)\n');
+  io.stdout('\nWAL archived:\n');
+  for (const range of catalog.wal) io.stdout(`  timeline ${range.timeline}: ${range.firstSegment} … ${range.lastSegment} (${range.segments} segments, newest stored ${range.lastArchivedAt ?? 'at an unknown time'})\n`);
+  if (catalog.wal.length === 0) io.stdout('  (none)\n');
+}
+
 function reportPush(result: WalPushResult, json: boolean, io: PgCommandIo): void {
   const retainUntil = result.retainUntilMs === undefined ? null : new Date(result.retainUntilMs).toISOString();
   if (json) {
@@ -160,6 +259,7 @@ function reportFailure(verb: string, error: unknown, json: boolean, io: PgComman
     error instanceof S3ClientConfigError ||
     error instanceof S3CredentialsError ||
     error instanceof WalFileNameError ||
+    error instanceof PgToolError ||
     (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
   const text = error instanceof Error ? error.message : String(error);
   const message = usage ? text : `${text}${hintFor(error)}`;
@@ -172,7 +272,8 @@ function reportFailure(verb: string, error: unknown, json: boolean, io: PgComman
 function kindOf(error: unknown, usage: boolean): string {
   if (usage) return 'usage';
   if (error instanceof WalConflictError) return 'conflict';
-  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError) return 'integrity';
+  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError || error instanceof BackupManifestError) return 'integrity';
+  if (error instanceof BaseBackupError) return 'incomplete';
   if (error instanceof S3RequestError) return 'refused';
   if (error instanceof S3TransportError) return 'unreachable';
   return 'failure';

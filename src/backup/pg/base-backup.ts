@@ -1,0 +1,259 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { systemClock, type Clock } from '../../infra/clock.js';
+import type { ObjectLockRequest, S3Client } from '../../infra/s3-client/s3-client.js';
+import { isNoSuchKey } from '../../infra/s3-client/s3-client-errors.js';
+import { newBackupId } from './backup-id.js';
+import { backupManifestKey, basePartKey } from './backup-layout.js';
+import { BACKUP_MANIFEST_FORMAT, BACKUP_MANIFEST_VERSION, type BackupManifest, type BackupPart, serializeBackupManifest } from './backup-manifest.js';
+import type { BackupRepositoryLocation } from './backup-repository.js';
+import { findArchivedBackupHistory } from './backup-history-file.js';
+import { findPgTool, PgToolError, queryClusterFacts, switchWal } from './pg-client-tools.js';
+import { walObjectKey } from './wal-archive-layout.js';
+import { parseWalFileName } from './wal-file-name.js';
+import { backupHistoryFileName, parseLsn, walSegmentNameAt, walSegmentNameBefore } from './wal-position.js';
+
+export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+const DEFAULT_ARCHIVE_WAIT_MS = 60_000;
+/** Base backups are read once, at restore; level 1 keeps the cluster's read rate the limit, not gzip. */
+const BASE_BACKUP_GZIP_LEVEL = 1;
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface BaseBackupOptions {
+  readonly client: S3Client;
+  readonly location: BackupRepositoryLocation;
+  /** libpq conninfo for pg_basebackup `-d` and psql; without it the PG* environment applies. */
+  readonly connection?: string | undefined;
+  /** The environment of pg_basebackup and psql (PGHOST, PGPORT, PGUSER, PGPASSWORD, PATH…). */
+  readonly env: NodeJS.ProcessEnv;
+  /** COMPLIANCE retention for every object, in days from its write; else the bucket default. */
+  readonly retainDays?: number | undefined;
+  /** Bytes of gzip output per stored part (default 64 MiB): the memory a backup holds at once. */
+  readonly partBytes?: number;
+  /** How long to wait for the stop segment to reach the archive after pg_basebackup ends. */
+  readonly archiveWaitMs?: number;
+  readonly clock?: Clock;
+}
+
+export interface BaseBackupResult {
+  readonly manifestKey: string;
+  readonly manifest: BackupManifest;
+  readonly durationMs: number;
+  /** Whether every object has explicit or default retention (false: deletable; warn). */
+  readonly retained: boolean;
+}
+
+/** The backup did not complete: no manifest was written, so it does not exist for list/restore. */
+export class BaseBackupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BaseBackupError';
+  }
+}
+
+/**
+ * `holdfast pg backup`: a base backup streamed from `pg_basebackup` into the repository.
+ *
+ *   pg_basebackup -D - -F tar -X none  →  SHA-256 of the tar  →  gzip  →  parts of `partBytes`
+ *
+ * Nothing is staged on local disk: the tar arrives on pg_basebackup's stdout and at most one
+ * part is held in memory; while a part uploads, the stream is paused, which pauses
+ * pg_basebackup (backpressure through the pipe). Each part is its own create-only object with
+ * its SHA-256 (verified by the server on PUT) and retention: the lean S3 client has no
+ * multipart upload, and separate objects are also what a restore can fetch in parallel later.
+ *
+ * `-X none`: the WAL needed to make the copy consistent comes from the archive (wal-push). The
+ * backup is complete only once its stop segment is archived (PostgreSQL 15 docs, 26.3.3 "Making
+ * a Base Backup"), so after pg_basebackup ends this waits — bounded — for that segment and the
+ * backup history file to appear under `wal/`, and only then writes `manifest.json`, the commit
+ * point. A failure at any step leaves parts without a manifest: an incomplete backup that
+ * `list` and restores ignore (the parts are locked like everything else, and expire with it).
+ */
+export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBackupResult> {
+  const clock = options.clock ?? systemClock;
+  const began = clock.nowMs();
+  const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
+  const { client, location } = options;
+  const pgBasebackup = findPgTool('pg_basebackup', options.env);
+  const psql = findPgTool('psql', options.env);
+  const facts = await queryClusterFacts(psql, options.connection, options.env);
+  if (facts.archiveMode === 'off') {
+    throw new PgToolError('archive_mode is off: the backup takes its WAL from the archive (-X none), so set archive_mode = on and archive_command = \'holdfast pg wal-push %p …\' first.');
+  }
+  if (facts.inRecovery || facts.currentWalFile === undefined) {
+    throw new PgToolError('the cluster is a standby (in recovery): back up the primary; backups from a standby are not supported yet.');
+  }
+  const fromWalFile = facts.currentWalFile;
+  const id = newBackupId(began);
+  const label = `holdfast ${id}`;
+  const lock = (): ObjectLockRequest | undefined => (options.retainDays === undefined ? undefined : { mode: 'COMPLIANCE', retainUntilMs: clock.nowMs() + options.retainDays * DAY_MS });
+  let retained = true;
+
+  const startTime = new Date(clock.nowMs()).toISOString();
+  const child = spawn(
+    pgBasebackup,
+    ['-D', '-', '-F', 'tar', '-X', 'none', '--checkpoint=fast', '--manifest-checksums=SHA256', '-l', label, '--verbose', '--no-password', ...(options.connection === undefined ? [] : ['-d', options.connection])],
+    { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  exited.catch(() => undefined);
+
+  const parts: BackupPart[] = [];
+  const tarHash = createHash('sha256');
+  const gzipHash = createHash('sha256');
+  let tarBytes = 0;
+  let compressedBytes = 0;
+  try {
+    const gzip = createGzip({ level: BASE_BACKUP_GZIP_LEVEL });
+    child.stdout.on('data', (chunk: Buffer) => {
+      tarHash.update(chunk);
+      tarBytes += chunk.length;
+    });
+    child.stdout.pipe(gzip);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const upload = async () => {
+      const bytes = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      const key = basePartKey(location.prefix, id, parts.length + 1);
+      const objectLock = lock();
+      const stored = await client.putObject({
+        bucket: location.bucket,
+        key,
+        body: { kind: 'bytes', bytes },
+        createOnly: true,
+        contentType: 'application/gzip',
+        metadata: { 'holdfast-backup-id': id, 'holdfast-part': String(parts.length + 1) },
+        ...(objectLock === undefined ? {} : { objectLock }),
+      });
+      const head = await client.headObject({ bucket: location.bucket, key });
+      if (head.objectLock === undefined) retained = false;
+      parts.push(Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex') }));
+    };
+    for await (const chunk of gzip as AsyncIterable<Buffer>) {
+      gzipHash.update(chunk);
+      compressedBytes += chunk.length;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      while (pendingBytes >= partBytes) {
+        const all = Buffer.concat(pending, pendingBytes);
+        pending = [all.subarray(0, partBytes)];
+        pendingBytes = partBytes;
+        const rest = all.subarray(partBytes);
+        await upload();
+        if (rest.length > 0) {
+          pending = [rest];
+          pendingBytes = rest.length;
+        }
+      }
+    }
+    const ended = await exited;
+    if (ended.code !== 0) {
+      throw new BaseBackupError(`pg_basebackup failed (exit ${ended.code ?? ended.signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    }
+    if (pendingBytes > 0 || parts.length === 0) await upload();
+  } catch (error) {
+    stop(child);
+    throw error;
+  }
+  const stopTime = new Date(clock.nowMs()).toISOString();
+
+  // PostgreSQL's record of the backup's WAL range, archived by pg_backup_stop before it returned.
+  const timelineHex = fromWalFile.slice(0, 8);
+  const found = await waitFor(options, clock, `the backup history file of "${label}"`, () => findArchivedBackupHistory(client, location, timelineHex, fromWalFile, label), undefined);
+  const { history } = found;
+  const startLsn = parseLsn(history.startLsn)!;
+  const stopLsn = parseLsn(history.stopLsn)!;
+  const segment = facts.walSegmentSize;
+  // A backup cannot cross a timeline switch on a primary, so start and stop share one timeline.
+  if (history.startTimeline !== history.stopTimeline) throw new BaseBackupError(`the backup started on timeline ${history.startTimeline} and stopped on ${history.stopTimeline}; take it again.`);
+  const startWalSegment = walSegmentNameAt(history.startTimeline, startLsn, segment);
+  const stopWalSegment = walSegmentNameBefore(history.stopTimeline, stopLsn, segment);
+  const backupHistoryFile = backupHistoryFileName(history.startTimeline, startLsn, segment);
+  if (backupHistoryFile !== found.name) throw new BaseBackupError(`the backup history file is archived as ${found.name}, expected ${backupHistoryFile}; is wal_segment_size ${segment}?`);
+  const stopKey = walObjectKey(location.prefix, parseWalFileName(stopWalSegment)!);
+  await waitFor(options, clock, `the stop segment ${stopWalSegment} (${stopKey})`, async () => {
+    try {
+      return await client.headObject({ bucket: location.bucket, key: stopKey });
+    } catch (error) {
+      if (isNoSuchKey(error)) return undefined;
+      throw error;
+    }
+  }, psql);
+
+  const manifest: BackupManifest = Object.freeze({
+    format: BACKUP_MANIFEST_FORMAT,
+    version: BACKUP_MANIFEST_VERSION,
+    id,
+    label,
+    systemIdentifier: facts.systemIdentifier,
+    pgVersion: facts.pgVersion,
+    pgVersionNum: facts.pgVersionNum,
+    walSegmentSize: segment,
+    timeline: history.startTimeline,
+    startLsn: history.startLsn,
+    stopLsn: history.stopLsn,
+    startWalSegment,
+    stopWalSegment,
+    backupHistoryFile,
+    startTime,
+    stopTime,
+    compression: 'gzip',
+    tarBytes,
+    tarSha256: tarHash.digest('hex'),
+    compressedBytes,
+    compressedSha256: gzipHash.digest('hex'),
+    parts: Object.freeze(parts),
+  });
+  const manifestKey = backupManifestKey(location.prefix, id);
+  const objectLock = lock();
+  await client.putObject({
+    bucket: location.bucket,
+    key: manifestKey,
+    body: { kind: 'bytes', bytes: Buffer.from(serializeBackupManifest(manifest), 'utf8') },
+    createOnly: true,
+    contentType: 'application/json',
+    metadata: { 'holdfast-backup-id': id },
+    ...(objectLock === undefined ? {} : { objectLock }),
+  });
+  return { manifestKey, manifest, durationMs: clock.nowMs() - began, retained };
+}
+
+/**
+ * Polls `probe` until it finds what it looks for, bounded by `archiveWaitMs`. pg_backup_stop
+ * already waits for archiving when pg_basebackup runs without WAL (`-X none`), so the first poll
+ * normally succeeds; given `psql`, a WAL switch after a few seconds hastens an archiver that
+ * waits for a quiet segment to fill.
+ */
+async function waitFor<T>(options: BaseBackupOptions, clock: Clock, what: string, probe: () => Promise<T | undefined>, psql: string | undefined): Promise<T> {
+  const waitMs = options.archiveWaitMs ?? DEFAULT_ARCHIVE_WAIT_MS;
+  const started = clock.nowMs();
+  let switched = false;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (clock.nowMs() - started > waitMs) {
+      throw new BaseBackupError(
+        `the backup is incomplete: ${what} did not reach the archive within ${waitMs} ms. ` +
+          'Check archive_command and pg_stat_archiver (failed_count, last_failed_wal); no manifest was written.',
+      );
+    }
+    if (psql !== undefined && !switched && clock.nowMs() - started > 5_000) {
+      switched = true;
+      await switchWal(psql, options.connection, options.env);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function stop(child: ChildProcessByStdio<null, Readable, Readable>): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
