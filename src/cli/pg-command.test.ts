@@ -9,7 +9,7 @@ import { CreateBucketCommand, type S3Client as SdkClient } from '@aws-sdk/client
 import { clientFor, rootKey } from '../../test/support/admin-cli.js';
 import { type RunningVault, startVault } from '../../test/support/vault-server.js';
 import { systemClock } from '../infra/clock.js';
-import { runPgCommand } from './pg-command.js';
+import { EXIT_RESTORE_FAILED, runPgCommand } from './pg-command.js';
 
 /** `holdfast pg …` in-process: arguments, environment, exit codes, messages (vault: `npm run build` first). */
 
@@ -63,7 +63,8 @@ describe('holdfast pg', { timeout: 120_000 }, () => {
     const noPath = await run(['wal-push', '--repo', 's3://pg-archive/x', '--endpoint', 'http://127.0.0.1:1'], {});
     assert.equal(noPath.code, 2);
     assert.match(noPath.stderr, /wal-push takes one PATH/);
-    assert.equal((await run(['wal-fetch', '000000010000000000000001', '--repo', 's3://pg-archive/x', '--endpoint', 'http://127.0.0.1:1'], {})).code, 2);
+    // wal-fetch is restore_command: a usage error must stop recovery (> 125), not read as "missing".
+    assert.equal((await run(['wal-fetch', '000000010000000000000001', '--repo', 's3://pg-archive/x', '--endpoint', 'http://127.0.0.1:1'], {})).code, EXIT_RESTORE_FAILED);
     assert.equal((await run(['wal-push', 'x', '--bogus'], {})).code, 2);
   });
 
@@ -81,7 +82,7 @@ describe('holdfast pg', { timeout: 120_000 }, () => {
     ];
     for (const [args, env, message] of cases) {
       const result = await run(args, env);
-      assert.equal(result.code, 2, `${args.join(' ')}\n${result.stderr}`);
+      assert.equal(result.code, args[0] === 'wal-fetch' ? EXIT_RESTORE_FAILED : 2, `${args.join(' ')}\n${result.stderr}`);
       assert.match(result.stderr, message);
     }
   });
@@ -114,6 +115,11 @@ describe('holdfast pg', { timeout: 120_000 }, () => {
     await mkdir(restoreDir);
     const missing = await run(['wal-fetch', '00000009.history', join(restoreDir, 'RECOVERYHISTORY')], vaultEnv());
     assert.deepEqual(missing, { code: 1, stdout: '', stderr: '' });
+    assert.deepEqual(await readdir(restoreDir), []);
+    // Any other failure — here a key the vault does not know — must stop recovery, not end it.
+    const refused = await run(['wal-fetch', '000000010000000000000001', join(restoreDir, 'RECOVERYXLOG')], vaultEnv({ AWS_ACCESS_KEY_ID: 'HFNOSUCHKEY000000000' }));
+    assert.equal(refused.code, EXIT_RESTORE_FAILED);
+    assert.match(refused.stderr, /InvalidAccessKeyId/);
     assert.deepEqual(await readdir(restoreDir), []);
   });
 

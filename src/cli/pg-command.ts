@@ -54,7 +54,9 @@ Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or
 AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service identity with
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
-Exit codes: 0 done, 1 failure (wal-fetch: also "not in the archive"), 2 usage or configuration.
+Exit codes: 0 done, 1 failure, 2 usage or configuration. wal-fetch: 1 only for "not in the
+archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead of ending it
+early at a segment the archive may well hold.
 `;
 
 /** Where the command writes, what it reads, what time it is: the process's own by default. */
@@ -266,8 +268,17 @@ function reportFailure(verb: string, error: unknown, json: boolean, io: PgComman
   if (json) io.stdout(`${JSON.stringify({ error: { kind: kindOf(error, usage), message } })}\n`);
   io.stderr(`holdfast pg ${verb}: ${message}\n`);
   if (usage && (error instanceof UsageError || error instanceof TypeError)) io.stderr(USAGE);
+  // restore_command: PostgreSQL reads any exit status from 1 to 125 as "not in the archive" and
+  // ends recovery there — promoting a cluster that is missing WAL the archive does hold. A fetch
+  // that failed for any other reason (vault unreachable, wrong credentials, bad checksum) must
+  // stop recovery instead, which an exit status above 125 does (PostgreSQL docs, "Archive
+  // Recovery Settings", restore_command).
+  if (verb === 'wal-fetch') return EXIT_RESTORE_FAILED;
   return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
+
+/** wal-fetch's exit status for every failure but "not in the archive": > 125, so recovery stops. */
+export const EXIT_RESTORE_FAILED = 126;
 
 function kindOf(error: unknown, usage: boolean): string {
   if (usage) return 'usage';
