@@ -3,7 +3,7 @@ import type { NewSecurityAlert } from '../domain/alerts/security-alert.js';
 import type { AuditDetails, AuditFields, AuditResult } from '../domain/audit/audit-entry.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { AdminChange, ChangeActor } from '../protocol/admin/admin-routes.js';
-import type { S3RequestRecord } from '../protocol/s3/s3-http-handler.js';
+import type { S3RequestRecord } from '../protocol/s3/request-record.js';
 import type { SecurityAlertRules } from './security-alert-rules.js';
 import type { VaultMetrics } from './vault-metrics.js';
 

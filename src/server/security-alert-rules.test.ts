@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { S3RequestRecord } from '../protocol/s3/s3-http-handler.js';
+import type { S3RequestRecord } from '../protocol/s3/request-record.js';
 import { SecurityAlertRules } from './security-alert-rules.js';
 
 const T0 = Date.UTC(2031, 2, 3);

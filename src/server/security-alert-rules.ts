@@ -2,7 +2,7 @@ import { AuthFailureBurstDetector } from '../domain/alerts/auth-failure-burst-de
 import type { NewSecurityAlert } from '../domain/alerts/security-alert.js';
 import { type AlertActor, securityAlerts } from '../domain/alerts/security-alerts.js';
 import type { AdminChange } from '../protocol/admin/admin-routes.js';
-import type { S3RequestRecord } from '../protocol/s3/s3-http-handler.js';
+import type { S3RequestRecord } from '../protocol/s3/request-record.js';
 
 /** Errors that mean "this caller could not prove who it is". */
 const AUTHENTICATION_FAILURES = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'AuthorizationQueryParametersError']);

@@ -2,7 +2,7 @@ import type { LockStatistics } from '../domain/ports.js';
 import type { Clock } from '../infra/clock.js';
 import { MetricsRegistry } from '../infra/metrics/metrics-registry.js';
 import { ProcessCollector } from '../infra/metrics/process-collector.js';
-import type { S3RequestRecord } from '../protocol/s3/s3-http-handler.js';
+import type { S3RequestRecord } from '../protocol/s3/request-record.js';
 
 /** Sources read at scrape time. */
 export interface MetricSources {

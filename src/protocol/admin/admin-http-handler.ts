@@ -5,7 +5,7 @@ import type { Clock } from '../../infra/clock.js';
 import { createSha256PayloadVerifier } from '../s3/auth/payload-verification.js';
 import { type SecretLookup, authenticateRequest } from '../s3/auth/sigv4.js';
 import { type AccessDecider, createRequestAuthorizer } from '../s3/authorization.js';
-import type { S3RequestRecord } from '../s3/s3-http-handler.js';
+import { type S3RequestRecord, exchangeFacts } from '../s3/request-record.js';
 import { type AdminChange, type AdminResult, type AdminServices, type ChangeActor, matchAdminRoute } from './admin-routes.js';
 
 export { bucketView } from './admin-views.js';
@@ -113,15 +113,10 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
         versionId: undefined,
         principal,
         accessKeyId,
-        status: res.statusCode,
         errorCode,
         errorMessage,
-        sourceIp: req.socket.remoteAddress,
-        userAgent: req.headers['user-agent'],
         startedMs,
-        durationSeconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
-        bytesIn: Number(req.headers['content-length'] ?? 0) || 0,
-        bytesOut: Number(res.getHeader('content-length') ?? 0),
+        ...exchangeFacts(req, res, startedNs),
         denial,
         bypassGovernance: false,
         notes: [],

@@ -82,7 +82,9 @@ export function createRequestAuthorizer(principal: Principal, decider: AccessDec
     // Root is not evaluated (no context to build on the hot path), except for the data actions a
     // protected bucket keeps from every identity but services.
     if (principal.kind === 'root' && !PROTECTED_DATA_ACTIONS.has(action)) return true;
-    const decision = await decider.decide(principal, action, target, conditionContext(facts, extra));
+    // Root only meets the protected-bucket rule, which reads no condition keys: skip building them.
+    const context = principal.kind === 'root' ? new Map<string, string>() : conditionContext(facts, extra);
+    const decision = await decider.decide(principal, action, target, context);
     if (!decision.allowed) denial = { action, resource: resourceArn(target), decision };
     return decision.allowed;
   };

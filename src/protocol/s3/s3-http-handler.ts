@@ -8,7 +8,8 @@ import { addressRequest } from './addressing.js';
 import { type SecretLookup, authenticateRequest } from './auth/sigv4.js';
 import type { OperationContext } from './operations/context.js';
 import { type RequestNote, buildS3Request, type S3Response } from './request.js';
-import { type AccessDecider, type Denial, type RequestAuthorizer, createRequestAuthorizer } from './authorization.js';
+import { type AccessDecider, type RequestAuthorizer, createRequestAuthorizer } from './authorization.js';
+import { type S3RequestRecord, exchangeFacts } from './request-record.js';
 import { routeS3 } from './router.js';
 import { escapeXml } from './xml.js';
 
@@ -24,38 +25,6 @@ export interface S3HandlerOptions {
   readonly virtualHostDomain: string | undefined;
   /** Called for 5xx failures; gets the request id and the original error (never shown to clients). */
   readonly onInternalError: (requestId: string, error: unknown) => void;
-}
-
-/** One finished S3 request, as the audit log, the metrics and the alert rules see it. */
-export interface S3RequestRecord {
-  readonly requestId: string;
-  readonly method: string;
-  /** The S3 operation (`PutObject`), or undefined when the request failed before routing. */
-  readonly operation: string | undefined;
-  /** The IAM action the request needed, when known. */
-  readonly action: string | undefined;
-  readonly bucket: string | undefined;
-  readonly key: string | undefined;
-  /** The version the request read, wrote or deleted, when it names or creates one. */
-  readonly versionId: string | undefined;
-  readonly principal: { readonly name: string; readonly kind: string } | undefined;
-  /** The access key the request was signed with (also for failed authentication). */
-  readonly accessKeyId: string | undefined;
-  readonly status: number;
-  readonly errorCode: string | undefined;
-  readonly errorMessage: string | undefined;
-  readonly sourceIp: string | undefined;
-  readonly userAgent: string | undefined;
-  readonly startedMs: number;
-  readonly durationSeconds: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** The refused action, when authorization refused one. */
-  readonly denial: Denial | undefined;
-  /** Whether the bypass-governance header was sent and honoured. */
-  readonly bypassGovernance: boolean;
-  /** What the operation observed (Object Lock refusals). */
-  readonly notes: readonly RequestNote[];
 }
 
 /** The unauthenticated health probe; `_` cannot start a bucket name, so it never shadows one. */
@@ -156,15 +125,10 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       versionId,
       principal,
       accessKeyId,
-      status: res.statusCode,
       errorCode,
       errorMessage,
-      sourceIp: req.socket.remoteAddress,
-      userAgent: req.headers['user-agent'],
       startedMs,
-      durationSeconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
-      bytesIn: Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? 0) || 0,
-      bytesOut: Number(res.getHeader('content-length') ?? 0),
+      ...exchangeFacts(req, res, startedNs),
       denial: authorizer?.denial,
       bypassGovernance: bypass,
       notes,
