@@ -1,20 +1,28 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BackupCatalog, readBackupCatalog } from '../backup/pg/backup-catalog.js';
+import { readBackupCatalog } from '../backup/pg/backup-catalog.js';
 import { BackupManifestError } from '../backup/pg/backup-manifest.js';
-import { parseRepositoryLocation, RepositoryLocationError, type BackupRepositoryLocation } from '../backup/pg/backup-repository.js';
-import { BaseBackupError, type BaseBackupResult, runBaseBackup } from '../backup/pg/base-backup.js';
+import { formatRepositoryLocation, parseRepositoryLocation, RepositoryLocationError, type BackupRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { BackupIntegrityError, RestoreTargetError } from '../backup/pg/base-backup-extraction.js';
+import { BaseBackupError, runBaseBackup } from '../backup/pg/base-backup.js';
+import { restoreToPointInTime, WalGapError } from '../backup/pg/point-in-time-restore.js';
+import { RecoveryPlanError } from '../backup/pg/recovery-wal-plan.js';
+import { TimelineHistoryError } from '../backup/pg/timeline-history.js';
 import { PgToolError } from '../backup/pg/pg-client-tools.js';
 import { S3WalArchiveStore, type WalRetention } from '../backup/pg/s3-wal-archive-store.js';
 import { WalConflictError, WalFileNameError, WalIntegrityError } from '../backup/pg/wal-archive-errors.js';
-import { WalArchiver, type WalPushResult } from '../backup/pg/wal-archiver.js';
-import { WalFetcher, type WalFetchResult } from '../backup/pg/wal-fetcher.js';
+import { WalArchiver } from '../backup/pg/wal-archiver.js';
+import { WalFetcher } from '../backup/pg/wal-fetcher.js';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import { S3ClientConfigError, s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { S3IntegrityError, S3RequestError, S3TransportError } from '../infra/s3-client/s3-client-errors.js';
 import { S3CredentialsError } from '../infra/s3-client/s3-credentials.js';
+import { TarFormatError } from '../infra/tar/tar-extractor.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { reportBackup, reportFetch, reportList, reportPush, reportRestore } from './pg-command-reports.js';
+import { defaultRestoreCommand, parseRestoreTarget, RestoreOptionError } from './pg-restore-options.js';
+import { ProgressLine } from './progress-line.js';
 
 const USAGE = `Usage:
   holdfast pg wal-push PATH [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--retain-days N] [--json]
@@ -22,6 +30,10 @@ const USAGE = `Usage:
   holdfast pg backup [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--pg-connection CONNINFO]
                      [--retain-days N] [--part-mib N] [--json]
   holdfast pg list [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+  holdfast pg restore --into DIR [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
+                      [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
+                      [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
+                      [--target-exclusive] [--restore-command CMD] [--no-sync] [--json]
 
 Continuous WAL archiving of a PostgreSQL cluster into an S3 bucket (the vault, or any S3 with
 Object Lock). In postgresql.conf:
@@ -41,6 +53,14 @@ backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compress
           The cluster: the PGHOST, PGPORT, PGUSER (PGPASSWORD, PGPASSFILE) environment, or
           --pg-connection 'host=… port=… user=…'; the user needs the REPLICATION attribute.
 list      the complete backups (those with a manifest) and the archived WAL per timeline.
+restore   unpacks a base backup into DIR (new or empty) and sets it up to recover from the archive
+          when started: recovery.signal, restore_command = holdfast pg wal-fetch, the target, and
+          archive_mode = off so the copy never writes into the production archive. The backup is
+          the newest that ended before the target (or --backup ID); the archive is checked first
+          for every WAL segment the recovery needs, and a gap is named before anything is
+          written. Start the server with the backup-writer (or a restore-reader) key in its
+          environment, as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, on a free port;
+          run restore as the OS user that owns the cluster (postgres).
 
   --repo URL         the repository, s3://BUCKET/PREFIX (or HOLDFAST_REPO)
   --endpoint URL     the S3 endpoint, e.g. http://vault.internal:9470 (or HOLDFAST_ENDPOINT)
@@ -48,13 +68,27 @@ list      the complete backups (those with a manifest) and the archived WAL per 
                      (without it, the bucket's default retention applies)
   --pg-connection S  a libpq conninfo for pg_basebackup -d and psql (backup)
   --part-mib N       MiB of compressed backup per stored object, 1 to 4096 (backup; default 64)
+  --into DIR         restore: the new data directory (created mode 0700, or an empty one)
+  --backup ID        restore: this backup (default: the newest that ended before the target)
+  --target-time TS   restore: recover up to this moment, with its zone: "2026-11-26 10:15:00+00"
+  --target-lsn LSN   restore: recover up to this WAL position (e.g. 0/3000060)
+  --target-name N    restore: recover up to the restore point N (pg_create_restore_point)
+  --target T         restore: immediate (just the backup, consistent) or latest (default: all
+                     archived WAL)
+  --target-timeline  restore: latest (default), current (the backup's) or a number
+  --target-action A  restore: at the target, pause (default: read-only, inspect, then
+                     SELECT pg_wal_replay_resume()), promote, or shutdown
+  --target-exclusive restore: stop just before the target instead of just after it
+  --restore-command  restore: the restore_command to write instead of this holdfast's wal-fetch
+  --no-sync          restore: do not fsync the restored files (faster; for scratch copies)
   --json             print the result as JSON (list: an array of backups)
 
 Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or AWS_PROFILE in
 AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service identity with
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
-Exit codes: 0 done, 1 failure, 2 usage or configuration. wal-fetch: 1 only for "not in the
+Exit codes: 0 done, 1 failure (restore: also a WAL gap or a checksum mismatch, named), 2 usage or
+configuration. wal-fetch: 1 only for "not in the
 archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead of ending it
 early at a segment the archive may well hold.
 `;
@@ -65,6 +99,8 @@ export interface PgCommandIo {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
+  /** Whether stderr is a terminal (live progress in place) or a log (a line now and then). */
+  readonly interactive?: boolean;
 }
 
 const processIo: PgCommandIo = {
@@ -72,7 +108,11 @@ const processIo: PgCommandIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   clock: systemClock,
+  interactive: process.stderr.isTTY === true,
 };
+
+const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'restore'];
+const RESTORE_OPTIONS = ['into', 'backup', 'target', 'target-time', 'target-lsn', 'target-name', 'target-timeline', 'target-action', 'target-exclusive', 'restore-command', 'no-sync'] as const;
 
 class UsageError extends Error {}
 
@@ -82,6 +122,17 @@ const OPTIONS = {
   'retain-days': { type: 'string' },
   'pg-connection': { type: 'string' },
   'part-mib': { type: 'string' },
+  into: { type: 'string' },
+  backup: { type: 'string' },
+  target: { type: 'string' },
+  'target-time': { type: 'string' },
+  'target-lsn': { type: 'string' },
+  'target-name': { type: 'string' },
+  'target-timeline': { type: 'string' },
+  'target-action': { type: 'string' },
+  'target-exclusive': { type: 'boolean' },
+  'restore-command': { type: 'string' },
+  'no-sync': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -96,8 +147,8 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
       io.stdout(USAGE);
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    if (verb !== 'wal-push' && verb !== 'wal-fetch' && verb !== 'backup' && verb !== 'list') {
-      throw new UsageError(`unknown command "pg ${verb}"; the pg commands are wal-push, wal-fetch, backup and list.`);
+    if (!PG_VERBS.includes(verb)) {
+      throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PG_VERBS.slice(0, -1).join(', ')} and ${PG_VERBS.at(-1)!}.`);
     }
     const { values, positionals } = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
@@ -111,6 +162,41 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
     const retention = retentionFrom(values['retain-days'], io.clock);
     if (verb !== 'backup' && (values['pg-connection'] !== undefined || values['part-mib'] !== undefined)) {
       throw new UsageError('--pg-connection and --part-mib apply to backup only.');
+    }
+    const restoreOnly = RESTORE_OPTIONS.filter((name) => values[name] !== undefined);
+    if (verb !== 'restore' && restoreOnly.length > 0) throw new UsageError(`--${restoreOnly[0]!} applies to restore only.`);
+
+    if (verb === 'restore') {
+      if (positionals.length > 0) throw new UsageError('restore takes no arguments, only options (--into DIR).');
+      if (retention !== undefined) throw new UsageError('--retain-days does not apply to restore.');
+      const into = values.into;
+      if (into === undefined || into.trim() === '') throw new UsageError('restore needs --into DIR: a new or empty directory for the restored cluster.');
+      const choice = parseRestoreTarget({
+        target: values.target,
+        targetTime: values['target-time'],
+        targetLsn: values['target-lsn'],
+        targetName: values['target-name'],
+        targetTimeline: values['target-timeline'],
+        targetAction: values['target-action'],
+        targetExclusive: values['target-exclusive'],
+      });
+      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
+      const progress = new ProgressLine('holdfast pg restore', { write: io.stderr, interactive: io.interactive === true });
+      const result = await restoreToPointInTime({
+        client,
+        location,
+        into: resolve(into),
+        ...choice,
+        backupId: values.backup,
+        restoreCommand: values['restore-command'] ?? defaultRestoreCommand(formatRepositoryLocation(location), endpoint),
+        env: io.env,
+        sync: values['no-sync'] !== true,
+        clock: io.clock,
+        onProgress: (p) => progress.update(p.bytes, p.totalBytes),
+      });
+      progress.done();
+      reportRestore(result, resolve(into), json, io);
+      return EXIT_OK;
     }
 
     if (verb === 'backup' || verb === 'list') {
@@ -185,74 +271,6 @@ function partBytesFrom(text: string | undefined): number | undefined {
   return mib * 1024 * 1024;
 }
 
-function reportBackup(result: BaseBackupResult, json: boolean, io: PgCommandIo): void {
-  const m = result.manifest;
-  if (json) {
-    io.stdout(`${JSON.stringify({ outcome: 'complete', manifestKey: result.manifestKey, durationMs: result.durationMs, retained: result.retained, ...m })}\n`);
-  } else {
-    io.stdout(
-      `backup ${m.id} complete in ${(result.durationMs / 1000).toFixed(1)} s: ${m.tarBytes} bytes of tar stored as ${m.compressedBytes} (gzip, ${m.parts.length} part(s)); ` +
-        `WAL ${m.startLsn} (${m.startWalSegment}) to ${m.stopLsn} (${m.stopWalSegment}) on timeline ${m.timeline}; manifest ${result.manifestKey}\n`,
-    );
-  }
-  if (!result.retained) {
-    io.stderr('holdfast pg backup: warning: the backup is stored without retention, so it can be deleted: give the bucket a default retention (Object Lock) or pass --retain-days.\n');
-  }
-}
-
-function reportList(catalog: BackupCatalog, json: boolean, io: PgCommandIo): void {
-  const rows = catalog.backups.map((m) => {
-    const wal = catalog.wal.find((range) => range.timeline === m.stopWalSegment.slice(0, 8));
-    return {
-      id: m.id,
-      startTime: m.startTime,
-      stopTime: m.stopTime,
-      timeline: m.timeline,
-      startLsn: m.startLsn,
-      stopLsn: m.stopLsn,
-      startWalSegment: m.startWalSegment,
-      stopWalSegment: m.stopWalSegment,
-      tarBytes: m.tarBytes,
-      compressedBytes: m.compressedBytes,
-      pgVersion: m.pgVersion,
-      systemIdentifier: m.systemIdentifier,
-      walArchived: wal === undefined ? null : { timeline: wal.timeline, firstSegment: wal.firstSegment, lastSegment: wal.lastSegment, segments: wal.segments },
-    };
-  });
-  for (const bad of catalog.invalid) io.stderr(`holdfast pg list: warning: ignoring ${bad.key}: ${bad.problem}\n`);
-  if (json) {
-    io.stdout(`${JSON.stringify(rows)}\n`);
-    return;
-  }
-  const table = [['BACKUP', 'STARTED', 'STOPPED', 'TL', 'START LSN', 'STOP LSN', 'TAR BYTES', 'STORED BYTES']];
-  for (const r of rows) table.push([r.id, r.startTime, r.stopTime, String(r.timeline), r.startLsn, r.stopLsn, String(r.tarBytes), String(r.compressedBytes)]);
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  for (const row of table) io.stdout(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
-  if (rows.length === 0) io.stdout('(no complete backups)\n');
-  io.stdout('\nWAL archived:\n');
-  for (const range of catalog.wal) io.stdout(`  timeline ${range.timeline}: ${range.firstSegment} … ${range.lastSegment} (${range.segments} segments, newest stored ${range.lastArchivedAt ?? 'at an unknown time'})\n`);
-  if (catalog.wal.length === 0) io.stdout('  (none)\n');
-}
-
-function reportPush(result: WalPushResult, json: boolean, io: PgCommandIo): void {
-  const retainUntil = result.retainUntilMs === undefined ? null : new Date(result.retainUntilMs).toISOString();
-  if (json) {
-    const { retainUntilMs: _retainUntilMs, ...rest } = result;
-    io.stdout(`${JSON.stringify({ ...rest, retainUntil })}\n`);
-  }
-  if (result.outcome === 'archived' && retainUntil === null) {
-    io.stderr(
-      `holdfast pg wal-push: warning: ${result.name} is archived without retention, so it can be deleted: ` +
-        'give the bucket a default retention (Object Lock) or pass --retain-days.\n',
-    );
-  }
-}
-
-function reportFetch(result: WalFetchResult, json: boolean, io: PgCommandIo): void {
-  // A missing file is routine during recovery: no message on stderr, where it would fill the log.
-  if (json) io.stdout(`${JSON.stringify(result)}\n`);
-}
-
 /** The exit code and message of a failure; S3 errors get the likely fix appended. */
 function reportFailure(verb: string, error: unknown, json: boolean, io: PgCommandIo): number {
   const usage =
@@ -262,6 +280,8 @@ function reportFailure(verb: string, error: unknown, json: boolean, io: PgComman
     error instanceof S3CredentialsError ||
     error instanceof WalFileNameError ||
     error instanceof PgToolError ||
+    error instanceof RestoreOptionError ||
+    error instanceof RestoreTargetError ||
     (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
   const text = error instanceof Error ? error.message : String(error);
   const message = usage ? text : `${text}${hintFor(error)}`;
@@ -283,7 +303,9 @@ export const EXIT_RESTORE_FAILED = 126;
 function kindOf(error: unknown, usage: boolean): string {
   if (usage) return 'usage';
   if (error instanceof WalConflictError) return 'conflict';
-  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError || error instanceof BackupManifestError) return 'integrity';
+  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError || error instanceof BackupManifestError || error instanceof BackupIntegrityError || error instanceof TarFormatError) return 'integrity';
+  if (error instanceof WalGapError) return 'wal-gap';
+  if (error instanceof RecoveryPlanError || error instanceof TimelineHistoryError) return 'no-restore-plan';
   if (error instanceof BaseBackupError) return 'incomplete';
   if (error instanceof S3RequestError) return 'refused';
   if (error instanceof S3TransportError) return 'unreachable';

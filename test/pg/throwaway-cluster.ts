@@ -22,6 +22,8 @@ export interface ThrowawayCluster {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
   /** The last lines the server wrote (its log goes to stderr), for failure messages and measurements. */
   output(): string;
+  /** Whether the server process has ended (e.g. recovery_target_action = shutdown, or a FATAL). */
+  exited(): boolean;
   /** Fast shutdown (SIGINT); SIGKILL to the whole process group if it does not end in time. Removes the directory. */
   stop(): Promise<void>;
 }
@@ -73,18 +75,14 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
   const user = await postgresOsUser();
   const base = await mkdtemp(join(tmpdir(), 'holdfast-pg-'));
   const dataDir = join(base, 'data');
-  let child: ChildProcess | undefined;
-  let tail = '';
   try {
     await mkdir(dataDir, { mode: 0o700 });
     if (user !== undefined) {
       await chown(base, user.uid, user.gid);
       await chown(dataDir, user.uid, user.gid);
     }
-    const asPostgres = (command: string, args: readonly string[]) => (user === undefined ? [command, args] as const : (['runuser', ['-u', 'postgres', '--', command, ...args]] as const));
-    const [initdb, initdbArgs] = asPostgres(join(PG_BIN, 'initdb'), ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync']);
+    const [initdb, initdbArgs] = asPostgres(user, join(PG_BIN, 'initdb'), ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync']);
     await runCommand(initdb, initdbArgs, { timeoutMs: 60_000 });
-
     const port = await freePort();
     const settings: Record<string, string> = {
       port: String(port),
@@ -96,7 +94,50 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
       ...options.settings,
     };
     await appendFile(join(dataDir, 'postgresql.conf'), `\n# holdfast test settings\n${Object.entries(settings).map(([k, v]) => `${k} = ${quoteSetting(v)}`).join('\n')}\n`);
+    return await startPostgres(base, dataDir, port, [], user, options);
+  } catch (error) {
+    await rm(base, { recursive: true, force: true });
+    throw error;
+  }
+}
 
+/** A scratch directory the postgres OS user owns, for `holdfast pg restore --into BASE/data`. */
+export async function makeRestoreBase(): Promise<string> {
+  const user = await postgresOsUser();
+  const base = await mkdtemp(join(tmpdir(), 'holdfast-pg-restored-'));
+  if (user !== undefined) await chown(base, user.uid, user.gid);
+  return base;
+}
+
+/**
+ * Starts a data directory restored by `holdfast pg restore` into `base/data` (see
+ * makeRestoreBase): handed to the postgres OS user, then run on a free port. The port, socket
+ * directory and listen address are given on the command line, which overrides the original
+ * cluster's postgresql.conf (and the restored postgresql.auto.conf). Connections are accepted as
+ * soon as the copy is consistent (hot standby), which may be before recovery has ended.
+ */
+export async function startRestoredCluster(base: string, options: ThrowawayClusterOptions = {}): Promise<ThrowawayCluster> {
+  const user = await postgresOsUser();
+  const dataDir = join(base, 'data');
+  if (user !== undefined) await runCommand('chown', ['-R', `${user.uid}:${user.gid}`, base]);
+  const port = await freePort();
+  const args = ['-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${base}`, ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  try {
+    return await startPostgres(base, dataDir, port, args, user, options);
+  } catch (error) {
+    await rm(base, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function asPostgres(user: OsUser | undefined, command: string, args: readonly string[]): readonly [string, readonly string[]] {
+  return user === undefined ? [command, args] : ['runuser', ['-u', 'postgres', '--', command, ...args]];
+}
+
+async function startPostgres(base: string, dataDir: string, port: number, extraArgs: readonly string[], user: OsUser | undefined, options: ThrowawayClusterOptions): Promise<ThrowawayCluster> {
+  let child: ChildProcess | undefined;
+  let tail = '';
+  try {
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: base,
@@ -105,7 +146,7 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     };
     // Its own process group, so stop() can end the postmaster and every child (archiver,
     // archive_command) at once if a fast shutdown hangs.
-    child = spawn(join(PG_BIN, 'postgres'), ['-D', dataDir], {
+    child = spawn(join(PG_BIN, 'postgres'), ['-D', dataDir, ...extraArgs], {
       env,
       cwd: base,
       detached: true,
@@ -158,6 +199,7 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
         }
       },
       output: () => tail,
+      exited: () => running.exitCode !== null || running.signalCode !== null,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -180,7 +222,6 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
       killGroup(child, 'SIGKILL');
       await new Promise((resolve) => child!.once('exit', resolve));
     }
-    await rm(base, { recursive: true, force: true });
     throw error;
   }
 }

@@ -3,8 +3,7 @@ import { isBackupId } from './backup-id.js';
 import { backupsPrefix, MANIFEST_NAME } from './backup-layout.js';
 import { type BackupManifest, MAX_BACKUP_MANIFEST_BYTES, parseBackupManifest } from './backup-manifest.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
-import { walPrefix } from './wal-archive-layout.js';
-import { parseWalFileName } from './wal-file-name.js';
+import { listWalArchive, type WalArchiveListing } from './wal-archive-listing.js';
 
 /** The archived WAL segments of one timeline: the first and last by name, and how many. */
 export interface WalTimelineRange {
@@ -27,13 +26,15 @@ export interface BackupCatalog {
   /** Manifests that could not be read or checked: reported, never used. */
   readonly invalid: readonly InvalidBackup[];
   readonly wal: readonly WalTimelineRange[];
+  /** Everything under `wal/`, for recovery plans and gap reports. */
+  readonly listing: WalArchiveListing;
 }
 
 /**
  * What a repository holds, read from the bucket itself: the backups are the `manifest.json`
  * objects under `backups/` (a folder without one is an incomplete backup and is skipped), the WAL
- * ranges come from listing `wal/`. A listing of all WAL is linear in the archive's size; the
- * append-only catalog of a later slice replaces it for large archives.
+ * ranges come from one listing of `wal/`. Both are linear in the repository's size; the
+ * append-only catalog of a later slice replaces them for large archives.
  */
 export async function readBackupCatalog(client: S3Client, location: BackupRepositoryLocation): Promise<BackupCatalog> {
   const backups: BackupManifest[] = [];
@@ -52,41 +53,24 @@ export async function readBackupCatalog(client: S3Client, location: BackupReposi
     }
   }
   backups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { backups, invalid, wal: await readWalRanges(client, location) };
+  const listing = await listWalArchive(client, location);
+  return { backups, invalid, wal: walRangesOf(listing), listing };
 }
 
-export async function readWalRanges(client: S3Client, location: BackupRepositoryLocation): Promise<WalTimelineRange[]> {
-  const ranges = new Map<string, { first: string; last: string; segments: number; lastModifiedMs: number | undefined }>();
-  const folder = walPrefix(location.prefix);
-  for await (const object of client.listObjects({ bucket: location.bucket, prefix: folder })) {
-    const [timeline, name, extra] = object.key.slice(folder.length).split('/');
-    if (timeline === undefined || name === undefined || extra !== undefined) continue;
-    const file = parseWalFileName(name);
-    if (file?.kind !== 'segment' || file.timeline !== timeline) continue;
-    const range = ranges.get(timeline);
-    if (range === undefined) {
-      ranges.set(timeline, { first: name, last: name, segments: 1, lastModifiedMs: object.lastModifiedMs });
-      continue;
-    }
-    range.segments += 1;
-    if (name < range.first) range.first = name;
-    // Keys arrive in order, so the last seen is the newest; compare anyway to not depend on it.
-    if (name > range.last) {
-      range.last = name;
-      range.lastModifiedMs = object.lastModifiedMs;
-    }
-  }
-  return [...ranges.entries()]
+/** First and last segment per timeline, and when the newest was stored. */
+export function walRangesOf(listing: WalArchiveListing): WalTimelineRange[] {
+  return [...listing.segments.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([timeline, r]) =>
-      Object.freeze({
+    .map(([timeline, segments]) => {
+      const last = segments.at(-1)!;
+      return Object.freeze({
         timeline,
-        firstSegment: r.first,
-        lastSegment: r.last,
-        segments: r.segments,
-        lastArchivedAt: r.lastModifiedMs === undefined || !Number.isFinite(r.lastModifiedMs) ? undefined : new Date(r.lastModifiedMs).toISOString(),
-      }),
-    );
+        firstSegment: segments[0]!.name,
+        lastSegment: last.name,
+        segments: segments.length,
+        lastArchivedAt: Number.isFinite(last.lastModifiedMs) ? new Date(last.lastModifiedMs).toISOString() : undefined,
+      });
+    });
 }
 
 async function readText(client: S3Client, bucket: string, key: string): Promise<string> {

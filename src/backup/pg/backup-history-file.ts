@@ -1,9 +1,8 @@
-import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
 import { walTimelinePrefix } from './wal-archive-layout.js';
 import { parseWalFileName } from './wal-file-name.js';
-import { readWalObjectMetadata } from './wal-object-metadata.js';
+import { readArchivedWalText } from './wal-archive-listing.js';
 import { parseLsn } from './wal-position.js';
 
 /**
@@ -45,8 +44,6 @@ export function parseBackupHistoryFile(text: string): BackupHistory | undefined 
   return Object.freeze({ label, startLsn, stopLsn, startTimeline, stopTimeline });
 }
 
-const MAX_HISTORY_FILE_BYTES = 64 * 1024;
-
 /**
  * The archived history file of the backup labelled `label`, looked for among the `.backup` files
  * of `timeline` after segment `fromSegment` (the segment current before the backup started; its
@@ -65,13 +62,10 @@ export async function findArchivedBackupHistory(
   for await (const object of client.listObjects({ bucket: location.bucket, prefix: folder, startAfter })) {
     const name = object.key.slice(folder.length);
     if (parseWalFileName(name)?.kind !== 'backup-history' || object.size > MAX_HISTORY_FILE_BYTES) continue;
-    const { head, body } = await client.getObject({ bucket: location.bucket, key: object.key });
-    const chunks: Buffer[] = [];
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-    const stored = Buffer.concat(chunks);
-    const compression = readWalObjectMetadata(head.metadata)?.compression ?? 'none';
-    const history = parseBackupHistoryFile((compression === 'gzip' ? gunzipSync(stored) : stored).toString('utf8'));
+    const history = parseBackupHistoryFile((await readArchivedWalText(client, location, name)) ?? '');
     if (history?.label === label) return { name, history };
   }
   return undefined;
 }
+
+const MAX_HISTORY_FILE_BYTES = 64 * 1024;

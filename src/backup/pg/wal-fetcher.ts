@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import { walObjectKey } from './wal-archive-layout.js';
@@ -8,6 +6,7 @@ import type { WalArchiveStore } from './wal-archive-store.js';
 import { walDecoder } from './wal-compression.js';
 import { parseWalFileName } from './wal-file-name.js';
 import { readWalObjectMetadata } from './wal-object-metadata.js';
+import { DigestingStream } from '../../infra/streams/digesting-stream.js';
 import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
 
 export type WalFetchResult =
@@ -92,17 +91,3 @@ export class WalFetcher {
 }
 
 /** Passes bytes through, counting them and computing their SHA-256. */
-class DigestingStream extends Transform {
-  readonly #hash = createHash('sha256');
-  size = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#hash.update(chunk);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
-
-  sha256(): string {
-    return this.#hash.copy().digest('hex');
-  }
-}

@@ -51,3 +51,20 @@ export function walSegmentNameBefore(timeline: number, endLsn: bigint, segmentBy
   if (endLsn <= 0n) throw new RangeError('the end of WAL cannot be at 0/0');
   return walSegmentNameAt(timeline, endLsn - 1n, segmentBytes);
 }
+
+/** The segment number of a segment file name (XLogFromFileName): high half × segments per id + low half. */
+export function walSegmentNumber(name: string, segmentBytes: number): bigint {
+  if (!/^[0-9A-F]{24}/.test(name)) throw new RangeError(`not a WAL segment name: ${name}`);
+  const segmentsPerId = 0x1_0000_0000n / BigInt(segmentBytes);
+  return BigInt(`0x${name.slice(8, 16)}`) * segmentsPerId + BigInt(`0x${name.slice(16, 24)}`);
+}
+
+/** The file name of segment number `segment` on `timeline` (XLogFileName). */
+export function walSegmentName(timeline: number, segment: bigint, segmentBytes: number): string {
+  const segmentsPerId = 0x1_0000_0000n / BigInt(segmentBytes);
+  return `${hex8(timeline)}${hex8(segment / segmentsPerId)}${hex8(segment % segmentsPerId)}`;
+}
+
+export function timelineHex(timeline: number): string {
+  return hex8(timeline);
+}

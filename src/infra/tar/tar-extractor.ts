@@ -1,0 +1,286 @@
+import { type FileHandle, mkdir, open, symlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { Writable } from 'node:stream';
+import { syncDirectory } from '../fs/sync-directory.js';
+
+/**
+ * A streaming tar reader that writes the members into an empty directory: what a restore needs
+ * from a `pg_basebackup -F tar` stream, without a `tar` binary and without trusting the archive.
+ *
+ * Formats read (POSIX.1-2001 "pax" and the ustar/GNU forms before it, as GNU tar documents them):
+ * ustar headers with the 155-byte prefix, base-256 numbers for sizes over 8 GiB (what
+ * PostgreSQL's src/port/tar.c writes), pax extended headers (`x`: path, linkpath, size) and GNU
+ * long names (`L`, `K`). Member types: regular files (`0`, `\0`, `7`), directories (`5`) and
+ * symbolic links (`2`, for pg_tblspc). Anything else (devices, FIFOs, hard links) is refused.
+ *
+ * Safety: a member path that is absolute, climbs out with `..`, or goes through a symbolic link
+ * the archive created is refused before anything is written for it; files are created with
+ * O_EXCL (no member may replace another); every header's checksum is verified. Each file is
+ * fsynced before it is closed and every directory at the end, so "extracted" means durable.
+ */
+
+export class TarFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TarFormatError';
+  }
+}
+
+export interface TarExtractOptions {
+  /** Mode bits kept from the archive (default 0o750: PostgreSQL allows group read, never other). */
+  readonly modeMask?: number;
+  /** fsync files and directories (default true). */
+  readonly sync?: boolean;
+}
+
+export interface TarExtractSummary {
+  readonly files: number;
+  readonly directories: number;
+  readonly symlinks: number;
+  /** Bytes of file contents written. */
+  readonly bytes: number;
+}
+
+const BLOCK = 512;
+
+interface PendingOverrides {
+  path?: string;
+  linkpath?: string;
+  size?: number;
+}
+
+type State =
+  | { readonly kind: 'header' }
+  | { readonly kind: 'file'; readonly handle: FileHandle; remaining: number; padding: number }
+  | { readonly kind: 'skip'; remaining: number; padding: number; readonly collect: Buffer[] | undefined; readonly type: string }
+  | { readonly kind: 'end' };
+
+export class TarExtractor extends Writable {
+  readonly #root: string;
+  readonly #modeMask: number;
+  readonly #sync: boolean;
+  #buffer: Buffer = Buffer.alloc(0);
+  #state: State = { kind: 'header' };
+  #overrides: PendingOverrides = {};
+  #zeroBlocks = 0;
+  readonly #directories = new Set<string>();
+  readonly #symlinks = new Set<string>();
+  #files = 0;
+  #symlinkCount = 0;
+  #bytes = 0;
+
+  /** `root` must exist and be empty; the caller checks that (and creates it with the right mode). */
+  constructor(root: string, options: TarExtractOptions = {}) {
+    super();
+    this.#root = normalize(root);
+    this.#modeMask = options.modeMask ?? 0o750;
+    this.#sync = options.sync ?? true;
+    this.#directories.add(this.#root);
+  }
+
+  summary(): TarExtractSummary {
+    return { files: this.#files, directories: this.#directories.size - 1, symlinks: this.#symlinkCount, bytes: this.#bytes };
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#drain().then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#finish().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const state = this.#state;
+    this.#state = { kind: 'end' };
+    if (state.kind === 'file') state.handle.close().then(() => callback(error), () => callback(error));
+    else callback(error);
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#state.kind === 'file' || this.#state.kind === 'skip') throw new TarFormatError('the archive ends in the middle of a member: it is truncated');
+    if (this.#state.kind !== 'end') throw new TarFormatError('the archive has no end-of-archive marker (two zero blocks): it is truncated');
+    if (this.#sync) {
+      // Deepest first, so that each directory is synced after the entries inside it.
+      for (const dir of [...this.#directories].sort((a, b) => b.length - a.length)) await syncDirectory(dir);
+    }
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      const state = this.#state;
+      if (state.kind === 'end') {
+        // Anything after the end marker is padding to the record size; it must be zeros.
+        if (this.#buffer.some((byte) => byte !== 0)) throw new TarFormatError('data after the end-of-archive marker');
+        this.#buffer = Buffer.alloc(0);
+        return;
+      }
+      if (state.kind === 'file' || state.kind === 'skip') {
+        if (state.remaining > 0) {
+          if (this.#buffer.length === 0) return;
+          const take = Math.min(state.remaining, this.#buffer.length);
+          const piece = this.#buffer.subarray(0, take);
+          this.#buffer = this.#buffer.subarray(take);
+          state.remaining -= take;
+          if (state.kind === 'file') {
+            await writeAll(state.handle, piece);
+            this.#bytes += take;
+          } else {
+            state.collect?.push(Buffer.from(piece));
+          }
+          continue;
+        }
+        if (this.#buffer.length < state.padding) return;
+        this.#buffer = this.#buffer.subarray(state.padding);
+        this.#state = { kind: 'header' };
+        if (state.kind === 'file') {
+          if (this.#sync) await state.handle.sync();
+          await state.handle.close();
+        } else if (state.collect !== undefined) {
+          this.#applyMetaHeader(state.type, Buffer.concat(state.collect));
+        }
+        continue;
+      }
+      if (this.#buffer.length < BLOCK) return;
+      const header = this.#buffer.subarray(0, BLOCK);
+      this.#buffer = this.#buffer.subarray(BLOCK);
+      if (header.every((byte) => byte === 0)) {
+        this.#zeroBlocks += 1;
+        if (this.#zeroBlocks === 2) this.#state = { kind: 'end' };
+        continue;
+      }
+      if (this.#zeroBlocks > 0) throw new TarFormatError('a zero block in the middle of the archive');
+      await this.#startMember(header);
+    }
+  }
+
+  async #startMember(header: Buffer): Promise<void> {
+    verifyChecksum(header);
+    const type = String.fromCharCode(header[156]!);
+    const overrides = this.#overrides;
+    const size = overrides.size ?? readNumber(header, 124, 12, 'size');
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (type === 'x' || type === 'L' || type === 'K' || type === 'g') {
+      if (size > 1024 * 1024) throw new TarFormatError(`a ${type} header of ${size} bytes is larger than any path needs`);
+      // `g` (global pax headers) carry nothing a restore uses; read and drop.
+      this.#state = { kind: 'skip', remaining: size, padding, collect: type === 'g' ? undefined : [], type };
+      return;
+    }
+    this.#overrides = {};
+    const name = overrides.path ?? joinUstarName(readString(header, 345, 155), readString(header, 0, 100));
+    const target = this.#resolveMember(name);
+    const mode = readNumber(header, 100, 8, 'mode') & this.#modeMask;
+    if (type === '5') {
+      await this.#makeDirectory(target, mode | 0o700);
+      this.#state = { kind: 'skip', remaining: size, padding, collect: undefined, type };
+      return;
+    }
+    await this.#makeDirectory(dirname(target), 0o700);
+    if (type === '2') {
+      const linkTarget = overrides.linkpath ?? readString(header, 157, 100);
+      if (linkTarget === '') throw new TarFormatError(`the symbolic link ${name} has no target`);
+      await symlink(linkTarget, target);
+      this.#symlinks.add(target);
+      this.#symlinkCount += 1;
+      this.#state = { kind: 'skip', remaining: size, padding, collect: undefined, type };
+      return;
+    }
+    if (type !== '0' && type !== '\0' && type !== '7') throw new TarFormatError(`${name} is a tar member of type "${type}", which a data directory never holds`);
+    // 'wx': O_CREAT | O_EXCL — a second member with the same path is an error, not a replacement.
+    const handle = await open(target, 'wx', mode | 0o600);
+    this.#files += 1;
+    this.#state = { kind: 'file', handle, remaining: size, padding };
+  }
+
+  /** The absolute path of a member, refused if it would land outside the root or under a symlink. */
+  #resolveMember(name: string): string {
+    const cleaned = name.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (cleaned === '' || cleaned === '.') return this.#root;
+    if (isAbsolute(cleaned) || cleaned.split('/').includes('..') || cleaned.includes('\0')) {
+      throw new TarFormatError(`the member "${name}" would be written outside the target directory`);
+    }
+    const target = normalize(join(this.#root, cleaned));
+    if (!target.startsWith(this.#root + sep)) throw new TarFormatError(`the member "${name}" would be written outside the target directory`);
+    for (let dir = dirname(target); dir.length > this.#root.length; dir = dirname(dir)) {
+      if (this.#symlinks.has(dir)) throw new TarFormatError(`the member "${name}" goes through a symbolic link the archive created`);
+    }
+    return target;
+  }
+
+  async #makeDirectory(path: string, mode: number): Promise<void> {
+    if (this.#directories.has(path)) return;
+    await mkdir(path, { recursive: true, mode });
+    for (let dir = path; dir.length > this.#root.length && !this.#directories.has(dir); dir = dirname(dir)) this.#directories.add(dir);
+  }
+
+  #applyMetaHeader(type: string, body: Buffer): void {
+    if (type === 'L') this.#overrides.path = body.toString('utf8').replace(/\0+$/, '');
+    else if (type === 'K') this.#overrides.linkpath = body.toString('utf8').replace(/\0+$/, '');
+    else if (type === 'x') Object.assign(this.#overrides, parsePaxRecords(body));
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+function verifyChecksum(header: Buffer): void {
+  const stored = readNumber(header, 148, 8, 'checksum');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
+  if (sum !== stored) throw new TarFormatError(`a tar header's checksum does not match (stored ${stored}, computed ${sum}): the archive is damaged`);
+}
+
+function readString(header: Buffer, offset: number, length: number): string {
+  const field = header.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? length : end).toString('utf8');
+}
+
+/** An octal number, or base-256 when the field's first byte has its high bit set (GNU, star). */
+function readNumber(header: Buffer, offset: number, length: number, what: string): number {
+  const field = header.subarray(offset, offset + length);
+  if ((field[0]! & 0x80) !== 0) {
+    let value = BigInt(field[0]! & 0x7f);
+    for (let i = 1; i < length; i++) value = (value << 8n) | BigInt(field[i]!);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`the ${what} field is too large`);
+    return Number(value);
+  }
+  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`the ${what} field of a tar header is not an octal number: the archive is damaged or not a tar`);
+  return parseInt(text, 8);
+}
+
+function joinUstarName(prefix: string, name: string): string {
+  return prefix === '' ? name : `${prefix}/${name}`;
+}
+
+/** pax records: "LENGTH KEY=VALUE\n", LENGTH counting the whole record in bytes. */
+function parsePaxRecords(body: Buffer): PendingOverrides {
+  const out: PendingOverrides = {};
+  let offset = 0;
+  while (offset < body.length) {
+    const space = body.indexOf(0x20, offset);
+    if (space === -1) break;
+    const length = Number(body.subarray(offset, space).toString('latin1'));
+    if (!Number.isSafeInteger(length) || length <= space - offset || offset + length > body.length) throw new TarFormatError('a pax extended header is malformed');
+    const record = body.subarray(space + 1, offset + length - 1).toString('utf8');
+    const equals = record.indexOf('=');
+    const key = record.slice(0, equals);
+    const value = record.slice(equals + 1);
+    if (key === 'path') out.path = value;
+    else if (key === 'linkpath') out.linkpath = value;
+    else if (key === 'size') {
+      if (!/^\d+$/.test(value)) throw new TarFormatError('a pax size is not a number');
+      out.size = Number(value);
+    }
+    offset += length;
+  }
+  return out;
+}
