@@ -3,6 +3,9 @@ import type { BaseBackupResult } from '../backup/pg/base-backup.js';
 import type { WalPushResult } from '../backup/pg/wal-archiver.js';
 import type { WalFetchResult } from '../backup/pg/wal-fetcher.js';
 import type { PointInTimeRestoreResult } from '../backup/pg/point-in-time-restore.js';
+import { type BackupRepositoryLocation, formatRepositoryLocation } from '../backup/pg/backup-repository.js';
+import type { BackupOverview, RepositoryOverview } from '../backup/pg/repository-overview.js';
+import type { RepositoryVerification } from '../backup/pg/repository-verification.js';
 import { formatBytes } from './progress-line.js';
 import type { PgCommandIo } from './pg-command.js';
 
@@ -109,4 +112,134 @@ export function reportRestore(result: PointInTimeRestoreResult, into: string, js
       `  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… pg_ctl -D ${into} -o '-p 5433' start\n`,
   );
   if (process.getuid?.() === 0) io.stderr(`holdfast pg restore: the files belong to root; PostgreSQL refuses that: chown -R postgres:postgres ${into}\n`);
+}
+
+function table(rows: readonly (readonly string[])[], io: PgCommandIo): void {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) io.stdout(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
+}
+
+function backupJson(b: BackupOverview): Record<string, unknown> {
+  const m = b.manifest;
+  return {
+    id: m.id,
+    label: m.label,
+    startTime: m.startTime,
+    stopTime: m.stopTime,
+    timeline: m.timeline,
+    startLsn: m.startLsn,
+    stopLsn: m.stopLsn,
+    startWalSegment: m.startWalSegment,
+    stopWalSegment: m.stopWalSegment,
+    pgVersion: m.pgVersion,
+    systemIdentifier: m.systemIdentifier,
+    tarBytes: m.tarBytes,
+    compressedBytes: m.compressedBytes,
+    parts: m.parts.length,
+    restorableToLatest: b.restorableToLatest,
+    targetTimeline: b.targetTimeline,
+    walRequired: b.walRequired,
+    missingWal: b.missingWal,
+    missingWalCount: b.missingWalCount,
+    planProblem: b.planProblem ?? null,
+  };
+}
+
+function newestSegment(overview: RepositoryOverview): { name: string; storedAt: string } | undefined {
+  let newest: { name: string; ms: number } | undefined;
+  for (const segments of overview.catalog.listing.segments.values()) {
+    const last = segments.at(-1);
+    if (last !== undefined && (newest === undefined || last.lastModifiedMs > newest.ms)) newest = { name: last.name, ms: last.lastModifiedMs };
+  }
+  return newest === undefined ? undefined : { name: newest.name, storedAt: new Date(newest.ms).toISOString() };
+}
+
+export function reportShow(overview: RepositoryOverview, location: BackupRepositoryLocation, backupId: string | undefined, json: boolean, io: PgCommandIo): void {
+  for (const bad of overview.catalog.invalid) io.stderr(`holdfast pg show: warning: ignoring ${bad.key}: ${bad.problem}\n`);
+  for (const problem of overview.historyProblems) io.stderr(`holdfast pg show: warning: ${problem}\n`);
+  const newest = newestSegment(overview);
+  if (backupId !== undefined) {
+    const b = overview.backups.find((candidate) => candidate.manifest.id === backupId)!;
+    if (json) {
+      io.stdout(`${JSON.stringify({ ...backupJson(b), manifest: b.manifest })}\n`);
+      return;
+    }
+    const m = b.manifest;
+    const rows: [string, string][] = [
+      ['backup', m.id],
+      ['label', m.label],
+      ['cluster', `system ${m.systemIdentifier}, PostgreSQL ${m.pgVersion}, WAL segments of ${formatBytes(m.walSegmentSize)}`],
+      ['taken', `${m.startTime} … ${m.stopTime}`],
+      ['WAL range', `${m.startLsn} (${m.startWalSegment}) … ${m.stopLsn} (${m.stopWalSegment}), timeline ${m.timeline}`],
+      ['size', `${formatBytes(m.tarBytes)} of tar stored as ${formatBytes(m.compressedBytes)} gzip in ${m.parts.length} part(s)`],
+      ['to the newest WAL', b.planProblem ?? (b.restorableToLatest ? `restorable (timeline ${b.targetTimeline})` : `NOT restorable: ${b.missingWalCount} segment(s) missing, first ${b.missingWal[0]}`)],
+      ...b.walRequired.map((r): [string, string] => [`WAL on timeline ${r.timeline}`, `${r.firstSegment} … ${r.lastSegment} (${r.segments} segments)`]),
+    ];
+    for (const [k, v] of rows) io.stdout(`${`${k}:`.padEnd(22)}${v}\n`);
+    return;
+  }
+  if (json) {
+    io.stdout(
+      `${JSON.stringify({
+        repository: formatRepositoryLocation(location),
+        backups: overview.backups.map(backupJson),
+        timelines: overview.timelines,
+        newestSegment: newest ?? null,
+        strays: overview.catalog.listing.strays,
+      })}\n`,
+    );
+    return;
+  }
+  io.stdout(`repository ${formatRepositoryLocation(location)}\n\n`);
+  if (overview.backups.length === 0) io.stdout('(no complete backups)\n');
+  else {
+    table(
+      [
+        ['BACKUP', 'STOPPED', 'TL', 'STOP LSN', 'STORED', 'TO NEWEST WAL'],
+        ...overview.backups.map((b) => [
+          b.manifest.id,
+          b.manifest.stopTime,
+          String(b.manifest.timeline),
+          b.manifest.stopLsn,
+          formatBytes(b.manifest.compressedBytes),
+          b.planProblem !== undefined ? 'no plan (see show ID)' : b.restorableToLatest ? `restorable (TL ${b.targetTimeline})` : `GAP at ${b.missingWal[0]}${b.missingWalCount > 1 ? ` (+${b.missingWalCount - 1})` : ''}`,
+        ]),
+      ],
+      io,
+    );
+  }
+  io.stdout('\ntimelines:\n');
+  for (const t of overview.timelines) {
+    const branch = t.branchedFrom === undefined ? '' : `, branched from ${t.branchedFrom.timeline} at ${t.branchedFrom.atLsn}`;
+    const gaps = t.gapCount === 0 ? 'no gaps' : `${t.gapCount} missing: ${t.gaps.slice(0, 5).join(', ')}${t.gapCount > 5 ? ', …' : ''}`;
+    io.stdout(`  ${t.timeline}: ${t.firstSegment} … ${t.lastSegment} (${t.segments} segments${branch}); ${gaps}\n`);
+  }
+  if (overview.timelines.length === 0) io.stdout('  (no WAL archived)\n');
+  if (newest !== undefined) io.stdout(`\nnewest archived segment: ${newest.name}, stored ${newest.storedAt}\n`);
+  if (overview.catalog.listing.strays.length > 0) io.stdout(`${overview.catalog.listing.strays.length} object(s) under wal/ that are not WAL files (holdfast pg verify lists them)\n`);
+}
+
+export function reportVerify(result: RepositoryVerification, location: BackupRepositoryLocation, json: boolean, io: PgCommandIo): void {
+  const { overview } = result;
+  const summary = {
+    repository: formatRepositoryLocation(location),
+    backups: overview.backups.length,
+    walFiles: overview.catalog.listing.files.length,
+    objectsRead: result.objectsRead,
+    bytesRead: result.bytesRead,
+    durationMs: result.durationMs,
+    problems: result.problems,
+  };
+  if (json) {
+    io.stdout(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const read = result.objectsRead === 0 ? 'catalog and continuity checked (bytes not read: --quick)' : `${result.objectsRead} objects (${formatBytes(result.bytesRead)}) read and checked`;
+  io.stdout(`${summary.repository}: ${summary.backups} backup(s), ${summary.walFiles} WAL file(s); ${read} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+  if (result.problems.length === 0) {
+    io.stdout('no problems found\n');
+    return;
+  }
+  io.stdout(`${result.problems.length} problem(s):\n`);
+  for (const p of result.problems) io.stdout(`  [${p.kind}] ${p.message}\n`);
 }

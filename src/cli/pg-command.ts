@@ -7,6 +7,8 @@ import { BackupIntegrityError, RestoreTargetError } from '../backup/pg/base-back
 import { BaseBackupError, runBaseBackup } from '../backup/pg/base-backup.js';
 import { restoreToPointInTime, WalGapError } from '../backup/pg/point-in-time-restore.js';
 import { RecoveryPlanError } from '../backup/pg/recovery-wal-plan.js';
+import { readRepositoryOverview } from '../backup/pg/repository-overview.js';
+import { verifyRepository } from '../backup/pg/repository-verification.js';
 import { TimelineHistoryError } from '../backup/pg/timeline-history.js';
 import { PgToolError } from '../backup/pg/pg-client-tools.js';
 import { S3WalArchiveStore, type WalRetention } from '../backup/pg/s3-wal-archive-store.js';
@@ -19,8 +21,8 @@ import { S3ClientConfigError, s3ClientOptionsFromEnvironment } from '../infra/s3
 import { S3IntegrityError, S3RequestError, S3TransportError } from '../infra/s3-client/s3-client-errors.js';
 import { S3CredentialsError } from '../infra/s3-client/s3-credentials.js';
 import { TarFormatError } from '../infra/tar/tar-extractor.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { reportBackup, reportFetch, reportList, reportPush, reportRestore } from './pg-command-reports.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { reportBackup, reportFetch, reportList, reportPush, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
 import { defaultRestoreCommand, parseRestoreTarget, RestoreOptionError } from './pg-restore-options.js';
 import { ProgressLine } from './progress-line.js';
 
@@ -30,6 +32,8 @@ const USAGE = `Usage:
   holdfast pg backup [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--pg-connection CONNINFO]
                      [--retain-days N] [--part-mib N] [--json]
   holdfast pg list [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+  holdfast pg show [BACKUP-ID] [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+  holdfast pg verify [--quick] [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
   holdfast pg restore --into DIR [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
                       [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
@@ -53,6 +57,14 @@ backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compress
           The cluster: the PGHOST, PGPORT, PGUSER (PGPASSWORD, PGPASSFILE) environment, or
           --pg-connection 'host=… port=… user=…'; the user needs the REPLICATION attribute.
 list      the complete backups (those with a manifest) and the archived WAL per timeline.
+show      the repository in detail: per backup whether a recovery to the newest WAL finds every
+          segment (else the first missing one), per timeline its range, gaps and branch point,
+          and the newest archived segment (the recovery point right now); with BACKUP-ID, that
+          backup's manifest and the WAL a recovery from it replays.
+verify    reads every stored object back and checks it: backup parts against their manifest,
+          WAL files against the SHA-256 recorded at push; every manifest complete; WAL
+          continuity from each backup to the newest segment, gaps named. Exit 4 when it finds
+          problems. --quick checks the catalog and continuity without reading the bytes.
 restore   unpacks a base backup into DIR (new or empty) and sets it up to recover from the archive
           when started: recovery.signal, restore_command = holdfast pg wal-fetch, the target, and
           archive_mode = off so the copy never writes into the production archive. The backup is
@@ -88,7 +100,7 @@ AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
 Exit codes: 0 done, 1 failure (restore: also a WAL gap or a checksum mismatch, named), 2 usage or
-configuration. wal-fetch: 1 only for "not in the
+configuration, 4 verify found problems. wal-fetch: 1 only for "not in the
 archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead of ending it
 early at a segment the archive may well hold.
 `;
@@ -111,7 +123,7 @@ const processIo: PgCommandIo = {
   interactive: process.stderr.isTTY === true,
 };
 
-const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'restore'];
+const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore'];
 const RESTORE_OPTIONS = ['into', 'backup', 'target', 'target-time', 'target-lsn', 'target-name', 'target-timeline', 'target-action', 'target-exclusive', 'restore-command', 'no-sync'] as const;
 
 class UsageError extends Error {}
@@ -133,6 +145,7 @@ const OPTIONS = {
   'target-exclusive': { type: 'boolean' },
   'restore-command': { type: 'string' },
   'no-sync': { type: 'boolean' },
+  quick: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -165,6 +178,33 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
     }
     const restoreOnly = RESTORE_OPTIONS.filter((name) => values[name] !== undefined);
     if (verb !== 'restore' && restoreOnly.length > 0) throw new UsageError(`--${restoreOnly[0]!} applies to restore only.`);
+
+    if (verb !== 'verify' && values.quick === true) throw new UsageError('--quick applies to verify only.');
+    if (verb === 'show' || verb === 'verify') {
+      if (retention !== undefined) throw new UsageError(`--retain-days does not apply to ${verb}.`);
+      const [backupId, extra] = positionals;
+      if (extra !== undefined || (verb === 'verify' && backupId !== undefined)) throw new UsageError(verb === 'show' ? 'show takes at most one BACKUP-ID.' : 'verify takes no arguments, only options.');
+      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
+      if (verb === 'show') {
+        const overview = await readRepositoryOverview(client, location);
+        if (backupId !== undefined && !overview.backups.some((b) => b.manifest.id === backupId)) {
+          throw new RecoveryPlanError(`there is no complete backup ${backupId} in ${formatRepositoryLocation(location)}; \`holdfast pg list\` shows the backups there.`);
+        }
+        reportShow(overview, location, backupId, json, io);
+        return EXIT_OK;
+      }
+      const progress = new ProgressLine('holdfast pg verify', { write: io.stderr, interactive: io.interactive === true });
+      const verification = await verifyRepository({
+        client,
+        location,
+        readData: values.quick !== true,
+        clock: io.clock,
+        onProgress: (p) => progress.update(p.bytes, p.totalBytes, `${p.objects}/${p.totalObjects} objects`),
+      });
+      progress.done();
+      reportVerify(verification, location, json, io);
+      return verification.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS_FOUND;
+    }
 
     if (verb === 'restore') {
       if (positionals.length > 0) throw new UsageError('restore takes no arguments, only options (--into DIR).');

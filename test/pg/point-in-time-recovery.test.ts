@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CopyObjectCommand, CreateBucketCommand, ListObjectsV2Command, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
@@ -231,6 +231,46 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   // The backup alone (to consistency) does not need the missing segment.
   const immediate = await restore(['--backup', firstBackup, '--target', 'immediate'], HOLE_PREFIX);
   assert.equal(immediate.result.code, 0, immediate.result.stderr);
+
+  // show and verify: the intact repository is clean; the copy's hole is named by both, and a
+  // planted damaged segment and a foreign object are found by verify.
+  const cleanVerify = await holdfastPg(['verify', '--json', ...repo(PREFIX)], readerEnv);
+  assert.equal(cleanVerify.code, 0, cleanVerify.stdout + cleanVerify.stderr);
+  const clean = JSON.parse(cleanVerify.stdout) as { backups: number; objectsRead: number; problems: unknown[] };
+  assert.equal(clean.backups, 2);
+  assert.deepEqual(clean.problems, []);
+  assert.ok(clean.objectsRead > 10, `every object read (${clean.objectsRead})`);
+  const fakeName = '0000000100000000000000F0';
+  await sdk.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: `${HOLE_PREFIX}/wal/00000001/${fakeName}`,
+      Body: Buffer.from('not the segment that was archived'),
+      Metadata: { 'holdfast-wal-format': '1', 'holdfast-wal-sha256': 'a'.repeat(64), 'holdfast-wal-size': '33', 'holdfast-wal-compression': 'none' },
+    }),
+  );
+  await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${HOLE_PREFIX}/wal/notes.txt`, Body: 'someone else was here' }));
+  const holedVerify = await holdfastPg(['verify', '--json', ...repo(HOLE_PREFIX)], readerEnv);
+  assert.equal(holedVerify.code, 4, holedVerify.stdout + holedVerify.stderr);
+  const found = (JSON.parse(holedVerify.stdout) as { problems: { kind: string; subject: string }[] }).problems;
+  assert.ok(found.some((p) => p.kind === 'wal-gap' && p.subject === holeSegment), JSON.stringify(found));
+  assert.ok(found.some((p) => p.kind === 'checksum' && p.subject.endsWith(fakeName)), JSON.stringify(found));
+  assert.ok(found.some((p) => p.kind === 'foreign-object' && p.subject.endsWith('wal/notes.txt')), JSON.stringify(found));
+  const quick = await holdfastPg(['verify', '--quick', ...repo(HOLE_PREFIX)], readerEnv);
+  assert.equal(quick.code, 4, quick.stdout);
+  assert.match(quick.stdout, new RegExp(`\\[wal-gap\\] segment ${holeSegment} is missing: a recovery from backup ${firstBackup}`));
+  const shown = await holdfastPg(['show', ...repo(HOLE_PREFIX)], readerEnv);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`^${firstBackup} .* GAP at ${holeSegment}`, 'm'));
+  assert.match(shown.stdout, new RegExp(`^ {2}1: .*missing: ${holeSegment}`, 'm'));
+  assert.match(shown.stdout, /^ {2}2: .*branched from 1 at /m);
+  t.diagnostic(`holdfast pg show of the copy with a hole:\n${shown.stdout}`);
+  const shownBackup = await holdfastPg(['show', firstBackup, '--json', ...repo(PREFIX)], readerEnv);
+  assert.equal(shownBackup.code, 0, shownBackup.stderr);
+  const detail = JSON.parse(shownBackup.stdout) as { restorableToLatest: boolean; targetTimeline: number; manifest: { parts: unknown[] } };
+  assert.equal(detail.restorableToLatest, true);
+  assert.equal(detail.targetTimeline, 2);
+  assert.ok(detail.manifest.parts.length >= 1);
 
   // Refusals that name the fix.
   const notEmpty = await makeRestoreBase();
