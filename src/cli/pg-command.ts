@@ -1,33 +1,13 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readBackupCatalog } from '../backup/pg/backup-catalog.js';
-import { BackupManifestError } from '../backup/pg/backup-manifest.js';
-import { formatRepositoryLocation, parseRepositoryLocation, RepositoryLocationError, type BackupRepositoryLocation } from '../backup/pg/backup-repository.js';
-import { BackupIntegrityError, RestoreTargetError } from '../backup/pg/base-backup-extraction.js';
-import { BaseBackupError, runBaseBackup } from '../backup/pg/base-backup.js';
-import { restoreToPointInTime, WalGapError } from '../backup/pg/point-in-time-restore.js';
-import { RecoveryPlanError } from '../backup/pg/recovery-wal-plan.js';
-import { readRepositoryOverview } from '../backup/pg/repository-overview.js';
-import { verifyRepository } from '../backup/pg/repository-verification.js';
-import { TimelineHistoryError } from '../backup/pg/timeline-history.js';
-import { PgToolError } from '../backup/pg/pg-client-tools.js';
-import { S3WalArchiveStore, type WalRetention } from '../backup/pg/s3-wal-archive-store.js';
-import { WalConflictError, WalFileNameError, WalIntegrityError } from '../backup/pg/wal-archive-errors.js';
-import { WalArchiver } from '../backup/pg/wal-archiver.js';
-import { WalFetcher } from '../backup/pg/wal-fetcher.js';
-import { systemClock, type Clock } from '../infra/clock.js';
-import { S3Client } from '../infra/s3-client/s3-client.js';
-import { S3ClientConfigError, s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
-import { S3IntegrityError, S3RequestError, S3TransportError } from '../infra/s3-client/s3-client-errors.js';
-import { S3CredentialsError } from '../infra/s3-client/s3-credentials.js';
-import { TarFormatError } from '../infra/tar/tar-extractor.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from './exit-codes.js';
-import { reportBackup, reportFetch, reportList, reportPush, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
-import { defaultRestoreCommand, parseRestoreTarget, RestoreOptionError } from './pg-restore-options.js';
-import { ProgressLine } from './progress-line.js';
+import { systemClock } from '../infra/clock.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { nonEmpty, OPTION_VERBS, PG_OPTIONS, type PgCommandIo, type PgVerbContext, repositoryFrom, retentionFrom, UsageError } from './pg-options.js';
+
+export type { PgCommandIo } from './pg-options.js';
 
 const USAGE = `Usage:
   holdfast pg wal-push PATH [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--retain-days N] [--json]
+                     [--async --spool DIR [--parallel N] [--async-timeout SECONDS]]
   holdfast pg wal-fetch NAME DEST [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
   holdfast pg backup [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--pg-connection CONNINFO]
                      [--retain-days N] [--part-mib N] [--json]
@@ -49,6 +29,12 @@ Object Lock). In postgresql.conf:
 wal-push  stores the file (gzip) under PREFIX/wal/TIMELINE/NAME and exits 0 only once it is
           stored and read back verified. An identical copy already there is success; a different
           one is never overwritten (exit 1, both checksums named).
+          --async: archive_command only waits for a background worker, which pushes every file
+          PostgreSQL has marked ready (pg_wal/archive_status) --parallel N at a time (default 4)
+          ahead of the archiver; the exit is still 0 only once this file is stored and verified.
+          --spool DIR holds the worker's status files and worker.log; it must be outside the
+          data directory and writable by the postgres user. --async-timeout (default 60 s)
+          bounds the wait; PostgreSQL calls again after a failure.
 wal-fetch writes the archived file NAME to DEST (through a temporary file, checksums verified).
           A file that is not in the archive exits 1 without a message, as restore_command must.
 backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compressed, into
@@ -105,16 +91,6 @@ archive"; any other failure exits 126, which makes PostgreSQL stop recovery inst
 early at a segment the archive may well hold.
 `;
 
-/** Where the command writes, what it reads, what time it is: the process's own by default. */
-export interface PgCommandIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  readonly clock: Clock;
-  /** Whether stderr is a terminal (live progress in place) or a log (a line now and then). */
-  readonly interactive?: boolean;
-}
-
 const processIo: PgCommandIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -123,211 +99,100 @@ const processIo: PgCommandIo = {
   interactive: process.stderr.isTTY === true,
 };
 
-const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore'];
-const RESTORE_OPTIONS = ['into', 'backup', 'target', 'target-time', 'target-lsn', 'target-name', 'target-timeline', 'target-action', 'target-exclusive', 'restore-command', 'no-sync'] as const;
+type VerbHandler = (context: PgVerbContext) => Promise<number>;
 
-class UsageError extends Error {}
+/**
+ * Each verb's module is loaded only when it runs: archive_command starts a process per WAL
+ * segment, and `wal-push --async` in particular should load nothing but the spool.
+ */
+const VERBS: Readonly<Record<string, () => Promise<VerbHandler>>> = {
+  'wal-push': async () => (await import('./pg-archive-verbs.js')).walPush,
+  'wal-fetch': async () => (await import('./pg-archive-verbs.js')).walFetch,
+  'wal-push-worker': async () => (await import('./pg-archive-verbs.js')).walPushWorker,
+  backup: async () => (await import('./pg-backup-verbs.js')).backup,
+  list: async () => (await import('./pg-backup-verbs.js')).list,
+  show: async () => (await import('./pg-backup-verbs.js')).show,
+  verify: async () => (await import('./pg-backup-verbs.js')).verify,
+  restore: async () => (await import('./pg-backup-verbs.js')).restore,
+};
+/** The verbs people call (wal-push-worker is started by wal-push --async). */
+const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore'];
 
-const OPTIONS = {
-  repo: { type: 'string' },
-  endpoint: { type: 'string' },
-  'retain-days': { type: 'string' },
-  'pg-connection': { type: 'string' },
-  'part-mib': { type: 'string' },
-  into: { type: 'string' },
-  backup: { type: 'string' },
-  target: { type: 'string' },
-  'target-time': { type: 'string' },
-  'target-lsn': { type: 'string' },
-  'target-name': { type: 'string' },
-  'target-timeline': { type: 'string' },
-  'target-action': { type: 'string' },
-  'target-exclusive': { type: 'boolean' },
-  'restore-command': { type: 'string' },
-  'no-sync': { type: 'boolean' },
-  quick: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** `holdfast pg …`: WAL archiving commands for PostgreSQL's archive_command and restore_command. */
+/** `holdfast pg …`: continuous archiving, base backups, restores and checks of PostgreSQL. */
 export async function runPgCommand(args: readonly string[], io: PgCommandIo = processIo): Promise<number> {
   let json = false;
-  let client: S3Client | undefined;
   const [verb, ...rest] = args;
   try {
     if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
       io.stdout(USAGE);
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    if (!PG_VERBS.includes(verb)) {
-      throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PG_VERBS.slice(0, -1).join(', ')} and ${PG_VERBS.at(-1)!}.`);
+    const load = VERBS[verb];
+    if (load === undefined) {
+      throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PUBLIC_VERBS.slice(0, -1).join(', ')} and ${PUBLIC_VERBS.at(-1)!}.`);
     }
-    const { values, positionals } = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: [...rest], options: PG_OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
     if (values.help === true) {
       io.stdout(USAGE);
       return EXIT_OK;
     }
+    for (const [option, verbs] of Object.entries(OPTION_VERBS)) {
+      if (values[option as keyof typeof values] !== undefined && !verbs.includes(verb)) {
+        throw new UsageError(`--${option} applies to ${verbs.filter((v) => PUBLIC_VERBS.includes(v)).join(' and ')} only.`);
+      }
+    }
     const location = repositoryFrom(values.repo, io.env);
     const endpoint = values.endpoint ?? nonEmpty(io.env['HOLDFAST_ENDPOINT']);
     if (endpoint === undefined) throw new UsageError('no S3 endpoint: pass --endpoint URL (e.g. http://vault.internal:9470, or https://s3.REGION.amazonaws.com for AWS) or set HOLDFAST_ENDPOINT.');
-    const retention = retentionFrom(values['retain-days'], io.clock);
-    if (verb !== 'backup' && (values['pg-connection'] !== undefined || values['part-mib'] !== undefined)) {
-      throw new UsageError('--pg-connection and --part-mib apply to backup only.');
+    const context: PgVerbContext = { verb, values, positionals, location, endpoint, retention: retentionFrom(values['retain-days'], io.clock), json, io };
+    if (verb === 'wal-push' && values.async === true) return await (await import('./pg-wal-push-async.js')).walPushAsync(context);
+    if (verb === 'wal-push' && (values.spool !== undefined || values.parallel !== undefined || values['async-timeout'] !== undefined)) {
+      throw new UsageError('--spool, --parallel and --async-timeout go with --async.');
     }
-    const restoreOnly = RESTORE_OPTIONS.filter((name) => values[name] !== undefined);
-    if (verb !== 'restore' && restoreOnly.length > 0) throw new UsageError(`--${restoreOnly[0]!} applies to restore only.`);
-
-    if (verb !== 'verify' && values.quick === true) throw new UsageError('--quick applies to verify only.');
-    if (verb === 'show' || verb === 'verify') {
-      if (retention !== undefined) throw new UsageError(`--retain-days does not apply to ${verb}.`);
-      const [backupId, extra] = positionals;
-      if (extra !== undefined || (verb === 'verify' && backupId !== undefined)) throw new UsageError(verb === 'show' ? 'show takes at most one BACKUP-ID.' : 'verify takes no arguments, only options.');
-      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
-      if (verb === 'show') {
-        const overview = await readRepositoryOverview(client, location);
-        if (backupId !== undefined && !overview.backups.some((b) => b.manifest.id === backupId)) {
-          throw new RecoveryPlanError(`there is no complete backup ${backupId} in ${formatRepositoryLocation(location)}; \`holdfast pg list\` shows the backups there.`);
-        }
-        reportShow(overview, location, backupId, json, io);
-        return EXIT_OK;
-      }
-      const progress = new ProgressLine('holdfast pg verify', { write: io.stderr, interactive: io.interactive === true });
-      const verification = await verifyRepository({
-        client,
-        location,
-        readData: values.quick !== true,
-        clock: io.clock,
-        onProgress: (p) => progress.update(p.bytes, p.totalBytes, `${p.objects}/${p.totalObjects} objects`),
-      });
-      progress.done();
-      reportVerify(verification, location, json, io);
-      return verification.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS_FOUND;
-    }
-
-    if (verb === 'restore') {
-      if (positionals.length > 0) throw new UsageError('restore takes no arguments, only options (--into DIR).');
-      if (retention !== undefined) throw new UsageError('--retain-days does not apply to restore.');
-      const into = values.into;
-      if (into === undefined || into.trim() === '') throw new UsageError('restore needs --into DIR: a new or empty directory for the restored cluster.');
-      const choice = parseRestoreTarget({
-        target: values.target,
-        targetTime: values['target-time'],
-        targetLsn: values['target-lsn'],
-        targetName: values['target-name'],
-        targetTimeline: values['target-timeline'],
-        targetAction: values['target-action'],
-        targetExclusive: values['target-exclusive'],
-      });
-      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
-      const progress = new ProgressLine('holdfast pg restore', { write: io.stderr, interactive: io.interactive === true });
-      const result = await restoreToPointInTime({
-        client,
-        location,
-        into: resolve(into),
-        ...choice,
-        backupId: values.backup,
-        restoreCommand: values['restore-command'] ?? defaultRestoreCommand(formatRepositoryLocation(location), endpoint),
-        env: io.env,
-        sync: values['no-sync'] !== true,
-        clock: io.clock,
-        onProgress: (p) => progress.update(p.bytes, p.totalBytes),
-      });
-      progress.done();
-      reportRestore(result, resolve(into), json, io);
-      return EXIT_OK;
-    }
-
-    if (verb === 'backup' || verb === 'list') {
-      if (positionals.length > 0) throw new UsageError(`${verb} takes no arguments, only options.`);
-      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
-      if (verb === 'list') {
-        if (retention !== undefined) throw new UsageError('--retain-days does not apply to list.');
-        reportList(await readBackupCatalog(client, location), json, io);
-        return EXIT_OK;
-      }
-      const result = await runBaseBackup({
-        client,
-        location,
-        connection: values['pg-connection'],
-        env: io.env,
-        retainDays: retention?.retainDays,
-        partBytes: partBytesFrom(values['part-mib']),
-        clock: io.clock,
-      });
-      reportBackup(result, json, io);
-      return EXIT_OK;
-    }
-
-    if (verb === 'wal-push') {
-      const [path, extra] = positionals;
-      if (path === undefined || extra !== undefined) throw new UsageError('wal-push takes one PATH: the %p of archive_command.');
-      client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
-      const archiver = new WalArchiver(new S3WalArchiveStore(client, location, retention), location.prefix, { clock: io.clock });
-      const result = await archiver.push(resolve(path));
-      reportPush(result, json, io);
-      return EXIT_OK;
-    }
-
-    const [name, destination, extra] = positionals;
-    if (name === undefined || destination === undefined || extra !== undefined) {
-      throw new UsageError('wal-fetch takes NAME and DEST: the %f and %p of restore_command.');
-    }
-    if (retention !== undefined) throw new UsageError('--retain-days applies to wal-push only.');
-    client = new S3Client({ ...s3ClientOptionsFromEnvironment(endpoint, io.env), clock: io.clock });
-    const fetcher = new WalFetcher(new S3WalArchiveStore(client, location), location.prefix, { clock: io.clock });
-    const result = await fetcher.fetch(name, resolve(destination));
-    reportFetch(result, json, io);
-    return result.outcome === 'restored' ? EXIT_OK : EXIT_FAILURE;
+    return await (await load())(context);
   } catch (error) {
     return reportFailure(verb ?? '', error, json, io);
-  } finally {
-    client?.close();
   }
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/**
+ * Errors are told apart by name, not class, so that classifying a failure does not load the
+ * modules of verbs that did not run. Each error class sets its `name`.
+ */
+const USAGE_ERRORS = new Set(['UsageError', 'RepositoryLocationError', 'S3ClientConfigError', 'S3CredentialsError', 'WalFileNameError', 'PgToolError', 'RestoreOptionError', 'RestoreTargetError']);
+const ERROR_KINDS: Readonly<Record<string, string>> = {
+  WalConflictError: 'conflict',
+  WalIntegrityError: 'integrity',
+  S3IntegrityError: 'integrity',
+  BackupManifestError: 'integrity',
+  BackupIntegrityError: 'integrity',
+  TarFormatError: 'integrity',
+  WalGapError: 'wal-gap',
+  RecoveryPlanError: 'no-restore-plan',
+  TimelineHistoryError: 'no-restore-plan',
+  BaseBackupError: 'incomplete',
+  AsyncWalPushError: 'failure',
+  S3RequestError: 'refused',
+  S3TransportError: 'unreachable',
+};
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
 }
 
-function repositoryFrom(flag: string | undefined, env: NodeJS.ProcessEnv): BackupRepositoryLocation {
-  const text = flag ?? nonEmpty(env['HOLDFAST_REPO']);
-  if (text === undefined) throw new UsageError('no repository: pass --repo s3://BUCKET/PREFIX or set HOLDFAST_REPO.');
-  return parseRepositoryLocation(text);
-}
-
-function retentionFrom(text: string | undefined, clock: Clock): WalRetention | undefined {
-  if (text === undefined) return undefined;
-  const days = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(days >= 1 && days <= 36500)) throw new UsageError(`--retain-days takes a whole number of days from 1 to 36500, not "${text}".`);
-  return { mode: 'COMPLIANCE', retainDays: days, clock };
-}
-
-function partBytesFrom(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const mib = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
-  if (!(mib >= 1 && mib <= 4096)) throw new UsageError(`--part-mib takes a whole number of MiB from 1 to 4096, not "${text}".`);
-  return mib * 1024 * 1024;
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
 }
 
 /** The exit code and message of a failure; S3 errors get the likely fix appended. */
 function reportFailure(verb: string, error: unknown, json: boolean, io: PgCommandIo): number {
-  const usage =
-    error instanceof UsageError ||
-    error instanceof RepositoryLocationError ||
-    error instanceof S3ClientConfigError ||
-    error instanceof S3CredentialsError ||
-    error instanceof WalFileNameError ||
-    error instanceof PgToolError ||
-    error instanceof RestoreOptionError ||
-    error instanceof RestoreTargetError ||
-    (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
+  const usage = USAGE_ERRORS.has(errorName(error)) || isParseArgsError(error);
   const text = error instanceof Error ? error.message : String(error);
   const message = usage ? text : `${text}${hintFor(error)}`;
-  if (json) io.stdout(`${JSON.stringify({ error: { kind: kindOf(error, usage), message } })}\n`);
+  if (json) io.stdout(`${JSON.stringify({ error: { kind: usage ? 'usage' : (ERROR_KINDS[errorName(error)] ?? 'failure'), message } })}\n`);
   io.stderr(`holdfast pg ${verb}: ${message}\n`);
-  if (usage && (error instanceof UsageError || error instanceof TypeError)) io.stderr(USAGE);
+  if (errorName(error) === 'UsageError' || isParseArgsError(error)) io.stderr(USAGE);
   // restore_command: PostgreSQL reads any exit status from 1 to 125 as "not in the archive" and
   // ends recovery there — promoting a cluster that is missing WAL the archive does hold. A fetch
   // that failed for any other reason (vault unreachable, wrong credentials, bad checksum) must
@@ -340,22 +205,11 @@ function reportFailure(verb: string, error: unknown, json: boolean, io: PgComman
 /** wal-fetch's exit status for every failure but "not in the archive": > 125, so recovery stops. */
 export const EXIT_RESTORE_FAILED = 126;
 
-function kindOf(error: unknown, usage: boolean): string {
-  if (usage) return 'usage';
-  if (error instanceof WalConflictError) return 'conflict';
-  if (error instanceof WalIntegrityError || error instanceof S3IntegrityError || error instanceof BackupManifestError || error instanceof BackupIntegrityError || error instanceof TarFormatError) return 'integrity';
-  if (error instanceof WalGapError) return 'wal-gap';
-  if (error instanceof RecoveryPlanError || error instanceof TimelineHistoryError) return 'no-restore-plan';
-  if (error instanceof BaseBackupError) return 'incomplete';
-  if (error instanceof S3RequestError) return 'refused';
-  if (error instanceof S3TransportError) return 'unreachable';
-  return 'failure';
-}
-
 function hintFor(error: unknown): string {
-  if (error instanceof S3TransportError) return '. Is the S3 endpoint running and is --endpoint (HOLDFAST_ENDPOINT) right?';
-  if (!(error instanceof S3RequestError)) return '';
-  switch (error.code) {
+  const name = errorName(error);
+  if (name === 'S3TransportError') return '. Is the S3 endpoint running and is --endpoint (HOLDFAST_ENDPOINT) right?';
+  if (name !== 'S3RequestError') return '';
+  switch ((error as { code?: string }).code) {
     case 'AccessDenied':
     case 'Forbidden':
       return '. The access key needs read, list and write on the repository: a service identity with the backup-writer role.';

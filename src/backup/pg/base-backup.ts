@@ -35,6 +35,8 @@ export interface BaseBackupOptions {
   /** How long to wait for the stop segment to reach the archive after pg_basebackup ends. */
   readonly archiveWaitMs?: number;
   readonly clock?: Clock;
+  /** Called as the tar streams: bytes read from pg_basebackup so far, parts stored so far. */
+  readonly onProgress?: (progress: { readonly tarBytes: number; readonly parts: number }) => void;
 }
 
 export interface BaseBackupResult {
@@ -115,6 +117,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
     child.stdout.on('data', (chunk: Buffer) => {
       tarHash.update(chunk);
       tarBytes += chunk.length;
+      options.onProgress?.({ tarBytes, parts: parts.length });
     });
     child.stdout.pipe(gzip);
     let pending: Buffer[] = [];

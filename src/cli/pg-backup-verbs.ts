@@ -1,0 +1,123 @@
+import { resolve } from 'node:path';
+import { readBackupCatalog } from '../backup/pg/backup-catalog.js';
+import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { runBaseBackup } from '../backup/pg/base-backup.js';
+import { restoreToPointInTime } from '../backup/pg/point-in-time-restore.js';
+import { RecoveryPlanError } from '../backup/pg/recovery-wal-plan.js';
+import { readRepositoryOverview } from '../backup/pg/repository-overview.js';
+import { verifyRepository } from '../backup/pg/repository-verification.js';
+import { S3Client } from '../infra/s3-client/s3-client.js';
+import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
+import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
+import { reportBackup, reportList, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
+import { boundedInteger, type PgVerbContext, UsageError } from './pg-options.js';
+import { defaultRestoreCommand, parseRestoreTarget } from './pg-restore-options.js';
+import { ProgressLine } from './progress-line.js';
+
+/** `backup`, `list`, `show`, `verify` and `restore`: the verbs people run, not PostgreSQL. */
+
+async function withClient<T>(context: PgVerbContext, use: (client: S3Client) => Promise<T>): Promise<T> {
+  const client = new S3Client({ ...s3ClientOptionsFromEnvironment(context.endpoint, context.io.env), clock: context.io.clock });
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}
+
+function noArguments(context: PgVerbContext): void {
+  if (context.positionals.length > 0) throw new UsageError(`${context.verb} takes no arguments, only options.`);
+}
+
+function progressLine(context: PgVerbContext): ProgressLine {
+  return new ProgressLine(`holdfast pg ${context.verb}`, { write: context.io.stderr, interactive: context.io.interactive === true });
+}
+
+export async function backup(context: PgVerbContext): Promise<number> {
+  noArguments(context);
+  const mib = boundedInteger('part-mib', context.values['part-mib'], 1, 4096);
+  const progress = progressLine(context);
+  const result = await withClient(context, (client) =>
+    runBaseBackup({
+      client,
+      location: context.location,
+      connection: context.values['pg-connection'],
+      env: context.io.env,
+      retainDays: context.retention?.retainDays,
+      ...(mib === undefined ? {} : { partBytes: mib * 1024 * 1024 }),
+      clock: context.io.clock,
+      onProgress: (p) => progress.update(p.tarBytes, undefined, `${p.parts} part(s) stored`),
+    }),
+  );
+  progress.done();
+  reportBackup(result, context.json, context.io);
+  return EXIT_OK;
+}
+
+export async function list(context: PgVerbContext): Promise<number> {
+  noArguments(context);
+  reportList(await withClient(context, (client) => readBackupCatalog(client, context.location)), context.json, context.io);
+  return EXIT_OK;
+}
+
+export async function show(context: PgVerbContext): Promise<number> {
+  const [backupId, extra] = context.positionals;
+  if (extra !== undefined) throw new UsageError('show takes at most one BACKUP-ID.');
+  const overview = await withClient(context, (client) => readRepositoryOverview(client, context.location));
+  if (backupId !== undefined && !overview.backups.some((b) => b.manifest.id === backupId)) {
+    throw new RecoveryPlanError(`there is no complete backup ${backupId} in ${formatRepositoryLocation(context.location)}; \`holdfast pg list\` shows the backups there.`);
+  }
+  reportShow(overview, context.location, backupId, context.json, context.io);
+  return EXIT_OK;
+}
+
+export async function verify(context: PgVerbContext): Promise<number> {
+  noArguments(context);
+  const progress = progressLine(context);
+  const verification = await withClient(context, (client) =>
+    verifyRepository({
+      client,
+      location: context.location,
+      readData: context.values.quick !== true,
+      clock: context.io.clock,
+      onProgress: (p) => progress.update(p.bytes, p.totalBytes, `${p.objects}/${p.totalObjects} objects`),
+    }),
+  );
+  progress.done();
+  reportVerify(verification, context.location, context.json, context.io);
+  return verification.problems.length === 0 ? EXIT_OK : EXIT_PROBLEMS_FOUND;
+}
+
+export async function restore(context: PgVerbContext): Promise<number> {
+  const { values } = context;
+  if (context.positionals.length > 0) throw new UsageError('restore takes no arguments, only options (--into DIR).');
+  const into = values.into;
+  if (into === undefined || into.trim() === '') throw new UsageError('restore needs --into DIR: a new or empty directory for the restored cluster.');
+  const choice = parseRestoreTarget({
+    target: values.target,
+    targetTime: values['target-time'],
+    targetLsn: values['target-lsn'],
+    targetName: values['target-name'],
+    targetTimeline: values['target-timeline'],
+    targetAction: values['target-action'],
+    targetExclusive: values['target-exclusive'],
+  });
+  const progress = progressLine(context);
+  const result = await withClient(context, (client) =>
+    restoreToPointInTime({
+      client,
+      location: context.location,
+      into: resolve(into),
+      ...choice,
+      backupId: values.backup,
+      restoreCommand: values['restore-command'] ?? defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint),
+      env: context.io.env,
+      sync: values['no-sync'] !== true,
+      clock: context.io.clock,
+      onProgress: (p) => progress.update(p.bytes, p.totalBytes),
+    }),
+  );
+  progress.done();
+  reportRestore(result, resolve(into), context.json, context.io);
+  return EXIT_OK;
+}
