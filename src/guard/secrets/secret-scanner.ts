@@ -150,18 +150,29 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
     matches.push({ rule, secret, ...index.position(offset), encoding });
   };
 
-  for (const candidate of candidates(text, ruleSet, index)) add(candidate.rule, candidate.secret, candidate.start, 'plain');
-
+  const plain = candidates(text, ruleSet, index);
+  // A secret split over lines is found whole in the joined text; the piece of it a rule may have
+  // matched on one line (`token = "ghp_abc…" +`) is then dropped, not reported as well.
+  const joinedSpans: Array<{ start: number; end: number }> = [];
+  const joinedMatches: Array<{ candidate: Candidate; start: number }> = [];
   const joined = joinSplitLiterals(text);
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
       const part = joined.text.slice(window.start, window.end);
       for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
         const start = window.start + candidate.start;
-        if (spansJoin(joined, start, window.start + candidate.end)) add(candidate.rule, candidate.secret, originalOffset(joined, start), 'joined-lines');
+        const end = window.start + candidate.end;
+        if (!spansJoin(joined, start, end)) continue;
+        const originalStart = originalOffset(joined, start);
+        joinedSpans.push({ start: originalStart, end: originalOffset(joined, end - 1) + 1 });
+        joinedMatches.push({ candidate, start: originalStart });
       }
     }
   }
+  for (const candidate of plain) {
+    if (!joinedSpans.some((span) => candidate.start < span.end && span.start < candidate.end)) add(candidate.rule, candidate.secret, candidate.start, 'plain');
+  }
+  for (const { candidate, start } of joinedMatches) add(candidate.rule, candidate.secret, start, 'joined-lines');
 
   if (depth > 0) {
     for (const run of decodeBase64Runs(text)) {
