@@ -118,7 +118,8 @@ async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats)
       inHeader = true;
     } else if (inHeader) {
       if (line.startsWith('+++ ')) {
-        const target = unquoteGitPath(line.slice(4));
+        // git ends a name holding a space with a tab, so the line cannot be misread.
+        const target = unquoteGitPath(line.slice(4).replace(/\t$/, ''));
         path = target === '/dev/null' ? undefined : target.replace(/^b\//, '');
       } else if (line.startsWith('Binary files ')) {
         stats.skippedBinary++;
