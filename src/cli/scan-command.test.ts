@@ -102,7 +102,7 @@ test('SARIF 2.1.0: every rule with a stable id, results pointing at them, finger
 
 test('the table shows severity, rule, place, redacted secret and the fix, and quotes the policy', async (t) => {
   const root = await tempDir(t, 'holdfast-scan-table-');
-  const key = 'sk' + '_live_' + 'Hy7Gt5Fr3De1Sw9Aq8Zx6Cv4';
+  const key = ['sk', '_live_', 'Hy7Gt5Fr3De1Sw9Aq8Zx6Cv4'].join('');
   await writeFile(join(root, 'pay.rb'), `Stripe.api_key = '${key}'\n`);
   const run = await scan(['secrets', root]);
   assert.equal(run.code, EXIT_PROBLEMS_FOUND);
@@ -114,7 +114,7 @@ test('the table shows severity, rule, place, redacted secret and the fix, and qu
 
 test('--fail-on decides the exit code; a clean tree exits 0', async (t) => {
   const root = await tempDir(t, 'holdfast-scan-failon-');
-  await writeFile(join(root, 'test.env'), `STRIPE_KEY=${'sk' + '_test_' + 'Lk9Jh7Gf5Ds3Aq1Wz8Xc6Vb4'}\n`);
+  await writeFile(join(root, 'test.env'), `STRIPE_KEY=${['sk', '_test_', 'Lk9Jh7Gf5Ds3Aq1Wz8Xc6Vb4'].join('')}\n`);
   assert.equal((await scan(['secrets', root])).code, EXIT_OK, 'a medium finding is below the default high');
   assert.equal((await scan(['secrets', root, '--fail-on', 'medium'])).code, EXIT_PROBLEMS_FOUND);
   const clean = await tempDir(t, 'holdfast-scan-clean-');

@@ -50,7 +50,7 @@ test('--git finds a secret that a later commit deleted, at the commit that added
   await git(repo, ['add', 'README.md']);
   await git(repo, ['commit', '-q', '-m', 'start']);
 
-  const token = 'gh' + 'p_' + 'Wd3Fk9Lm2Nq8Rs4Tv6Xy1Za5Bc7De0Gh2Jk4';
+  const token = ['gh', 'p_', 'Wd3Fk9Lm2Nq8Rs4Tv6Xy1Za5Bc7De0Gh2Jk4'].join('');
   await mkdir(join(repo, 'deploy dir'));
   await writeFile(join(repo, 'deploy dir', 'ci é.env'), `REGION=eu\nGH_TOKEN=${token}\n`);
   await git(repo, ['add', '.']);
@@ -97,7 +97,7 @@ test('--staged and the pre-commit hook refuse a commit that adds a secret, and l
   assert.equal((await stat(hook)).mode & 0o111, 0o111);
   assert.match(await readFile(hook, 'utf8'), /scan secrets --staged\n/);
 
-  const key = 'sk' + '_live_' + 'Qw3Er5Ty7Ui9Op1As3Df5Gh';
+  const key = ['sk', '_live_', 'Qw3Er5Ty7Ui9Op1As3Df5Gh'].join('');
   await writeFile(join(repo, 'billing.ts'), `export const stripe = '${key}';\n`);
   await git(repo, ['add', 'billing.ts']);
   const direct = await scan(['secrets', '--staged', repo]);

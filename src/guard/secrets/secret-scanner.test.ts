@@ -31,7 +31,7 @@ test('every planted secret is found with its rule id, fingerprint and encoding, 
 });
 
 test('the position of a finding is the line and column where the secret starts', () => {
-  const token = 'gh' + 'p_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+  const token = ['gh', 'p_', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'].join('');
   const [match, ...rest] = scanText(`first line\n  x = "${token}"\n`, rules);
   assert.equal(rest.length, 0);
   assert.equal(match?.rule.id, 'github-token');
@@ -49,7 +49,7 @@ test('Shannon entropy: 0 for one repeated character, log2(n) for n distinct ones
 });
 
 test('a low-entropy value is no finding even where the rule matches', () => {
-  const flat = 'sk' + '_live_' + 'ababababababababababababab';
+  const flat = ['sk', '_live_', 'ababababababababababababab'].join('');
   assert.deepEqual(scanText(`key = '${flat}'`, rules), []);
 });
 

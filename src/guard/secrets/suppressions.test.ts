@@ -10,7 +10,7 @@ const DAY_MS = 24 * 3600 * 1000;
 /** 2031-03-01T12:00Z: the tests' "now", far from the day they run. */
 const NOW_MS = Date.UTC(2031, 2, 1, 12);
 const rules = loadSecretRules();
-const token = 'gh' + 'p_' + 'Zq4Rt7Yu1Io3Pa5Sd8Fg0Hj2Kl6Zx9Cv1Bn3';
+const token = ['gh', 'p_', 'Zq4Rt7Yu1Io3Pa5Sd8Fg0Hj2Kl6Zx9Cv1Bn3'].join('');
 const options = (clock: ManualClock, extra: Partial<SecretScanOptions> = {}): SecretScanOptions => ({ ruleSet: rules, clock, policy: SECRETS_NOT_IN_SOURCE, ...extra });
 
 test('an inline marker with reason, owner and expiry suppresses until the end of its expiry day (UTC), then the finding returns with a note', () => {
@@ -62,7 +62,7 @@ test('a baseline suppresses by rule and fingerprint wherever the secret moves, u
   assert.equal(lapsed?.suppression?.status, 'expired');
   assert.match(lapsed?.note ?? '', /expired on 2031-03-10/);
 
-  const other = 'gh' + 'p_' + 'Mn8Bv6Cx4Za2Lk0Jh9Gf7Ds5Ap3Oi1Uy8Tr6';
+  const other = ['gh', 'p_', 'Mn8Bv6Cx4Za2Lk0Jh9Gf7Ds5Ap3Oi1Uy8Tr6'].join('');
   assert.equal(scanUnit({ path: 'x', text: `T=${other}\n` }, options(clock, { baseline }))[0]?.suppression, undefined, 'another secret is not covered');
 });
 
