@@ -12,13 +12,15 @@ Usage:
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
   holdfast pg wal-push PATH | wal-fetch NAME DEST | backup | list   --repo s3://BUCKET/PREFIX --endpoint URL
                   archive_command / restore_command, base backups, the catalog   (see holdfast pg help)
+  holdfast scan secrets [PATH] [--git | --staged] [--json | --sarif FILE] [--fail-on SEVERITY]
+                  secrets in a tree, a repository's history or the next commit   (see holdfast scan help)
   holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
                   a self-signed TLS certificate for tlsCertFile/tlsKeyFile
   holdfast version
   holdfast help
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server,
-4 a check found problems (audit verify).
+4 a check found problems (audit verify, scan).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':
       return (await import('./pg-command.js')).runPgCommand(rest);
+    case 'scan':
+      return (await import('./scan-command.js')).runScanCommand(rest);
     case 'version':
     case '--version': {
       // dist/src/cli/main.js → the package root is three levels up.

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { plantedSecretsCorpus } from '../../../test/support/planted-secrets.js';
+import { secretFingerprint } from './secret-finding.js';
+import { loadSecretRules, RuleFileError } from './secret-rules.js';
+import { scanText, shannonEntropy } from './secret-scanner.js';
+
+const rules = loadSecretRules();
+const corpus = plantedSecretsCorpus();
+
+test('the corpus has a planted secret and a decoy for every built-in rule', () => {
+  for (const rule of rules.rules) {
+    assert.ok(corpus.planted.some((planted) => planted.ruleId === rule.id), `no planted secret for ${rule.id}`);
+    assert.ok(corpus.decoys.some((decoy) => decoy.ruleId === rule.id), `no decoy for ${rule.id}`);
+  }
+  assert.ok(corpus.planted.some((planted) => planted.encoding === 'joined-lines'));
+  assert.ok(corpus.planted.some((planted) => planted.encoding === 'base64'));
+});
+
+test('every planted secret is found with its rule id, fingerprint and encoding, and nothing else in its file', () => {
+  for (const [file, content] of corpus.files) {
+    const expected = corpus.planted
+      .filter((planted) => planted.file === file)
+      .map((planted) => `${planted.ruleId} ${secretFingerprint(planted.ruleId, planted.secret)} ${planted.encoding}`)
+      .sort();
+    const found = scanText(content, rules)
+      .map((match) => `${match.rule.id} ${secretFingerprint(match.rule.id, match.secret)} ${match.encoding}`)
+      .sort();
+    assert.deepEqual(found, expected, `${file}:\n${content.slice(0, 600)}`);
+  }
+});
+
+test('the position of a finding is the line and column where the secret starts', () => {
+  const token = ['gh', 'p_', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'].join('');
+  const [match, ...rest] = scanText(`first line\n  x = "${token}"\n`, rules);
+  assert.equal(rest.length, 0);
+  assert.equal(match?.rule.id, 'github-token');
+  assert.deepEqual([match.line, match.column], [2, 8]);
+  // Joined across lines: reported where the first piece starts.
+  const [joined] = scanText(`a\nconst t = "${token.slice(0, 10)}" +\n  "${token.slice(10)}";\n`, rules);
+  assert.deepEqual([joined?.line, joined?.column, joined?.encoding], [2, 12, 'joined-lines']);
+});
+
+test('Shannon entropy: 0 for one repeated character, log2(n) for n distinct ones', () => {
+  assert.equal(shannonEntropy(''), 0);
+  assert.equal(shannonEntropy('aaaa'), 0);
+  assert.equal(shannonEntropy('ab'), 1);
+  assert.equal(shannonEntropy('0123456789abcdef'), 4);
+});
+
+test('a low-entropy value is no finding even where the rule matches', () => {
+  const flat = ['sk', '_live_', 'ababababababababababababab'].join('');
+  assert.deepEqual(scanText(`key = '${flat}'`, rules), []);
+});
+
+test('a rule file adds, replaces and disables rules; the built-in ids stay stable', () => {
+  const set = loadSecretRules(
+    {
+      version: 1,
+      rules: [
+        { id: 'acme-token', title: 'ACME token', severity: 'high', keywords: ['acme_'], pattern: '\\b(acme_[a-z0-9]{24})\\b', minEntropy: 3, fix: 'Revoke it in the ACME console.' },
+        { id: 'jwt', title: 'JWT (stricter)', severity: 'low', keywords: ['eyj'], pattern: 'never(matches)', fix: 'n/a' },
+      ],
+      disable: ['generic-secret-assignment'],
+      placeholders: ['^acme_test'],
+    },
+    'team-rules.json',
+  );
+  const ids = set.rules.map((rule) => rule.id);
+  assert.ok(ids.includes('acme-token'));
+  assert.ok(!ids.includes('generic-secret-assignment'));
+  assert.equal(ids.indexOf('jwt'), rules.rules.findIndex((rule) => rule.id === 'jwt'), 'a replaced rule keeps its place');
+  assert.equal(set.rules.find((rule) => rule.id === 'jwt')?.severity, 'low');
+  const acme = 'acme_' + 'k3j4h5g6f7d8s9a0q1w2e3r4';
+  assert.deepEqual(scanText(`ACME=${acme}`, set).map((match) => [match.rule.id, match.secret]), [['acme-token', acme]]);
+  assert.deepEqual(scanText(`ACME=${'acme_test' + 'k3j4h5g6f7d8s9a0q1w2e'}`, set), [], 'the file adds placeholders');
+
+  const only = loadSecretRules({ version: 1, extends: 'none', rules: [{ id: 'only', title: 'Only', severity: 'low', keywords: ['zz'], pattern: 'zz(\\d+)', fix: 'f' }] });
+  assert.deepEqual(only.rules.map((rule) => rule.id), ['only']);
+});
+
+test('a broken rule file is refused with the rule, the key and the fix', () => {
+  const refuse = (file: unknown, message: RegExp) => assert.throws(() => loadSecretRules(file, 'team-rules.json'), (error: unknown) => error instanceof RuleFileError && message.test(error.message));
+  const rule = { id: 'x', title: 'X', severity: 'high', keywords: ['x'], pattern: 'x(\\d)', fix: 'f' };
+  refuse({ version: 2, rules: [] }, /"version" must be 1/);
+  refuse({ version: 1, rules: [{ ...rule, pattern: 'x(' }] }, /rule "x": "pattern" is not a valid JavaScript regular expression/);
+  refuse({ version: 1, rules: [{ ...rule, severity: 'urgent' }] }, /rule "x": "severity" must be one of low, medium, high, critical/);
+  refuse({ version: 1, rules: [{ ...rule, keywords: ['UPPER'] }] }, /all lower case/);
+  refuse({ version: 1, rules: [{ ...rule, colour: 'red' }] }, /unknown key "colour"/);
+  refuse({ version: 1, rules: [rule, rule] }, /appears twice/);
+  refuse({ version: 1, disable: ['no-such-rule'] }, /"disable" names "no-such-rule", which is no rule/);
+  refuse({ version: 1, rules: [{ ...rule, id: 'Bad Id' }] }, /rules\[0\]\.id must be lower-case/);
+});

@@ -1,0 +1,183 @@
+import { decodeBase64Runs } from './base64-candidates.js';
+import { joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
+import type { SecretEncoding } from './secret-finding.js';
+import type { SecretRule, SecretRuleSet } from './secret-rules.js';
+
+/**
+ * Finds secrets in one text with a rule set. The cheap steps come first: a rule's regex runs only
+ * when one of its keywords occurs in the lower-cased text; a candidate must then pass the rule's
+ * entropy threshold, its `secretMustMatch` and `requiresNearby` checks, and must not look like a
+ * placeholder. The secret leaves this module only inside a SecretMatch, which the caller turns
+ * into a fingerprint and a redacted prefix.
+ */
+export interface SecretMatch {
+  readonly rule: SecretRule;
+  readonly secret: string;
+  /** 1-based line and column of the start of the secret (of the base64 run for decoded ones). */
+  readonly line: number;
+  readonly column: number;
+  readonly encoding: SecretEncoding;
+}
+
+/** Shannon entropy of the characters of `value`, in bits per character. */
+export function shannonEntropy(value: string): number {
+  if (value.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let entropy = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    entropy -= p * Math.log2(p);
+  }
+  return entropy;
+}
+
+/** Line starts of a text, computed once and only when a candidate needs a position. */
+class LineIndex {
+  #starts: number[] | undefined;
+  constructor(readonly text: string) {}
+  #lineStarts(): number[] {
+    if (this.#starts === undefined) {
+      const starts = [0];
+      for (let at = this.text.indexOf('\n'); at !== -1; at = this.text.indexOf('\n', at + 1)) starts.push(at + 1);
+      this.#starts = starts;
+    }
+    return this.#starts;
+  }
+  /** 0-based line index of `offset`. */
+  lineOf(offset: number): number {
+    const starts = this.#lineStarts();
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+  position(offset: number): { line: number; column: number } {
+    const line = this.lineOf(offset);
+    return { line: line + 1, column: offset - this.#lineStarts()[line]! + 1 };
+  }
+  /** The text of lines [first, last] (0-based, clamped). */
+  lines(first: number, last: number): string {
+    const starts = this.#lineStarts();
+    const from = starts[Math.max(0, first)]!;
+    const to = last + 1 < starts.length ? starts[last + 1]! : this.text.length;
+    return this.text.slice(from, to);
+  }
+}
+
+interface Candidate {
+  readonly rule: SecretRule;
+  readonly ruleIndex: number;
+  readonly secret: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const LINE_BREAKS = /\\[nr]|\s/g;
+
+function isPlaceholder(secret: string, ruleSet: SecretRuleSet): boolean {
+  return ruleSet.placeholders.some((placeholder) => placeholder.test(secret));
+}
+
+/** The lower-case keywords present in `text`, found in one pass. */
+function keywordsIn(text: string, ruleSet: SecretRuleSet): Set<string> {
+  const present = new Set<string>();
+  const regex = ruleSet.keywordRegex;
+  regex.lastIndex = 0;
+  for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+    for (const keyword of ruleSet.keywordsWithin.get(match[0].toLowerCase()) ?? []) present.add(keyword);
+    // Overlapping keywords ("asiakia"): look again from the next character.
+    regex.lastIndex = match.index + 1;
+  }
+  return present;
+}
+
+function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Candidate[] {
+  const present = keywordsIn(text, ruleSet);
+  const found: Candidate[] = [];
+  if (present.size === 0) return found;
+  ruleSet.rules.forEach((rule, ruleIndex) => {
+    if (!rule.keywords.some((keyword) => present.has(keyword))) return;
+    const regex = rule.regex;
+    regex.lastIndex = 0;
+    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+      if (match[0].length === 0) regex.lastIndex++;
+      const span = match.indices?.[rule.secretGroup];
+      // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
+      // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
+      const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
+      if (secret === undefined || span === undefined || secret === '') continue;
+      if (shannonEntropy(secret) < rule.minEntropy) continue;
+      if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) continue;
+      if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) continue;
+      if (rule.requiresNearby !== undefined) {
+        const line = index.lineOf(span[0]);
+        const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
+        if (!rule.requiresNearby.regex.test(around)) continue;
+      }
+      found.push({ rule, ruleIndex, secret, start: span[0], end: span[1] });
+    }
+  });
+  // Where rules overlap (a GitHub token assigned to `token = …` matches the GitHub rule and the
+  // generic one), the rule listed first wins: specific rules come before generic ones.
+  found.sort((a, b) => a.ruleIndex - b.ruleIndex || a.start - b.start);
+  const kept: Candidate[] = [];
+  for (const candidate of found) {
+    if (!kept.some((other) => candidate.start < other.end && other.start < candidate.end)) kept.push(candidate);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+export interface ScanTextOptions {
+  /** How many base64 layers to decode (0 turns decoding off). Default 2. */
+  readonly base64Depth?: number;
+}
+
+/** Every secret in `text`, in order of position. */
+export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanTextOptions = {}): SecretMatch[] {
+  const depth = options.base64Depth ?? 2;
+  const index = new LineIndex(text);
+  const matches: SecretMatch[] = [];
+  const seen = new Set<string>();
+  const add = (rule: SecretRule, secret: string, offset: number, encoding: SecretEncoding) => {
+    const key = `${rule.id}\0${secret}\0${offset}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    matches.push({ rule, secret, ...index.position(offset), encoding });
+  };
+
+  const plain = candidates(text, ruleSet, index);
+  // A secret split over lines is found whole in the joined text; the piece of it a rule may have
+  // matched on one line (`token = "ghp_abc…" +`) is then dropped, not reported as well.
+  const joinedSpans: Array<{ start: number; end: number }> = [];
+  const joinedMatches: Array<{ candidate: Candidate; start: number }> = [];
+  const joined = joinSplitLiterals(text);
+  if (joined !== undefined) {
+    for (const window of windowsAroundJoins(joined)) {
+      const part = joined.text.slice(window.start, window.end);
+      for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
+        const start = window.start + candidate.start;
+        const end = window.start + candidate.end;
+        if (!spansJoin(joined, start, end)) continue;
+        const originalStart = originalOffset(joined, start);
+        joinedSpans.push({ start: originalStart, end: originalOffset(joined, end - 1) + 1 });
+        joinedMatches.push({ candidate, start: originalStart });
+      }
+    }
+  }
+  for (const candidate of plain) {
+    if (!joinedSpans.some((span) => candidate.start < span.end && span.start < candidate.end)) add(candidate.rule, candidate.secret, candidate.start, 'plain');
+  }
+  for (const { candidate, start } of joinedMatches) add(candidate.rule, candidate.secret, start, 'joined-lines');
+
+  if (depth > 0) {
+    for (const run of decodeBase64Runs(text)) {
+      for (const inner of scanText(run.decoded, ruleSet, { base64Depth: depth - 1 })) add(inner.rule, inner.secret, run.offset, 'base64');
+    }
+  }
+  return matches.sort((a, b) => a.line - b.line || a.column - b.column);
+}
