@@ -38,6 +38,8 @@ const USAGE = `Usage:
                       [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
                       [--target-exclusive] [--restore-command CMD] [--no-sync] [--json]
+  holdfast pg prune (--keep-count N | --keep-days D) [--dry-run] [--repo s3://BUCKET/PREFIX]
+                    [--endpoint URL] [--json]
 
 Continuous WAL archiving of a PostgreSQL cluster into an S3 bucket (the vault, or any S3 with
 Object Lock). In postgresql.conf:
@@ -73,6 +75,10 @@ restore   unpacks a base backup into DIR (new or empty) and sets it up to recove
           written. Start the server with the backup-writer (or a restore-reader) key in its
           environment, as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, on a free port;
           run restore as the OS user that owns the cluster (postgres).
+prune     removes the backups a retention policy no longer keeps (the newest always stays) and
+          the WAL no kept backup can need, version by version, only what Object Lock no longer
+          protects (locked versions are reported, not an error); needs a pruner key.
+          holdfast pg prune --help tells the rules.
 
   --repo URL         the repository, s3://BUCKET/PREFIX (or HOLDFAST_REPO)
   --endpoint URL     the S3 endpoint, e.g. http://vault.internal:9470 (or HOLDFAST_ENDPOINT)
@@ -100,9 +106,9 @@ AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
 Exit codes: 0 done, 1 failure (restore: also a WAL gap or a checksum mismatch, named), 2 usage or
-configuration, 4 verify found problems. wal-fetch: 1 only for "not in the
-archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead of ending it
-early at a segment the archive may well hold.
+configuration, 3 refused by the server (prune), 4 verify found problems. wal-fetch: 1 only for
+"not in the archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead
+of ending it early at a segment the archive may well hold.
 `;
 
 /** Where the command writes, what it reads, what time it is: the process's own by default. */
@@ -123,10 +129,10 @@ const processIo: PgCommandIo = {
   interactive: process.stderr.isTTY === true,
 };
 
-const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore'];
+const PG_VERBS: readonly string[] = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune'];
 const RESTORE_OPTIONS = ['into', 'backup', 'target', 'target-time', 'target-lsn', 'target-name', 'target-timeline', 'target-action', 'target-exclusive', 'restore-command', 'no-sync'] as const;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const OPTIONS = {
   repo: { type: 'string' },
@@ -160,6 +166,7 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
       io.stdout(USAGE);
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
+    if (verb === 'prune') return (await import('./pg-prune-command.js')).runPgPrune(rest, io);
     if (!PG_VERBS.includes(verb)) {
       throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PG_VERBS.slice(0, -1).join(', ')} and ${PG_VERBS.at(-1)!}.`);
     }
@@ -291,7 +298,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function repositoryFrom(flag: string | undefined, env: NodeJS.ProcessEnv): BackupRepositoryLocation {
+export function repositoryFrom(flag: string | undefined, env: NodeJS.ProcessEnv): BackupRepositoryLocation {
   const text = flag ?? nonEmpty(env['HOLDFAST_REPO']);
   if (text === undefined) throw new UsageError('no repository: pass --repo s3://BUCKET/PREFIX or set HOLDFAST_REPO.');
   return parseRepositoryLocation(text);
