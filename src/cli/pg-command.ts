@@ -18,6 +18,8 @@ const USAGE = `Usage:
                       [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
                       [--target-exclusive] [--restore-command CMD] [--no-sync] [--json]
+  holdfast pg prune (--keep-count N | --keep-days D) [--dry-run] [--repo s3://BUCKET/PREFIX]
+                    [--endpoint URL] [--json]
 
 Continuous WAL archiving of a PostgreSQL cluster into an S3 bucket (the vault, or any S3 with
 Object Lock). In postgresql.conf:
@@ -59,6 +61,10 @@ restore   unpacks a base backup into DIR (new or empty) and sets it up to recove
           written. Start the server with the backup-writer (or a restore-reader) key in its
           environment, as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, on a free port;
           run restore as the OS user that owns the cluster (postgres).
+prune     removes the backups a retention policy no longer keeps (the newest always stays) and
+          the WAL no kept backup can need, version by version, only what Object Lock no longer
+          protects (locked versions are reported, not an error); needs a pruner key.
+          holdfast pg prune --help tells the rules.
 
   --repo URL         the repository, s3://BUCKET/PREFIX (or HOLDFAST_REPO)
   --endpoint URL     the S3 endpoint, e.g. http://vault.internal:9470 (or HOLDFAST_ENDPOINT)
@@ -86,9 +92,9 @@ AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
 Exit codes: 0 done, 1 failure (restore: also a WAL gap or a checksum mismatch, named), 2 usage or
-configuration, 4 verify found problems. wal-fetch: 1 only for "not in the
-archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead of ending it
-early at a segment the archive may well hold.
+configuration, 3 refused by the server (prune), 4 verify found problems. wal-fetch: 1 only for
+"not in the archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead
+of ending it early at a segment the archive may well hold.
 `;
 
 const processIo: PgCommandIo = {
@@ -116,7 +122,7 @@ const VERBS: Readonly<Record<string, () => Promise<VerbHandler>>> = {
   restore: async () => (await import('./pg-backup-verbs.js')).restore,
 };
 /** The verbs people call (wal-push-worker is started by wal-push --async). */
-const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore'];
+const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune'];
 
 /** `holdfast pg …`: continuous archiving, base backups, restores and checks of PostgreSQL. */
 export async function runPgCommand(args: readonly string[], io: PgCommandIo = processIo): Promise<number> {
@@ -127,6 +133,7 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
       io.stdout(USAGE);
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
+    if (verb === 'prune') return await (await import('./pg-prune-command.js')).runPgPrune(rest, io);
     const load = VERBS[verb];
     if (load === undefined) {
       throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PUBLIC_VERBS.slice(0, -1).join(', ')} and ${PUBLIC_VERBS.at(-1)!}.`);

@@ -71,6 +71,15 @@ test('pruner deletes versions and reads lock metadata, but neither writes, reads
   );
 });
 
+test('pruner reads the pg backup catalog (manifests, timeline histories) and nothing else of object data', () => {
+  const policies = [role('pruner')];
+  const get = (key: string) => evaluate({ principal: { arn: 'arn:holdfast:iam:::service/ci', name: 'ci', kind: 'service' }, action: 's3:GetObject', resource: `arn:aws:s3:::${key}`, context: new Map() }, { identityPolicies: policies }).allowed;
+  for (const key of ['pg/prod/backups/20261126T090000Z-3f9a1c/manifest.json', 'pg/backups/20261126T090000Z-3f9a1c/manifest.json', 'pg/prod/wal/00000002/00000002.history']) assert.equal(get(key), true, key);
+  for (const key of ['pg/prod/backups/20261126T090000Z-3f9a1c/base.tar.gz.part-00001', 'pg/prod/wal/00000001/000000010000000000000001', 'pg/prod/wal/00000001/000000010000000000000002.00000028.backup', 'files/report.pdf']) {
+    assert.equal(get(key), false, key);
+  }
+});
+
 test('pruner cannot be given the governance bypass by another policy: its Deny wins', () => {
   const bypass: NamedPolicy = { name: 'inline:bypass', document: parsePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }, { kind: 'identity' }) };
   const decision = decide([role('pruner'), bypass], 's3:BypassGovernanceRetention');

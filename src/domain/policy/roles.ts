@@ -66,7 +66,7 @@ const definitions: Record<BuiltInRoleName, { description: string; automationOnly
   },
   pruner: {
     description:
-      'Deletes backup versions once their retention has expired (Object Lock refuses earlier deletes); lists and reads lock metadata, never object data. Explicitly denied bypassing governance retention and changing retention or legal holds, whatever else is attached.',
+      'Deletes backup versions once their retention has expired (Object Lock refuses earlier deletes); lists, reads lock metadata and the backup catalog (manifests, timeline histories), never backup data. Explicitly denied bypassing governance retention and changing retention or legal holds, whatever else is attached.',
     automationOnly: true,
     statements: [
       {
@@ -76,6 +76,16 @@ const definitions: Record<BuiltInRoleName, { description: string; automationOnly
         Resource: '*',
       },
       { Sid: 'NeverShortenProtection', Effect: 'Deny', Action: DESTRUCTIVE_LOCK_CHANGES, Resource: '*' },
+      {
+        // `holdfast pg prune` must know which WAL each backup needs before it deletes any: that is
+        // in the backup manifests and the timeline history files (LSNs, segment names, times — no
+        // database contents). Only those two key shapes of the pg repository layout; base backup
+        // parts and WAL segments stay unreadable (src/backup/pg/README.md, "Repository layout").
+        Sid: 'ReadBackupCatalog',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: ['arn:aws:s3:::*backups/*/manifest.json', 'arn:aws:s3:::*wal/*.history'],
+      },
     ],
   },
   auditor: {

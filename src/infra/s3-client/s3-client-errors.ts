@@ -55,6 +55,11 @@ export function isNoSuchKey(error: unknown): boolean {
   return error instanceof S3RequestError && (error.code === 'NoSuchKey' || error.code === 'NoSuchVersion' || (error.code === 'NotFound' && error.status === 404));
 }
 
+/** The version has no retention or legal hold (`NoSuchObjectLockConfiguration`, 404). */
+export function isNoObjectLock(error: unknown): boolean {
+  return error instanceof S3RequestError && error.code === 'NoSuchObjectLockConfiguration';
+}
+
 /**
  * A conditional write lost to an existing object: `If-None-Match: *` answered 412, or AWS's 409
  * `ConditionalRequestConflict` for a concurrent write of the same key (AWS S3 User Guide,

@@ -9,9 +9,9 @@ import { systemClock, type Clock } from '../clock.js';
 import { ChecksumVerifyingStream } from './checksum-verifying-stream.js';
 import { type ObjectHead, objectHeadFrom, storedChecksumFrom } from './object-head.js';
 import { DEFAULT_RETRY_POLICY, realSleep, type RetryPolicy, type Sleep, withRetries } from './retry-policy.js';
-import { codeForStatus, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
+import { codeForStatus, isNoObjectLock, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
 import type { S3Credentials } from './s3-credentials.js';
-import type { ListedObject, ListObjectsV2Page } from './s3-xml.js';
+import type { BucketObjectLock, ListedObject, ListedObjectVersion, ListObjectsV2Page, ListObjectVersionsPage, ObjectRetention } from './s3-xml.js';
 import { objectPath, signRequest } from './sigv4-signer.js';
 
 export interface S3ClientOptions {
@@ -80,6 +80,15 @@ export interface ListObjectsV2Input {
   readonly delimiter?: string;
   readonly startAfter?: string;
   readonly continuationToken?: string;
+  /** Page size, at most 1000. */
+  readonly maxKeys?: number;
+}
+
+export interface ListObjectVersionsInput {
+  readonly bucket: string;
+  readonly prefix?: string;
+  readonly keyMarker?: string;
+  readonly versionIdMarker?: string;
   /** Page size, at most 1000. */
   readonly maxKeys?: number;
 }
@@ -217,7 +226,12 @@ export class S3Client {
     return { head, body: verifier, checksumVerified: verifier.verifiesChecksum };
   }
 
-  /** DeleteObject (of the current version, or of `versionId`). */
+  /**
+   * DeleteObject. Without `versionId`, in a versioned bucket, S3 only adds a delete marker and
+   * keeps every version; with it, that version (or delete marker) is removed for good — if
+   * Object Lock allows (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+   * `deleteMarker` says whether what was created or removed is a delete marker.
+   */
   async deleteObject(address: ObjectAddress): Promise<{ readonly versionId: string | undefined; readonly deleteMarker: boolean }> {
     const res = await this.#exchange({
       operation: 'DeleteObject',
@@ -260,6 +274,90 @@ export class S3Client {
         throw new S3TransportError('ListObjectsV2', describe(input.bucket), 'the answer is truncated but has no NextContinuationToken', undefined);
       }
     } while (continuationToken !== undefined);
+  }
+
+  /**
+   * One page of ListObjectVersions: every version and delete marker under a prefix.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+   */
+  async listObjectVersionsPage(input: ListObjectVersionsInput): Promise<ListObjectVersionsPage> {
+    const query: Record<string, string> = { versions: '', 'encoding-type': 'url' };
+    if (input.prefix !== undefined) query['prefix'] = input.prefix;
+    if (input.keyMarker !== undefined) query['key-marker'] = input.keyMarker;
+    if (input.versionIdMarker !== undefined) query['version-id-marker'] = input.versionIdMarker;
+    if (input.maxKeys !== undefined) query['max-keys'] = String(input.maxKeys);
+    const { parseListObjectVersions } = await loadXml();
+    return this.#xmlAnswer({ operation: 'ListObjectVersions', method: 'GET', bucket: input.bucket, query }, parseListObjectVersions);
+  }
+
+  /** Every version and delete marker under a prefix, following the key and version-id markers. */
+  async *listObjectVersions(input: Omit<ListObjectVersionsInput, 'keyMarker' | 'versionIdMarker'>): AsyncGenerator<ListedObjectVersion> {
+    let markers: { keyMarker: string; versionIdMarker?: string } | undefined;
+    do {
+      const page = await this.listObjectVersionsPage({ ...input, ...markers });
+      yield* page.versions;
+      if (!page.isTruncated) return;
+      if (page.nextKeyMarker === undefined) {
+        throw new S3TransportError('ListObjectVersions', describe(input.bucket), 'the answer is truncated but has no NextKeyMarker', undefined);
+      }
+      markers = { keyMarker: page.nextKeyMarker, ...(page.nextVersionIdMarker === undefined ? {} : { versionIdMarker: page.nextVersionIdMarker }) };
+    } while (true);
+  }
+
+  /**
+   * GetObjectRetention of a version (or the current one); undefined when it has none
+   * (`NoSuchObjectLockConfiguration`). A bucket without Object Lock answers `InvalidRequest`.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html
+   */
+  async getObjectRetention(address: ObjectAddress): Promise<ObjectRetention | undefined> {
+    const { parseRetention } = await loadXml();
+    try {
+      return await this.#xmlAnswer({ operation: 'GetObjectRetention', method: 'GET', bucket: address.bucket, key: address.key, query: versionQuery(address, 'retention') }, parseRetention);
+    } catch (error) {
+      if (isNoObjectLock(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * GetObjectLegalHold of a version (or the current one): whether a hold is ON; false when the
+   * version never had one (`NoSuchObjectLockConfiguration`).
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLegalHold.html
+   */
+  async getObjectLegalHold(address: ObjectAddress): Promise<boolean> {
+    const { parseLegalHold } = await loadXml();
+    try {
+      return await this.#xmlAnswer({ operation: 'GetObjectLegalHold', method: 'GET', bucket: address.bucket, key: address.key, query: versionQuery(address, 'legal-hold') }, parseLegalHold);
+    } catch (error) {
+      if (isNoObjectLock(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * GetObjectLockConfiguration; `enabled: false` for a bucket without Object Lock
+   * (`ObjectLockConfigurationNotFoundError`).
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html
+   */
+  async getObjectLockConfiguration(bucket: string): Promise<BucketObjectLock> {
+    const { parseObjectLockConfiguration } = await loadXml();
+    try {
+      return await this.#xmlAnswer({ operation: 'GetObjectLockConfiguration', method: 'GET', bucket, query: { 'object-lock': '' } }, parseObjectLockConfiguration);
+    } catch (error) {
+      if (error instanceof S3RequestError && error.code === 'ObjectLockConfigurationNotFoundError') return Object.freeze({ enabled: false, defaultRetention: undefined });
+      throw error;
+    }
+  }
+
+  /** One exchange whose answer is a bounded XML document, parsed; an unreadable one is a transport error. */
+  async #xmlAnswer<T>(exchange: Exchange, parse: (body: string) => T): Promise<T> {
+    const res = await this.#exchange(exchange);
+    const body = await readCapped(res, MAX_XML_ANSWER_BYTES);
+    try {
+      return parse(body.toString('utf8'));
+    } catch (error) {
+      throw new S3TransportError(exchange.operation, describe(exchange.bucket, exchange.key), `unreadable answer: ${(error as Error).message}`, undefined);
+    }
   }
 
   /** Sends one request with retries; resolves with a 2xx answer whose body the caller consumes. */
@@ -336,6 +434,11 @@ export class S3Client {
       }
     });
   }
+}
+
+/** A sub-resource query (`?retention`, `?legal-hold`), for one version when the address names it. */
+function versionQuery(address: ObjectAddress, subresource: string): Record<string, string> {
+  return address.versionId === undefined ? { [subresource]: '' } : { [subresource]: '', versionId: address.versionId };
 }
 
 function describe(bucket: string, key?: string): string {
