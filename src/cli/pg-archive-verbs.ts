@@ -1,12 +1,21 @@
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { parseWalFileName } from '../backup/pg/wal-file-name.js';
+import { isWalSegmentSize } from '../backup/pg/wal-position.js';
+import { runWalPrefetchWorker, WalPrefetchSpool } from '../backup/pg/wal-prefetch.js';
 import { S3WalArchiveStore } from '../backup/pg/s3-wal-archive-store.js';
 import { WalArchiver } from '../backup/pg/wal-archiver.js';
-import { WalFetcher } from '../backup/pg/wal-fetcher.js';
+import { WalFetcher, type WalFetchResult } from '../backup/pg/wal-fetcher.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { reportFetch, reportPush } from './pg-command-reports.js';
 import { boundedInteger, DEFAULT_PUSH_PARALLEL, type PgVerbContext, UsageError } from './pg-options.js';
+
+const MAX_WORKER_LOG_BYTES = 10 * 1024 * 1024;
 
 /** `wal-push` (synchronous), `wal-fetch` and the asynchronous push worker: archive_command and restore_command. */
 
@@ -30,16 +39,97 @@ export async function walPush(context: PgVerbContext): Promise<number> {
 }
 
 export async function walFetch(context: PgVerbContext): Promise<number> {
+  const { values, io } = context;
   const [name, destination, extra] = context.positionals;
   if (name === undefined || destination === undefined || extra !== undefined) {
     throw new UsageError('wal-fetch takes NAME and DEST: the %f and %p of restore_command.');
   }
+  const prefetch = boundedInteger('prefetch', values.prefetch, 1, 1000);
+  if ((prefetch === undefined) !== (values.spool === undefined)) {
+    throw new UsageError('--prefetch N and --spool DIR go together: the spool (outside the data directory, writable by the postgres user) is where the next N segments wait.');
+  }
+  const segment = parseWalFileName(name)?.kind === 'segment';
+  const spool = values.spool === undefined ? undefined : new WalPrefetchSpool(resolve(values.spool), context.endpoint, formatRepositoryLocation(context.location));
+  const started = io.clock.nowMs();
+  const fromSpool = spool !== undefined && segment ? await spool.take(name, resolve(destination)) : undefined;
+  let result: WalFetchResult;
+  if (fromSpool !== undefined) {
+    result = { outcome: 'restored', name, key: spool!.pathOf(name), size: fromSpool, sha256: 'verified-when-prefetched', durationMs: io.clock.nowMs() - started };
+  } else {
+    const client = clientFor(context);
+    try {
+      const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: io.clock });
+      result = await fetcher.fetch(name, resolve(destination));
+    } finally {
+      client.close();
+    }
+  }
+  if (spool !== undefined && segment && result.outcome === 'restored') {
+    await spool.ensure();
+    if (!(await spool.lock.isHeld())) startPrefetchWorker(context, spool, name, prefetch!, result.size);
+  }
+  reportFetch(result, context.json, io);
+  return result.outcome === 'restored' ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** Starts the prefetch worker detached, its output appended to worker.log in the spool. */
+function startPrefetchWorker(context: PgVerbContext, spool: WalPrefetchSpool, after: string, count: number, segmentBytes: number): void {
+  const logPath = join(spool.directory, 'worker.log');
+  try {
+    if (statSync(logPath).size > MAX_WORKER_LOG_BYTES) renameSync(logPath, `${logPath}.1`);
+  } catch {
+    // no log yet
+  }
+  const log = openSync(logPath, 'a', 0o600);
+  try {
+    const args = [
+      fileURLToPath(new URL('./main.js', import.meta.url)),
+      'pg',
+      'wal-fetch-worker',
+      '--spool',
+      resolve(context.values.spool!),
+      '--after',
+      after,
+      '--prefetch',
+      String(count),
+      '--segment-bytes',
+      String(segmentBytes),
+      '--repo',
+      formatRepositoryLocation(context.location),
+      '--endpoint',
+      context.endpoint,
+      ...(context.values.parallel === undefined ? [] : ['--parallel', context.values.parallel]),
+    ];
+    spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: context.io.env }).unref();
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** The prefetch worker: started detached by wal-fetch --prefetch. */
+export async function walFetchWorker(context: PgVerbContext): Promise<number> {
+  const { values } = context;
+  if (context.positionals.length > 0) throw new UsageError('wal-fetch-worker takes no arguments.');
+  const after = values.after;
+  const segmentBytes = boundedInteger('segment-bytes', values['segment-bytes'], 1 << 20, 1 << 30);
+  if (values.spool === undefined || after === undefined || parseWalFileName(after)?.kind !== 'segment' || segmentBytes === undefined || !isWalSegmentSize(segmentBytes)) {
+    throw new UsageError('wal-fetch-worker needs --spool DIR, --after SEGMENT and --segment-bytes N; wal-fetch --prefetch starts it.');
+  }
+  const spool = new WalPrefetchSpool(resolve(values.spool), context.endpoint, formatRepositoryLocation(context.location));
   const client = clientFor(context);
   try {
     const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: context.io.clock });
-    const result = await fetcher.fetch(name, resolve(destination));
-    reportFetch(result, context.json, context.io);
-    return result.outcome === 'restored' ? EXIT_OK : EXIT_FAILURE;
+    await runWalPrefetchWorker({
+      fetcher,
+      spool,
+      after,
+      count: boundedInteger('prefetch', values.prefetch, 1, 1000) ?? 8,
+      segmentBytes,
+      parallel: boundedInteger('parallel', values.parallel, 1, 64) ?? DEFAULT_PUSH_PARALLEL,
+      log: (line) => context.io.stderr(`${line}\n`),
+      clock: context.io.clock,
+    });
+    return EXIT_OK;
   } finally {
     client.close();
   }

@@ -102,6 +102,10 @@ export async function restore(context: PgVerbContext): Promise<number> {
     targetAction: values['target-action'],
     targetExclusive: values['target-exclusive'],
   });
+  const prefetch = boundedInteger('prefetch', values.prefetch, 1, 1000);
+  if ((prefetch === undefined) !== (values.spool === undefined)) throw new UsageError('--prefetch N and --spool DIR go together: they are passed to the restore_command (wal-fetch) of the restored cluster.');
+  if (prefetch !== undefined && values['restore-command'] !== undefined) throw new UsageError('--prefetch and --spool set up the default restore_command; with --restore-command, put them in yours.');
+  const fetchOptions = prefetch === undefined ? [] : ['--prefetch', String(prefetch), '--spool', resolve(values.spool!)];
   const progress = progressLine(context);
   const result = await withClient(context, (client) =>
     restoreToPointInTime({
@@ -110,7 +114,7 @@ export async function restore(context: PgVerbContext): Promise<number> {
       into: resolve(into),
       ...choice,
       backupId: values.backup,
-      restoreCommand: values['restore-command'] ?? defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint),
+      restoreCommand: values['restore-command'] ?? defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint, fetchOptions),
       env: context.io.env,
       sync: values['no-sync'] !== true,
       clock: context.io.clock,

@@ -9,6 +9,7 @@ const USAGE = `Usage:
   holdfast pg wal-push PATH [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--retain-days N] [--json]
                      [--async --spool DIR [--parallel N] [--async-timeout SECONDS]]
   holdfast pg wal-fetch NAME DEST [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
+                      [--prefetch N --spool DIR [--parallel N]]
   holdfast pg backup [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--pg-connection CONNINFO]
                      [--retain-days N] [--part-mib N] [--json]
   holdfast pg list [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--json]
@@ -17,7 +18,8 @@ const USAGE = `Usage:
   holdfast pg restore --into DIR [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
                       [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
-                      [--target-exclusive] [--restore-command CMD] [--no-sync] [--json]
+                      [--target-exclusive] [--restore-command CMD] [--prefetch N --spool DIR]
+                      [--no-sync] [--json]
   holdfast pg prune (--keep-count N | --keep-days D) [--dry-run] [--repo s3://BUCKET/PREFIX]
                     [--endpoint URL] [--json]
 
@@ -39,6 +41,9 @@ wal-push  stores the file (gzip) under PREFIX/wal/TIMELINE/NAME and exits 0 only
           bounds the wait; PostgreSQL calls again after a failure.
 wal-fetch writes the archived file NAME to DEST (through a temporary file, checksums verified).
           A file that is not in the archive exits 1 without a message, as restore_command must.
+          --prefetch N --spool DIR: after a segment, a background worker downloads the next N
+          (verified, --parallel at a time) into the spool, so recovery does not wait on a round
+          trip per segment; the next wal-fetch moves its segment from there.
 backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compressed, into
           PREFIX/backups/ID/ without staging it on disk; waits until the backup's stop segment is
           archived, then writes PREFIX/backups/ID/manifest.json, which makes the backup complete.
@@ -84,6 +89,7 @@ prune     removes the backups a retention policy no longer keeps (the newest alw
                      SELECT pg_wal_replay_resume()), promote, or shutdown
   --target-exclusive restore: stop just before the target instead of just after it
   --restore-command  restore: the restore_command to write instead of this holdfast's wal-fetch
+  --prefetch N       wal-fetch, restore: fetch the next N segments ahead into --spool DIR
   --no-sync          restore: do not fsync the restored files (faster; for scratch copies)
   --json             print the result as JSON (list: an array of backups)
 
@@ -115,13 +121,14 @@ const VERBS: Readonly<Record<string, () => Promise<VerbHandler>>> = {
   'wal-push': async () => (await import('./pg-archive-verbs.js')).walPush,
   'wal-fetch': async () => (await import('./pg-archive-verbs.js')).walFetch,
   'wal-push-worker': async () => (await import('./pg-archive-verbs.js')).walPushWorker,
+  'wal-fetch-worker': async () => (await import('./pg-archive-verbs.js')).walFetchWorker,
   backup: async () => (await import('./pg-backup-verbs.js')).backup,
   list: async () => (await import('./pg-backup-verbs.js')).list,
   show: async () => (await import('./pg-backup-verbs.js')).show,
   verify: async () => (await import('./pg-backup-verbs.js')).verify,
   restore: async () => (await import('./pg-backup-verbs.js')).restore,
 };
-/** The verbs people call (wal-push-worker is started by wal-push --async). */
+/** The verbs people call (the workers are started by wal-push --async and wal-fetch --prefetch). */
 const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune'];
 
 /** `holdfast pg …`: continuous archiving, base backups, restores and checks of PostgreSQL. */

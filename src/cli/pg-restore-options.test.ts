@@ -39,8 +39,8 @@ describe('restore target options', () => {
 
   test('the restore_command quotes what the shell would split, and carries no credentials', () => {
     assert.equal(
-      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['/usr/bin/node', "/opt/hold fast/it's/main.js"]),
-      "/usr/bin/node '/opt/hold fast/it'\\''s/main.js' pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470",
+      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', '/var/spool/holdfast x'], ['/usr/bin/node', "/opt/hold fast/it's/main.js"]),
+      "/usr/bin/node '/opt/hold fast/it'\\''s/main.js' pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --prefetch 8 --spool '/var/spool/holdfast x'",
     );
   });
 });

@@ -101,6 +101,6 @@ export function parseRestoreTarget(flags: RestoreTargetFlags): RestoreTargetChoi
  * are deliberately not in it — the file is readable by anyone who can read the data directory —
  * but come from the environment of the server that runs the recovery, as for wal-push.
  */
-export function defaultRestoreCommand(repo: string, endpoint: string, program: readonly string[] = [process.execPath, process.argv[1] ?? 'holdfast']): string {
-  return [...program.map(shellWord), 'pg', 'wal-fetch', '%f', '%p', '--repo', shellWord(repo), '--endpoint', shellWord(endpoint)].join(' ');
+export function defaultRestoreCommand(repo: string, endpoint: string, extra: readonly string[] = [], program: readonly string[] = [process.execPath, process.argv[1] ?? 'holdfast']): string {
+  return [...program.map(shellWord), 'pg', 'wal-fetch', '%f', '%p', '--repo', shellWord(repo), '--endpoint', shellWord(endpoint), ...extra.map(shellWord)].join(' ');
 }

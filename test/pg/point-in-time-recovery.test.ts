@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -185,7 +185,10 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   t.diagnostic(`timeline 2 primary backed up and archived (${elapsed()})`);
 
   // 5. From the first backup (timeline 1), latest follows the history file onto timeline 2.
-  const acrossTimelines = await restore(['--backup', firstBackup]);
+  // (This restore's restore_command prefetches: the spool is in the postgres-owned scratch base.)
+  const prefetchBase = await makeRestoreBase();
+  scratchDirs.push(prefetchBase);
+  const acrossTimelines = await restore(['--backup', firstBackup, '--prefetch', '4', '--spool', join(prefetchBase, 'spool')]);
   assert.equal(acrossTimelines.result.code, 0, acrossTimelines.result.stderr);
   const crossReport = JSON.parse(acrossTimelines.result.stdout) as { targetTimeline: number; walRequired: { timeline: number }[] };
   assert.equal(crossReport.targetTimeline, 2);
@@ -193,6 +196,9 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const crossCopy = await startRestored(acrossTimelines.base);
   await waitPromoted(crossCopy);
   assert.deepEqual((await crossCopy.query<Digest>(TABLE_DIGEST('after_drop')))[0], newest, 'timeline 1 backup + timeline 1 and 2 WAL = the newest state');
+  assert.match(await readFile(join(acrossTimelines.base, 'data', 'postgresql.auto.conf'), 'utf8'), /--prefetch 4 --spool /);
+  const [spoolFolder] = await readdir(join(prefetchBase, 'spool', 'archive-get'));
+  assert.match(await readFile(join(prefetchBase, 'spool', 'archive-get', spoolFolder!, 'worker.log'), 'utf8'), /prefetched 0000000/, 'recovery was served ahead by the prefetch worker');
   await crossCopy.stop();
   // The newest backup (timeline 2) restores to the same state.
   const fromSecond = await restore([]);

@@ -72,7 +72,7 @@ export async function waitForAsyncPush(path: string, options: AsyncPushWaitOptio
     if (now - began > options.timeoutMs) {
       throw new AsyncWalPushError(`${name} was not archived within ${Math.round(options.timeoutMs / 1000)} s by the background worker; see ${options.spool.logPath}. PostgreSQL will call again.`);
     }
-    if (now - lastStartMs > 1_000 && !(await options.spool.isLockHeld())) {
+    if (now - lastStartMs > 1_000 && !(await options.spool.lock.isHeld())) {
       options.startWorker();
       workerStarted = true;
       lastStartMs = now;
@@ -109,7 +109,7 @@ export async function runAsyncWalPushWorker(options: AsyncWalPushWorkerOptions):
   const clock = options.clock ?? systemClock;
   const { spool } = options;
   await spool.ensure();
-  if (!(await spool.tryLock(process.pid))) return { pushed: 0, failed: 0 };
+  if (!(await spool.lock.tryLock(process.pid))) return { pushed: 0, failed: 0 };
   let pushed = 0;
   let failed = 0;
   try {
@@ -153,7 +153,7 @@ export async function runAsyncWalPushWorker(options: AsyncWalPushWorkerOptions):
       idleSince = clock.nowMs();
     }
   } finally {
-    await spool.unlock();
+    await spool.lock.unlock();
   }
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
+import { SpoolWorkerLock } from './spool-worker-lock.js';
 
 /**
  * The spool of asynchronous archiving (`wal-push --async --spool DIR`): where the background
@@ -28,11 +29,10 @@ export class WalPushSpool {
 
   constructor(spoolDirectory: string) {
     this.directory = join(spoolDirectory, 'archive-push');
+    this.lock = new SpoolWorkerLock(join(this.directory, 'worker.lock'));
   }
 
-  get lockPath(): string {
-    return join(this.directory, 'worker.lock');
-  }
+  readonly lock: SpoolWorkerLock;
 
   get logPath(): string {
     return join(this.directory, 'worker.log');
@@ -73,43 +73,6 @@ export class WalPushSpool {
       else if (entry.endsWith('.error')) error.add(entry.slice(0, -6));
     }
     return { ok, error };
-  }
-
-  /**
-   * Takes the worker lock: true if this process now holds it. A lock whose pid is not running
-   * (a worker killed with -9) is stale and taken over.
-   */
-  async tryLock(pid: number): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(this.lockPath, 'wx', 0o600);
-        await handle.writeFile(`${pid}\n`);
-        await handle.close();
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (await this.isLockHeld()) return false;
-        await unlink(this.lockPath).catch(() => undefined);
-      }
-    }
-    return false;
-  }
-
-  async isLockHeld(): Promise<boolean> {
-    const text = await readFile(this.lockPath, 'utf8').catch(missingAsUndefined);
-    if (text === undefined) return false;
-    const pid = Number(text.trim());
-    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
-
-  async unlock(): Promise<void> {
-    await unlink(this.lockPath).catch(() => undefined);
   }
 
   async #write(file: string, text: string): Promise<void> {
