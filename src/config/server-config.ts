@@ -37,6 +37,9 @@ export interface ServerConfig {
   readonly auditCheckpointRetentionDays: number;
   /** Alert channels (config file only: webhook, smtp, log); validated by the alerts module. */
   readonly alertChannels: unknown;
+  /** PostgreSQL archives whose newest WAL is watched (RPO metric and alert); validated at start-up. */
+  readonly pgArchiveWatches: unknown;
+  readonly pgArchiveCheckSeconds: number;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -151,13 +154,15 @@ const SPECS: Record<string, KeySpec> = {
   auditCheckpointMinutes: { env: 'HOLDFAST_AUDIT_CHECKPOINT_MINUTES', parse: positiveInt('auditCheckpointMinutes', 24 * 60) },
   auditCheckpointRetentionDays: { env: 'HOLDFAST_AUDIT_CHECKPOINT_RETENTION_DAYS', parse: positiveInt('auditCheckpointRetentionDays', 36500) },
   alertChannels: { env: 'HOLDFAST_ALERT_CHANNELS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('alertChannels', value) : value) },
+  pgArchiveWatches: { env: 'HOLDFAST_PG_ARCHIVE_WATCHES', parse: (value) => (typeof value === 'string' ? parseJsonSetting('pgArchiveWatches', value) : value) },
+  pgArchiveCheckSeconds: { env: 'HOLDFAST_PG_ARCHIVE_CHECK_SECONDS', parse: positiveInt('pgArchiveCheckSeconds', 3600) },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`Invalid configuration: ${key} is not valid JSON (${(e as Error).message}). Fix: give a JSON list of channels.`);
+    throw new ConfigError(`Invalid configuration: ${key} is not valid JSON (${(e as Error).message}). Fix: give a JSON list.`);
   }
 }
 
@@ -175,6 +180,8 @@ const DEFAULTS: Record<string, unknown> = {
   auditCheckpointMinutes: 15,
   auditCheckpointRetentionDays: 400,
   alertChannels: [],
+  pgArchiveWatches: [],
+  pgArchiveCheckSeconds: 30,
 };
 
 export interface ConfigInputs {

@@ -1,3 +1,4 @@
+import type { WalArchiveStatus } from '../backup/pg/wal-archive-monitor.js';
 import type { LockStatistics } from '../domain/ports.js';
 import type { Clock } from '../infra/clock.js';
 import { MetricsRegistry } from '../infra/metrics/metrics-registry.js';
@@ -72,6 +73,35 @@ export class VaultMetrics {
       collect: async (g) => {
         const oldest = (await sources.alertStats()).oldestPendingMs;
         g.set(oldest === undefined ? 0 : Math.max(0, (clock.nowMs() - oldest) / 1000));
+      },
+    });
+  }
+
+  /** The RPO of watched PostgreSQL archives, read at scrape time. */
+  watchWalArchives(statuses: () => readonly WalArchiveStatus[]): void {
+    const labelNames = ['bucket', 'prefix'] as const;
+    this.registry.gauge({
+      name: 'holdfast_pg_wal_last_archived_timestamp_seconds',
+      help: 'When the newest WAL segment of a watched PostgreSQL archive arrived (0: none yet).',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.watch.bucket, s.watch.prefix).set((s.lastArchivedMs ?? 0) / 1000);
+      },
+    });
+    this.registry.gauge({
+      name: 'holdfast_pg_wal_archive_age_seconds',
+      help: 'Seconds since the newest WAL segment of a watched archive arrived (since watching began, if none has): the recovery point a restore would miss.',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.watch.bucket, s.watch.prefix).set(s.ageSeconds);
+      },
+    });
+    this.registry.gauge({
+      name: 'holdfast_pg_wal_archive_max_age_seconds',
+      help: 'The bound on holdfast_pg_wal_archive_age_seconds above which the wal-archive-stale alert fires.',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.watch.bucket, s.watch.prefix).set(s.watch.maxArchiveAgeSeconds);
       },
     });
   }

@@ -44,6 +44,8 @@ import { RequestEvidence } from './request-evidence.js';
 import { SecurityAlertRules } from './security-alert-rules.js';
 import { VaultCheckpointSink } from './vault-checkpoint-sink.js';
 import { VaultMetrics } from './vault-metrics.js';
+import { vaultKeyLister } from './vault-wal-archive-lister.js';
+import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
 const NODE_ID_SETTING = 'node-id';
@@ -96,6 +98,13 @@ export async function startVaultServer(
       `Refusing to serve plain HTTP on ${config.listen.host}, which other machines can reach: credentials and data would cross the network unencrypted. ` +
         'Fix: give tlsCertFile and tlsKeyFile (`holdfast cert --out DIR` makes a self-signed pair), or set allowPlaintextNetwork (--allow-plaintext-network) when a TLS proxy sits in front.',
     );
+  }
+  let pgArchiveWatches: readonly WalArchiveWatch[];
+  try {
+    pgArchiveWatches = parseWalArchiveWatches(config.pgArchiveWatches);
+  } catch (error) {
+    if (error instanceof WalArchiveWatchConfigError) throw new ConfigError(`Invalid configuration: ${error.message}`);
+    throw error;
   }
   let alertChannelConfigs;
   try {
@@ -250,6 +259,28 @@ export async function startVaultServer(
       audit: () => ({ buffered: auditLog.bufferedEntries, dropped: auditLog.droppedEntries, lastCheckpointMs }),
     });
     closers.push(() => metrics.close());
+    // RPO of the PostgreSQL archives kept here: the age of each one's newest WAL segment.
+    const archiveMonitor = new WalArchiveMonitor(pgArchiveWatches, vaultKeyLister(vault), clock, {
+      stale: (status) => {
+        const alert = securityAlerts.walArchiveStale({
+          bucket: status.watch.bucket,
+          prefix: status.watch.prefix,
+          lastSegment: status.lastSegment,
+          lastArchivedMs: status.lastArchivedMs,
+          ageSeconds: status.ageSeconds,
+          maxAgeSeconds: status.watch.maxArchiveAgeSeconds,
+          checkError: status.checkError,
+        });
+        log.error(`ALERT: ${alert.summary}`);
+        raise(alert);
+      },
+      resumed: (status, staleForSeconds) => raise(securityAlerts.walArchiveResumed({ bucket: status.watch.bucket, prefix: status.watch.prefix, lastSegment: status.lastSegment, staleForSeconds })),
+    });
+    if (pgArchiveWatches.length > 0) {
+      archiveMonitor.start(config.pgArchiveCheckSeconds * 1000, (e) => log.error('checking the WAL archives failed', e));
+      closers.push(() => archiveMonitor.stop());
+    }
+    metrics.watchWalArchives(() => archiveMonitor.statuses());
     const evidence = new RequestEvidence({
       audit: auditLog,
       metrics,

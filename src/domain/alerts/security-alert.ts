@@ -19,6 +19,8 @@ export const ALERT_RULES = [
   'alert-delivery-failing',
   /** Reserved for the backup scheduler. */
   'backup-job-failed',
+  'wal-archive-stale',
+  'wal-archive-resumed',
 ] as const;
 
 export type AlertRule = (typeof ALERT_RULES)[number];

@@ -115,6 +115,29 @@ export const securityAlerts = {
     details: details({ wallClock: iso(jump.wallMs), trustedTime: iso(jump.trustedMs), jumpSeconds: Math.round((jump.wallMs - jump.trustedMs) / 1000) }),
   }),
 
+  walArchiveStale: (input: { bucket: string; prefix: string; lastSegment: string | undefined; lastArchivedMs: number | undefined; ageSeconds: number; maxAgeSeconds: number; checkError: string | undefined }): NewSecurityAlert => ({
+    rule: 'wal-archive-stale',
+    severity: 'critical',
+    title: `PostgreSQL WAL archiving into s3://${input.bucket}/${input.prefix} has stopped`,
+    summary:
+      (input.lastSegment === undefined
+        ? `No WAL segment has arrived in s3://${input.bucket}/${input.prefix} for ${Math.round(input.ageSeconds)} s of watching`
+        : `The newest WAL segment in s3://${input.bucket}/${input.prefix}, ${input.lastSegment}, arrived ${Math.round(input.ageSeconds)} s ago`) +
+      ` (bound ${input.maxAgeSeconds} s): a restore now would lose everything written since. Check archive_command and pg_stat_archiver (failed_count, last_failed_wal) on the cluster.` +
+      (input.checkError === undefined ? '' : ` The repository could not be listed: ${input.checkError}.`),
+    subject: { bucket: input.bucket, key: `${input.prefix}/wal/` },
+    details: details({ lastSegment: input.lastSegment, lastArchivedAt: iso(input.lastArchivedMs), ageSeconds: Math.round(input.ageSeconds), maxAgeSeconds: input.maxAgeSeconds, checkError: input.checkError }),
+  }),
+
+  walArchiveResumed: (input: { bucket: string; prefix: string; lastSegment: string | undefined; staleForSeconds: number }): NewSecurityAlert => ({
+    rule: 'wal-archive-resumed',
+    severity: 'info',
+    title: `PostgreSQL WAL archiving into s3://${input.bucket}/${input.prefix} has resumed`,
+    summary: `WAL is arriving again (newest ${input.lastSegment ?? 'unknown'}) after ${input.staleForSeconds} s over the bound.`,
+    subject: { bucket: input.bucket, key: `${input.prefix}/wal/` },
+    details: details({ lastSegment: input.lastSegment, staleForSeconds: input.staleForSeconds }),
+  }),
+
   alertDeliveryFailing: (input: { channel: string; attempts: number; failingSinceMs: number; lastError: string }): NewSecurityAlert => ({
     rule: 'alert-delivery-failing',
     severity: 'warning',
