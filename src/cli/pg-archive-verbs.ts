@@ -13,7 +13,7 @@ import { S3Client } from '../infra/s3-client/s3-client.js';
 import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { reportFetch, reportPush } from './pg-command-reports.js';
-import { boundedInteger, DEFAULT_PUSH_PARALLEL, type PgVerbContext, UsageError } from './pg-options.js';
+import { boundedInteger, DEFAULT_PUSH_PARALLEL, keyFileArguments, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
 
 const MAX_WORKER_LOG_BYTES = 10 * 1024 * 1024;
 
@@ -29,7 +29,7 @@ export async function walPush(context: PgVerbContext): Promise<number> {
   if (path === undefined || extra !== undefined) throw new UsageError('wal-push takes one PATH: the %p of archive_command.');
   const client = clientFor(context);
   try {
-    const archiver = new WalArchiver(new S3WalArchiveStore(client, context.location, context.retention), context.location.prefix, { clock: context.io.clock });
+    const archiver = new WalArchiver(new S3WalArchiveStore(client, context.location, context.retention), context.location.prefix, { clock: context.io.clock, encryption: await repositoryKeyFor(context) });
     const result = await archiver.push(resolve(path));
     reportPush(result, context.json, context.io);
     return EXIT_OK;
@@ -58,7 +58,7 @@ export async function walFetch(context: PgVerbContext): Promise<number> {
   } else {
     const client = clientFor(context);
     try {
-      const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: io.clock });
+      const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: io.clock, encryption: await repositoryKeyFor(context) });
       result = await fetcher.fetch(name, resolve(destination));
     } finally {
       client.close();
@@ -99,6 +99,7 @@ function startPrefetchWorker(context: PgVerbContext, spool: WalPrefetchSpool, af
       '--endpoint',
       context.endpoint,
       ...(context.values.parallel === undefined ? [] : ['--parallel', context.values.parallel]),
+      ...keyFileArguments(context),
     ];
     spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: context.io.env }).unref();
   } finally {
@@ -118,7 +119,7 @@ export async function walFetchWorker(context: PgVerbContext): Promise<number> {
   const spool = new WalPrefetchSpool(resolve(values.spool), context.endpoint, formatRepositoryLocation(context.location));
   const client = clientFor(context);
   try {
-    const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: context.io.clock });
+    const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: context.io.clock, encryption: await repositoryKeyFor(context) });
     await runWalPrefetchWorker({
       fetcher,
       spool,
@@ -148,7 +149,7 @@ export async function walPushWorker(context: PgVerbContext): Promise<number> {
   const spool = new WalPushSpool(resolve(values.spool));
   const client = clientFor(context);
   try {
-    const archiver = new WalArchiver(new S3WalArchiveStore(client, context.location, context.retention), context.location.prefix, { clock: context.io.clock });
+    const archiver = new WalArchiver(new S3WalArchiveStore(client, context.location, context.retention), context.location.prefix, { clock: context.io.clock, encryption: await repositoryKeyFor(context) });
     await runAsyncWalPushWorker({
       archiver,
       spool,

@@ -10,7 +10,7 @@ import { S3Client } from '../infra/s3-client/s3-client.js';
 import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
 import { reportBackup, reportList, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
-import { boundedInteger, type PgVerbContext, UsageError } from './pg-options.js';
+import { boundedInteger, keyFileArguments, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
 import { defaultRestoreCommand, parseRestoreTarget } from './pg-restore-options.js';
 import { ProgressLine } from './progress-line.js';
 
@@ -36,6 +36,7 @@ function progressLine(context: PgVerbContext): ProgressLine {
 export async function backup(context: PgVerbContext): Promise<number> {
   noArguments(context);
   const mib = boundedInteger('part-mib', context.values['part-mib'], 1, 4096);
+  const encryption = await repositoryKeyFor(context);
   const progress = progressLine(context);
   const result = await withClient(context, (client) =>
     runBaseBackup({
@@ -46,6 +47,7 @@ export async function backup(context: PgVerbContext): Promise<number> {
       retainDays: context.retention?.retainDays,
       ...(mib === undefined ? {} : { partBytes: mib * 1024 * 1024 }),
       clock: context.io.clock,
+      encryption,
       onProgress: (p) => progress.update(p.tarBytes, undefined, `${p.parts} part(s) stored`),
     }),
   );
@@ -63,7 +65,8 @@ export async function list(context: PgVerbContext): Promise<number> {
 export async function show(context: PgVerbContext): Promise<number> {
   const [backupId, extra] = context.positionals;
   if (extra !== undefined) throw new UsageError('show takes at most one BACKUP-ID.');
-  const overview = await withClient(context, (client) => readRepositoryOverview(client, context.location));
+  const encryption = await repositoryKeyFor(context);
+  const overview = await withClient(context, (client) => readRepositoryOverview(client, context.location, encryption));
   if (backupId !== undefined && !overview.backups.some((b) => b.manifest.id === backupId)) {
     throw new RecoveryPlanError(`there is no complete backup ${backupId} in ${formatRepositoryLocation(context.location)}; \`holdfast pg list\` shows the backups there.`);
   }
@@ -73,6 +76,7 @@ export async function show(context: PgVerbContext): Promise<number> {
 
 export async function verify(context: PgVerbContext): Promise<number> {
   noArguments(context);
+  const encryption = await repositoryKeyFor(context);
   const progress = progressLine(context);
   const verification = await withClient(context, (client) =>
     verifyRepository({
@@ -80,6 +84,7 @@ export async function verify(context: PgVerbContext): Promise<number> {
       location: context.location,
       readData: context.values.quick !== true,
       clock: context.io.clock,
+      encryption,
       onProgress: (p) => progress.update(p.bytes, p.totalBytes, `${p.objects}/${p.totalObjects} objects`),
     }),
   );
@@ -105,7 +110,15 @@ export async function restore(context: PgVerbContext): Promise<number> {
   const prefetch = boundedInteger('prefetch', values.prefetch, 1, 1000);
   if ((prefetch === undefined) !== (values.spool === undefined)) throw new UsageError('--prefetch N and --spool DIR go together: they are passed to the restore_command (wal-fetch) of the restored cluster.');
   if (prefetch !== undefined && values['restore-command'] !== undefined) throw new UsageError('--prefetch and --spool set up the default restore_command; with --restore-command, put them in yours.');
-  const fetchOptions = prefetch === undefined ? [] : ['--prefetch', String(prefetch), '--spool', resolve(values.spool!)];
+  const encryption = await repositoryKeyFor(context);
+  const fetchOptions = [...(prefetch === undefined ? [] : ['--prefetch', String(prefetch), '--spool', resolve(values.spool!)]), ...keyFileArguments(context)];
+  if (encryption !== undefined && values['encryption-key-file'] === undefined && values['restore-command'] === undefined) {
+    context.io.stderr(
+      context.io.env['HOLDFAST_ENCRYPTION_KEY_FILE'] !== undefined
+        ? 'holdfast pg restore: note: the restored server reads the key for restore_command from HOLDFAST_ENCRYPTION_KEY_FILE in its environment.\n'
+        : 'holdfast pg restore: note: the restored server needs HOLDFAST_ENCRYPTION_KEY (or HOLDFAST_ENCRYPTION_KEY_FILE) in its environment for restore_command.\n',
+    );
+  }
   const progress = progressLine(context);
   const result = await withClient(context, (client) =>
     restoreToPointInTime({
@@ -118,10 +131,28 @@ export async function restore(context: PgVerbContext): Promise<number> {
       env: context.io.env,
       sync: values['no-sync'] !== true,
       clock: context.io.clock,
+      encryption,
       onProgress: (p) => progress.update(p.bytes, p.totalBytes),
     }),
   );
   progress.done();
   reportRestore(result, resolve(into), context.json, context.io);
+  return EXIT_OK;
+}
+
+/** `holdfast pg keygen --out FILE`: a new repository key (base64 of 32 random bytes), mode 0600, never over an existing file. */
+export async function keygen(out: string | undefined, json: boolean, io: PgVerbContext['io']): Promise<number> {
+  if (out === undefined) throw new UsageError('keygen needs --out FILE: where to write the new key (keep a copy away from the backups: without it they cannot be restored).');
+  const { RepositoryKey } = await import('../backup/pg/repository-key.js');
+  const { writeFile } = await import('node:fs/promises');
+  const text = RepositoryKey.generate();
+  try {
+    await writeFile(resolve(out), text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${out} exists; keygen never overwrites a key (the backups sealed with it would be lost). Choose another path.`);
+    throw error;
+  }
+  const keyId = RepositoryKey.fromBase64(text, out).keyId;
+  io.stdout(json ? `${JSON.stringify({ outcome: 'created', path: resolve(out), keyId })}\n` : `wrote a new repository key to ${resolve(out)} (key id ${keyId}); keep a copy away from the backups: without it they cannot be restored.\n`);
   return EXIT_OK;
 }

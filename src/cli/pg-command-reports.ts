@@ -227,6 +227,7 @@ export function reportVerify(result: RepositoryVerification, location: BackupRep
     walFiles: overview.catalog.listing.files.length,
     objectsRead: result.objectsRead,
     bytesRead: result.bytesRead,
+    notDecrypted: result.notDecrypted,
     durationMs: result.durationMs,
     problems: result.problems,
   };
@@ -236,6 +237,7 @@ export function reportVerify(result: RepositoryVerification, location: BackupRep
   }
   const read = result.objectsRead === 0 ? 'catalog and continuity checked (bytes not read: --quick)' : `${result.objectsRead} objects (${formatBytes(result.bytesRead)}) read and checked`;
   io.stdout(`${summary.repository}: ${summary.backups} backup(s), ${summary.walFiles} WAL file(s); ${read} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
+  if (result.notDecrypted > 0) io.stdout(`${result.notDecrypted} encrypted object(s) checked against their stored checksums only: pass --encryption-key-file to open and check their contents\n`);
   if (result.problems.length === 0) {
     io.stdout('no problems found\n');
     return;

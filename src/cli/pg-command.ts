@@ -20,6 +20,7 @@ const USAGE = `Usage:
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
                       [--target-exclusive] [--restore-command CMD] [--prefetch N --spool DIR]
                       [--no-sync] [--json]
+  holdfast pg keygen --out FILE [--json]
   holdfast pg prune (--keep-count N | --keep-days D) [--dry-run] [--repo s3://BUCKET/PREFIX]
                     [--endpoint URL] [--json]
 
@@ -91,6 +92,11 @@ prune     removes the backups a retention policy no longer keeps (the newest alw
   --restore-command  restore: the restore_command to write instead of this holdfast's wal-fetch
   --prefetch N       wal-fetch, restore: fetch the next N segments ahead into --spool DIR
   --no-sync          restore: do not fsync the restored files (faster; for scratch copies)
+  --encryption-key-file FILE
+                     client-side encryption (AES-256-GCM) with the key in FILE (holdfast pg keygen;
+                     or HOLDFAST_ENCRYPTION_KEY_FILE, or the key itself in HOLDFAST_ENCRYPTION_KEY):
+                     wal-push and backup seal every object, wal-fetch/restore/verify open them.
+                     The key never goes to the store; lose it and the backups are gone.
   --json             print the result as JSON (list: an array of backups)
 
 Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), or AWS_PROFILE in
@@ -129,7 +135,7 @@ const VERBS: Readonly<Record<string, () => Promise<VerbHandler>>> = {
   restore: async () => (await import('./pg-backup-verbs.js')).restore,
 };
 /** The verbs people call (the workers are started by wal-push --async and wal-fetch --prefetch). */
-const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune'];
+const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune', 'keygen'];
 
 /** `holdfast pg …`: continuous archiving, base backups, restores and checks of PostgreSQL. */
 export async function runPgCommand(args: readonly string[], io: PgCommandIo = processIo): Promise<number> {
@@ -141,6 +147,12 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
       return verb === undefined ? EXIT_USAGE : EXIT_OK;
     }
     if (verb === 'prune') return await (await import('./pg-prune-command.js')).runPgPrune(rest, io);
+    if (verb === 'keygen') {
+      const { values, positionals } = parseArgs({ args: [...rest], options: { out: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+      json = values.json === true;
+      if (positionals.length > 0) throw new UsageError('keygen takes no arguments, only --out FILE.');
+      return await (await import('./pg-backup-verbs.js')).keygen(values.out, json, io);
+    }
     const load = VERBS[verb];
     if (load === undefined) {
       throw new UsageError(`unknown command "pg ${verb}"; the pg commands are ${PUBLIC_VERBS.slice(0, -1).join(', ')} and ${PUBLIC_VERBS.at(-1)!}.`);
@@ -174,7 +186,7 @@ export async function runPgCommand(args: readonly string[], io: PgCommandIo = pr
  * Errors are told apart by name, not class, so that classifying a failure does not load the
  * modules of verbs that did not run. Each error class sets its `name`.
  */
-const USAGE_ERRORS = new Set(['UsageError', 'RepositoryLocationError', 'S3ClientConfigError', 'S3CredentialsError', 'WalFileNameError', 'PgToolError', 'RestoreOptionError', 'RestoreTargetError']);
+const USAGE_ERRORS = new Set(['UsageError', 'RepositoryKeyError', 'RepositoryLocationError', 'S3ClientConfigError', 'S3CredentialsError', 'WalFileNameError', 'PgToolError', 'RestoreOptionError', 'RestoreTargetError']);
 const ERROR_KINDS: Readonly<Record<string, string>> = {
   WalConflictError: 'conflict',
   WalIntegrityError: 'integrity',
@@ -182,6 +194,7 @@ const ERROR_KINDS: Readonly<Record<string, string>> = {
   BackupManifestError: 'integrity',
   BackupIntegrityError: 'integrity',
   TarFormatError: 'integrity',
+  DecryptionError: 'integrity',
   WalGapError: 'wal-gap',
   RecoveryPlanError: 'no-restore-plan',
   TimelineHistoryError: 'no-restore-plan',

@@ -2,6 +2,8 @@ import type { parseArgs } from 'node:util';
 import { type BackupRepositoryLocation, parseRepositoryLocation } from '../backup/pg/backup-repository.js';
 import type { WalRetention } from '../backup/pg/s3-wal-archive-store.js';
 import type { Clock } from '../infra/clock.js';
+import type { RepositoryKey } from '../backup/pg/repository-key.js';
+import { resolve } from 'node:path';
 
 /**
  * The options of `holdfast pg`, shared by every verb, and the small parsers that check them.
@@ -56,6 +58,8 @@ export const PG_OPTIONS = {
   'restore-command': { type: 'string' },
   'no-sync': { type: 'boolean' },
   quick: { type: 'boolean' },
+  'encryption-key-file': { type: 'string' },
+  out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -99,7 +103,24 @@ export const OPTION_VERBS: Readonly<Partial<Record<keyof typeof PG_OPTIONS, read
   'restore-command': ['restore'],
   'no-sync': ['restore'],
   quick: ['verify'],
+  'encryption-key-file': ['wal-push', 'wal-push-worker', 'wal-fetch', 'wal-fetch-worker', 'backup', 'restore', 'verify', 'show'],
+  out: ['keygen'],
 };
+
+/**
+ * The repository key of --encryption-key-file / HOLDFAST_ENCRYPTION_KEY_FILE /
+ * HOLDFAST_ENCRYPTION_KEY, or undefined (loaded only by the verbs that use it).
+ */
+export async function repositoryKeyFor(context: PgVerbContext): Promise<RepositoryKey | undefined> {
+  const { RepositoryKey: Key } = await import('../backup/pg/repository-key.js');
+  return Key.fromOptions(context.values['encryption-key-file'], context.io.env);
+}
+
+/** Options that hand the key on to a worker or a restore_command: the file's path, never the key. */
+export function keyFileArguments(context: PgVerbContext): string[] {
+  const file = context.values['encryption-key-file'];
+  return file === undefined ? [] : ['--encryption-key-file', resolve(file)];
+}
 
 export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();

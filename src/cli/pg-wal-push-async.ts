@@ -6,7 +6,7 @@ import { waitForAsyncPush } from '../backup/pg/async-wal-push.js';
 import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import { WalPushSpool } from '../backup/pg/wal-push-spool.js';
 import { EXIT_OK } from './exit-codes.js';
-import { boundedInteger, DEFAULT_PUSH_PARALLEL, type PgVerbContext, UsageError } from './pg-options.js';
+import { boundedInteger, DEFAULT_PUSH_PARALLEL, keyFileArguments, type PgVerbContext, UsageError } from './pg-options.js';
 
 /**
  * archive_command with `--async`: PostgreSQL runs it once per segment and waits, so it loads only
@@ -48,6 +48,7 @@ export async function walPushAsync(context: PgVerbContext): Promise<number> {
           '--parallel',
           String(parallel),
           ...(context.retention === undefined ? [] : ['--retain-days', String(context.retention.retainDays)]),
+          ...keyFileArguments(context),
         ];
         spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: io.env }).unref();
       } finally {

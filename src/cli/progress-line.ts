@@ -1,7 +1,8 @@
 /**
  * Live progress of a long command on stderr: on a terminal one line rewritten in place (at most
- * five times a second); otherwise — a log, a CI job — a plain line every `logIntervalMs`, so the
- * log shows that the job is alive without a line per chunk. stdout stays free for the result
+ * five times a second); otherwise — a log, a CI job — a plain line every `logIntervalMs` (the
+ * first after one interval), so the log shows that a long job is alive without a line per chunk
+ * and a short one stays quiet. stdout stays free for the result
  * (and `--json`).
  */
 
@@ -30,6 +31,8 @@ export class ProgressLine {
     this.#nowMs = options.nowMs ?? (() => performance.now());
     this.#logIntervalMs = options.logIntervalMs ?? 15_000;
     this.#startedMs = this.#nowMs();
+    // In a log, a command that ends within the first interval prints no progress at all.
+    if (!this.#interactive) this.#lastShownMs = this.#startedMs;
   }
 
   /** `bytes` done so far, of `totalBytes` when known. */

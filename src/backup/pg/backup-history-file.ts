@@ -3,6 +3,7 @@ import type { BackupRepositoryLocation } from './backup-repository.js';
 import { walTimelinePrefix } from './wal-archive-layout.js';
 import { parseWalFileName } from './wal-file-name.js';
 import { readArchivedWalText } from './wal-archive-listing.js';
+import type { RepositoryKey } from './repository-key.js';
 import { parseLsn } from './wal-position.js';
 
 /**
@@ -55,6 +56,7 @@ export async function findArchivedBackupHistory(
   timeline: string,
   fromSegment: string,
   label: string,
+  encryption?: RepositoryKey,
 ): Promise<{ readonly name: string; readonly history: BackupHistory } | undefined> {
   const folder = walTimelinePrefix(location.prefix, timeline);
   // start-after is exclusive; "<segment>.<offset>.backup" sorts after "<segment>".
@@ -62,7 +64,7 @@ export async function findArchivedBackupHistory(
   for await (const object of client.listObjects({ bucket: location.bucket, prefix: folder, startAfter })) {
     const name = object.key.slice(folder.length);
     if (parseWalFileName(name)?.kind !== 'backup-history' || object.size > MAX_HISTORY_FILE_BYTES) continue;
-    const history = parseBackupHistoryFile((await readArchivedWalText(client, location, name)) ?? '');
+    const history = parseBackupHistoryFile((await readArchivedWalText(client, location, name, encryption)) ?? '');
     if (history?.label === label) return { name, history };
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { isBackupId } from './backup-id.js';
+import { ENCRYPTION_ALGORITHM, SEAL_OVERHEAD_BYTES } from './repository-key.js';
 import { parseWalFileName } from './wal-file-name.js';
 import { isWalSegmentSize, parseLsn } from './wal-position.js';
 
@@ -54,6 +55,17 @@ export interface BackupManifest {
   readonly compressedBytes: number;
   readonly compressedSha256: string;
   readonly parts: readonly BackupPart[];
+  /**
+   * Present when the parts are sealed with a repository key (repository-key.ts). `tarSha256` and
+   * `compressedSha256` are then HMAC-SHA256 under that key; parts' `sha256` stays the plain
+   * SHA-256 of the stored (sealed) bytes, so they verify without the key.
+   */
+  readonly encryption?: { readonly algorithm: typeof ENCRYPTION_ALGORITHM; readonly keyId: string };
+}
+
+/** What a sealed part is bound to: its backup and its place in it. */
+export function backupPartAssociatedData(backupId: string, partNumber: number): string {
+  return `holdfast-backup:${backupId}:part-${partNumber}`;
 }
 
 export class BackupManifestError extends Error {
@@ -137,8 +149,17 @@ export function parseBackupManifest(text: string, where: string): BackupManifest
     }
     return Object.freeze({ key, size, sha256 });
   });
+  const rawEncryption = o['encryption'];
+  let encryption: BackupManifest['encryption'];
+  if (rawEncryption !== undefined) {
+    const e = (typeof rawEncryption === 'object' && rawEncryption !== null ? rawEncryption : {}) as Record<string, unknown>;
+    if (e['algorithm'] !== ENCRYPTION_ALGORITHM || typeof e['keyId'] !== 'string' || !/^[0-9a-f]{16}$/.test(e['keyId'])) fail(`"encryption" must name ${ENCRYPTION_ALGORITHM} and a key id`);
+    encryption = Object.freeze({ algorithm: ENCRYPTION_ALGORITHM, keyId: e['keyId'] as string });
+  }
   const total = parts.reduce((sum, p) => sum + p.size, 0);
-  if (total !== compressedBytes) fail(`the parts hold ${total} bytes, "compressedBytes" says ${compressedBytes}`);
+  // Sealed parts each carry the seal's header, nonce and tag on top of their share of the gzip stream.
+  const expected = compressedBytes + (encryption === undefined ? 0 : parts.length * SEAL_OVERHEAD_BYTES);
+  if (total !== expected) fail(`the parts hold ${total} bytes, "compressedBytes" says ${compressedBytes}${encryption === undefined ? '' : ' (plus the seals)'}`);
   return Object.freeze({
     format: BACKUP_MANIFEST_FORMAT,
     version: BACKUP_MANIFEST_VERSION,
@@ -162,5 +183,6 @@ export function parseBackupManifest(text: string, where: string): BackupManifest
     compressedBytes,
     compressedSha256: string('compressedSha256', SHA256_HEX),
     parts: Object.freeze(parts),
+    ...(encryption === undefined ? {} : { encryption }),
   });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkKeyFor, contentDigest, type RepositoryKey } from './repository-key.js';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import { DigestingStream } from '../../infra/streams/digesting-stream.js';
 import { TarExtractor, type TarExtractSummary } from '../../infra/tar/tar-extractor.js';
-import type { BackupManifest, BackupPart } from './backup-manifest.js';
+import { backupPartAssociatedData, type BackupManifest, type BackupPart } from './backup-manifest.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
 
 /**
@@ -48,6 +49,8 @@ export interface ExtractBaseBackupOptions {
   readonly prefetchParts?: number;
   readonly sync?: boolean;
   readonly onProgress?: (progress: ExtractionProgress) => void;
+  /** The repository key, required when the manifest says the parts are sealed. */
+  readonly encryption?: RepositoryKey | undefined;
 }
 
 /** Creates `into` (mode 0700) or checks that it is empty; says whether it was created. */
@@ -72,17 +75,22 @@ export async function prepareRestoreTarget(into: string): Promise<boolean> {
 
 export async function extractBaseBackup(options: ExtractBaseBackupOptions): Promise<TarExtractSummary & { readonly createdTarget: boolean }> {
   const { manifest, into } = options;
+  const key = manifest.encryption === undefined ? undefined : checkKeyFor(`backup ${manifest.id}`, manifest.encryption.keyId, options.encryption);
   const created = await prepareRestoreTarget(into);
   const extractor = new TarExtractor(into, { sync: options.sync ?? true });
-  const compressedHash = createHash('sha256');
+  const compressedHash = contentDigest(key);
   let compressedBytes = 0;
-  const tar = new DigestingStream();
+  const tar = new DigestingStream(contentDigest(key));
   try {
-    const parts = Readable.from(fetchParts(options, (bytes) => {
-      compressedHash.update(bytes);
-      compressedBytes += bytes.length;
-      options.onProgress?.({ bytes: compressedBytes, totalBytes: manifest.compressedBytes });
-    }));
+    let fetchedBytes = 0;
+    const parts = Readable.from(
+      fetchParts(options, key, (stored, plain) => {
+        compressedHash.update(plain);
+        compressedBytes += plain.length;
+        fetchedBytes += stored;
+        options.onProgress?.({ bytes: fetchedBytes, totalBytes: manifest.parts.reduce((sum, p) => sum + p.size, 0) });
+      }),
+    );
     await pipeline(parts, createGunzip(), tar, extractor);
     const compressedSha256 = compressedHash.digest('hex');
     if (compressedBytes !== manifest.compressedBytes || compressedSha256 !== manifest.compressedSha256) {
@@ -108,8 +116,8 @@ export async function removeRestoredFiles(into: string, created: boolean): Promi
   if (created) await rmdir(into).catch(() => undefined);
 }
 
-/** The parts' bytes in order, each verified; up to `prefetchParts` downloads run ahead. */
-async function* fetchParts(options: ExtractBaseBackupOptions, onVerified: (bytes: Buffer) => void): AsyncGenerator<Buffer> {
+/** The parts' bytes in order, each verified (and opened); up to `prefetchParts` downloads run ahead. */
+async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey | undefined, onVerified: (storedBytes: number, plain: Buffer) => void): AsyncGenerator<Buffer> {
   const ahead = Math.max(1, options.prefetchParts ?? 2);
   const queue: Promise<Buffer>[] = [];
   let next = 0;
@@ -122,11 +130,12 @@ async function* fetchParts(options: ExtractBaseBackupOptions, onVerified: (bytes
   };
   try {
     while (next < parts.length && queue.length < ahead) startNext();
-    while (queue.length > 0) {
-      const bytes = await queue.shift()!;
+    for (let index = 0; queue.length > 0; index++) {
+      const stored = await queue.shift()!;
       if (next < parts.length) startNext();
-      onVerified(bytes);
-      yield bytes;
+      const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(options.manifest.id, index + 1), parts[index]!.key);
+      onVerified(stored.length, plain);
+      yield plain;
     }
   } finally {
     // A consumer that stopped early (an error downstream) leaves downloads to settle unobserved.

@@ -1,13 +1,13 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import type { ObjectLockRequest, S3Client } from '../../infra/s3-client/s3-client.js';
 import { isNoSuchKey } from '../../infra/s3-client/s3-client-errors.js';
 import { newBackupId } from './backup-id.js';
+import { contentDigest, ENCRYPTION_ALGORITHM, type RepositoryKey } from './repository-key.js';
 import { backupManifestKey, basePartKey } from './backup-layout.js';
-import { BACKUP_MANIFEST_FORMAT, BACKUP_MANIFEST_VERSION, type BackupManifest, type BackupPart, serializeBackupManifest } from './backup-manifest.js';
+import { BACKUP_MANIFEST_FORMAT, BACKUP_MANIFEST_VERSION, type BackupManifest, backupPartAssociatedData, type BackupPart, serializeBackupManifest } from './backup-manifest.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
 import { findArchivedBackupHistory } from './backup-history-file.js';
 import { findPgTool, PgToolError, queryClusterFacts, switchWal } from './pg-client-tools.js';
@@ -35,6 +35,8 @@ export interface BaseBackupOptions {
   /** How long to wait for the stop segment to reach the archive after pg_basebackup ends. */
   readonly archiveWaitMs?: number;
   readonly clock?: Clock;
+  /** Seal every part with this key (client-side AES-256-GCM); digests become keyed. */
+  readonly encryption?: RepositoryKey | undefined;
   /** Called as the tar streams: bytes read from pg_basebackup so far, parts stored so far. */
   readonly onProgress?: (progress: { readonly tarBytes: number; readonly parts: number }) => void;
 }
@@ -108,8 +110,9 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
   exited.catch(() => undefined);
 
   const parts: BackupPart[] = [];
-  const tarHash = createHash('sha256');
-  const gzipHash = createHash('sha256');
+  const encryption = options.encryption;
+  const tarHash = contentDigest(encryption);
+  const gzipHash = contentDigest(encryption);
   let tarBytes = 0;
   let compressedBytes = 0;
   try {
@@ -123,9 +126,10 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const upload = async () => {
-      const bytes = Buffer.concat(pending, pendingBytes);
+      const plain = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
+      const bytes = encryption === undefined ? plain : encryption.seal(plain, backupPartAssociatedData(id, parts.length + 1));
       const key = basePartKey(location.prefix, id, parts.length + 1);
       const objectLock = lock();
       const stored = await client.putObject({
@@ -171,7 +175,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
 
   // PostgreSQL's record of the backup's WAL range, archived by pg_backup_stop before it returned.
   const timelineHex = fromWalFile.slice(0, 8);
-  const found = await waitFor(options, clock, `the backup history file of "${label}"`, () => findArchivedBackupHistory(client, location, timelineHex, fromWalFile, label), undefined);
+  const found = await waitFor(options, clock, `the backup history file of "${label}"`, () => findArchivedBackupHistory(client, location, timelineHex, fromWalFile, label, encryption), undefined);
   const { history } = found;
   const startLsn = parseLsn(history.startLsn)!;
   const stopLsn = parseLsn(history.stopLsn)!;
@@ -215,6 +219,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
     compressedBytes,
     compressedSha256: gzipHash.digest('hex'),
     parts: Object.freeze(parts),
+    ...(encryption === undefined ? {} : { encryption: Object.freeze({ algorithm: ENCRYPTION_ALGORITHM, keyId: encryption.keyId }) }),
   });
   const manifestKey = backupManifestKey(location.prefix, id);
   const objectLock = lock();

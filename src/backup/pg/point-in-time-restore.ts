@@ -11,6 +11,7 @@ import { newestTimeline, planRecoveryWal, RecoveryPlanError, type RecoveryTarget
 import { parseTimelineHistory, type TimelineSwitch } from './timeline-history.js';
 import { readArchivedWalText, type WalArchiveListing } from './wal-archive-listing.js';
 import { parseLsn, timelineHex } from './wal-position.js';
+import type { RepositoryKey } from './repository-key.js';
 
 /**
  * `holdfast pg restore`: a data directory that recovers to the chosen moment when started.
@@ -44,6 +45,8 @@ export interface PointInTimeRestoreOptions {
   readonly sync?: boolean;
   readonly clock?: Clock;
   readonly onProgress?: (progress: ExtractionProgress) => void;
+  /** The repository key, for an encrypted backup. */
+  readonly encryption?: RepositoryKey | undefined;
 }
 
 export interface PointInTimeRestoreResult {
@@ -85,6 +88,7 @@ export async function restoreToPointInTime(options: PointInTimeRestoreOptions): 
     into: options.into,
     ...(options.sync === undefined ? {} : { sync: options.sync }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    encryption: options.encryption,
   });
   let fileCheck: PointInTimeRestoreResult['fileCheck'];
   try {
@@ -133,7 +137,7 @@ export function chooseBackup(catalog: BackupCatalog, target: RecoveryTarget, bac
 async function readHistories(options: PointInTimeRestoreOptions, listing: WalArchiveListing, targetTimeline: number): Promise<Map<number, readonly TimelineSwitch[]>> {
   const histories = new Map<number, readonly TimelineSwitch[]>();
   if (targetTimeline > 1 && listing.historyTimelines.has(targetTimeline)) {
-    const text = await readArchivedWalText(options.client, options.location, `${timelineHex(targetTimeline)}.history`);
+    const text = await readArchivedWalText(options.client, options.location, `${timelineHex(targetTimeline)}.history`, options.encryption);
     if (text !== undefined) histories.set(targetTimeline, parseTimelineHistory(text, targetTimeline));
   }
   return histories;

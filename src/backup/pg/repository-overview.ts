@@ -5,6 +5,7 @@ import type { BackupRepositoryLocation } from './backup-repository.js';
 import { newestTimeline, planRecoveryWal, RecoveryPlanError, type RequiredSegmentRange } from './recovery-wal-plan.js';
 import { parseTimelineHistory, TimelineHistoryError, type TimelineSwitch } from './timeline-history.js';
 import { readArchivedWalText, type WalArchiveListing } from './wal-archive-listing.js';
+import { type RepositoryKey, RepositoryKeyError } from './repository-key.js';
 import { formatLsn, timelineHex, walSegmentName, walSegmentNumber } from './wal-position.js';
 
 /**
@@ -50,17 +51,18 @@ export interface RepositoryOverview {
 
 const MAX_NAMED_GAPS = 100;
 
-export async function readRepositoryOverview(client: S3Client, location: BackupRepositoryLocation): Promise<RepositoryOverview> {
+export async function readRepositoryOverview(client: S3Client, location: BackupRepositoryLocation, encryption?: RepositoryKey): Promise<RepositoryOverview> {
   const catalog = await readBackupCatalog(client, location);
   const histories = new Map<number, readonly TimelineSwitch[]>();
   const historyProblems: string[] = [];
   for (const timeline of [...catalog.listing.historyTimelines].sort((a, b) => a - b)) {
     const name = `${timelineHex(timeline)}.history`;
     try {
-      const text = await readArchivedWalText(client, location, name);
+      const text = await readArchivedWalText(client, location, name, encryption);
       if (text !== undefined) histories.set(timeline, parseTimelineHistory(text, timeline));
     } catch (error) {
-      if (!(error instanceof TimelineHistoryError)) throw error;
+      // Without the key of an encrypted repository, a history file cannot be read: reported, not fatal.
+      if (!(error instanceof TimelineHistoryError) && !(error instanceof RepositoryKeyError)) throw error;
       historyProblems.push(`${name}: ${error.message}`);
     }
   }

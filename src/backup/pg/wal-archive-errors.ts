@@ -22,14 +22,18 @@ export class WalConflictError extends Error {
     readonly pushedSha256: string,
     readonly archivedSystemIdentifier: string | undefined,
     readonly pushedSystemIdentifier: string | undefined,
+    /** Encryption key ids ('none' when unencrypted), when they differ. */
+    readonly archivedKeyId?: string,
+    readonly pushedKeyId?: string,
   ) {
+    const keys = archivedKeyId !== pushedKeyId ? ` The archived copy is ${archivedKeyId === 'none' ? 'not encrypted' : `encrypted with key ${archivedKeyId}`}, this push is ${pushedKeyId === 'none' ? 'not encrypted' : `with key ${pushedKeyId}`}: the digests cannot be compared; one repository takes one key.` : '';
     const systems =
       archivedSystemIdentifier !== undefined && pushedSystemIdentifier !== undefined && archivedSystemIdentifier !== pushedSystemIdentifier
         ? ` The archived segment comes from database system ${archivedSystemIdentifier}, this one from ${pushedSystemIdentifier}: two clusters archive into the same repository; give each its own --repo prefix.`
         : '';
     super(
       `refusing to overwrite ${fileName} in ${location}: the archive holds a different file under that name ` +
-        `(archived sha256 ${archivedSha256 ?? 'unknown: the object was not written by holdfast'}, this file sha256 ${pushedSha256}).${systems} ` +
+        `(archived sha256 ${archivedSha256 ?? 'unknown: the object was not written by holdfast'}, this file sha256 ${pushedSha256}).${keys}${systems} ` +
         'The archived copy is kept; find out why the cluster produced a different file before archiving continues.',
     );
     this.name = 'WalConflictError';

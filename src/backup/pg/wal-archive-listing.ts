@@ -1,10 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import { isNoSuchKey } from '../../infra/s3-client/s3-client-errors.js';
-import type { BackupRepositoryLocation } from './backup-repository.js';
+import { type BackupRepositoryLocation, formatRepositoryLocation } from './backup-repository.js';
 import { walObjectKey, walPrefix } from './wal-archive-layout.js';
 import { parseWalFileName, type WalFileKind } from './wal-file-name.js';
-import { readWalObjectMetadata } from './wal-object-metadata.js';
+import { readWalObjectMetadata, walAssociatedData } from './wal-object-metadata.js';
+import { checkKeyFor, type RepositoryKey } from './repository-key.js';
 
 /**
  * Everything under `PREFIX/wal/`, read with one listing: which segments, partial segments and
@@ -78,7 +79,7 @@ const MAX_TEXT_FILE_BYTES = 1024 * 1024;
  * A small archived file (history file, backup history file) as text, decoded as wal-push stored
  * it. The client checks the stored SHA-256 as the bytes stream; undefined if there is no such file.
  */
-export async function readArchivedWalText(client: S3Client, location: BackupRepositoryLocation, name: string): Promise<string | undefined> {
+export async function readArchivedWalText(client: S3Client, location: BackupRepositoryLocation, name: string, encryption?: RepositoryKey): Promise<string | undefined> {
   const file = parseWalFileName(name);
   if (file === undefined) throw new RangeError(`not a WAL file name: ${name}`);
   const key = walObjectKey(location.prefix, file);
@@ -100,7 +101,10 @@ export async function readArchivedWalText(client: S3Client, location: BackupRepo
     }
     chunks.push(chunk);
   }
-  const stored = Buffer.concat(chunks);
-  const compression = readWalObjectMetadata(head.metadata)?.compression ?? 'none';
-  return (compression === 'gzip' ? gunzipSync(stored) : stored).toString('utf8');
+  const description = readWalObjectMetadata(head.metadata);
+  let stored: Buffer = Buffer.concat(chunks);
+  if (description?.encryptionKeyId !== undefined) {
+    stored = checkKeyFor(`${name} in ${formatRepositoryLocation(location)}`, description.encryptionKeyId, encryption).open(stored, walAssociatedData(name), key);
+  }
+  return ((description?.compression ?? 'none') === 'gzip' ? gunzipSync(stored) : stored).toString('utf8');
 }

@@ -7,8 +7,9 @@ import { WalConflictError, WalFileNameError, WalIntegrityError } from './wal-arc
 import type { StoredWalObject, WalArchiveStore } from './wal-archive-store.js';
 import { DEFAULT_GZIP_LEVEL, encodeWal } from './wal-compression.js';
 import { parseWalFileName } from './wal-file-name.js';
-import { readWalObjectMetadata, type WalCompression, walObjectMetadata } from './wal-object-metadata.js';
+import { readWalObjectMetadata, walAssociatedData, type WalCompression, walObjectMetadata } from './wal-object-metadata.js';
 import { readWalSegmentHeader } from './wal-segment-header.js';
+import { contentDigest, type RepositoryKey } from './repository-key.js';
 
 export interface WalPushResult {
   /** `archived`: stored now. `already-archived`: an identical copy was there (a retried push). */
@@ -29,6 +30,8 @@ export interface WalPushResult {
 export interface WalArchiverOptions {
   readonly gzipLevel?: number;
   readonly clock?: Clock;
+  /** Seal every object with this key (client-side AES-256-GCM); see repository-key.ts. */
+  readonly encryption?: RepositoryKey | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export interface WalArchiverOptions {
 export class WalArchiver {
   readonly #gzipLevel: number;
   readonly #clock: Clock;
+  readonly #encryption: RepositoryKey | undefined;
 
   constructor(
     readonly store: WalArchiveStore,
@@ -58,6 +62,7 @@ export class WalArchiver {
   ) {
     this.#gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
     this.#clock = options.clock ?? systemClock;
+    this.#encryption = options.encryption;
   }
 
   async push(path: string): Promise<WalPushResult> {
@@ -68,12 +73,13 @@ export class WalArchiver {
     // PostgreSQL calls archive_command only for complete files, and a segment is at most
     // wal_segment_size (16 MiB by default, 1 GiB at most), so the file is read whole.
     const bytes = await readFile(path);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = contentDigest(this.#encryption).update(bytes).digest('hex');
     const systemIdentifier = file.kind === 'segment' || file.kind === 'partial' ? readWalSegmentHeader(bytes)?.systemIdentifier : undefined;
-    const encoded = await encodeWal(bytes, this.#gzipLevel);
+    const compressed = await encodeWal(bytes, this.#gzipLevel);
+    const encoded = this.#encryption === undefined ? compressed : { ...compressed, body: this.#encryption.seal(compressed.body, walAssociatedData(name)) };
     const key = walObjectKey(this.prefix, file);
-    const metadata = walObjectMetadata({ sha256, size: bytes.length, compression: encoded.compression, systemIdentifier });
-    const contentType = encoded.compression === 'gzip' ? 'application/gzip' : 'application/octet-stream';
+    const metadata = walObjectMetadata({ sha256, size: bytes.length, compression: encoded.compression, systemIdentifier, encryptionKeyId: this.#encryption?.keyId });
+    const contentType = this.#encryption !== undefined ? 'application/octet-stream' : encoded.compression === 'gzip' ? 'application/gzip' : 'application/octet-stream';
 
     const created = await this.store.createObject(key, encoded.body, metadata, contentType);
     const stored = await this.store.headObject(key);
@@ -82,6 +88,9 @@ export class WalArchiver {
     }
     const archived = readWalObjectMetadata(stored.metadata);
     if (created === 'exists') {
+      if (archived !== undefined && archived.encryptionKeyId !== this.#encryption?.keyId) {
+        throw new WalConflictError(name, this.store.description, archived?.sha256, sha256, archived?.systemIdentifier, systemIdentifier, archived?.encryptionKeyId ?? 'none', this.#encryption?.keyId ?? 'none');
+      }
       if (archived?.sha256 !== sha256 || archived.size !== bytes.length) {
         throw new WalConflictError(name, this.store.description, archived?.sha256, sha256, archived?.systemIdentifier, systemIdentifier);
       }

@@ -1,11 +1,13 @@
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import { walObjectKey } from './wal-archive-layout.js';
 import { WalFileNameError, WalIntegrityError } from './wal-archive-errors.js';
 import type { WalArchiveStore } from './wal-archive-store.js';
 import { walDecoder } from './wal-compression.js';
+import { checkKeyFor, contentDigest, type RepositoryKey } from './repository-key.js';
 import { parseWalFileName } from './wal-file-name.js';
-import { readWalObjectMetadata } from './wal-object-metadata.js';
+import { readWalObjectMetadata, walAssociatedData } from './wal-object-metadata.js';
 import { DigestingStream } from '../../infra/streams/digesting-stream.js';
 import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
 
@@ -17,6 +19,8 @@ export interface WalFetcherOptions {
   /** Downloads tried in all when one fails on the way (network, 5xx). Default 3. */
   readonly attempts?: number;
   readonly clock?: Clock;
+  /** The repository key, for encrypted objects (see repository-key.ts). */
+  readonly encryption?: RepositoryKey | undefined;
 }
 
 /**
@@ -35,6 +39,7 @@ export interface WalFetcherOptions {
 export class WalFetcher {
   readonly #attempts: number;
   readonly #clock: Clock;
+  readonly #encryption: RepositoryKey | undefined;
 
   constructor(
     readonly store: WalArchiveStore,
@@ -43,6 +48,7 @@ export class WalFetcher {
   ) {
     this.#attempts = options.attempts ?? 3;
     this.#clock = options.clock ?? systemClock;
+    this.#encryption = options.encryption;
   }
 
   async fetch(name: string, destination: string): Promise<WalFetchResult> {
@@ -69,11 +75,26 @@ export class WalFetcher {
       read.body.destroy();
       throw new WalIntegrityError(`${key} in ${this.store.description} has no holdfast WAL metadata (size, SHA-256, compression); it was not written by holdfast pg wal-push and is not restored.`);
     }
-    const digest = new DigestingStream();
+    let source: Readable = read.body;
+    let repositoryKey: RepositoryKey | undefined;
+    if (description.encryptionKeyId !== undefined) {
+      try {
+        repositoryKey = checkKeyFor(`${name} in ${this.store.description}`, description.encryptionKeyId, this.#encryption);
+      } catch (error) {
+        read.body.destroy();
+        throw error;
+      }
+      // Sealed objects are opened whole: GCM authenticates the object only at its end, and
+      // nothing unauthenticated may reach the destination. A segment is at most 1 GiB.
+      const chunks: Buffer[] = [];
+      for await (const chunk of read.body as AsyncIterable<Buffer>) chunks.push(chunk);
+      source = Readable.from([repositoryKey.open(Buffer.concat(chunks), walAssociatedData(name), `${name} in ${this.store.description}`)]);
+    }
+    const digest = new DigestingStream(contentDigest(repositoryKey));
     const decoder = walDecoder(description.compression);
     await writeFileAtomically(
       destination,
-      (out) => (decoder === undefined ? pipeline(read.body, digest, out) : pipeline(read.body, decoder, digest, out)),
+      (out) => (decoder === undefined ? pipeline(source, digest, out) : pipeline(source, decoder, digest, out)),
       {
         beforeCommit: () => {
           const sha256 = digest.sha256();

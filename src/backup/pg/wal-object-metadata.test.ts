@@ -16,6 +16,9 @@ describe('WAL object metadata', () => {
     });
     assert.deepEqual(readWalObjectMetadata(metadata), description);
     assert.deepEqual(readWalObjectMetadata(walObjectMetadata({ ...description, systemIdentifier: undefined })), { ...description, systemIdentifier: undefined });
+    const sealed = walObjectMetadata({ ...description, encryptionKeyId: '0123456789abcdef' });
+    assert.equal(sealed['holdfast-encryption'], 'aes-256-gcm');
+    assert.deepEqual(readWalObjectMetadata(sealed), { ...description, encryptionKeyId: '0123456789abcdef' });
   });
 
   test('objects not written in this format are not understood (another tool, a person, a tampered header)', () => {
@@ -28,6 +31,7 @@ describe('WAL object metadata', () => {
       { ...good, 'holdfast-wal-size': '-1' },
       { ...good, 'holdfast-wal-size': 'many' },
       { ...good, 'holdfast-wal-compression': 'zstd' },
+      { ...good, 'holdfast-encryption': 'rot13' },
     ]) {
       assert.equal(readWalObjectMetadata(metadata), undefined, JSON.stringify(metadata));
     }

@@ -1,3 +1,5 @@
+import { ENCRYPTION_ALGORITHM } from './repository-key.js';
+
 /**
  * What each archived WAL object says about itself, in S3 user metadata (`x-amz-meta-*`), so that
  * an object is understood without any catalog: how it is encoded, and the size and SHA-256 of the
@@ -16,6 +18,11 @@ export interface WalObjectDescription {
   readonly compression: WalCompression;
   /** The cluster that wrote the segment (segments and partial segments only). */
   readonly systemIdentifier: string | undefined;
+  /**
+   * Set when the stored bytes are sealed with a repository key (repository-key.ts): the id of
+   * that key. `sha256` is then HMAC-SHA256 under the key, not a plain SHA-256.
+   */
+  readonly encryptionKeyId?: string | undefined;
 }
 
 /** Bumped if the meaning of the fields below ever changes. */
@@ -27,6 +34,8 @@ const FIELDS = {
   size: 'holdfast-wal-size',
   compression: 'holdfast-wal-compression',
   systemIdentifier: 'holdfast-pg-system-id',
+  encryption: 'holdfast-encryption',
+  keyId: 'holdfast-encryption-key-id',
 } as const;
 
 export function walObjectMetadata(description: WalObjectDescription): Record<string, string> {
@@ -36,6 +45,7 @@ export function walObjectMetadata(description: WalObjectDescription): Record<str
     [FIELDS.size]: String(description.size),
     [FIELDS.compression]: description.compression,
     ...(description.systemIdentifier === undefined ? {} : { [FIELDS.systemIdentifier]: description.systemIdentifier }),
+    ...(description.encryptionKeyId === undefined ? {} : { [FIELDS.encryption]: ENCRYPTION_ALGORITHM, [FIELDS.keyId]: description.encryptionKeyId }),
   };
 }
 
@@ -46,5 +56,13 @@ export function readWalObjectMetadata(metadata: Readonly<Record<string, string>>
   const compression = metadata[FIELDS.compression];
   if (metadata[FIELDS.format] !== FORMAT || sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
   if (!Number.isSafeInteger(size) || size < 0 || (compression !== 'gzip' && compression !== 'none')) return undefined;
-  return Object.freeze({ sha256, size, compression, systemIdentifier: metadata[FIELDS.systemIdentifier] });
+  const encryption = metadata[FIELDS.encryption];
+  if (encryption !== undefined && encryption !== ENCRYPTION_ALGORITHM) return undefined;
+  const encryptionKeyId = encryption === undefined ? undefined : (metadata[FIELDS.keyId] ?? 'unknown');
+  return Object.freeze({ sha256, size, compression, systemIdentifier: metadata[FIELDS.systemIdentifier], ...(encryptionKeyId === undefined ? {} : { encryptionKeyId }) });
+}
+
+/** What a WAL object's sealed bytes are bound to: its file name (not its key, so a copied repository still opens). */
+export function walAssociatedData(name: string): string {
+  return `holdfast-wal:${name}`;
 }
