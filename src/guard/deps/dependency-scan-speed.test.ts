@@ -32,7 +32,7 @@ test('10,000 records, this repository\'s package-lock.json: one indexed lookup p
       modified: '2031-05-29T09:00:00Z',
       aliases: [`CVE-2031-${10000 + i}`],
       severity: [],
-      affected: [{ ecosystem: 'npm', name, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.0.1-alpha' }, { introduced: '999.0.0' }] }], versions: ['0.0.0-synthetic'], severity: [] }],
+      affected: [{ ecosystem: 'npm', name, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.0.0-0' }, { introduced: '999.0.0' }] }], versions: ['0.0.0-synthetic'], severity: [] }],
     });
   }
   const dir = await tempDir(t, 'holdfast-deps-speed-');
