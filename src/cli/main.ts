@@ -14,6 +14,10 @@ Usage:
                   archive_command / restore_command, base backups, the catalog   (see holdfast pg help)
   holdfast scan secrets [PATH] [--git | --staged] [--json | --sarif FILE] [--fail-on SEVERITY]
                   secrets in a tree, a repository's history or the next commit   (see holdfast scan help)
+  holdfast scan deps [PATH] [--db FILE] [--json | --sarif FILE] [--fail-on SEVERITY] [--max-age DAYS]
+                  known vulnerabilities in npm/Go/Cargo lockfiles and dpkg databases   (see holdfast scan deps --help)
+  holdfast vulndb import FILE.zip|DIR... | status   [--db FILE]
+                  the offline OSV vulnerability database scan deps uses   (see holdfast vulndb help)
   holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
                   a self-signed TLS certificate for tlsCertFile/tlsKeyFile
   holdfast version
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./pg-command.js')).runPgCommand(rest);
     case 'scan':
       return (await import('./scan-command.js')).runScanCommand(rest);
+    case 'vulndb':
+      return (await import('./vulndb-command.js')).runVulndbCommand(rest);
     case 'version':
     case '--version': {
       // dist/src/cli/main.js → the package root is three levels up.

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { BaselineFileError, expiryInstant, parseBaseline, writeBaselineFile, typ
 import { emptySourceStats, type TextUnit } from '../guard/secrets/text-unit.js';
 import { DEFAULT_EXCLUDED_DIRECTORIES, DEFAULT_MAX_FILE_BYTES, workingTreeUnits } from '../guard/secrets/working-tree-source.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { packageVersion } from './package-version.js';
 
 const USAGE = `Usage:
   holdfast scan secrets [PATH] [--git | --staged] [--format table|json|sarif] [--json] [--sarif FILE]
@@ -22,6 +23,7 @@ const USAGE = `Usage:
                         [--write-baseline FILE [--owner NAME] [--reason TEXT] [--expires YYYY-MM-DD]]
                         [--max-file-size BYTES[K|M]] [--all-files] [--list-rules]
   holdfast scan install-hook [REPO] [--force] [--hook-command CMD]
+  holdfast scan deps [PATH] …   known vulnerabilities in lockfiles and dpkg databases (holdfast scan deps --help)
 
 scan secrets looks for credentials (cloud keys, tokens, private keys, database URLs with
 passwords, …) in PATH (default .): the working tree by default; with --git every commit of the
@@ -78,15 +80,6 @@ async function readJsonFile(path: string, flag: string): Promise<unknown> {
   } catch (error) {
     throw new UsageError(`${flag} ${path} is not valid JSON (${(error as Error).message}); fix the file.`);
   }
-}
-
-/** This build's version, from the nearest package.json above this file (dist/ or src/). */
-function packageVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
-  }
-  return '0.0.0';
 }
 
 /** `holdfast` as this process runs it: this node and this build's main.js. */
@@ -227,7 +220,7 @@ async function runSecrets(args: string[], io: ScanCommandIo): Promise<number> {
   return EXIT_PROBLEMS_FOUND;
 }
 
-/** `holdfast scan …`: the configuration guard's scanners (secrets today). */
+/** `holdfast scan …`: the configuration guard's scanners (secrets; deps in scan-deps-command.ts). */
 export async function runScanCommand(argv: string[], io: ScanCommandIo = processIo): Promise<number> {
   const [scanner, ...rest] = argv;
   try {
@@ -236,6 +229,8 @@ export async function runScanCommand(argv: string[], io: ScanCommandIo = process
         return await runSecrets(rest, io);
       case 'install-hook':
         return await runInstallHook(rest, io);
+      case 'deps':
+        return await (await import('./scan-deps-command.js')).runScanDepsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -243,7 +238,7 @@ export async function runScanCommand(argv: string[], io: ScanCommandIo = process
         io.stdout(USAGE);
         return scanner === undefined ? EXIT_USAGE : EXIT_OK;
       default:
-        throw new UsageError(`unknown scanner "${scanner}"; the scanners are: secrets, install-hook.`);
+        throw new UsageError(`unknown scanner "${scanner}"; the scanners are: secrets, deps, install-hook.`);
     }
   } catch (error) {
     const parseError = error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;

@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from './secret-rules.js';
+import type { PolicyReference } from '../policy-reference.js';
+import type { Severity } from '../severity.js';
 
-/**
- * The policy sentences secret scanning serves, quoted from the Configuration Management Policy
- * (/work/shared/policies/configuration-management-policy.txt), so a finding can stand as evidence.
- */
-export interface PolicyReference {
-  readonly policy: string;
-  readonly section: string;
-  readonly statement: string;
-}
+export { describePolicy, type PolicyReference } from '../policy-reference.js';
 
+/** The policy sentences secret scanning serves (Configuration Management Policy §4.1 and §4.3). */
 export const SECRETS_NOT_IN_SOURCE: PolicyReference = Object.freeze({
   policy: 'Configuration Management',
   section: '4.1',
@@ -22,10 +16,6 @@ export const NO_COMMITTED_CREDENTIALS: PolicyReference = Object.freeze({
   section: '4.3',
   statement: 'GitHub secret scanning prevents accidental commit of credentials.',
 });
-
-export function describePolicy(reference: PolicyReference): string {
-  return `${reference.policy} §${reference.section}: "${reference.statement}"`;
-}
 
 /** How the secret was written where it was found. */
 export type SecretEncoding = 'plain' | 'base64' | 'joined-lines';

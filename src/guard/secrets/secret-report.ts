@@ -1,5 +1,6 @@
 import { describePolicy, isSuppressed, type SecretFinding } from './secret-finding.js';
-import { severityRank, type Severity } from './secret-rules.js';
+import { textTable as table } from '../report/text-table.js';
+import { severityRank, type Severity } from '../severity.js';
 import type { SourceStats } from './text-unit.js';
 
 export type ScanMode = 'working-tree' | 'git-history' | 'staged';
@@ -46,11 +47,6 @@ export function renderJson(report: SecretScanReport): string {
 
 function locationText(finding: SecretFinding): string {
   return `${finding.location.path}:${finding.location.line}:${finding.location.column}`;
-}
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
 }
 
 function formatBytes(bytes: number): string {

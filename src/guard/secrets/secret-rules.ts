@@ -1,4 +1,5 @@
 import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
+import { isSeverity, SEVERITIES, type Severity } from '../severity.js';
 
 /**
  * Secret-detection rules are data (issue 7: "Rules are data … not code"). The built-in set is
@@ -7,16 +8,7 @@ import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
  * beside this file; every problem in a rule file names the rule, the key and the fix.
  */
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
-}
-
-export function isSeverity(value: string): value is Severity {
-  return (SEVERITIES as readonly string[]).includes(value);
-}
+export { isSeverity, SEVERITIES, severityRank, type Severity } from '../severity.js';
 
 /** One rule, validated and compiled. */
 export interface SecretRule {
