@@ -14,13 +14,12 @@ import { VulnerabilityDatabase } from './vulnerability-database.js';
  * Matching is indexed by (ecosystem, package): scanning this project's package-lock.json against
  * 10,000 synthetic records — three for every package it locks (none affecting the locked
  * version, so every candidate is evaluated to the end), the rest for names it does not use —
- * must stay well under a second. Measured 2026-11-26 on the shared 2-core machine: see the
- * diagnostic line; the bound is loose so a loaded CI machine does not fail it.
+ * finds nothing falsely. The time is printed as a diagnostic, not asserted: speed is measured by
+ * benchmarks, never by timed tests (on 2026-11-26, on the shared 2-core machine, ~50–90 ms).
  */
 const RECORDS = 10_000;
-const BOUND_MS = 1_000;
 
-test('10,000 records, this repository\'s package-lock.json: one indexed lookup per package, well under a second', async (t) => {
+test('10,000 records, this repository\'s package-lock.json: no false match; the time printed', async (t) => {
   const lock = readNpmLockfile(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'), 'package-lock.json');
   assert.ok(lock.packages.length > 100, `${lock.packages.length} packages`);
   const records: OsvVulnerability[] = [];
@@ -49,5 +48,4 @@ test('10,000 records, this repository\'s package-lock.json: one indexed lookup p
   t.diagnostic(`${lock.packages.length} packages against ${RECORDS} records: match ${scanMs.toFixed(1)} ms (import ${importMs.toFixed(0)} ms)`);
   assert.equal(result.packagesChecked, lock.packages.length);
   assert.deepEqual(result.findings, []);
-  assert.ok(scanMs < BOUND_MS, `matching took ${scanMs.toFixed(0)} ms`);
 });
