@@ -77,6 +77,12 @@ export function reportPush(result: WalPushResult, json: boolean, io: PgCommandIo
 export function reportFetch(result: WalFetchResult, json: boolean, io: PgCommandIo): void {
   // A missing file is routine during recovery: no message on stderr, where it would fill the log.
   if (json) io.stdout(`${JSON.stringify(result)}\n`);
+  if (result.outcome === 'restored' && (result.laterVersions ?? 0) > 0) {
+    io.stderr(
+      `holdfast pg wal-fetch: warning: ${result.name} has ${result.laterVersions} later version(s) written over the archived one; the archived (first) version was restored. ` +
+        'Something with write access to the repository wrote under an archived name: find out what (holdfast pg verify lists every such key).\n',
+    );
+  }
 }
 
 

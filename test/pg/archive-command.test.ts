@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { Secret } from '../../src/domain/secret.js';
 import { S3Client } from '../../src/infra/s3-client/s3-client.js';
 import { S3RequestError } from '../../src/infra/s3-client/s3-client-errors.js';
@@ -184,6 +184,36 @@ test('PostgreSQL 15 archives WAL into an object-locked vault bucket with holdfas
     }
     const still = await s3.headObject({ bucket: BUCKET, key });
     assert.equal(still.versionId, head.versionId);
+  });
+
+  await t.test('the backup-writer key cannot shorten retention or rewrite history: a version written over a segment is ignored by restores and named by verify', async () => {
+    const name = switched[1]!;
+    const key = `${PREFIX}/wal/00000001/${name}`;
+    const head = await s3.headObject({ bucket: BUCKET, key });
+    // Shortening the compliance retention (to one minute from now) is refused.
+    const writerSdk = clientFor(vault!, writer);
+    try {
+      await assert.rejects(
+        writerSdk.send(new PutObjectRetentionCommand({ Bucket: BUCKET, Key: key, VersionId: head.versionId!, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() + 60_000) } })),
+        (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403,
+      );
+    } finally {
+      writerSdk.destroy();
+    }
+    assert.equal((await s3.headObject({ bucket: BUCKET, key })).objectLock?.retainUntilMs, head.objectLock?.retainUntilMs);
+    // A compromised host writes a new version under the archived name, with plausible metadata.
+    const forged = Buffer.from('forged WAL');
+    await s3.putObject({ bucket: BUCKET, key, body: { kind: 'bytes', bytes: forged }, metadata: { ...head.metadata, 'holdfast-wal-compression': 'none', 'holdfast-wal-size': String(forged.length), 'holdfast-wal-sha256': sha256(forged) } });
+    const original = await readFile(join(pg.dataDir, 'pg_wal', name));
+    const destination = join(scratch!, 'after-forgery');
+    const fetched = await pgCommand(writer, vault!.endpoint, ['wal-fetch', name, destination]);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.ok((await readFile(destination)).equals(original), 'the archived (first) version is restored, not the forgery');
+    assert.match(fetched.stderr, new RegExp(`${name} has 1 later version\\(s\\) written over the archived one`));
+    const verified = await pgCommand(writer, vault!.endpoint, ['verify', '--quick', '--json']);
+    assert.equal(verified.code, 4, verified.stdout);
+    const problems = (JSON.parse(verified.stdout) as { problems: { kind: string; subject: string }[] }).problems;
+    assert.deepEqual(problems.filter((p) => p.kind === 'overwritten-object').map((p) => p.subject), [key]);
   });
 
   await t.test('measured: one 16 MiB segment through the CLI, and gzip levels on real WAL', async () => {

@@ -4,6 +4,7 @@ import { backupsPrefix, MANIFEST_NAME } from './backup-layout.js';
 import { type BackupManifest, MAX_BACKUP_MANIFEST_BYTES, parseBackupManifest } from './backup-manifest.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
 import { listWalArchive, type WalArchiveListing } from './wal-archive-listing.js';
+import { readWriteOnceObject } from './write-once-object.js';
 
 /** The archived WAL segments of one timeline: the first and last by name, and how many. */
 export interface WalTimelineRange {
@@ -74,7 +75,9 @@ export function walRangesOf(listing: WalArchiveListing): WalTimelineRange[] {
 }
 
 async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
-  const { body } = await client.getObject({ bucket, key });
+  const read = await readWriteOnceObject(client, bucket, key);
+  if (read === undefined) throw new Error('it disappeared while the catalog was read');
+  const { body } = read;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { checkKeyFor, contentDigest, type RepositoryKey } from './repository-key.js';
+import { readWriteOnceObject } from './write-once-object.js';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -144,7 +145,9 @@ async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey
 }
 
 async function downloadPart(client: S3Client, bucket: string, part: BackupPart, backupId: string): Promise<Buffer> {
-  const { body } = await client.getObject({ bucket, key: part.key });
+  const read = await readWriteOnceObject(client, bucket, part.key);
+  if (read === undefined) throw new BackupIntegrityError(`backup ${backupId}: ${part.key} is missing from the repository.`);
+  const { body } = read;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {

@@ -10,6 +10,7 @@ import type { ArchivedWalFile } from './wal-archive-listing.js';
 import { walDecoder } from './wal-compression.js';
 import { readWalObjectMetadata, walAssociatedData } from './wal-object-metadata.js';
 import { contentDigest, DecryptionError, type RepositoryKey } from './repository-key.js';
+import { readWriteOnceObject } from './write-once-object.js';
 
 /**
  * `holdfast pg verify`: everything a restore will rely on, checked now rather than on the day of
@@ -27,7 +28,7 @@ import { contentDigest, DecryptionError, type RepositoryKey } from './repository
  * Problems are collected, not thrown: one bad object does not hide the next.
  */
 
-export type VerificationProblemKind = 'checksum' | 'missing-object' | 'unreadable' | 'foreign-object' | 'invalid-manifest' | 'wal-gap' | 'no-restore-plan' | 'history-file';
+export type VerificationProblemKind = 'checksum' | 'overwritten-object' | 'missing-object' | 'unreadable' | 'foreign-object' | 'invalid-manifest' | 'wal-gap' | 'no-restore-plan' | 'history-file';
 
 export interface VerificationProblem {
   readonly kind: VerificationProblemKind;
@@ -90,6 +91,23 @@ export async function verifyRepository(options: RepositoryVerificationOptions): 
     }
   }
 
+  // Tamper evidence: a write-once key with more than one version, or a delete marker, means
+  // something with write access tried to replace or hide what was archived. Restores read the
+  // first version regardless (write-once-object.ts); verify names every such key.
+  const versionsByKey = new Map<string, { versions: number; deleteMarkers: number }>();
+  for await (const version of client.listObjectVersions({ bucket: location.bucket, ...(location.prefix === '' ? {} : { prefix: `${location.prefix}/` }) })) {
+    const entry = versionsByKey.get(version.key) ?? { versions: 0, deleteMarkers: 0 };
+    if (version.isDeleteMarker) entry.deleteMarkers += 1;
+    else entry.versions += 1;
+    versionsByKey.set(version.key, entry);
+  }
+  for (const [key, entry] of versionsByKey) {
+    if (entry.versions > 1 || entry.deleteMarkers > 0) {
+      const what = [entry.versions > 1 ? `${entry.versions - 1} later version(s) written over it` : '', entry.deleteMarkers > 0 ? `${entry.deleteMarkers} delete marker(s)` : ''].filter((x) => x !== '').join(' and ');
+      problems.push({ kind: 'overwritten-object', subject: key, message: `${key} was written once by holdfast but has ${what}; restores use the first version. Find out what wrote to the repository.` });
+    }
+  }
+
   const checks: ObjectCheck[] = [];
   for (const backup of overview.backups) {
     for (const part of backup.manifest.parts) {
@@ -134,7 +152,9 @@ export async function verifyRepository(options: RepositoryVerificationOptions): 
 
 async function checkPart(client: S3Client, bucket: string, backupId: string, part: { key: string; size: number; sha256: string }): Promise<VerificationProblem | undefined> {
   try {
-    const { body } = await client.getObject({ bucket, key: part.key });
+    const read = await readWriteOnceObject(client, bucket, part.key);
+    if (read === undefined) return { kind: 'missing-object', subject: part.key, message: `${part.key} (part of backup ${backupId}) is missing.` };
+    const { body } = read;
     const digest = new DigestingStream();
     await pipeline(body, digest, discard());
     const sha256 = digest.sha256();
@@ -149,7 +169,9 @@ async function checkPart(client: S3Client, bucket: string, backupId: string, par
 
 async function checkWalFile(client: S3Client, bucket: string, file: ArchivedWalFile, key: RepositoryKey | undefined, onNotDecrypted: () => void): Promise<VerificationProblem | undefined> {
   try {
-    const { head, body } = await client.getObject({ bucket, key: file.key });
+    const read = await readWriteOnceObject(client, bucket, file.key);
+    if (read === undefined) return { kind: 'missing-object', subject: file.key, message: `${file.key} disappeared while it was verified.` };
+    const { head, body } = read;
     const description = readWalObjectMetadata(head.metadata);
     if (description === undefined) {
       body.destroy();

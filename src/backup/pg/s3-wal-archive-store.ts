@@ -5,6 +5,7 @@ import type { ObjectLockRequest, S3Client } from '../../infra/s3-client/s3-clien
 import { isAlreadyExists, isNoSuchKey, isRetryable } from '../../infra/s3-client/s3-client-errors.js';
 import { type BackupRepositoryLocation, formatRepositoryLocation } from './backup-repository.js';
 import type { StoredWalObject, WalArchiveStore } from './wal-archive-store.js';
+import { readWriteOnceObject } from './write-once-object.js';
 
 /**
  * Explicit retention for every object written, in addition to (and overriding) the bucket's
@@ -61,10 +62,10 @@ export class S3WalArchiveStore implements WalArchiveStore {
     }
   }
 
-  async readObject(key: string): Promise<{ object: StoredWalObject; body: Readable } | undefined> {
+  async readObject(key: string): Promise<{ object: StoredWalObject; body: Readable; laterVersions: number } | undefined> {
     try {
-      const { head, body } = await this.client.getObject({ bucket: this.location.bucket, key });
-      return { object: storedObject(key, head), body };
+      const read = await readWriteOnceObject(this.client, this.location.bucket, key);
+      return read === undefined ? undefined : { object: storedObject(key, read.head), body: read.body, laterVersions: read.laterVersions };
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
       throw error;

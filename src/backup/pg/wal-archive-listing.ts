@@ -6,6 +6,7 @@ import { walObjectKey, walPrefix } from './wal-archive-layout.js';
 import { parseWalFileName, type WalFileKind } from './wal-file-name.js';
 import { readWalObjectMetadata, walAssociatedData } from './wal-object-metadata.js';
 import { checkKeyFor, type RepositoryKey } from './repository-key.js';
+import { readWriteOnceObject } from './write-once-object.js';
 
 /**
  * Everything under `PREFIX/wal/`, read with one listing: which segments, partial segments and
@@ -85,11 +86,12 @@ export async function readArchivedWalText(client: S3Client, location: BackupRepo
   const key = walObjectKey(location.prefix, file);
   let answer;
   try {
-    answer = await client.getObject({ bucket: location.bucket, key });
+    answer = await readWriteOnceObject(client, location.bucket, key);
   } catch (error) {
     if (isNoSuchKey(error)) return undefined;
     throw error;
   }
+  if (answer === undefined) return undefined;
   const { head, body } = answer;
   const chunks: Buffer[] = [];
   let size = 0;

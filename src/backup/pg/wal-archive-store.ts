@@ -29,9 +29,10 @@ export interface WalArchiveStore {
   headObject(key: string): Promise<StoredWalObject | undefined>;
   /**
    * The object and its bytes, or undefined if there is none. The body MUST fail (error at its end)
-   * if the bytes do not match `storedSha256` or `storedSize`.
+   * if the bytes do not match `storedSha256` or `storedSize`. Where the store keeps versions, this
+   * MUST be the first version written under the key, with the number of later ones.
    */
-  readObject(key: string): Promise<{ readonly object: StoredWalObject; readonly body: Readable } | undefined>;
+  readObject(key: string): Promise<{ readonly object: StoredWalObject; readonly body: Readable; readonly laterVersions: number } | undefined>;
   /** Whether a failure may pass if the same operation is tried again (network, 5xx). */
   isTransientFailure(error: unknown): boolean;
 }

@@ -12,7 +12,16 @@ import { DigestingStream } from '../../infra/streams/digesting-stream.js';
 import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
 
 export type WalFetchResult =
-  | { readonly outcome: 'restored'; readonly name: string; readonly key: string; readonly size: number; readonly sha256: string; readonly durationMs: number }
+  | {
+      readonly outcome: 'restored';
+      readonly name: string;
+      readonly key: string;
+      readonly size: number;
+      readonly sha256: string;
+      readonly durationMs: number;
+      /** Versions someone wrote over the archived (first) one; it is what was restored. */
+      readonly laterVersions?: number;
+    }
   | { readonly outcome: 'missing'; readonly name: string; readonly key: string; readonly durationMs: number };
 
 export interface WalFetcherOptions {
@@ -67,7 +76,7 @@ export class WalFetcher {
     }
   }
 
-  async #download(name: string, key: string, destination: string): Promise<{ size: number; sha256: string } | undefined> {
+  async #download(name: string, key: string, destination: string): Promise<{ size: number; sha256: string; laterVersions?: number } | undefined> {
     const read = await this.store.readObject(key);
     if (read === undefined) return undefined;
     const description = readWalObjectMetadata(read.object.metadata);
@@ -107,7 +116,7 @@ export class WalFetcher {
         },
       },
     );
-    return { size: digest.size, sha256: description.sha256 };
+    return { size: digest.size, sha256: description.sha256, ...(read.laterVersions > 0 ? { laterVersions: read.laterVersions } : {}) };
   }
 }
 

@@ -81,9 +81,10 @@ const definitions: Record<BuiltInRoleName, { description: string; automationOnly
         // in the backup manifests and the timeline history files (LSNs, segment names, times — no
         // database contents). Only those two key shapes of the pg repository layout; base backup
         // parts and WAL segments stay unreadable (src/backup/pg/README.md, "Repository layout").
+        // GetObjectVersion: the catalog reads the first version of each key (write-once-object.ts).
         Sid: 'ReadBackupCatalog',
         Effect: 'Allow',
-        Action: ['s3:GetObject'],
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Resource: ['arn:aws:s3:::*backups/*/manifest.json', 'arn:aws:s3:::*wal/*.history'],
       },
     ],

@@ -290,6 +290,31 @@ export class S3Client {
     return this.#xmlAnswer({ operation: 'ListObjectVersions', method: 'GET', bucket: input.bucket, query }, parseListObjectVersions);
   }
 
+  /**
+   * The oldest stored version of exactly `key` (delete markers aside) and how many versions the
+   * key has; undefined when it has none. In a versioned bucket a PUT never replaces a version, it
+   * adds one: the first version of a write-once key is what was written first, whatever anyone
+   * with write access added later.
+   */
+  async firstVersionOf(bucket: string, key: string): Promise<{ readonly versionId: string; readonly versions: number; readonly deleteMarkers: number } | undefined> {
+    let oldest: ListedObjectVersion | undefined;
+    let versions = 0;
+    let deleteMarkers = 0;
+    for await (const version of this.listObjectVersions({ bucket, prefix: key, maxKeys: 100 })) {
+      // Sorted by key: past `key` there is nothing more of it (only longer keys sharing the prefix).
+      if (version.key > key) break;
+      if (version.key !== key) continue;
+      if (version.isDeleteMarker) {
+        deleteMarkers += 1;
+        continue;
+      }
+      versions += 1;
+      // Newest first within a key; compare times anyway, keeping the later-listed on a tie.
+      if (oldest === undefined || version.lastModifiedMs <= oldest.lastModifiedMs) oldest = version;
+    }
+    return oldest === undefined ? undefined : { versionId: oldest.versionId, versions, deleteMarkers };
+  }
+
   /** Every version and delete marker under a prefix, following the key and version-id markers. */
   async *listObjectVersions(input: Omit<ListObjectVersionsInput, 'keyMarker' | 'versionIdMarker'>): AsyncGenerator<ListedObjectVersion> {
     let markers: { keyMarker: string; versionIdMarker?: string } | undefined;
