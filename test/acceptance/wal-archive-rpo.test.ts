@@ -8,6 +8,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { clientFor, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { runCommand } from '../support/tools.js';
 import { startVault } from '../support/vault-server.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * RPO visibility (issue 5): a vault watching a PostgreSQL archive exposes the time and age of its
@@ -17,14 +18,6 @@ import { startVault } from '../support/vault-server.js';
  */
 
 const BOUND_SECONDS = 3;
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 void test('the newest WAL segment of a watched archive is a metric, and an alert fires when it grows old', { timeout: 90_000 }, async (t) => {
   const vault = await startVault({
@@ -55,17 +48,17 @@ void test('the newest WAL segment of a watched archive is a metric, and an alert
   const before = Date.now() / 1000;
   await push('000000010000000000000001');
   await push('000000010000000000000002');
-  await waitFor('the metric to show the pushed segment', async () => ((await metric('holdfast_pg_wal_last_archived_timestamp_seconds')) ?? 0) >= Math.floor(before));
+  await waitUntil('the metric to show the pushed segment', async () => ((await metric('holdfast_pg_wal_last_archived_timestamp_seconds')) ?? 0) >= Math.floor(before));
   assert.ok(((await metric('holdfast_pg_wal_archive_age_seconds')) ?? Infinity) < BOUND_SECONDS);
   assert.equal(await metric('holdfast_pg_wal_archive_max_age_seconds'), BOUND_SECONDS);
 
   // Archiving "stops": past the bound, the alert (the log channel writes it to stderr).
-  await waitFor('the wal-archive-stale alert', () => /wal-archive-stale/.test(vault.output()));
+  await waitUntil('the wal-archive-stale alert', () => /wal-archive-stale/.test(vault.output()));
   assert.match(vault.output(), /ALERT: The newest WAL segment in s3:\/\/pg-rpo\/db, 000000010000000000000002, arrived \d+ s ago \(bound 3 s\)/);
   assert.ok(((await metric('holdfast_pg_wal_archive_age_seconds')) ?? 0) > BOUND_SECONDS);
 
   await push('000000010000000000000003');
-  await waitFor('the wal-archive-resumed alert', () => /wal-archive-resumed/.test(vault.output()));
+  await waitUntil('the wal-archive-resumed alert', () => /wal-archive-resumed/.test(vault.output()));
   assert.ok(((await metric('holdfast_pg_wal_archive_age_seconds')) ?? Infinity) < BOUND_SECONDS);
 });
 

@@ -8,6 +8,7 @@ import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } 
 import { requireTool, runCommand } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * `wal-push --async`: a real PostgreSQL 15 cluster whose archive_command only waits for the
@@ -28,14 +29,6 @@ after(async () => {
   await vault?.stop();
   if (spoolBase !== undefined) await rm(spoolBase, { recursive: true, force: true });
 });
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('wal-push --async archives a burst of WAL in parallel through a background worker that survives kill -9', { timeout: 240_000 }, async (t) => {
   if (!(await requireTool(t, join(PG_BIN, 'initdb'), ['--version'], 'postgresql-15'))) return;
@@ -88,7 +81,7 @@ test('wal-push --async archives a burst of WAL in parallel through a background 
   await waitUntil(`${lastSwitched} archived\n${pg.output().slice(-3000)}`, async () => {
     const [stat] = await pg.query<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
     return stat!.last !== null && stat!.last >= lastSwitched;
-  });
+  }, 90_000);
   const seconds = (performance.now() - started) / 1000;
   const [stat] = await pg.query<{ archived: number; failed: number }>('SELECT archived_count::int AS archived, failed_count::int AS failed FROM pg_stat_archiver');
 

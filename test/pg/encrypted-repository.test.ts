@@ -8,6 +8,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
+import { switchAndArchive, waitPromoted } from './pg-test-kit.js';
 import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
 
 /**
@@ -81,14 +82,7 @@ test('an encrypted repository: sealed at rest, restored exactly with the key, re
   assert.deepEqual(manifest.encryption, { algorithm: 'aes-256-gcm', keyId });
   await source.query(`INSERT INTO secrets SELECT g, '${MARKER}-late-' || g FROM generate_series(2001, 2500) g`);
   const [expected] = await source.query<{ digest: string }>("SELECT md5(string_agg(id || note, ',' ORDER BY id)) AS digest FROM secrets");
-  const [closed] = await source.query<{ name: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS name');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [stat] = await source.query<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
-    if (stat!.last !== null && stat!.last >= closed!.name) break;
-    if (Date.now() > deadline) throw new Error(`WAL not archived\n${source.output().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await switchAndArchive(source);
   await source.stop();
 
   // At rest: every stored object is sealed — it neither decompresses nor contains the marker.
@@ -128,11 +122,7 @@ test('an encrypted repository: sealed at rest, restored exactly with the key, re
   assert.equal(restored.code, 0, restored.stderr);
   const copy = await startRestoredCluster(base, { env: { AWS_ACCESS_KEY_ID: writer.accessKeyId, AWS_SECRET_ACCESS_KEY: writer.secretAccessKey }, startTimeoutMs: 90_000 });
   clusters.push(copy);
-  const promoteDeadline = Date.now() + 60_000;
-  while ((await copy.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0]!.r) {
-    if (Date.now() > promoteDeadline) throw new Error(`recovery did not finish\n${copy.output().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitPromoted(copy);
   const [actual] = await copy.query<{ digest: string }>("SELECT md5(string_agg(id || note, ',' ORDER BY id)) AS digest FROM secrets");
   assert.equal(actual!.digest, expected!.digest, 'the restored table is exactly the source, including WAL after the backup');
 });

@@ -8,6 +8,8 @@ import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } 
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { waitUntil } from '../support/wait-until.js';
+import { switchAndArchive, waitPromoted } from './pg-test-kit.js';
 
 /**
  * Point-in-time recovery end to end, with real PostgreSQL 15 clusters and the built CLI: a cluster
@@ -43,31 +45,7 @@ interface Digest {
   digest: string;
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Switches to a new segment and waits until the archiver has pushed the one just closed. */
-async function switchAndArchive(pg: ThrowawayCluster): Promise<string> {
-  const [row] = await pg.query<{ name: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS name');
-  const closed = row!.name;
-  await waitUntil(`${closed} archived\n${pg.output().slice(-2000)}`, async () => {
-    const [stat] = await pg.query<{ last: string | null; failed: number }>('SELECT last_archived_wal AS last, failed_count::int AS failed FROM pg_stat_archiver');
-    return stat!.last !== null && stat!.last >= closed;
-  });
-  return closed;
-}
-
-async function waitPromoted(pg: ThrowawayCluster): Promise<void> {
-  await waitUntil(`the restored cluster to finish recovery\n${pg.output().slice(-3000)}`, async () => {
-    const [row] = await pg.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
-    return row!.recovering === false;
-  });
-}
 
 test('holdfast pg restore: point-in-time recovery by time, restore point, LSN and latest; across a timeline switch; a WAL hole is named', { timeout: 300_000 }, async (t) => {
   if (!(await requireTool(t, join(PG_BIN, 'initdb'), ['--version'], 'postgresql-15'))) return;
@@ -150,7 +128,7 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const byName = await restore(['--target-name', 'before-drop']);
   assert.equal(byName.result.code, 0, byName.result.stderr);
   const nameCopy = await startRestored(byName.base);
-  await waitUntil('recovery to pause at the restore point', async () => (await nameCopy.query<{ paused: string }>('SELECT pg_get_wal_replay_pause_state() AS paused'))[0]!.paused === 'paused');
+  await waitUntil('recovery to pause at the restore point', async () => (await nameCopy.query<{ paused: string }>('SELECT pg_get_wal_replay_pause_state() AS paused'))[0]!.paused === 'paused', 60_000);
   assert.deepEqual((await nameCopy.query<Digest>(TABLE_DIGEST('orders')))[0], beforeDrop);
   await nameCopy.stop();
   const byLsn = await restore(['--target-lsn', marks!.lsn, '--target-exclusive', '--target-action', 'promote']);

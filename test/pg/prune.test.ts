@@ -15,6 +15,7 @@ import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } 
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { switchAndArchive, waitPromoted } from './pg-test-kit.js';
 
 /**
  * `holdfast pg prune` end to end, with a real PostgreSQL 15 cluster and the built CLI: a cluster
@@ -47,24 +48,6 @@ after(async () => {
 });
 
 const TABLE_DIGEST = 'SELECT count(*)::int AS rows, coalesce(md5(string_agg(id::text || \':\' || note, \',\' ORDER BY id)), \'\') AS digest FROM items';
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function switchAndArchive(pg: ThrowawayCluster): Promise<string> {
-  const [row] = await pg.query<{ name: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS name');
-  const closed = row!.name;
-  await waitUntil(`${closed} archived\n${pg.output().slice(-2000)}`, async () => {
-    const [stat] = await pg.query<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
-    return stat!.last !== null && stat!.last >= closed;
-  });
-  return closed;
-}
 
 interface Version {
   readonly key: string;
@@ -190,7 +173,7 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
   assert.equal((JSON.parse(restored.stdout) as { backup: { id: string } }).backup.id, b3.id);
   const copy = await startRestoredCluster(base, { env: envOf(reader), settings: { recovery_target_action: 'promote' }, startTimeoutMs: 60_000 });
   clusters.push(copy);
-  await waitUntil(`the restored cluster to finish recovery\n${copy.output().slice(-3000)}`, async () => (await copy.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0]!.r === false);
+  await waitPromoted(copy);
   assert.deepEqual((await copy.query<{ rows: number; digest: string }>(TABLE_DIGEST))[0], latest, 'the kept backup plus the kept WAL give the latest state exactly');
   await copy.stop();
   t.diagnostic(`restore of the kept backup verified (${elapsed()})`);

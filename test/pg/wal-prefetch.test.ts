@@ -8,6 +8,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { clientFor, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { runCommand } from '../support/tools.js';
 import { startVault } from '../support/vault-server.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * `wal-fetch --prefetch N --spool DIR` with the built CLI: after a segment, a background worker
@@ -19,14 +20,6 @@ import { startVault } from '../support/vault-server.js';
 const SEGMENT = 1024 * 1024; // initdb --wal-segsize=1: the smallest WAL segment size
 
 const name = (n: number) => `00000001000000000000${n.toString(16).toUpperCase().padStart(4, '0')}`;
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 void test('wal-fetch --prefetch serves the next segments from a verified spool', { timeout: 120_000 }, async (t) => {
   const vault = await startVault();
