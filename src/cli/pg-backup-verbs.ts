@@ -3,13 +3,14 @@ import { readBackupCatalog } from '../backup/pg/backup-catalog.js';
 import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import { runBaseBackup } from '../backup/pg/base-backup.js';
 import { restoreToPointInTime } from '../backup/pg/point-in-time-restore.js';
+import { type DrillProbe, runRestoreDrill } from '../backup/pg/restore-drill.js';
 import { RecoveryPlanError } from '../backup/pg/recovery-wal-plan.js';
 import { readRepositoryOverview } from '../backup/pg/repository-overview.js';
 import { verifyRepository } from '../backup/pg/repository-verification.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
-import { reportBackup, reportList, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
+import { reportBackup, reportDrill, reportList, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
 import { boundedInteger, keyFileArguments, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
 import { defaultRestoreCommand, parseRestoreTarget } from './pg-restore-options.js';
 import { ProgressLine } from './progress-line.js';
@@ -155,4 +156,38 @@ export async function keygen(out: string | undefined, json: boolean, io: PgVerbC
   const keyId = RepositoryKey.fromBase64(text, out).keyId;
   io.stdout(json ? `${JSON.stringify({ outcome: 'created', path: resolve(out), keyId })}\n` : `wrote a new repository key to ${resolve(out)} (key id ${keyId}); keep a copy away from the backups: without it they cannot be restored.\n`);
   return EXIT_OK;
+}
+
+/** `--probe NAME=SQL` or `--probe NAME@DATABASE=SQL`. */
+function parseProbe(text: string): DrillProbe {
+  const match = /^([A-Za-z0-9_.-]{1,64})(?:@([A-Za-z0-9_$-]{1,63}))?=(.+)$/s.exec(text);
+  if (match === null) throw new UsageError(`--probe "${text}" is not NAME=SQL or NAME@DATABASE=SQL; e.g. --probe 'orders=SELECT count(*) > 0 FROM orders'.`);
+  return { name: match[1]!, sql: match[3]!, ...(match[2] === undefined ? {} : { database: match[2] }) };
+}
+
+/** `holdfast pg drill`: restore the newest backup into a scratch cluster, check it, record the evidence. */
+export async function drill(context: PgVerbContext): Promise<number> {
+  noArguments(context);
+  const probes = (context.values.probe ?? []).map(parseProbe);
+  const encryption = await repositoryKeyFor(context);
+  const progress = progressLine(context);
+  const record = await withClient(context, (client) =>
+    runRestoreDrill({
+      client,
+      location: context.location,
+      endpoint: context.endpoint,
+      env: context.io.env,
+      probes,
+      backupId: context.values.backup,
+      encryption,
+      ...(context.values.scratch === undefined ? {} : { scratchRoot: resolve(context.values.scratch) }),
+      storeEvidence: context.values['no-evidence'] !== true,
+      restoreCommand: (spool) => defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint, ['--prefetch', '8', '--spool', spool, ...keyFileArguments(context)]),
+      clock: context.io.clock,
+      onStep: (text) => progress.update(0, undefined, text),
+    }),
+  );
+  progress.done();
+  reportDrill(record, context.json, context.io);
+  return record.outcome === 'passed' ? EXIT_OK : EXIT_PROBLEMS_FOUND;
 }

@@ -3,6 +3,7 @@ import type { BaseBackupResult } from '../backup/pg/base-backup.js';
 import type { WalPushResult } from '../backup/pg/wal-archiver.js';
 import type { WalFetchResult } from '../backup/pg/wal-fetcher.js';
 import type { PointInTimeRestoreResult } from '../backup/pg/point-in-time-restore.js';
+import type { DrillRecord } from '../backup/pg/restore-drill.js';
 import { type BackupRepositoryLocation, formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import type { BackupOverview, RepositoryOverview } from '../backup/pg/repository-overview.js';
 import type { RepositoryVerification } from '../backup/pg/repository-verification.js';
@@ -250,4 +251,18 @@ export function reportVerify(result: RepositoryVerification, location: BackupRep
   }
   io.stdout(`${result.problems.length} problem(s):\n`);
   for (const p of result.problems) io.stdout(`  [${p.kind}] ${p.message}\n`);
+}
+
+export function reportDrill(record: DrillRecord, json: boolean, io: PgCommandIo): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(record)}\n`);
+    return;
+  }
+  const seconds = (value: number | null) => (value === null ? 'n/a' : `${value} s`);
+  io.stdout(
+    `restore drill ${record.id}: ${record.outcome.toUpperCase()}${record.reason === undefined ? '' : ` — ${record.reason}`}\n` +
+      `backup ${record.backup?.id ?? 'none'}; RTO ${seconds(record.rtoSeconds)} (to a promoted, queryable server); RPO ${seconds(record.rpoSeconds)} (newest restored transaction ${record.newestRestoredTransactionAt ?? 'n/a'})\n`,
+  );
+  for (const check of record.checks) io.stdout(`  ${check.outcome === 'passed' ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}\n`);
+  if (record.evidenceKey !== undefined) io.stdout(`evidence: ${record.repository.replace(/\/.*$/, '')}/${record.evidenceKey}\n`);
 }

@@ -20,6 +20,8 @@ const USAGE = `Usage:
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
                       [--target-exclusive] [--restore-command CMD] [--prefetch N --spool DIR]
                       [--no-sync] [--json]
+  holdfast pg drill [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
+                    [--probe NAME[@DB]=SQL]... [--scratch DIR] [--no-evidence] [--json]
   holdfast pg keygen --out FILE [--json]
   holdfast pg prune (--keep-count N | --keep-days D) [--dry-run] [--repo s3://BUCKET/PREFIX]
                     [--endpoint URL] [--json]
@@ -67,6 +69,13 @@ restore   unpacks a base backup into DIR (new or empty) and sets it up to recove
           written. Start the server with the backup-writer (or a restore-reader) key in its
           environment, as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, on a free port;
           run restore as the OS user that owns the cluster (postgres).
+drill     a restore drill: restores the newest backup (or --backup ID) with all archived WAL
+          into a scratch directory, starts it on a free loopback port with archiving off, waits
+          until it is promoted, runs pg_amcheck on every database and each --probe (SQL that must
+          return true), measures RTO and RPO, removes the copy, and stores the evidence record
+          create-only at PREFIX/evidence/drills/ID.json (--no-evidence: print it only). Exit 0
+          passed, 4 failed (the record says why). Run as root, the copy runs as the postgres OS
+          user, so --scratch DIR (default the system temp directory) must be reachable by it.
 prune     removes the backups a retention policy no longer keeps (the newest always stays) and
           the WAL no kept backup can need, version by version, only what Object Lock no longer
           protects (locked versions are reported, not an error); needs a pruner key.
@@ -104,7 +113,7 @@ AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); use a key of a service
 the backup-writer role. Region: AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).
 AWS_CA_BUNDLE: extra CA certificates for an https endpoint.
 Exit codes: 0 done, 1 failure (restore: also a WAL gap or a checksum mismatch, named), 2 usage or
-configuration, 3 refused by the server (prune), 4 verify found problems. wal-fetch: 1 only for
+configuration, 3 refused by the server (prune), 4 verify found problems or a drill failed. wal-fetch: 1 only for
 "not in the archive"; any other failure exits 126, which makes PostgreSQL stop recovery instead
 of ending it early at a segment the archive may well hold.
 `;
@@ -133,9 +142,10 @@ const VERBS: Readonly<Record<string, () => Promise<VerbHandler>>> = {
   show: async () => (await import('./pg-backup-verbs.js')).show,
   verify: async () => (await import('./pg-backup-verbs.js')).verify,
   restore: async () => (await import('./pg-backup-verbs.js')).restore,
+  drill: async () => (await import('./pg-backup-verbs.js')).drill,
 };
 /** The verbs people call (the workers are started by wal-push --async and wal-fetch --prefetch). */
-const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'prune', 'keygen'];
+const PUBLIC_VERBS = ['wal-push', 'wal-fetch', 'backup', 'list', 'show', 'verify', 'restore', 'drill', 'prune', 'keygen'];
 
 /** `holdfast pg …`: continuous archiving, base backups, restores and checks of PostgreSQL. */
 export async function runPgCommand(args: readonly string[], io: PgCommandIo = processIo): Promise<number> {

@@ -60,6 +60,9 @@ export const PG_OPTIONS = {
   quick: { type: 'boolean' },
   'encryption-key-file': { type: 'string' },
   out: { type: 'string' },
+  probe: { type: 'string', multiple: true },
+  scratch: { type: 'string' },
+  'no-evidence': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -92,7 +95,10 @@ export const OPTION_VERBS: Readonly<Partial<Record<keyof typeof PG_OPTIONS, read
   'async-timeout': ['wal-push'],
   'pg-wal': ['wal-push-worker'],
   into: ['restore'],
-  backup: ['restore'],
+  backup: ['restore', 'drill'],
+  probe: ['drill'],
+  scratch: ['drill'],
+  'no-evidence': ['drill'],
   target: ['restore'],
   'target-time': ['restore'],
   'target-lsn': ['restore'],
@@ -103,7 +109,7 @@ export const OPTION_VERBS: Readonly<Partial<Record<keyof typeof PG_OPTIONS, read
   'restore-command': ['restore'],
   'no-sync': ['restore'],
   quick: ['verify'],
-  'encryption-key-file': ['wal-push', 'wal-push-worker', 'wal-fetch', 'wal-fetch-worker', 'backup', 'restore', 'verify', 'show'],
+  'encryption-key-file': ['wal-push', 'wal-push-worker', 'wal-fetch', 'wal-fetch-worker', 'backup', 'restore', 'verify', 'show', 'drill'],
   out: ['keygen'],
 };
 
