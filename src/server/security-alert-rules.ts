@@ -100,7 +100,8 @@ export class SecurityAlertRules {
       alerts.push(securityAlerts.governanceBypass({ ...actor, bucket, key: record.key ?? '', versionId: record.versionId, operation: record.operation ?? record.method }));
     }
     for (const note of record.notes) {
-      alerts.push(securityAlerts.lockedDeleteDenied({ ...actor, bucket, key: note.key, versionId: note.versionId ?? 'latest', protection: note.message }));
+      if (note.kind === 'write-once-conflict') alerts.push(securityAlerts.walArchiveConflict({ ...actor, bucket, key: note.key, versionId: note.versionId, detail: note.message }));
+      else alerts.push(securityAlerts.lockedDeleteDenied({ ...actor, bucket, key: note.key, versionId: note.versionId ?? 'latest', protection: note.message }));
     }
 
     for (const change of changes) {

@@ -14,6 +14,7 @@ import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } 
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /**
  * `holdfast pg wal-push` as the archive_command of a real PostgreSQL 15 cluster, into an
@@ -166,6 +167,12 @@ test('PostgreSQL 15 archives WAL into an object-locked vault bucket with holdfas
     assert.ok(refused.stderr.includes(`refusing to overwrite ${name}`), refused.stderr);
     assert.ok(refused.stderr.includes(`archived sha256 ${sha256(original)}`), refused.stderr);
     assert.ok(refused.stderr.includes(`this file sha256 ${sha256(altered)}`), refused.stderr);
+    // The vault saw a create-only write of a different file under an archived name: alerted,
+    // once (the identical re-push above raised nothing).
+    await waitUntil('the wal-archive-conflict alert', () => /"rule":"wal-archive-conflict"/.test(vault!.output()), 15_000);
+    const conflicts = vault!.output().split('\n').filter((line) => line.includes('"rule":"wal-archive-conflict"'));
+    assert.equal(conflicts.length, 1, conflicts.join('\n'));
+    assert.ok(conflicts[0]!.includes(`refused write sha256 ${sha256(altered)}`), conflicts[0]);
   });
 
   await t.test('wal-fetch of a segment that was never archived exits 1 quietly', async () => {

@@ -21,6 +21,7 @@ export const ALERT_RULES = [
   'backup-job-failed',
   'wal-archive-stale',
   'wal-archive-resumed',
+  'wal-archive-conflict',
 ] as const;
 
 export type AlertRule = (typeof ALERT_RULES)[number];

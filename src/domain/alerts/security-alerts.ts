@@ -129,6 +129,17 @@ export const securityAlerts = {
     details: details({ lastSegment: input.lastSegment, lastArchivedAt: iso(input.lastArchivedMs), ageSeconds: Math.round(input.ageSeconds), maxAgeSeconds: input.maxAgeSeconds, checkError: input.checkError }),
   }),
 
+  walArchiveConflict: (input: AlertActor & { bucket: string; key: string; versionId: string | undefined; detail: string }): NewSecurityAlert => ({
+    rule: 'wal-archive-conflict',
+    severity: 'critical',
+    title: `A different WAL file was pushed under an archived name in bucket ${input.bucket}`,
+    summary:
+      `${who(input)} tried to archive ${input.key}, which the archive already holds with different contents (${input.detail}); the archived copy was kept and the push refused. ` +
+      'Two clusters may share one repository, or the cluster produced a WAL file it should not have; archiving of this cluster is stuck until someone finds out.',
+    subject: subject(input, { bucket: input.bucket, key: input.key, ...(input.versionId === undefined ? {} : { versionId: input.versionId }) }),
+    details: details({ detail: input.detail }),
+  }),
+
   walArchiveResumed: (input: { bucket: string; prefix: string; lastSegment: string | undefined; staleForSeconds: number }): NewSecurityAlert => ({
     rule: 'wal-archive-resumed',
     severity: 'info',

@@ -51,7 +51,12 @@ export interface S3Request {
 
 /** Something an operation observed that the audit log and the alert rules should know about. */
 export interface RequestNote {
-  readonly kind: 'locked-delete-denied' | 'locked-retention-change-denied';
+  /**
+   * `write-once-conflict`: a create-only PUT (If-None-Match: *) of an archived WAL file was
+   * refused because the archive holds a DIFFERENT file under that name (by the digests both
+   * carry in x-amz-meta-holdfast-wal-sha256); a retried identical push is not noted.
+   */
+  readonly kind: 'locked-delete-denied' | 'locked-retention-change-denied' | 'write-once-conflict';
   readonly key: string;
   readonly versionId: string | undefined;
   readonly message: string;
