@@ -10,8 +10,9 @@ Usage:
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
-  holdfast pg wal-push PATH | wal-fetch NAME DEST | backup | list   --repo s3://BUCKET/PREFIX --endpoint URL
-                  archive_command / restore_command, base backups, the catalog   (see holdfast pg help)
+  holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
+                  PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
+                  --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
   holdfast scan secrets [PATH] [--git | --staged] [--json | --sarif FILE] [--fail-on SEVERITY]
                   secrets in a tree, a repository's history or the next commit   (see holdfast scan help)
   holdfast scan deps [PATH] [--db FILE] [--json | --sarif FILE] [--fail-on SEVERITY] [--max-age DAYS]
