@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { type BenchCluster, PG_BIN, segmentOf, waitUntil } from './pg-cluster.js';
 import { CpuMeter, type CpuUse, type OsUser, run } from './pg-host.js';
 
@@ -166,6 +167,9 @@ export async function measureArchiving(cluster: BenchCluster, variant: ArchiverV
  */
 async function drainBacklog(cluster: BenchCluster, variant: ArchiverVariant, options: WalLoadOptions): Promise<BacklogDrain> {
   await setArchiveCommand(cluster, '');
+  // An asynchronous archiver's worker scans archive_status on its own and would push the backlog
+  // while it is being written; wait until the one left from the load has gone idle and exited.
+  await waitUntil('the asynchronous archive workers to exit', async () => !(await archiveWorkerRunning()), 60_000, 250);
   await cluster.query('CREATE TABLE IF NOT EXISTS bench_wal_filler (id bigint, payload text)');
   const start = segmentOf((await stats(cluster)).lsn);
   while (segmentOf((await stats(cluster)).lsn) - start < options.backlogSegments) {
@@ -187,4 +191,14 @@ async function stats(cluster: BenchCluster): Promise<ArchiverStats> {
     'SELECT archived_count::text AS archived, failed_count::text AS failed, pg_current_wal_lsn()::text AS lsn FROM pg_stat_archiver',
   );
   return { archived: Number(row!.archived), failed: Number(row!.failed), lsn: row!.lsn };
+}
+
+/** Holdfast's `wal-push-worker` or pgBackRest's `archive-push:async` process, from /proc. */
+async function archiveWorkerRunning(): Promise<boolean> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('wal-push-worker') || cmdline.includes('archive-push:async')) return true;
+  }
+  return false;
 }
