@@ -38,10 +38,10 @@ export class BackgroundLoadMeter {
 }
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Busy ticks of all CPUs: user, nice, system, irq, softirq, steal (guest time is inside user). */
-async function busyTicks(): Promise<number> {
+export async function busyTicks(): Promise<number> {
   try {
     const first = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '';
     const [, user, nice, system, , , irq, softirq, steal] = first.trim().split(/\s+/).map(Number);
@@ -51,7 +51,7 @@ async function busyTicks(): Promise<number> {
   }
 }
 
-async function ticksOf(pids: readonly number[]): Promise<number> {
+export async function ticksOf(pids: readonly number[]): Promise<number> {
   const each = await Promise.all(
     pids.map(async (pid) => {
       try {

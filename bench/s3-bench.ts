@@ -8,11 +8,12 @@
  * are separate processes; this orchestrator only sequences them and waits.
  */
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackgroundLoadMeter } from './background-load.js';
+import { filesystemOf } from './filesystem-of.js';
 import { type BenchOptions, USAGE, parseBenchOptions } from './bench-options.js';
 import { WorkerProcess } from './ipc-worker.js';
 import { type BenchReport, type Column, type MachineInfo, type Row, isFlagged, renderJson, renderMarkdown, throughput } from './report.js';
@@ -213,22 +214,6 @@ async function machineInfo(dir: string): Promise<MachineInfo> {
     kernel: release(),
     filesystem: await filesystemOf(dir),
   };
-}
-
-/** The mount that holds `dir`, from /proc/mounts (longest matching mount point). */
-async function filesystemOf(dir: string): Promise<string> {
-  try {
-    const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((line) => line.split(' '));
-    let best: string[] | undefined;
-    for (const fields of mounts) {
-      const point = fields[1];
-      if (point === undefined || !(dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`))) continue;
-      if (best === undefined || point.length > (best[1]?.length ?? 0)) best = fields;
-    }
-    return best === undefined ? 'unknown' : `${best[2]} on ${best[0]}, mounted at ${best[1]}`;
-  } catch {
-    return 'unknown';
-  }
 }
 
 function sizeLabel(bytes: number): string {
