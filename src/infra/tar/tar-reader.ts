@@ -113,6 +113,16 @@ class ChunkQueue {
     return Buffer.concat(parts, length);
   }
 
+  /** Reads and drops whatever is left (padding after the end marker), so the whole stream is consumed. */
+  async drain(): Promise<void> {
+    this.#chunks = [];
+    this.#buffered = 0;
+    while (!this.#ended) {
+      const next = await this.#iterator.next();
+      if (next.done === true) this.#ended = true;
+    }
+  }
+
   async close(): Promise<void> {
     await this.#iterator.return?.();
   }
@@ -126,7 +136,12 @@ export async function* readTarEntries(source: AsyncIterable<Uint8Array>, options
     for (;;) {
       const header = await queue.read(TAR_BLOCK);
       if (header === undefined) return;
-      if (header.every((byte) => byte === 0)) return;
+      if (header.every((byte) => byte === 0)) {
+        // The end marker; what follows is padding to the record size. Reading it to the end lets
+        // a caller that hashes the stream see every byte.
+        await queue.drain();
+        return;
+      }
       verifyChecksum(header);
       const { type, size } = headerTypeAndSize(header, overrides);
       if (isMetaType(type)) {
