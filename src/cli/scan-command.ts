@@ -24,6 +24,9 @@ const USAGE = `Usage:
                         [--max-file-size BYTES[K|M]] [--all-files] [--list-rules]
   holdfast scan install-hook [REPO] [--force] [--hook-command CMD]
   holdfast scan deps [PATH] …   known vulnerabilities in lockfiles and dpkg databases (holdfast scan deps --help)
+  holdfast scan image IMAGE …   an image's baseline: root, ports, SSH, packages, base, secrets (scan image --help)
+  holdfast scan dockerfile [PATH] …   Dockerfile baseline: pinned bases, USER, EXPOSE 22, ADD URLs, secrets
+  holdfast scan manifests [PATH] …    Kubernetes and compose: privileged, root, host access, images, secrets
 
 scan secrets looks for credentials (cloud keys, tokens, private keys, database URLs with
 passwords, …) in PATH (default .): the working tree by default; with --git every commit of the
@@ -220,7 +223,7 @@ async function runSecrets(args: string[], io: ScanCommandIo): Promise<number> {
   return EXIT_PROBLEMS_FOUND;
 }
 
-/** `holdfast scan …`: the configuration guard's scanners (secrets; deps in scan-deps-command.ts). */
+/** `holdfast scan …`: the configuration guard's scanners (secrets here; deps, image, dockerfile and manifests each in its own scan-*-command.ts). */
 export async function runScanCommand(argv: string[], io: ScanCommandIo = processIo): Promise<number> {
   const [scanner, ...rest] = argv;
   try {
@@ -231,6 +234,12 @@ export async function runScanCommand(argv: string[], io: ScanCommandIo = process
         return await runInstallHook(rest, io);
       case 'deps':
         return await (await import('./scan-deps-command.js')).runScanDepsCommand(rest, io);
+      case 'image':
+        return await (await import('./scan-image-command.js')).runScanImageCommand(rest, io);
+      case 'dockerfile':
+        return await (await import('./scan-dockerfile-command.js')).runScanDockerfileCommand(rest, io);
+      case 'manifests':
+        return await (await import('./scan-manifests-command.js')).runScanManifestsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -238,7 +247,7 @@ export async function runScanCommand(argv: string[], io: ScanCommandIo = process
         io.stdout(USAGE);
         return scanner === undefined ? EXIT_USAGE : EXIT_OK;
       default:
-        throw new UsageError(`unknown scanner "${scanner}"; the scanners are: secrets, deps, install-hook.`);
+        throw new UsageError(`unknown scanner "${scanner}"; the scanners are: secrets, deps, image, dockerfile, manifests, install-hook.`);
     }
   } catch (error) {
     const parseError = error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;

@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import { syncDirectory } from '../fs/sync-directory.js';
+import { applyMetaHeader, decodeMemberHeader, headerTypeAndSize, isMetaType, MAX_META_BYTES, paddingAfter, TAR_BLOCK, TarFormatError, type TarOverrides, verifyChecksum } from './tar-header.js';
 
 /**
  * A streaming tar reader that writes the members into an empty directory: what a restore needs
@@ -19,12 +20,7 @@ import { syncDirectory } from '../fs/sync-directory.js';
  * fsynced before it is closed and every directory at the end, so "extracted" means durable.
  */
 
-export class TarFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TarFormatError';
-  }
-}
+export { TarFormatError } from './tar-header.js';
 
 export interface TarExtractOptions {
   /** Mode bits kept from the archive (default 0o750: PostgreSQL allows group read, never other). */
@@ -41,13 +37,7 @@ export interface TarExtractSummary {
   readonly bytes: number;
 }
 
-const BLOCK = 512;
-
-interface PendingOverrides {
-  path?: string;
-  linkpath?: string;
-  size?: number;
-}
+const BLOCK = TAR_BLOCK;
 
 type State =
   | { readonly kind: 'header' }
@@ -61,7 +51,7 @@ export class TarExtractor extends Writable {
   readonly #sync: boolean;
   #buffer: Buffer = Buffer.alloc(0);
   #state: State = { kind: 'header' };
-  #overrides: PendingOverrides = {};
+  #overrides: TarOverrides = {};
   #zeroBlocks = 0;
   readonly #directories = new Set<string>();
   readonly #symlinks = new Set<string>();
@@ -138,7 +128,7 @@ export class TarExtractor extends Writable {
           if (this.#sync) await state.handle.sync();
           await state.handle.close();
         } else if (state.collect !== undefined) {
-          this.#applyMetaHeader(state.type, Buffer.concat(state.collect));
+          applyMetaHeader(this.#overrides, state.type, Buffer.concat(state.collect));
         }
         continue;
       }
@@ -157,20 +147,20 @@ export class TarExtractor extends Writable {
 
   async #startMember(header: Buffer): Promise<void> {
     verifyChecksum(header);
-    const type = String.fromCharCode(header[156]!);
     const overrides = this.#overrides;
-    const size = overrides.size ?? readNumber(header, 124, 12, 'size');
-    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-    if (type === 'x' || type === 'L' || type === 'K' || type === 'g') {
-      if (size > 1024 * 1024) throw new TarFormatError(`a ${type} header of ${size} bytes is larger than any path needs`);
+    const { type, size } = headerTypeAndSize(header, overrides);
+    const padding = paddingAfter(size);
+    if (isMetaType(type)) {
+      if (size > MAX_META_BYTES) throw new TarFormatError(`a ${type} header of ${size} bytes is larger than any path needs`);
       // `g` (global pax headers) carry nothing a restore uses; read and drop.
       this.#state = { kind: 'skip', remaining: size, padding, collect: type === 'g' ? undefined : [], type };
       return;
     }
     this.#overrides = {};
-    const name = overrides.path ?? joinUstarName(readString(header, 345, 155), readString(header, 0, 100));
+    const member = decodeMemberHeader(header, overrides);
+    const name = member.path;
     const target = this.#resolveMember(name);
-    const mode = readNumber(header, 100, 8, 'mode') & this.#modeMask;
+    const mode = member.mode & this.#modeMask;
     if (type === '5') {
       await this.#makeDirectory(target, mode | 0o700);
       this.#state = { kind: 'skip', remaining: size, padding, collect: undefined, type };
@@ -178,7 +168,7 @@ export class TarExtractor extends Writable {
     }
     await this.#makeDirectory(dirname(target), 0o700);
     if (type === '2') {
-      const linkTarget = overrides.linkpath ?? readString(header, 157, 100);
+      const linkTarget = member.linkpath;
       if (linkTarget === '') throw new TarFormatError(`the symbolic link ${name} has no target`);
       await symlink(linkTarget, target);
       this.#symlinks.add(target);
@@ -213,12 +203,6 @@ export class TarExtractor extends Writable {
     await mkdir(path, { recursive: true, mode });
     for (let dir = path; dir.length > this.#root.length && !this.#directories.has(dir); dir = dirname(dir)) this.#directories.add(dir);
   }
-
-  #applyMetaHeader(type: string, body: Buffer): void {
-    if (type === 'L') this.#overrides.path = body.toString('utf8').replace(/\0+$/, '');
-    else if (type === 'K') this.#overrides.linkpath = body.toString('utf8').replace(/\0+$/, '');
-    else if (type === 'x') Object.assign(this.#overrides, parsePaxRecords(body));
-  }
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
@@ -227,60 +211,4 @@ async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
   }
-}
-
-function verifyChecksum(header: Buffer): void {
-  const stored = readNumber(header, 148, 8, 'checksum');
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-  if (sum !== stored) throw new TarFormatError(`a tar header's checksum does not match (stored ${stored}, computed ${sum}): the archive is damaged`);
-}
-
-function readString(header: Buffer, offset: number, length: number): string {
-  const field = header.subarray(offset, offset + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString('utf8');
-}
-
-/** An octal number, or base-256 when the field's first byte has its high bit set (GNU, star). */
-function readNumber(header: Buffer, offset: number, length: number, what: string): number {
-  const field = header.subarray(offset, offset + length);
-  if ((field[0]! & 0x80) !== 0) {
-    let value = BigInt(field[0]! & 0x7f);
-    for (let i = 1; i < length; i++) value = (value << 8n) | BigInt(field[i]!);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`the ${what} field is too large`);
-    return Number(value);
-  }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`the ${what} field of a tar header is not an octal number: the archive is damaged or not a tar`);
-  return parseInt(text, 8);
-}
-
-function joinUstarName(prefix: string, name: string): string {
-  return prefix === '' ? name : `${prefix}/${name}`;
-}
-
-/** pax records: "LENGTH KEY=VALUE\n", LENGTH counting the whole record in bytes. */
-function parsePaxRecords(body: Buffer): PendingOverrides {
-  const out: PendingOverrides = {};
-  let offset = 0;
-  while (offset < body.length) {
-    const space = body.indexOf(0x20, offset);
-    if (space === -1) break;
-    const length = Number(body.subarray(offset, space).toString('latin1'));
-    if (!Number.isSafeInteger(length) || length <= space - offset || offset + length > body.length) throw new TarFormatError('a pax extended header is malformed');
-    const record = body.subarray(space + 1, offset + length - 1).toString('utf8');
-    const equals = record.indexOf('=');
-    const key = record.slice(0, equals);
-    const value = record.slice(equals + 1);
-    if (key === 'path') out.path = value;
-    else if (key === 'linkpath') out.linkpath = value;
-    else if (key === 'size') {
-      if (!/^\d+$/.test(value)) throw new TarFormatError('a pax size is not a number');
-      out.size = Number(value);
-    }
-    offset += length;
-  }
-  return out;
 }
