@@ -38,6 +38,8 @@ export interface TarExtractSummary {
 }
 
 const BLOCK = TAR_BLOCK;
+/** File fsyncs in flight at once while extracting. */
+const MAX_PENDING_SYNCS = 16;
 
 type State =
   | { readonly kind: 'header' }
@@ -55,6 +57,8 @@ export class TarExtractor extends Writable {
   #zeroBlocks = 0;
   readonly #directories = new Set<string>();
   readonly #symlinks = new Set<string>();
+  readonly #pendingSyncs = new Set<Promise<void>>();
+  #syncError: Error | undefined;
   #files = 0;
   #symlinkCount = 0;
   #bytes = 0;
@@ -84,13 +88,36 @@ export class TarExtractor extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const state = this.#state;
     this.#state = { kind: 'end' };
-    if (state.kind === 'file') state.handle.close().then(() => callback(error), () => callback(error));
-    else callback(error);
+    const pending = Promise.allSettled([...this.#pendingSyncs, ...(state.kind === 'file' ? [state.handle.close()] : [])]);
+    pending.then(() => callback(error), () => callback(error));
+  }
+
+  /**
+   * fsync and close a finished file while the next ones are written: a data directory is
+   * thousands of files, and one fsync at a time made the restore wait on the disk per file. At
+   * most `MAX_PENDING_SYNCS` are in flight; every one has completed before the extraction ends.
+   */
+  async #syncInBackground(handle: FileHandle): Promise<void> {
+    const done = handle.sync().finally(() => handle.close());
+    const tracked: Promise<void> = done.then(
+      () => {
+        this.#pendingSyncs.delete(tracked);
+      },
+      (error: unknown) => {
+        this.#pendingSyncs.delete(tracked);
+        this.#syncError ??= error as Error;
+      },
+    );
+    this.#pendingSyncs.add(tracked);
+    if (this.#pendingSyncs.size >= MAX_PENDING_SYNCS) await Promise.race(this.#pendingSyncs);
+    if (this.#syncError !== undefined) throw this.#syncError;
   }
 
   async #finish(): Promise<void> {
     if (this.#state.kind === 'file' || this.#state.kind === 'skip') throw new TarFormatError('the archive ends in the middle of a member: it is truncated');
     if (this.#state.kind !== 'end') throw new TarFormatError('the archive has no end-of-archive marker (two zero blocks): it is truncated');
+    await Promise.all(this.#pendingSyncs);
+    if (this.#syncError !== undefined) throw this.#syncError;
     if (this.#sync) {
       // Deepest first, so that each directory is synced after the entries inside it.
       for (const dir of [...this.#directories].sort((a, b) => b.length - a.length)) await syncDirectory(dir);
@@ -125,8 +152,8 @@ export class TarExtractor extends Writable {
         this.#buffer = this.#buffer.subarray(state.padding);
         this.#state = { kind: 'header' };
         if (state.kind === 'file') {
-          if (this.#sync) await state.handle.sync();
-          await state.handle.close();
+          if (this.#sync) await this.#syncInBackground(state.handle);
+          else await state.handle.close();
         } else if (state.collect !== undefined) {
           applyMetaHeader(this.#overrides, state.type, Buffer.concat(state.collect));
         }
