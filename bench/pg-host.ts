@@ -1,10 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, lstat, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyTicks, CLOCK_TICKS_PER_SECOND, ticksOf } from './background-load.js';
+import { freeLoopbackPort } from '../src/infra/net/free-port.js';
+
+/** A free TCP port on 127.0.0.1. */
+export const freePort = freeLoopbackPort;
 
 /**
  * The host side of `npm run bench:pg`: the postgres OS user, commands run as it with their wall
@@ -119,16 +122,6 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Bytes of regular files under `dir`, skipping the top-level entries named in `skip` (pg_wal). */
 export async function treeBytes(dir: string, skip: readonly string[] = []): Promise<number> {

@@ -3,10 +3,11 @@ import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
+import { createLockedBucket } from './pg-test-kit.js';
 import { PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -36,8 +37,7 @@ test('wal-push --async archives a burst of WAL in parallel through a background 
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
   t.after(() => sdk.destroy());
-  await sdk.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
-  await sdk.send(new PutObjectLockConfigurationCommand({ Bucket: BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } } }));
+  await createLockedBucket(sdk, BUCKET);
   const writer: KeyPair = await createIdentityWithKey(vault, root, 'pg-async-writer', ['backup-writer'], ['--service']);
 
   // The spool belongs to the postgres OS user, outside the data directory.

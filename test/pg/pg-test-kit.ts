@@ -1,3 +1,4 @@
+import { CreateBucketCommand, PutObjectLockConfigurationCommand, type S3Client as SdkClient } from '@aws-sdk/client-s3';
 import { waitUntil } from '../support/wait-until.js';
 import type { ThrowawayCluster } from './throwaway-cluster.js';
 
@@ -25,4 +26,13 @@ export async function waitPromoted(pg: ThrowawayCluster, timeoutMs = 60_000): Pr
     async () => (await pg.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering'))[0]!.recovering === false,
     timeoutMs,
   );
+}
+
+/**
+ * A bucket as the issue asks backups to live in: Object Lock on, every new version under
+ * COMPLIANCE retention for `days` by default.
+ */
+export async function createLockedBucket(sdk: SdkClient, bucket: string, days = 1): Promise<void> {
+  await sdk.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  await sdk.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } } } }));
 }

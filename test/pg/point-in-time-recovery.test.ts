@@ -3,13 +3,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CopyObjectCommand, CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
 import { waitUntil } from '../support/wait-until.js';
-import { switchAndArchive, waitPromoted } from './pg-test-kit.js';
+import { createLockedBucket, switchAndArchive, waitPromoted } from './pg-test-kit.js';
 
 /**
  * Point-in-time recovery end to end, with real PostgreSQL 15 clusters and the built CLI: a cluster
@@ -59,8 +59,7 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
   closers.push(() => sdk.destroy());
-  await sdk.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
-  await sdk.send(new PutObjectLockConfigurationCommand({ Bucket: BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } } }));
+  await createLockedBucket(sdk, BUCKET);
   const writer: KeyPair = await createIdentityWithKey(vault, root, 'pg-writer', ['backup-writer'], ['--service']);
   const reader: KeyPair = await createIdentityWithKey(vault, root, 'pg-restorer', ['restore-reader']);
   const endpoint = vault.endpoint;

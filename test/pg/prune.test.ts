@@ -8,14 +8,13 @@ import {
   CreateBucketCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
-  PutObjectLockConfigurationCommand,
   type S3Client as SdkClient,
 } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
-import { switchAndArchive, waitPromoted } from './pg-test-kit.js';
+import { createLockedBucket, switchAndArchive, waitPromoted } from './pg-test-kit.js';
 
 /**
  * `holdfast pg prune` end to end, with a real PostgreSQL 15 cluster and the built CLI: a cluster
@@ -90,8 +89,7 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
   closers.push(() => sdk.destroy());
   await sdk.send(new CreateBucketCommand({ Bucket: PLAIN }));
   await sdk.send(new PutBucketVersioningCommand({ Bucket: PLAIN, VersioningConfiguration: { Status: 'Enabled' } }));
-  await sdk.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true }));
-  await sdk.send(new PutObjectLockConfigurationCommand({ Bucket: LOCKED, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } } }));
+  await createLockedBucket(sdk, LOCKED);
   const writer: KeyPair = await createIdentityWithKey(vault, root, 'pg-writer', ['backup-writer'], ['--service']);
   const pruner: KeyPair = await createIdentityWithKey(vault, root, 'pg-pruner', ['pruner'], ['--service']);
   const reader: KeyPair = await createIdentityWithKey(vault, root, 'pg-restorer', ['restore-reader']);

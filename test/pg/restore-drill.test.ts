@@ -3,11 +3,11 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
-import { switchAndArchive } from './pg-test-kit.js';
+import { createLockedBucket, switchAndArchive } from './pg-test-kit.js';
 import { PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
 
 /**
@@ -49,8 +49,7 @@ test('holdfast pg drill restores the newest backup into a scratch cluster, check
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
   t.after(() => sdk.destroy());
-  await sdk.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
-  await sdk.send(new PutObjectLockConfigurationCommand({ Bucket: BUCKET, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } } }));
+  await createLockedBucket(sdk, BUCKET);
   const writer: KeyPair = await createIdentityWithKey(vault, root, 'drill-writer', ['backup-writer'], ['--service']);
   const home = await mkdtemp(join(tmpdir(), 'holdfast-drill-home-'));
   const scratch = await mkdtemp(join(tmpdir(), 'holdfast-drill-scratch-'));

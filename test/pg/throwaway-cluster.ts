@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freeLoopbackPort } from '../../src/infra/net/free-port.js';
 import { runCommand } from '../support/tools.js';
+
+/** A free TCP port on 127.0.0.1 (re-exported for the tests that import it from here). */
+export const freePort = freeLoopbackPort;
 
 /**
  * A throwaway PostgreSQL 15 cluster for one test: `initdb` into a fresh temporary directory,
@@ -56,16 +59,6 @@ async function postgresOsUser(): Promise<OsUser | undefined> {
   return { uid, gid };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function quoteSetting(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

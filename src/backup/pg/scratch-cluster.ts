@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chown, lstat, readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../../infra/net/free-port.js';
 import { findPgTool, runToEnd } from './pg-client-tools.js';
 
 /**
@@ -32,16 +32,6 @@ export class ScratchClusterError extends Error {
 
 const OUTPUT_TAIL_CHARS = 16_000;
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The uid/gid PostgreSQL runs as when we are root: the `postgres` OS user; undefined otherwise. */
 export function postgresOsUser(): { uid: number; gid: number } | undefined {
