@@ -10,6 +10,8 @@ Usage:
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
+  holdfast jobs list | run JOB | history [JOB] | restore JOB --into TARGET
+                  scheduled backup jobs of a running server   (see holdfast jobs --help)
   holdfast pg wal-push PATH | wal-fetch NAME DEST | backup | list   --repo s3://BUCKET/PREFIX --endpoint URL
                   archive_command / restore_command, base backups, the catalog   (see holdfast pg help)
   holdfast scan secrets [PATH] [--git | --staged] [--json | --sarif FILE] [--fail-on SEVERITY]
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./admin-command.js')).runAdminCommand(rest);
     case 'audit':
       return (await import('./audit-command.js')).runAuditCommand(rest);
+    case 'jobs':
+      return (await import('./jobs-command.js')).runJobsCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':
