@@ -39,7 +39,8 @@ interface ActiveRun {
   readonly id: string;
   readonly startedMs: number;
   readonly abort: AbortController;
-  readonly done: Promise<JobRun>;
+  /** Set right after the run is queued. */
+  done: Promise<JobRun> | undefined;
   stopReason: 'timed-out' | 'interrupted' | undefined;
 }
 
@@ -96,7 +97,7 @@ export class JobRunner {
     const id = newBackupId(startedMs);
     this.#options.history.start({ id, job: name, trigger, startedMs });
     const abort = new AbortController();
-    const active: ActiveRun = { job, id, startedMs, abort, done: undefined as unknown as Promise<JobRun>, stopReason: undefined };
+    const active: ActiveRun = { job, id, startedMs, abort, done: undefined, stopReason: undefined };
     const key = concurrencyKey(job);
     const previous = this.#sourceQueues.get(key) ?? Promise.resolve();
     const done = previous.then(() => this.#execute(active));
@@ -104,7 +105,7 @@ export class JobRunner {
     void done.finally(() => {
       if (this.#sourceQueues.get(key) === done) this.#sourceQueues.delete(key);
     });
-    Object.assign(active, { done });
+    active.done = done;
     this.#active.set(name, active);
     return { id, done };
   }
@@ -122,7 +123,7 @@ export class JobRunner {
 
   /** Resolves when no run is in progress. */
   async idle(): Promise<void> {
-    while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((a) => a.done));
+    while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((a) => a.done ?? Promise.resolve()));
   }
 
   /** Stops the runs in progress (recorded `interrupted`) and waits for them to be recorded. */
