@@ -10,6 +10,8 @@ Usage:
                   [--virtual-host-domain DOMAIN] [--confirm-clock]
   holdfast admin buckets|users|keys|roles|approvals|alerts …   (see holdfast admin --help)
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
+  holdfast jobs list | run JOB | history [JOB] | restore JOB --into TARGET
+                  scheduled backup jobs of a running server   (see holdfast jobs --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./admin-command.js')).runAdminCommand(rest);
     case 'audit':
       return (await import('./audit-command.js')).runAuditCommand(rest);
+    case 'jobs':
+      return (await import('./jobs-command.js')).runJobsCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':

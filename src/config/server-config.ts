@@ -40,6 +40,8 @@ export interface ServerConfig {
   /** PostgreSQL archives whose newest WAL is watched (RPO metric and alert); validated at start-up. */
   readonly pgArchiveWatches: unknown;
   readonly pgArchiveCheckSeconds: number;
+  /** Scheduled backup jobs (src/backup/jobs/job-config.ts validates them at start-up). */
+  readonly jobs: unknown;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -156,6 +158,7 @@ const SPECS: Record<string, KeySpec> = {
   alertChannels: { env: 'HOLDFAST_ALERT_CHANNELS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('alertChannels', value) : value) },
   pgArchiveWatches: { env: 'HOLDFAST_PG_ARCHIVE_WATCHES', parse: (value) => (typeof value === 'string' ? parseJsonSetting('pgArchiveWatches', value) : value) },
   pgArchiveCheckSeconds: { env: 'HOLDFAST_PG_ARCHIVE_CHECK_SECONDS', parse: positiveInt('pgArchiveCheckSeconds', 3600) },
+  jobs: { env: 'HOLDFAST_JOBS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('jobs', value) : value) },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
@@ -182,6 +185,7 @@ const DEFAULTS: Record<string, unknown> = {
   alertChannels: [],
   pgArchiveWatches: [],
   pgArchiveCheckSeconds: 30,
+  jobs: [],
 };
 
 export interface ConfigInputs {

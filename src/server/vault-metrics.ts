@@ -30,6 +30,7 @@ export class VaultMetrics {
   readonly #denied;
   readonly #auditEntries;
   readonly #alertsRaised;
+  #jobRuns: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -75,6 +76,53 @@ export class VaultMetrics {
         g.set(oldest === undefined ? 0 : Math.max(0, (clock.nowMs() - oldest) / 1000));
       },
     });
+  }
+
+  /**
+   * Backup jobs: runs by outcome (counted as they finish), and per job, read at scrape time, the
+   * last success, the last run's duration and whether the dead man's switch is tripped.
+   */
+  watchBackupJobs(statuses: () => readonly { job: { name: string; expectedIntervalMs: number }; lastSuccessMs: number | undefined; lastRun: { startedMs: number; endedMs: number | undefined } | undefined; overdue: boolean; running: unknown }[]): void {
+    const runs = this.registry.counter({ name: 'holdfast_backup_job_runs_total', help: 'Finished backup job runs, by job and outcome (succeeded, failed, timed-out, interrupted).', labelNames: ['job', 'outcome'] });
+    this.#jobRuns = runs;
+    for (const s of statuses()) for (const outcome of ['succeeded', 'failed', 'timed-out', 'interrupted']) runs.labels(s.job.name, outcome);
+    const labelNames = ['job'] as const;
+    this.registry.gauge({
+      name: 'holdfast_backup_job_last_success_timestamp_seconds',
+      help: 'When the last successful run of a backup job ended (0: never).',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.job.name).set((s.lastSuccessMs ?? 0) / 1000);
+      },
+    });
+    this.registry.gauge({
+      name: 'holdfast_backup_job_last_duration_seconds',
+      help: 'How long the last finished run of a backup job took, whatever its outcome.',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) if (s.lastRun?.endedMs !== undefined) g.labels(s.job.name).set((s.lastRun.endedMs - s.lastRun.startedMs) / 1000);
+      },
+    });
+    this.registry.gauge({
+      name: 'holdfast_backup_job_overdue',
+      help: "1 when a backup job has not succeeded within its expected interval (the dead man's switch; alert backup-job-overdue).",
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.job.name).set(s.overdue ? 1 : 0);
+      },
+    });
+    this.registry.gauge({
+      name: 'holdfast_backup_job_running',
+      help: '1 while a run of the backup job is in progress.',
+      labelNames,
+      collect: (g) => {
+        for (const s of statuses()) g.labels(s.job.name).set(s.running === undefined ? 0 : 1);
+      },
+    });
+  }
+
+  backupJobFinished(job: string, outcome: string): void {
+    this.#jobRuns?.labels(job, outcome).inc();
   }
 
   /** The RPO of watched PostgreSQL archives, read at scrape time. */

@@ -37,7 +37,7 @@ import { createSyslogSink } from '../infra/audit/syslog-sink.js';
 import { SqliteAuditStore } from '../infra/audit/sqlite/sqlite-audit-store.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../infra/metrics/exposition.js';
 import { TlsFilesError, loadTlsFiles } from '../infra/tls/tls-files.js';
-import type { AdminAlertsApi, AdminAuditApi } from '../protocol/admin/admin-routes.js';
+import type { AdminAlertsApi, AdminAuditApi, AdminJobsApi } from '../protocol/admin/admin-routes.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { isLoopback, startListener } from './http-listener.js';
 import { RequestEvidence } from './request-evidence.js';
@@ -45,6 +45,8 @@ import { SecurityAlertRules } from './security-alert-rules.js';
 import { VaultCheckpointSink } from './vault-checkpoint-sink.js';
 import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
+import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
+import { type BackupJobsService, startBackupJobs } from './backup-jobs-service.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -113,6 +115,14 @@ export async function startVaultServer(
     if (error instanceof AlertConfigError) throw new ConfigError(error.message);
     throw error;
   }
+  const channelNames = [...new Set(['log', ...alertChannelConfigs.map((c) => c.name)])];
+  let jobs;
+  try {
+    jobs = parseBackupJobs(config.jobs, { alertChannels: channelNames, env, nowMs: clock.nowMs() });
+  } catch (error) {
+    if (error instanceof JobConfigError) throw new ConfigError(`Invalid configuration: ${error.message}`);
+    throw error;
+  }
 
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(config.dataDir);
@@ -145,6 +155,8 @@ export async function startVaultServer(
     alerts.start();
     closers.push(() => alerts.close());
     const raise = (alert: Parameters<Alerts['raise']>[0]) => void alerts.raise(alert).catch((e: unknown) => log.error(`raising alert ${alert.rule} failed`, e));
+    const raiseTo = (alert: Parameters<Alerts['raise']>[0], routes: readonly string[] | undefined) =>
+      void (routes === undefined ? alerts.raise(alert) : alerts.raiseTo(alert, routes)).catch((e: unknown) => log.error(`raising alert ${alert.rule} failed`, e));
 
     const retentionClock = new RetentionClock({
       wall: clock,
@@ -312,8 +324,11 @@ export async function startVaultServer(
       onInternalError: (requestId, error) => log.error(`request ${requestId} failed`, error),
       onRequestComplete: (record) => evidence.s3Request(record),
     });
+    // Set once the listener is up (the job runner writes through it); until then the API says so.
+    let backupJobs: BackupJobsService | undefined;
+    const jobsApi = jobs.length === 0 ? undefined : lateJobsApi(() => backupJobs);
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,
@@ -346,6 +361,25 @@ export async function startVaultServer(
     });
     // First to close: no request may arrive once the audit log below is closed.
     closers.push(() => listener.close(config.shutdownGraceSeconds * 1000));
+    if (jobs.length > 0) {
+      const started = await startBackupJobs({
+        jobs,
+        dataDir: config.dataDir,
+        clock,
+        env,
+        identities,
+        endpoint: listener.url,
+        region: config.region,
+        ca: tls?.cert,
+        metrics,
+        raise: raiseTo,
+        log,
+      });
+      backupJobs = started;
+      // Closed before the listener: a run in progress is stopped and recorded interrupted while it can still be.
+      closers.push(() => started.close());
+      log.info(`backup jobs: ${jobs.map((j) => `${j.name} (${j.schedule.text} ${j.timeZone})`).join(', ')}`);
+    }
     // Leftovers of writes a crash interrupted: only blobs older than this start are considered.
     sweepOrphanBlobs(metadata, blobs, startedMs).then(
       ({ removed }) => {
@@ -386,6 +420,20 @@ export async function startVaultServer(
     await closeAll();
     throw error;
   }
+}
+
+function lateJobsApi(service: () => BackupJobsService | undefined): AdminJobsApi {
+  const api = (): AdminJobsApi => {
+    const started = service();
+    if (started === undefined) throw s3errors.serviceUnavailable('The backup job scheduler is still starting; try again in a moment.');
+    return started.api;
+  };
+  return {
+    list: () => api().list(),
+    start: (job) => api().start(job),
+    run: (id) => api().run(id),
+    history: (job, limit) => api().history(job, limit),
+  };
 }
 
 /** Reads and checks the TLS pair, or undefined for plain HTTP. A bad file stops start-up. */

@@ -39,6 +39,8 @@ export interface BaseBackupOptions {
   readonly encryption?: RepositoryKey | undefined;
   /** Called as the tar streams: bytes read from pg_basebackup so far, parts stored so far. */
   readonly onProgress?: (progress: { readonly tarBytes: number; readonly parts: number }) => void;
+  /** Stops the backup (a scheduled job's time budget): pg_basebackup is killed, no manifest is written. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BaseBackupResult {
@@ -103,6 +105,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024)));
+  options.signal?.addEventListener('abort', () => stop(child), { once: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal }));
@@ -246,6 +249,7 @@ async function waitFor<T>(options: BaseBackupOptions, clock: Clock, what: string
   const started = clock.nowMs();
   let switched = false;
   for (;;) {
+    if (options.signal?.aborted === true) throw new BaseBackupError(`the backup was stopped while waiting for ${what}; no manifest was written.`);
     const found = await probe();
     if (found !== undefined) return found;
     if (clock.nowMs() - started > waitMs) {

@@ -105,6 +105,16 @@ export class Alerts {
     return this.#raise(input, [...this.#channels.keys()]);
   }
 
+  /**
+   * Queues an alert for the named channels only (a backup job's alertRoutes). Unknown names are
+   * ignored; if none is known the alert goes to every channel rather than nowhere.
+   */
+  async raiseTo(input: NewSecurityAlert, channels: readonly string[]): Promise<RaiseResult> {
+    if (this.#closed) throw new Error('Alerts is closed; the alert was not queued.');
+    const known = channels.filter((name) => this.#channels.has(name));
+    return this.#raise(input, known.length === 0 ? [...this.#channels.keys()] : known);
+  }
+
   async #raise(input: NewSecurityAlert, channels: readonly string[]): Promise<RaiseResult> {
     const atMs = this.#clock.nowMs();
     const alert: SecurityAlert = {

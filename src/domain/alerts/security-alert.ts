@@ -17,8 +17,10 @@ export const ALERT_RULES = [
   'audit-chain-broken',
   'clock-anomaly',
   'alert-delivery-failing',
-  /** Reserved for the backup scheduler. */
+  /** A scheduled backup job's run failed, timed out or was interrupted. */
   'backup-job-failed',
+  /** Dead man's switch: a backup job has not succeeded within its expected interval. */
+  'backup-job-overdue',
   'wal-archive-stale',
   'wal-archive-resumed',
   'wal-archive-conflict',

@@ -158,15 +158,34 @@ export const securityAlerts = {
     coalesceKey: input.channel,
   }),
 
-  backupJobFailed: (input: { job: string; error: string }): NewSecurityAlert => ({
+  backupJobFailed: (input: { job: string; error: string; outcome?: string; runId?: string; bucket?: string; prefix?: string }): NewSecurityAlert => ({
     rule: 'backup-job-failed',
     severity: 'warning',
-    title: `Backup job ${input.job} failed`,
-    summary: `Backup job ${input.job} failed: ${input.error}`,
-    details: details({ job: input.job, error: input.error }),
+    title: `Backup job ${input.job} ${input.outcome === undefined || input.outcome === 'failed' ? 'failed' : input.outcome}`,
+    summary: `Backup job ${input.job}${input.runId === undefined ? '' : ` (run ${input.runId})`} ${input.outcome ?? 'failed'}: ${input.error}`,
+    ...(input.bucket === undefined ? {} : { subject: { bucket: input.bucket, key: `${input.prefix ?? ''}/` } }),
+    details: details({ job: input.job, error: input.error, outcome: input.outcome, runId: input.runId }),
+    coalesceKey: input.job,
+  }),
+
+  backupJobOverdue: (input: { job: string; schedule: string; timeZone: string; lastSuccessMs: number | undefined; sinceMs: number; expectedIntervalMs: number; nowMs: number; lastOutcome: string | undefined }): NewSecurityAlert => ({
+    rule: 'backup-job-overdue',
+    severity: 'critical',
+    title: `Backup job ${input.job} has not succeeded within ${hours(input.expectedIntervalMs)}`,
+    summary:
+      (input.lastSuccessMs === undefined
+        ? `Backup job ${input.job} (schedule "${input.schedule}" ${input.timeZone}) has never succeeded since it was configured ${hours(input.nowMs - input.sinceMs)} ago`
+        : `The last success of backup job ${input.job} (schedule "${input.schedule}" ${input.timeZone}) ended ${hours(input.nowMs - input.lastSuccessMs)} ago`) +
+      ` (expected within ${hours(input.expectedIntervalMs)})${input.lastOutcome === undefined ? ', and it has not run at all' : `; its last run ${input.lastOutcome}`}. A restore now would miss everything since. Check \`holdfast jobs history ${input.job}\`.`,
+    details: details({ job: input.job, schedule: input.schedule, timeZone: input.timeZone, lastSuccess: iso(input.lastSuccessMs), since: iso(input.sinceMs), expectedIntervalHours: input.expectedIntervalMs / 3600_000, lastOutcome: input.lastOutcome }),
     coalesceKey: input.job,
   }),
 } as const;
+
+function hours(ms: number): string {
+  const h = ms / 3600_000;
+  return h < 1 ? `${Math.round(ms / 60_000)} min` : `${Math.round(h * 10) / 10} h`;
+}
 
 function who(actor: AlertActor): string {
   return actor.identity ?? (actor.accessKeyId === undefined ? 'An unauthenticated caller' : `Access key ${actor.accessKeyId}`);

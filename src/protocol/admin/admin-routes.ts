@@ -24,6 +24,15 @@ export interface AdminAlertsApi {
   test(actor: string): Promise<unknown>;
 }
 
+/** Scheduled backup jobs (src/server/backup-jobs-service.ts). */
+export interface AdminJobsApi {
+  list(): Promise<unknown>;
+  /** Starts a run now; answers at once with the run (`running`). */
+  start(job: string): Promise<unknown>;
+  run(id: string): Promise<unknown>;
+  history(job: string | undefined, limit: number): Promise<unknown>;
+}
+
 /** Answers "would this identity be allowed this action on this resource?" with the real evaluator. */
 export type PolicySimulator = (principal: Principal, action: string, target: AccessTarget, context: Map<string, string>) => Promise<AccessDecision>;
 
@@ -35,6 +44,7 @@ export interface AdminServices {
   readonly nowMs: () => number;
   readonly audit?: AdminAuditApi;
   readonly alerts?: AdminAlertsApi;
+  readonly jobs?: AdminJobsApi;
 }
 
 /** A configuration change made through the admin API, for the audit log and alerts. */
@@ -463,6 +473,37 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: p('alerts/test'),
     action: 'holdfast:SendTestAlert',
     handle: async (c) => ({ json: await required(c.services.alerts, 'alerting').test(c.principal.name) }),
+  },
+  // ---- backup jobs ----
+  {
+    method: 'GET',
+    path: p('jobs'),
+    action: 'holdfast:ListBackupJobs',
+    handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').list() }),
+  },
+  {
+    method: 'POST',
+    path: p('jobs/:job/runs'),
+    action: 'holdfast:RunBackupJob',
+    handle: async (c) => {
+      return { status: 202, json: await required(c.services.jobs, 'backup jobs').start(param(c, 0)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: p('job-runs'),
+    action: 'holdfast:ListBackupJobRuns',
+    handle: async (c) => {
+      const limit = c.query.get('limit') ?? '50';
+      if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1) throw s3errors.invalidArgument('limit must be a whole number from 1 to 9999.', 'limit', limit);
+      return { json: await required(c.services.jobs, 'backup jobs').history(c.query.get('job') ?? undefined, Number(limit)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: p('job-runs/:id'),
+    action: 'holdfast:GetBackupJobRun',
+    handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').run(param(c, 0)) }),
   },
 ];
 

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import { PassThrough, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { S3Client } from '../../infra/s3-client/s3-client.js';
+import { TarExtractor } from '../../infra/tar/tar-extractor.js';
+import { readWriteOnceObject } from '../pg/write-once-object.js';
+import { type JobRunManifest, parseJobRunManifest } from './job-run-manifest.js';
+
+/**
+ * Restores of streamed job runs (`holdfast jobs restore`): the manifest and every part are read
+ * at their FIRST version (write-once-object.ts: a writer key may add versions, never rewrite
+ * history), each part checked against the manifest's size and SHA-256, the gzip stream and the
+ * uncompressed stream checked against the manifest, and the bytes piped into the target — the
+ * `mariadb` client for a dump, our tar extractor for a directory. Nothing is staged on disk.
+ */
+
+export class JobRestoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobRestoreError';
+  }
+}
+
+export async function readRunManifest(client: S3Client, bucket: string, manifestKey: string): Promise<JobRunManifest> {
+  const read = await readWriteOnceObject(client, bucket, manifestKey);
+  if (read === undefined) throw new JobRestoreError(`s3://${bucket}/${manifestKey} does not exist: the run did not finish, or its objects were removed`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of read.body) chunks.push(chunk as Buffer);
+  return parseJobRunManifest(Buffer.concat(chunks).toString('utf8'), manifestKey);
+}
+
+/** Streams the run's uncompressed content into `sink`, verifying every checksum on the way. */
+export async function streamRunContent(client: S3Client, bucket: string, manifest: JobRunManifest, sink: Writable): Promise<{ bytes: number }> {
+  const gzipHash = createHash('sha256');
+  const contentHash = createHash('sha256');
+  let compressedBytes = 0;
+  let contentBytes = 0;
+  const compressed = new PassThrough();
+  const gunzip = createGunzip();
+  gunzip.on('data', (chunk: Buffer) => {
+    contentHash.update(chunk);
+    contentBytes += chunk.length;
+  });
+  const into = pipeline(compressed, gunzip, sink);
+  into.catch(() => undefined);
+  try {
+    for (const part of manifest.parts) {
+      const read = await readWriteOnceObject(client, bucket, part.key);
+      if (read === undefined) throw new JobRestoreError(`part ${part.key} is missing from s3://${bucket}`);
+      const partHash = createHash('sha256');
+      let partBytes = 0;
+      for await (const chunk of read.body as AsyncIterable<Buffer>) {
+        partHash.update(chunk);
+        gzipHash.update(chunk);
+        partBytes += chunk.length;
+        compressedBytes += chunk.length;
+        if (!compressed.write(chunk)) await new Promise((resolve) => compressed.once('drain', resolve));
+      }
+      const digest = partHash.digest('hex');
+      if (partBytes !== part.size || digest !== part.sha256) throw new JobRestoreError(`part ${part.key} is ${partBytes} bytes with SHA-256 ${digest}; the manifest says ${part.size} bytes, ${part.sha256}`);
+    }
+    compressed.end();
+    await into;
+  } catch (error) {
+    compressed.destroy(error as Error);
+    await into.catch(() => undefined);
+    throw error;
+  }
+  const gz = gzipHash.digest('hex');
+  if (compressedBytes !== manifest.compressed.bytes || gz !== manifest.compressed.sha256) throw new JobRestoreError(`the gzip stream does not match the manifest (${compressedBytes} bytes, ${gz})`);
+  const content = contentHash.digest('hex');
+  if (contentBytes !== manifest.content.bytes || content !== manifest.content.sha256) throw new JobRestoreError(`the restored ${manifest.content.name} does not match the manifest (${contentBytes} bytes, ${content})`);
+  return { bytes: contentBytes };
+}
+
+export interface MariadbTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string | undefined;
+  readonly database: string;
+}
+
+/**
+ * Pipes a single-database dump into `mariadb` for `target.database` (created if missing). The
+ * dump of one database carries no CREATE DATABASE / USE, so it lands where it is told.
+ */
+export async function restoreMariadbRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MariadbTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+  if (manifest.source.kind !== 'mariadb-dump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a MariaDB dump`);
+  const databases = manifest.source['databases'];
+  if (!Array.isArray(databases) || databases.length !== 1) {
+    throw new JobRestoreError(`run ${manifest.runId} dumped ${Array.isArray(databases) ? databases.join(', ') : 'all databases'} with their CREATE DATABASE statements; restoring it under another name is not supported yet — replay it with \`mariadb < dump.sql\``);
+  }
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(target.database)) throw new JobRestoreError(`"${target.database}" is not a database name (letters, digits, _ and $)`);
+  const connection = ['--no-defaults', `--host=${target.host}`, `--port=${target.port}`, `--user=${target.user}`, '--protocol=TCP', '--default-character-set=utf8mb4'];
+  const childEnv: NodeJS.ProcessEnv = { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...(target.password === undefined ? {} : { MYSQL_PWD: target.password }) };
+  await runMariadb([...connection, '-e', `CREATE DATABASE IF NOT EXISTS \`${target.database}\``], childEnv);
+  const child = spawn('mariadb', [...connection, '--binary-mode', target.database], { env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'mariadb is not installed (apt-get install mariadb-client)' : e.message)));
+    child.once('close', resolve);
+  });
+  exited.catch(() => undefined);
+  let streamed: { bytes: number };
+  try {
+    streamed = await streamRunContent(client, bucket, manifest, child.stdin);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    throw error;
+  }
+  const code = await exited;
+  if (code !== 0) throw new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return streamed;
+}
+
+/** Extracts a directory run into `into`, which must be empty or not exist. */
+export async function restoreDirectoryRun(client: S3Client, bucket: string, manifest: JobRunManifest, into: string): Promise<{ bytes: number; files: number }> {
+  if (manifest.source.kind !== 'directory') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a directory archive`);
+  await mkdir(into, { recursive: true, mode: 0o700 });
+  if ((await readdir(into)).length > 0) throw new JobRestoreError(`${into} is not empty; restore into a new or empty directory`);
+  const extractor = new TarExtractor(into, { modeMask: 0o777 });
+  const streamed = await streamRunContent(client, bucket, manifest, extractor);
+  return { bytes: streamed.bytes, files: extractor.summary().files };
+}
+
+function runMariadb(args: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('mariadb', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'mariadb is not installed (apt-get install mariadb-client)' : e.message)));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim()}`))));
+  });
+}

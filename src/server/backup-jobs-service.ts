@@ -1,0 +1,189 @@
+import { join } from 'node:path';
+import type { BackupJob } from '../backup/jobs/job-config.js';
+import type { JobRun } from '../backup/jobs/job-run.js';
+import { JobRunner, JobRunRefused } from '../backup/jobs/job-runner.js';
+import { JobScheduler, type JobStatus } from '../backup/jobs/job-scheduler.js';
+import { SqliteJobRunHistory } from '../backup/jobs/sqlite-job-run-history.js';
+import type { NewSecurityAlert } from '../domain/alerts/security-alert.js';
+import { securityAlerts } from '../domain/alerts/security-alerts.js';
+import { s3errors } from '../domain/errors.js';
+import type { IdentityRegistry } from '../domain/identity/identity-registry.js';
+import { Secret } from '../domain/secret.js';
+import type { Clock } from '../infra/clock.js';
+import { S3Client } from '../infra/s3-client/s3-client.js';
+import type { AdminJobsApi } from '../protocol/admin/admin-routes.js';
+import type { VaultMetrics } from './vault-metrics.js';
+
+/** The service identity the server's job runner writes as: backup-writer, nothing more. */
+export const JOB_RUNNER_IDENTITY = 'holdfast-job-runner';
+/** The scheduler looks at the clock this often (start times and budgets are this precise). */
+const TICK_MS = 15_000;
+
+export interface BackupJobsServiceOptions {
+  readonly jobs: readonly BackupJob[];
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly identities: IdentityRegistry;
+  /** The server's own S3 endpoint (the runner writes through it, signed, audited, like any client). */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly ca: string | undefined;
+  readonly metrics: VaultMetrics;
+  readonly raise: (alert: NewSecurityAlert, routes: readonly string[] | undefined) => void;
+  readonly log: { info(message: string): void; error(message: string, error?: unknown): void };
+}
+
+export interface BackupJobsService {
+  readonly api: AdminJobsApi;
+  close(): Promise<void>;
+}
+
+/**
+ * Backup jobs inside `holdfast server`: the history (DATA/metadata/jobs.sqlite), the runner
+ * writing through the server's own S3 endpoint with a backup-writer key — the same code and the
+ * same rights as a separate agent — the scheduler, metrics, and alerts on failure and on the
+ * dead man's switch. Runs a previous process left `running` are recorded `interrupted` (and
+ * alerted) before anything else starts.
+ */
+export async function startBackupJobs(options: BackupJobsServiceOptions): Promise<BackupJobsService> {
+  const { jobs, clock, log } = options;
+  const history = new SqliteJobRunHistory(join(options.dataDir, 'metadata', 'jobs.sqlite'));
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  for (const run of history.interruptLeftovers(clock.nowMs(), 'the server stopped while the run was in progress (crash, kill or power loss); no manifest was written by this run')) {
+    log.error(`backup job ${run.job}: run ${run.id} was left running by the previous process; recorded as interrupted`);
+    const job = byName.get(run.job);
+    options.raise(securityAlerts.backupJobFailed({ job: run.job, outcome: 'interrupted', runId: run.id, error: run.error ?? 'interrupted' }), job?.alertRoutes);
+  }
+  const credentials = await runnerCredentials(options.identities);
+  const client = new S3Client({ endpoint: new URL(options.endpoint), region: options.region, credentials: { ...credentials, source: `identity ${JOB_RUNNER_IDENTITY}` }, ca: options.ca });
+  const runner = new JobRunner({
+    jobs,
+    history,
+    clock,
+    client: () => client,
+    env: options.env,
+    events: {
+      finished: (job, run) => {
+        options.metrics.backupJobFinished(job.name, run.outcome);
+        if (run.outcome === 'succeeded') {
+          log.info(`backup job ${job.name}: run ${run.id} succeeded (${run.objects} objects, ${run.bytes} bytes)`);
+          return;
+        }
+        log.error(`backup job ${job.name}: run ${run.id} ${run.outcome}: ${run.error ?? ''}`);
+        options.raise(
+          securityAlerts.backupJobFailed({ job: job.name, outcome: run.outcome, runId: run.id, error: run.error ?? run.outcome, bucket: job.destination.bucket, prefix: job.destination.prefix }),
+          job.alertRoutes,
+        );
+      },
+    },
+  });
+  const scheduler = new JobScheduler(runner, history, clock, {
+    overdue: (status) => {
+      const alert = securityAlerts.backupJobOverdue({
+        job: status.job.name,
+        schedule: status.job.schedule.text,
+        timeZone: status.job.timeZone,
+        lastSuccessMs: status.lastSuccessMs,
+        sinceMs: status.sinceMs,
+        expectedIntervalMs: status.job.expectedIntervalMs,
+        nowMs: clock.nowMs(),
+        lastOutcome: status.lastRun?.outcome,
+      });
+      log.error(`ALERT: ${alert.summary}`);
+      options.raise(alert, status.job.alertRoutes);
+    },
+    skipped: (job, reason) => log.error(`backup job ${job.name}: scheduled run skipped: ${reason}`),
+  });
+  options.metrics.watchBackupJobs(() => scheduler.statuses());
+  scheduler.start(TICK_MS, (e) => log.error('the backup job scheduler failed', e));
+
+  const api: AdminJobsApi = {
+    list: async () => ({ jobs: scheduler.statuses().map(statusView) }),
+    start: async (name) => {
+      try {
+        const { id } = runner.start(name, 'manual');
+        return { run: runView(history.get(id)!) };
+      } catch (error) {
+        if (error instanceof JobRunRefused) throw error.reason === 'no-such-job' ? s3errors.noSuchEntity(`Backup job "${name}"`) : s3errors.invalidRequest(error.message);
+        throw error;
+      }
+    },
+    run: async (id) => {
+      const run = history.get(id);
+      if (run === undefined) throw s3errors.noSuchEntity(`Job run "${id}"`);
+      return { run: runView(run), job: byName.get(run.job) === undefined ? undefined : jobView(byName.get(run.job)!) };
+    },
+    history: async (job, limit) => {
+      if (job !== undefined && !byName.has(job) && history.list({ job, limit: 1 }).length === 0) throw s3errors.noSuchEntity(`Backup job "${job}"`);
+      return { runs: history.list({ ...(job === undefined ? {} : { job }), limit }).map(runView) };
+    },
+  };
+  return {
+    api,
+    close: async () => {
+      await scheduler.stop();
+      await runner.close();
+      client.close();
+      history.close();
+    },
+  };
+}
+
+/** The runner's backup-writer identity and key, created on first use and kept (sealed) in the identity registry. */
+async function runnerCredentials(identities: IdentityRegistry): Promise<{ accessKeyId: string; secretAccessKey: Secret }> {
+  if (!identities.listIdentities().some((i) => i.name === JOB_RUNNER_IDENTITY)) {
+    await identities.createIdentity({ name: JOB_RUNNER_IDENTITY, kind: 'service', roles: ['backup-writer'] }, 'holdfast-server');
+  }
+  for (const key of identities.listAccessKeys(JOB_RUNNER_IDENTITY)) {
+    const secret = key.status === 'active' ? identities.secretFor(key.accessKeyId) : undefined;
+    if (secret !== undefined) return { accessKeyId: key.accessKeyId, secretAccessKey: new Secret(secret) };
+  }
+  const created = await identities.createAccessKey(JOB_RUNNER_IDENTITY, { description: 'backup jobs of holdfast server' });
+  return { accessKeyId: created.key.accessKeyId, secretAccessKey: created.secretAccessKey };
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+function jobView(job: BackupJob) {
+  return {
+    name: job.name,
+    source: job.source.kind,
+    schedule: job.schedule.text,
+    timeZone: job.timeZone,
+    destination: job.destination,
+    retention: { keepCount: job.retention.keepCount ?? null, keepDays: job.retention.keepDays ?? null },
+    timeBudgetMinutes: job.timeBudgetMs / 60_000,
+    expectedIntervalHours: job.expectedIntervalMs / 3600_000,
+    alertRoutes: job.alertRoutes ?? null,
+    databases: job.source.kind === 'mariadb-dump' ? job.source.databases : null,
+  };
+}
+
+function statusView(status: JobStatus) {
+  return {
+    ...jobView(status.job),
+    nextRunAt: iso(status.nextRunMs),
+    running: status.running === undefined ? null : { id: status.running.id, startedAt: iso(status.running.startedMs) },
+    lastRun: status.lastRun === undefined ? null : runView(status.lastRun),
+    lastSuccessAt: iso(status.lastSuccessMs),
+    overdue: status.overdue,
+  };
+}
+
+export function runView(run: JobRun) {
+  return {
+    id: run.id,
+    job: run.job,
+    trigger: run.trigger,
+    outcome: run.outcome,
+    startedAt: iso(run.startedMs),
+    endedAt: iso(run.endedMs),
+    durationSeconds: run.endedMs === undefined ? null : (run.endedMs - run.startedMs) / 1000,
+    bytes: run.bytes,
+    objects: run.objects,
+    manifestKey: run.manifestKey ?? null,
+    error: run.error ?? null,
+    logExcerpt: run.logExcerpt ?? null,
+  };
+}
