@@ -18,6 +18,9 @@ const tools = [
   { name: 'boto3', command: '/usr/bin/python3', args: ['-c', 'import boto3'], pkg: 'python3-boto3' },
   { name: 'curl', command: 'curl', args: ['--version'], pkg: 'curl' },
   { name: 'openssl', command: 'openssl', args: ['version'], pkg: 'openssl' },
+  // The backup-job tests dump and restore a real MariaDB (.ci/run starts the server).
+  { name: 'mariadb-dump', command: 'mariadb-dump', args: ['--version'], pkg: 'mariadb-client' },
+  { name: 'git', command: 'git', args: ['--version'], pkg: 'git' },
 ];
 
 function works(tool) {
