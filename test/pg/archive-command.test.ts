@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,6 +15,7 @@ import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
 import { waitUntil } from '../support/wait-until.js';
+import { Teardown } from '../support/teardown.js';
 
 /**
  * `holdfast pg wal-push` as the archive_command of a real PostgreSQL 15 cluster, into an
@@ -30,17 +31,8 @@ const SEGMENT_BYTES = 16 * 1024 * 1024;
 let vault: RunningVault | undefined;
 let cluster: ThrowawayCluster | undefined;
 let scratch: string | undefined;
-const clients: { close(): void }[] = [];
-
-after(async () => {
-  for (const client of clients) client.close();
-  try {
-    await cluster?.stop();
-  } finally {
-    await vault?.stop();
-    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
-  }
-});
+const teardown = new Teardown();
+after(() => teardown.run());
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -69,10 +61,13 @@ test('PostgreSQL 15 archives WAL into an object-locked vault bucket with holdfas
   const help = await runCommand(process.execPath, [cli, 'pg', 'help'], { expectExitCode: 'any' });
   assert.equal(help.code, 0, `${cli} does not know \`holdfast pg\` (is it dispatched in src/cli/main.ts?)\n${help.stderr}`);
   scratch = await mkdtemp(join(tmpdir(), 'holdfast-pg-scratch-'));
+  teardown.removeDir(scratch);
   vault = await startVault();
+  const running = vault;
+  teardown.add(() => running.stop());
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
-  clients.push({ close: () => sdk.destroy() });
+  teardown.add(() => sdk.destroy());
   await sdk.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
   await sdk.send(
     new PutObjectLockConfigurationCommand({
@@ -86,7 +81,7 @@ test('PostgreSQL 15 archives WAL into an object-locked vault bucket with holdfas
     region: 'us-east-1',
     credentials: { accessKeyId: writer.accessKeyId, secretAccessKey: new Secret(writer.secretAccessKey), source: 'test' },
   });
-  clients.push(s3);
+  teardown.add(() => s3.close());
 
   const archiveCommand = `'${process.execPath}' '${cli}' pg wal-push %p --repo s3://${BUCKET}/${PREFIX} --endpoint ${vault.endpoint} --json`;
   cluster = await startThrowawayCluster({
@@ -95,6 +90,7 @@ test('PostgreSQL 15 archives WAL into an object-locked vault bucket with holdfas
     env: { AWS_ACCESS_KEY_ID: writer.accessKeyId, AWS_SECRET_ACCESS_KEY: writer.secretAccessKey, AWS_REGION: 'us-east-1' },
   });
   const pg = cluster;
+  teardown.add(() => pg.stop());
   t.diagnostic(`vault and cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   // Writes between switches, so that every pg_switch_wal() closes a segment with records in it.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,6 +14,7 @@ import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } 
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { freePort, PG_BIN, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { Teardown } from '../support/teardown.js';
 
 /**
  * `holdfast pg backup` of a real PostgreSQL 15 cluster that archives its WAL with wal-push into
@@ -29,17 +30,8 @@ const ROWS = 10_000;
 let vault: RunningVault | undefined;
 let cluster: ThrowawayCluster | undefined;
 let scratch: string | undefined;
-const clients: { close(): void }[] = [];
-
-after(async () => {
-  for (const client of clients) client.close();
-  try {
-    await cluster?.stop();
-  } finally {
-    await vault?.stop();
-    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
-  }
-});
+const teardown = new Teardown();
+after(() => teardown.run());
 
 async function readAll(s3: S3Client, key: string): Promise<Buffer> {
   const { body } = await s3.getObject({ bucket: BUCKET, key });
@@ -55,10 +47,13 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
   if (!(await requireTool(t, join(PG_BIN, 'pg_basebackup'), ['--version'], 'postgresql-client-15'))) return;
   const started = performance.now();
   scratch = await mkdtemp(join(tmpdir(), 'holdfast-pg-backup-'));
+  teardown.removeDir(scratch);
   vault = await startVault();
+  const running = vault;
+  teardown.add(() => running.stop());
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
-  clients.push({ close: () => sdk.destroy() });
+  teardown.add(() => sdk.destroy());
   await sdk.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
   await sdk.send(
     new PutObjectLockConfigurationCommand({
@@ -72,7 +67,7 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
     region: 'us-east-1',
     credentials: { accessKeyId: writer.accessKeyId, secretAccessKey: new Secret(writer.secretAccessKey), source: 'test' },
   });
-  clients.push(s3);
+  teardown.add(() => s3.close());
   const repo = ['--repo', `s3://${BUCKET}/${PREFIX}`, '--endpoint', vault.endpoint];
   const archiveCommand = `'${process.execPath}' '${cli}' pg wal-push %p ${repo.join(' ')}`;
   cluster = await startThrowawayCluster({
@@ -80,6 +75,7 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
     env: { AWS_ACCESS_KEY_ID: writer.accessKeyId, AWS_SECRET_ACCESS_KEY: writer.secretAccessKey, AWS_REGION: 'us-east-1' },
   });
   const pg = cluster;
+  teardown.add(() => pg.stop());
   await pg.query(`CREATE TABLE readings (id bigint PRIMARY KEY, note text NOT NULL)`);
   await pg.query(`INSERT INTO readings SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS}) g`);
   const [system] = await pg.query<{ system_identifier: string }>('SELECT system_identifier::text FROM pg_control_system()');

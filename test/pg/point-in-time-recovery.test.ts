@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
-import { type RunningVault, startVault } from '../support/vault-server.js';
-import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { startVault } from '../support/vault-server.js';
+import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster } from './throwaway-cluster.js';
 import { waitUntil } from '../support/wait-until.js';
 import { createLockedBucket, switchAndArchive, waitPromoted } from './pg-test-kit.js';
+import { Teardown } from '../support/teardown.js';
 
 /**
  * Point-in-time recovery end to end, with real PostgreSQL 15 clusters and the built CLI: a cluster
@@ -25,17 +26,8 @@ const BUCKET = 'pg-pitr';
 const PREFIX = 'prod';
 const HOLE_PREFIX = 'prod-with-hole';
 
-let vault: RunningVault | undefined;
-const clusters: ThrowawayCluster[] = [];
-const scratchDirs: string[] = [];
-const closers: (() => void)[] = [];
-
-after(async () => {
-  for (const close of closers) close();
-  for (const cluster of clusters) await cluster.stop().catch(() => undefined);
-  await vault?.stop();
-  for (const dir of scratchDirs) await rm(dir, { recursive: true, force: true });
-});
+const teardown = new Teardown();
+after(() => teardown.run());
 
 /** A fingerprint of a table's exact contents. */
 const TABLE_DIGEST = (table: string) => `SELECT count(*)::int AS rows, coalesce(md5(string_agg(id::text || ':' || note, ',' ORDER BY id)), '') AS digest FROM ${table}`;
@@ -53,12 +45,13 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const home = await mkdtemp(join(tmpdir(), 'holdfast-pitr-home-'));
-  scratchDirs.push(home);
+  teardown.removeDir(home);
 
-  vault = await startVault();
+  const vault = await startVault();
+  teardown.add(() => vault.stop());
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
-  closers.push(() => sdk.destroy());
+  teardown.add(() => sdk.destroy());
   await createLockedBucket(sdk, BUCKET);
   const writer: KeyPair = await createIdentityWithKey(vault, root, 'pg-writer', ['backup-writer'], ['--service']);
   const reader: KeyPair = await createIdentityWithKey(vault, root, 'pg-restorer', ['restore-reader']);
@@ -75,19 +68,19 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
     });
   const restore = async (args: readonly string[], prefix = PREFIX): Promise<{ result: RunResult; base: string }> => {
     const base = await makeRestoreBase();
-    scratchDirs.push(base);
+    teardown.removeDir(base);
     const result = await holdfastPg(['restore', '--into', join(base, 'data'), '--json', ...args, ...repo(prefix)], readerEnv);
     return { result, base };
   };
   const startRestored = async (base: string, settings: Record<string, string> = {}, env: Record<string, string> = readerEnv) => {
     const pg = await startRestoredCluster(base, { env, settings, startTimeoutMs: 90_000 });
-    clusters.push(pg);
+    teardown.add(() => pg.stop());
     return pg;
   };
 
   // The production cluster, archiving into the vault.
   const source = await startThrowawayCluster({ settings: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' }, env: writerEnv });
-  clusters.push(source);
+  teardown.add(() => source.stop());
   await source.query('CREATE TABLE orders (id bigint PRIMARY KEY, note text NOT NULL)');
   await source.query("INSERT INTO orders SELECT g, 'first ' || md5(g::text) FROM generate_series(1, 5000) g");
   const backup = await holdfastPg(['backup', '--json', '--part-mib', '1', ...repo(PREFIX)], writerEnv, source.port);
@@ -164,7 +157,7 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   // 5. From the first backup (timeline 1), latest follows the history file onto timeline 2.
   // (This restore's restore_command prefetches: the spool is in the postgres-owned scratch base.)
   const prefetchBase = await makeRestoreBase();
-  scratchDirs.push(prefetchBase);
+  teardown.removeDir(prefetchBase);
   const acrossTimelines = await restore(['--backup', firstBackup, '--prefetch', '4', '--spool', join(prefetchBase, 'spool')]);
   assert.equal(acrossTimelines.result.code, 0, acrossTimelines.result.stderr);
   const crossReport = JSON.parse(acrossTimelines.result.stdout) as { targetTimeline: number; walRequired: { timeline: number }[] };
@@ -257,7 +250,7 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
 
   // Refusals that name the fix.
   const notEmpty = await makeRestoreBase();
-  scratchDirs.push(notEmpty);
+  teardown.removeDir(notEmpty);
   await writeFile(join(notEmpty, 'stray'), 'x');
   const occupied = await holdfastPg(['restore', '--into', notEmpty, ...repo(PREFIX)], readerEnv);
   assert.equal(occupied.code, 2, occupied.stderr);

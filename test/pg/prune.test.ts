@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
-import { type RunningVault, startVault } from '../support/vault-server.js';
-import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster.js';
+import { startVault } from '../support/vault-server.js';
+import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster } from './throwaway-cluster.js';
 import { createLockedBucket, switchAndArchive, waitPromoted } from './pg-test-kit.js';
+import { Teardown } from '../support/teardown.js';
 
 /**
  * `holdfast pg prune` end to end, with a real PostgreSQL 15 cluster and the built CLI: a cluster
@@ -34,17 +35,8 @@ const PLAIN = 'pg-prune';
 const LOCKED = 'pg-prune-locked';
 const PREFIX = 'prod';
 
-let vault: RunningVault | undefined;
-const clusters: ThrowawayCluster[] = [];
-const scratchDirs: string[] = [];
-const closers: (() => void)[] = [];
-
-after(async () => {
-  for (const close of closers) close();
-  for (const cluster of clusters) await cluster.stop().catch(() => undefined);
-  await vault?.stop();
-  for (const dir of scratchDirs) await rm(dir, { recursive: true, force: true });
-});
+const teardown = new Teardown();
+after(() => teardown.run());
 
 const TABLE_DIGEST = 'SELECT count(*)::int AS rows, coalesce(md5(string_agg(id::text || \':\' || note, \',\' ORDER BY id)), \'\') AS digest FROM items';
 
@@ -81,12 +73,13 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const home = await mkdtemp(join(tmpdir(), 'holdfast-prune-home-'));
-  scratchDirs.push(home);
+  teardown.removeDir(home);
 
-  vault = await startVault();
+  const vault = await startVault();
+  teardown.add(() => vault.stop());
   const root = rootKey(vault);
   const sdk = clientFor(vault, root);
-  closers.push(() => sdk.destroy());
+  teardown.add(() => sdk.destroy());
   await sdk.send(new CreateBucketCommand({ Bucket: PLAIN }));
   await sdk.send(new PutBucketVersioningCommand({ Bucket: PLAIN, VersioningConfiguration: { Status: 'Enabled' } }));
   await createLockedBucket(sdk, LOCKED);
@@ -94,7 +87,7 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
   const pruner: KeyPair = await createIdentityWithKey(vault, root, 'pg-pruner', ['pruner'], ['--service']);
   const reader: KeyPair = await createIdentityWithKey(vault, root, 'pg-restorer', ['restore-reader']);
   const envOf = (key: KeyPair) => ({ AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey, AWS_REGION: 'us-east-1' });
-  const repo = (bucket: string) => ['--repo', `s3://${bucket}/${PREFIX}`, '--endpoint', vault!.endpoint];
+  const repo = (bucket: string) => ['--repo', `s3://${bucket}/${PREFIX}`, '--endpoint', vault.endpoint];
   const holdfastPg = (args: readonly string[], key: KeyPair, pgPort?: number): Promise<RunResult> =>
     runCommand(process.execPath, [cli, 'pg', ...args], {
       env: { PATH: process.env['PATH'], HOME: home, ...envOf(key), ...(pgPort === undefined ? {} : { PGHOST: '127.0.0.1', PGPORT: String(pgPort), PGUSER: 'postgres', PGDATABASE: 'postgres' }) },
@@ -105,7 +98,7 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
   // A cluster archiving into the plain bucket; three backups with WAL switches in between.
   const archiveCommand = `'${process.execPath}' '${cli}' pg wal-push %p ${repo(PLAIN).join(' ')}`;
   const source = await startThrowawayCluster({ settings: { archive_mode: 'on', archive_command: archiveCommand, wal_level: 'replica' }, env: envOf(writer) });
-  clusters.push(source);
+  teardown.add(() => source.stop());
   await source.query('CREATE TABLE items (id bigint PRIMARY KEY, note text NOT NULL)');
   const backups: { id: string; startWalSegment: string }[] = [];
   for (let round = 0; round < 3; round++) {
@@ -165,12 +158,12 @@ test('holdfast pg prune --keep-count 1: older backups and their WAL deleted vers
 
   // 4. The kept backup restores to the latest state.
   const base = await makeRestoreBase();
-  scratchDirs.push(base);
+  teardown.removeDir(base);
   const restored = await holdfastPg(['restore', '--into', join(base, 'data'), '--no-sync', '--json', ...repo(PLAIN)], reader);
   assert.equal(restored.code, 0, restored.stderr);
   assert.equal((JSON.parse(restored.stdout) as { backup: { id: string } }).backup.id, b3.id);
   const copy = await startRestoredCluster(base, { env: envOf(reader), settings: { recovery_target_action: 'promote' }, startTimeoutMs: 60_000 });
-  clusters.push(copy);
+  teardown.add(() => copy.stop());
   await waitPromoted(copy);
   assert.deepEqual((await copy.query<{ rows: number; digest: string }>(TABLE_DIGEST))[0], latest, 'the kept backup plus the kept WAL give the latest state exactly');
   await copy.stop();
