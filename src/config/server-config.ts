@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly auditCheckpointMinutes: number;
   /** Compliance retention of checkpoint objects. */
   readonly auditCheckpointRetentionDays: number;
+  /** Compliance retention of evidence records (job runs, drills, baselines) in holdfast-system-evidence. */
+  readonly evidenceRetentionDays: number;
   /** Alert channels (config file only: webhook, smtp, log); validated by the alerts module. */
   readonly alertChannels: unknown;
   /** PostgreSQL archives whose newest WAL is watched (RPO metric and alert); validated at start-up. */
@@ -155,6 +157,7 @@ const SPECS: Record<string, KeySpec> = {
   auditSyslog: { env: 'HOLDFAST_AUDIT_SYSLOG', parse: parseSyslog },
   auditCheckpointMinutes: { env: 'HOLDFAST_AUDIT_CHECKPOINT_MINUTES', parse: positiveInt('auditCheckpointMinutes', 24 * 60) },
   auditCheckpointRetentionDays: { env: 'HOLDFAST_AUDIT_CHECKPOINT_RETENTION_DAYS', parse: positiveInt('auditCheckpointRetentionDays', 36500) },
+  evidenceRetentionDays: { env: 'HOLDFAST_EVIDENCE_RETENTION_DAYS', parse: positiveInt('evidenceRetentionDays', 36500) },
   alertChannels: { env: 'HOLDFAST_ALERT_CHANNELS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('alertChannels', value) : value) },
   pgArchiveWatches: { env: 'HOLDFAST_PG_ARCHIVE_WATCHES', parse: (value) => (typeof value === 'string' ? parseJsonSetting('pgArchiveWatches', value) : value) },
   pgArchiveCheckSeconds: { env: 'HOLDFAST_PG_ARCHIVE_CHECK_SECONDS', parse: positiveInt('pgArchiveCheckSeconds', 3600) },
@@ -182,6 +185,7 @@ const DEFAULTS: Record<string, unknown> = {
   auditLogStream: 'stdout',
   auditCheckpointMinutes: 15,
   auditCheckpointRetentionDays: 400,
+  evidenceRetentionDays: 400,
   alertChannels: [],
   pgArchiveWatches: [],
   pgArchiveCheckSeconds: 30,

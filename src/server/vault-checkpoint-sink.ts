@@ -3,6 +3,7 @@ import { type AuditCheckpoint, type CheckpointSink, parseAuditCheckpoint } from 
 import { S3Error } from '../domain/errors.js';
 import { SYSTEM_BUCKET_PREFIX } from '../domain/names.js';
 import type { Vault } from '../domain/vault.js';
+import { readAll } from '../infra/streams/read-all.js';
 
 export const AUDIT_BUCKET = `${SYSTEM_BUCKET_PREFIX}audit`;
 
@@ -57,7 +58,7 @@ export class VaultCheckpointSink implements CheckpointSink {
       for (const version of page.versions) {
         if (version.isDeleteMarker) continue;
         const read = await this.#vault.getObject(AUDIT_BUCKET, version.key, version.versionId, {}, undefined);
-        const text = Buffer.isBuffer(read.body) ? read.body.toString('utf8') : await readAll(read.body);
+        const text = (await readAll(read.body)).toString('utf8');
         try {
           checkpoints.push(parseAuditCheckpoint(text));
         } catch {
@@ -70,10 +71,4 @@ export class VaultCheckpointSink implements CheckpointSink {
       versionIdMarker = page.nextVersionIdMarker;
     }
   }
-}
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -43,6 +43,7 @@ import { isLoopback, startListener } from './http-listener.js';
 import { RequestEvidence } from './request-evidence.js';
 import { SecurityAlertRules } from './security-alert-rules.js';
 import { VaultCheckpointSink } from './vault-checkpoint-sink.js';
+import { VaultEvidenceArchive } from './vault-evidence-archive.js';
 import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
 import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
@@ -214,6 +215,9 @@ export async function startVaultServer(
     closers.push(() => auditLog.close());
     const checkpointSink = new VaultCheckpointSink(vault, config.auditCheckpointRetentionDays);
     await checkpointSink.ensureBucket();
+    // Job runs, drills and approved baselines, written once and compliance-locked.
+    const evidenceArchive = new VaultEvidenceArchive(vault, config.evidenceRetentionDays);
+    await evidenceArchive.ensureBucket();
     let lastCheckpointMs: number | undefined;
     const checkpointer = new AuditCheckpointer({
       log: auditLog,
@@ -328,7 +332,7 @@ export async function startVaultServer(
     let backupJobs: BackupJobsService | undefined;
     const jobsApi = jobs.length === 0 ? undefined : lateJobsApi(() => backupJobs);
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,

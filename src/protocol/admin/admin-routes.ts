@@ -8,6 +8,7 @@ import type { AccessDecision, AccessTarget } from '../../domain/identity/access-
 import type { RetentionBounds } from '../../domain/object-lock.js';
 import { BUILT_IN_ROLES } from '../../domain/policy/roles.js';
 import type { Vault } from '../../domain/vault.js';
+import { checkEvidenceName, type EvidenceArchive } from '../../domain/evidence/evidence-archive.js';
 import { accessKeyView, bucketView, changeView, identityView } from './admin-views.js';
 
 /** Audit log operations the admin API exposes (implemented by the server around the audit log). */
@@ -45,6 +46,7 @@ export interface AdminServices {
   readonly audit?: AdminAuditApi;
   readonly alerts?: AdminAlertsApi;
   readonly jobs?: AdminJobsApi;
+  readonly evidence?: EvidenceArchive;
 }
 
 /** A configuration change made through the admin API, for the audit log and alerts. */
@@ -505,7 +507,39 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     action: 'holdfast:GetBackupJobRun',
     handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').run(param(c, 0)) }),
   },
+  // ---- evidence records (compliance-locked in holdfast-system-evidence) ----
+  {
+    method: 'GET',
+    path: p('evidence/:kind'),
+    action: 'holdfast:ListEvidence',
+    handle: async (c) => {
+      const limit = c.query.get('limit') ?? '100';
+      if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1) throw s3errors.invalidArgument('limit must be a whole number from 1 to 9999.', 'limit', limit);
+      const archive = required(c.services.evidence, 'the evidence archive');
+      return { json: { records: await archive.list(evidenceName(param(c, 0), 'x').kind, { limit: Number(limit) }) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: p('evidence/:kind/:id'),
+    action: 'holdfast:GetEvidence',
+    handle: async (c) => {
+      const { kind, id } = evidenceName(param(c, 0), param(c, 1));
+      const record = await required(c.services.evidence, 'the evidence archive').get(kind, id);
+      if (record === undefined) throw s3errors.noSuchKey(`${kind}/${id}`);
+      return { json: record };
+    },
+  },
 ];
+
+function evidenceName(kind: string, id: string): { kind: string; id: string } {
+  try {
+    checkEvidenceName(kind, id);
+  } catch (error) {
+    throw s3errors.invalidArgument(error instanceof Error ? error.message : String(error), 'evidence', `${kind}/${id}`);
+  }
+  return { kind, id };
+}
 
 function required<T>(service: T | undefined, name: string): T {
   if (service === undefined) throw s3errors.notImplemented(`${name} is not enabled on this server`);
