@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
 import { type AuditCheckpoint, type CheckpointSink, parseAuditCheckpoint } from '../domain/audit/audit-checkpoint.js';
-import { S3Error } from '../domain/errors.js';
 import { SYSTEM_BUCKET_PREFIX } from '../domain/names.js';
 import type { Vault } from '../domain/vault.js';
 import { readAll } from '../infra/streams/read-all.js';
+import { ensureSystemBucket, putLockedJson } from './system-bucket.js';
 
 export const AUDIT_BUCKET = `${SYSTEM_BUCKET_PREFIX}audit`;
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Audit checkpoints as compliance-locked objects in the vault's own system bucket: once written,
@@ -26,27 +23,12 @@ export class VaultCheckpointSink implements CheckpointSink {
 
   /** Creates the system bucket (versioned, Object Lock on) unless it exists. */
   async ensureBucket(): Promise<void> {
-    try {
-      await this.#vault.getBucket(AUDIT_BUCKET);
-    } catch (error) {
-      if (!(error instanceof S3Error && error.code === 'NoSuchBucket')) throw error;
-      await this.#vault.createBucket(AUDIT_BUCKET, { objectLockEnabled: true });
-    }
+    await ensureSystemBucket(this.#vault, AUDIT_BUCKET);
   }
 
   async write(checkpoint: AuditCheckpoint): Promise<void> {
-    const body = Buffer.from(`${JSON.stringify(checkpoint)}\n`, 'utf8');
-    await this.#vault.putObject({
-      bucket: AUDIT_BUCKET,
-      key: `checkpoints/${checkpoint.chain}/${String(checkpoint.seq).padStart(16, '0')}.json`,
-      body: [body],
-      declaredSize: body.length,
-      headers: { 'content-type': 'application/json' },
-      // Locked writes must carry an integrity check (as S3 demands Content-MD5 or a checksum).
-      integrity: { contentMd5: createHash('md5').update(body).digest(), sha256Hex: createHash('sha256').update(body).digest('hex') },
-      conditions: {},
-      lock: { retention: { mode: 'COMPLIANCE', retainUntilMs: this.#vault.clock.nowMs() + this.#retentionDays * DAY_MS }, legalHold: undefined },
-    });
+    const key = `checkpoints/${checkpoint.chain}/${String(checkpoint.seq).padStart(16, '0')}.json`;
+    await putLockedJson(this.#vault, AUDIT_BUCKET, key, checkpoint, this.#retentionDays);
   }
 
   async list(): Promise<AuditCheckpoint[]> {

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { checkEvidenceName, EvidenceConflictError, type EvidenceArchive, type EvidenceRecord, type StoredEvidence } from '../domain/evidence/evidence-archive.js';
-import { S3Error } from '../domain/errors.js';
 import { SYSTEM_BUCKET_PREFIX } from '../domain/names.js';
 import type { Vault } from '../domain/vault.js';
 import { readAll } from '../infra/streams/read-all.js';
+import { ensureSystemBucket, putLockedJson } from './system-bucket.js';
 
 export const EVIDENCE_BUCKET = `${SYSTEM_BUCKET_PREFIX}evidence`;
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Evidence as compliance-locked objects in the vault's own system bucket (as the audit
@@ -26,36 +24,26 @@ export class VaultEvidenceArchive implements EvidenceArchive {
 
   /** Creates the system bucket (versioned, Object Lock on) unless it exists. */
   async ensureBucket(): Promise<void> {
-    try {
-      await this.#vault.getBucket(EVIDENCE_BUCKET);
-    } catch (error) {
-      if (!(error instanceof S3Error && error.code === 'NoSuchBucket')) throw error;
-      await this.#vault.createBucket(EVIDENCE_BUCKET, { objectLockEnabled: true });
-    }
+    await ensureSystemBucket(this.#vault, EVIDENCE_BUCKET);
   }
 
   async put(kind: string, id: string, record: EvidenceRecord): Promise<StoredEvidence> {
     checkEvidenceName(kind, id);
-    const body = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-    const sha256 = createHash('sha256').update(body).digest('hex');
+    const sha256 = createHash('sha256').update(`${JSON.stringify(record)}\n`, 'utf8').digest('hex');
     const existing = await this.#first(kind, id);
     if (existing !== undefined) {
       if (existing.sha256 === sha256) return existing;
       throw new EvidenceConflictError(`evidence ${kind}/${id} is already stored with different content; records are written once`);
     }
-    const nowMs = this.#vault.clock.nowMs();
-    const retainUntilMs = nowMs + this.#retentionDays * DAY_MS;
-    const written = await this.#vault.putObject({
-      bucket: EVIDENCE_BUCKET,
-      key: keyOf(kind, id),
-      body: [body],
-      declaredSize: body.length,
-      headers: { 'content-type': 'application/json' },
-      integrity: { contentMd5: createHash('md5').update(body).digest(), sha256Hex: sha256 },
-      conditions: {},
-      lock: { retention: { mode: 'COMPLIANCE', retainUntilMs }, legalHold: undefined },
-    });
-    return { kind, id, location: `s3://${EVIDENCE_BUCKET}/${keyOf(kind, id)}?versionId=${written.versionId}`, sha256, storedAtMs: nowMs, retainUntilMs };
+    const written = await putLockedJson(this.#vault, EVIDENCE_BUCKET, keyOf(kind, id), record, this.#retentionDays);
+    return {
+      kind,
+      id,
+      location: `s3://${EVIDENCE_BUCKET}/${keyOf(kind, id)}?versionId=${written.versionId}`,
+      sha256,
+      storedAtMs: written.lastModifiedMs,
+      retainUntilMs: written.retention?.retainUntilMs ?? 0,
+    };
   }
 
   async get(kind: string, id: string): Promise<EvidenceRecord | undefined> {
