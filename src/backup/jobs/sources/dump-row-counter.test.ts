@@ -18,6 +18,9 @@ const DUMP = [
   'INSERT INTO `orders` VALUES (1,\'a (b) c\',NULL),(2,\'it\\\'s \\\\\',0x28),(3,\'\'\'(\'\'\',4.5);',
   'INSERT INTO `orders` VALUES (4,\'x\\n),(\',NULL);',
   'INSERT INTO `we``ird` VALUES (1),(2);',
+  'INSERT INTO `new style` VALUES',
+  "(1,'a;b'),",
+  "(2,'c\\n(d');",
   '',
 ].join('\n');
 
@@ -25,7 +28,7 @@ test('rows per table are counted from extended inserts, strings with quotes, esc
   const counter = new DumpRowCounter();
   const out = await text(Readable.from([Buffer.from(DUMP, 'utf8')]).pipe(counter));
   assert.equal(out, DUMP, 'the stream passes through unchanged');
-  assert.deepEqual(counter.counts(), { orders: 4, empty: 0, 'we`ird': 2 });
+  assert.deepEqual(counter.counts(), { orders: 4, empty: 0, 'we`ird': 2, 'new style': 2 });
 });
 
 test('counts are the same whatever the chunk boundaries', async () => {
@@ -35,6 +38,6 @@ test('counts are the same whatever the chunk boundaries', async () => {
     for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
     const counter = new DumpRowCounter();
     await text(Readable.from(chunks).pipe(counter));
-    assert.deepEqual(counter.counts(), { orders: 4, empty: 0, 'we`ird': 2 }, `chunks of ${size}`);
+    assert.deepEqual(counter.counts(), { orders: 4, empty: 0, 'we`ird': 2, 'new style': 2 }, `chunks of ${size}`);
   }
 });

@@ -7,9 +7,12 @@ import { Transform, type TransformCallback } from 'node:stream';
  * (`--single-transaction`) the dump was written from, which a separate `SELECT COUNT(*)` on
  * another connection could not be — so a restore drill can prove that every row the backup
  * recorded came back. mariadb-dump writes each table as `CREATE TABLE \`name\` (` … and its rows
- * as extended inserts, one statement per line:
+ * as extended inserts, the rows on the statement's line or (MariaDB 10.11+) one per line:
  *
  *   INSERT INTO `orders` VALUES (1,'a',NULL),(2,'it''s \'quoted\' (not a row)',0x00FF);
+ *   INSERT INTO `orders` VALUES
+ *   (3,'b\n(c'),
+ *   (4,NULL);
  *
  * A row is a parenthesis opened at depth 0 outside a string literal. String literals use single
  * quotes with backslash escapes (MariaDB docs, "String Literals"); `''` toggles the literal off
@@ -60,6 +63,21 @@ export class DumpRowCounter extends Transform {
   }
 
   #readHead(byte: number): void {
+    // `INSERT INTO \`t\` VALUES` ends with a space (rows on the same line) or a newline (MariaDB
+    // 10.11+ writes each row on its own line).
+    if ((byte === NEWLINE || byte === SPACE) && this.#head.startsWith(INSERT_PREFIX)) {
+      const insert = INSERT_INTO.exec(this.#head);
+      if (insert !== null) {
+        this.#table = unquote(insert[1]!);
+        this.#see(this.#table, 0);
+        this.#mode = 'values';
+        this.#depth = 0;
+        this.#inString = false;
+        this.#escaped = false;
+        this.#head = '';
+        return;
+      }
+    }
     if (byte === NEWLINE) {
       const created = CREATE_TABLE.exec(this.#head);
       if (created !== null) this.#see(unquote(created[1]!), 0);
@@ -67,17 +85,6 @@ export class DumpRowCounter extends Transform {
       return;
     }
     this.#head += String.fromCharCode(byte);
-    const insert = INSERT_INTO.exec(this.#head);
-    if (insert !== null) {
-      this.#table = unquote(insert[1]!);
-      this.#see(this.#table, 0);
-      this.#mode = 'values';
-      this.#depth = 0;
-      this.#inString = false;
-      this.#escaped = false;
-      this.#head = '';
-      return;
-    }
     // Neither statement can start like this (or the name is absurdly long): skip the line.
     if (this.#head.length > MAX_HEAD || !(CREATE_PREFIX.startsWith(this.#head.slice(0, CREATE_PREFIX.length)) || INSERT_PREFIX.startsWith(this.#head.slice(0, INSERT_PREFIX.length)))) {
       this.#head = '';
@@ -103,8 +110,9 @@ export class DumpRowCounter extends Transform {
       case CLOSE:
         this.#depth--;
         break;
-      case NEWLINE:
-        if (this.#depth === 0) this.#mode = 'head';
+      case SEMICOLON:
+        // The statement's end; the rest of its line is nothing we count.
+        if (this.#depth === 0) this.#mode = 'skip';
         break;
     }
   }
@@ -115,6 +123,8 @@ export class DumpRowCounter extends Transform {
 }
 
 const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const SEMICOLON = 0x3b;
 const QUOTE = 0x27;
 const BACKSLASH = 0x5c;
 const OPEN = 0x28;
@@ -124,7 +134,7 @@ const INSERT_PREFIX = 'INSERT INTO `';
 /** A quoted identifier is at most 64 characters, each backtick doubled: 200 covers any head. */
 const MAX_HEAD = 200;
 const CREATE_TABLE = /^CREATE TABLE `((?:[^`]|``)+)` \($/;
-const INSERT_INTO = /^INSERT INTO `((?:[^`]|``)+)` VALUES $/;
+const INSERT_INTO = /^INSERT INTO `((?:[^`]|``)+)` VALUES$/;
 
 function unquote(name: string): string {
   return Buffer.from(name, 'latin1').toString('utf8').replaceAll('``', '`');
