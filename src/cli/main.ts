@@ -12,6 +12,9 @@ Usage:
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
   holdfast jobs list | run JOB | history [JOB] | restore JOB --into TARGET
                   scheduled backup jobs of a running server   (see holdfast jobs --help)
+  holdfast drill run JOB      a restore drill of a job's newest run, in the server (see holdfast drill --help)
+  holdfast evidence list [--kind job-runs|drills] [--limit N] | show KIND ID
+                  write-once evidence of job runs and drills    (see holdfast evidence --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -27,7 +30,7 @@ Usage:
   holdfast help
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server,
-4 a check found problems (audit verify, scan).
+4 a check found problems (audit verify, scan, a failed drill).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./audit-command.js')).runAuditCommand(rest);
     case 'jobs':
       return (await import('./jobs-command.js')).runJobsCommand(rest);
+    case 'drill':
+      return (await import('./drill-command.js')).runDrillCommand(rest);
+    case 'evidence':
+      return (await import('./evidence-command.js')).runEvidenceCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':

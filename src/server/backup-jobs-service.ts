@@ -4,6 +4,13 @@ import type { JobRun } from '../backup/jobs/job-run.js';
 import { JobRunner, JobRunRefused } from '../backup/jobs/job-runner.js';
 import { JobScheduler, type JobStatus } from '../backup/jobs/job-scheduler.js';
 import { SqliteJobRunHistory } from '../backup/jobs/sqlite-job-run-history.js';
+import { DrillRunner } from '../backup/jobs/drills/drill-runner.js';
+import type { JobDrillRecord } from '../backup/jobs/drills/drill-record.js';
+import { EvidenceRecorder } from '../backup/jobs/evidence-recorder.js';
+import { jobRunEvidence } from '../backup/jobs/job-run-evidence.js';
+import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
+import { defaultRestoreCommand } from '../cli/pg-restore-options.js';
+import type { EvidenceArchive } from '../domain/evidence/evidence-archive.js';
 import type { NewSecurityAlert } from '../domain/alerts/security-alert.js';
 import { securityAlerts } from '../domain/alerts/security-alerts.js';
 import { s3errors } from '../domain/errors.js';
@@ -30,6 +37,8 @@ export interface BackupJobsServiceOptions {
   readonly region: string;
   readonly ca: string | undefined;
   readonly metrics: VaultMetrics;
+  /** Where job-run and drill evidence is kept write-once (the vault's system bucket). */
+  readonly evidence: EvidenceArchive;
   readonly raise: (alert: NewSecurityAlert, routes: readonly string[] | undefined) => void;
   readonly log: { info(message: string): void; error(message: string, error?: unknown): void };
 }
@@ -57,6 +66,13 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
   }
   const credentials = await runnerCredentials(options.identities);
   const client = new S3Client({ endpoint: new URL(options.endpoint), region: options.region, credentials: { ...credentials, source: `identity ${JOB_RUNNER_IDENTITY}` }, ca: options.ca });
+  const recorder = new EvidenceRecorder(history, options.evidence, (e) => log.error('storing an evidence record in the evidence archive failed (kept in the job history; retried)', e));
+  // Evidence of job runs is written as runs finish; the runner does not wait for it.
+  const pendingEvidence = new Set<Promise<void>>();
+  const keep = (promise: Promise<void>) => {
+    pendingEvidence.add(promise);
+    void promise.finally(() => pendingEvidence.delete(promise));
+  };
   const runner = new JobRunner({
     jobs,
     history,
@@ -64,8 +80,9 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     client: () => client,
     env: options.env,
     events: {
-      finished: (job, run) => {
+      finished: (job, run, stored) => {
         options.metrics.backupJobFinished(job.name, run.outcome);
+        keep(recorder.record('job-runs', run.id, job.name, run.outcome, run.endedMs ?? clock.nowMs(), jobRunEvidence(job, run, stored)));
         if (run.outcome === 'succeeded') {
           log.info(`backup job ${job.name}: run ${run.id} succeeded (${run.objects} objects, ${run.bytes} bytes)`);
           return;
@@ -98,6 +115,47 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
   options.metrics.watchBackupJobs(() => scheduler.statuses());
   scheduler.start(TICK_MS, (e) => log.error('the backup job scheduler failed', e));
 
+  const drills = new DrillRunner({
+    jobs,
+    history,
+    clock,
+    client: () => client,
+    // The scratch PostgreSQL cluster's restore_command (wal-fetch) reads WAL with the runner's key.
+    env: { ...options.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey.reveal() },
+    endpoint: () => options.endpoint,
+    restoreCommand: (job, spool) => defaultRestoreCommand(formatRepositoryLocation({ bucket: job.destination.bucket, prefix: job.destination.prefix }), options.endpoint, ['--prefetch', '8', '--spool', spool]),
+    finished: async (job, record) => {
+      options.metrics.restoreDrillFinished(job.name, record.outcome);
+      await recorder.record('drills', record.id, job.name, record.outcome, Date.parse(record.finishedAt), { ...record });
+      if (record.outcome === 'passed') {
+        log.info(`restore drill ${record.id} of ${job.name} passed (RTO ${record.rtoSeconds} s, RPO ${record.rpoSeconds} s)`);
+        return;
+      }
+      log.error(`restore drill ${record.id} of ${job.name} failed: ${record.reason ?? ''}`);
+      options.raise(securityAlerts.restoreDrillFailed({ job: job.name, drillId: record.id, reason: record.reason ?? 'failed', runId: record.backup?.runId ?? null, bucket: job.destination.bucket }), job.alertRoutes);
+    },
+    onStep: (job, step) => log.info(`restore drill of ${job}: ${step}`),
+  });
+  options.metrics.watchRestoreDrills(
+    jobs.map((j) => j.name),
+    () =>
+      jobs.flatMap((job) => {
+        const [newest] = history.listEvidence({ kind: 'drills', job: job.name, limit: 1 });
+        if (newest === undefined) return [];
+        const record = JSON.parse(newest.record) as JobDrillRecord;
+        return [{ job: job.name, passed: record.outcome === 'passed', finishedMs: Date.parse(record.finishedAt), rtoSeconds: record.rtoSeconds, rpoSeconds: record.rpoSeconds }];
+      }),
+  );
+  const drillTimer = setInterval(() => {
+    try {
+      drills.tick();
+    } catch (e) {
+      log.error('the restore drill scheduler failed', e);
+    }
+    void recorder.retryPending();
+  }, TICK_MS);
+  drillTimer.unref();
+
   const api: AdminJobsApi = {
     list: async () => ({ jobs: scheduler.statuses().map(statusView) }),
     start: async (name) => {
@@ -114,6 +172,22 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
       if (run === undefined) throw s3errors.noSuchEntity(`Job run "${id}"`);
       return { run: runView(run), job: byName.get(run.job) === undefined ? undefined : jobView(byName.get(run.job)!) };
     },
+    startDrill: async (name) => {
+      try {
+        const { id, startedMs } = drills.start(name, 'manual');
+        return { drill: { id, job: name, status: 'running', startedAt: iso(startedMs) } };
+      } catch (error) {
+        if (error instanceof JobRunRefused) throw error.reason === 'no-such-job' ? s3errors.noSuchEntity(`Backup job "${name}"`) : s3errors.invalidRequest(error.message);
+        throw error;
+      }
+    },
+    drill: async (id) => {
+      const active = drills.active(id);
+      if (active !== undefined) return { drill: { id, job: active.job, status: 'running', startedAt: iso(active.startedMs) } };
+      const kept = history.getEvidence('drills', id);
+      if (kept === undefined) throw s3errors.noSuchEntity(`Restore drill "${id}"`);
+      return { drill: { id, job: kept.job, status: kept.outcome, archivedAt: kept.archivedAt ?? null, record: JSON.parse(kept.record) as unknown } };
+    },
     history: async (job, limit) => {
       if (job !== undefined && !byName.has(job) && history.list({ job, limit: 1 }).length === 0) throw s3errors.noSuchEntity(`Backup job "${job}"`);
       return { runs: history.list({ ...(job === undefined ? {} : { job }), limit }).map(runView) };
@@ -122,8 +196,10 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
   return {
     api,
     close: async () => {
+      clearInterval(drillTimer);
       await scheduler.stop();
-      await runner.close();
+      await Promise.all([runner.close(), drills.close()]);
+      await Promise.all(pendingEvidence);
       client.close();
       history.close();
     },

@@ -31,6 +31,7 @@ export class VaultMetrics {
   readonly #auditEntries;
   readonly #alertsRaised;
   #jobRuns: ReturnType<MetricsRegistry['counter']> | undefined;
+  #drills: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -119,6 +120,37 @@ export class VaultMetrics {
         for (const s of statuses()) g.labels(s.job.name).set(s.running === undefined ? 0 : 1);
       },
     });
+  }
+
+  /**
+   * Restore drills: drills by outcome (counted as they finish) and, per job, read at scrape time
+   * from the newest drill record: whether it passed, when it finished, its RTO and RPO.
+   */
+  watchRestoreDrills(jobs: readonly string[], last: () => readonly { job: string; passed: boolean; finishedMs: number; rtoSeconds: number | null; rpoSeconds: number | null }[]): void {
+    const drills = this.registry.counter({ name: 'holdfast_restore_drills_total', help: 'Finished restore drills, by job and outcome (passed, failed).', labelNames: ['job', 'outcome'] });
+    this.#drills = drills;
+    for (const job of jobs) for (const outcome of ['passed', 'failed']) drills.labels(job, outcome);
+    const labelNames = ['job'] as const;
+    const gauge = (name: string, help: string, value: (d: ReturnType<typeof last>[number]) => number | null) =>
+      this.registry.gauge({
+        name,
+        help,
+        labelNames,
+        collect: (g) => {
+          for (const d of last()) {
+            const v = value(d);
+            if (v !== null) g.labels(d.job).set(v);
+          }
+        },
+      });
+    gauge('holdfast_restore_drill_last_passed', 'Whether the newest restore drill of a backup job passed (1) or failed (0); absent before the first drill.', (d) => (d.passed ? 1 : 0));
+    gauge('holdfast_restore_drill_last_timestamp_seconds', 'When the newest restore drill of a backup job finished.', (d) => d.finishedMs / 1000);
+    gauge('holdfast_restore_drill_last_rto_seconds', 'Recovery time of the newest restore drill: seconds from its start to a usable restore.', (d) => d.rtoSeconds);
+    gauge('holdfast_restore_drill_last_rpo_seconds', 'Recovery point of the newest restore drill: age of the newest restorable moment when it started.', (d) => d.rpoSeconds);
+  }
+
+  restoreDrillFinished(job: string, outcome: string): void {
+    this.#drills?.labels(job, outcome).inc();
   }
 
   backupJobFinished(job: string, outcome: string): void {

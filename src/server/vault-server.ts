@@ -376,6 +376,7 @@ export async function startVaultServer(
         region: config.region,
         ca: tls?.cert,
         metrics,
+        evidence: evidenceArchive,
         raise: raiseTo,
         log,
       });
@@ -437,6 +438,8 @@ function lateJobsApi(service: () => BackupJobsService | undefined): AdminJobsApi
     start: (job) => api().start(job),
     run: (id) => api().run(id),
     history: (job, limit) => api().history(job, limit),
+    startDrill: (job) => api().startDrill(job),
+    drill: (id) => api().drill(id),
   };
 }
 

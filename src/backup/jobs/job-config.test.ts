@@ -72,3 +72,22 @@ test('errors name the job, the field and the fix', () => {
     assert.throws(() => parseBackupJobs(input, context), (e: unknown) => e instanceof JobConfigError && message.test(e.message), `expected ${message}`);
   }
 });
+
+test('a drill block is parsed with the job zone by default; its errors name the job and the drill field', () => {
+  const env = { ...context.env, HOLDFAST_DRILL_PW: 'x' };
+  const [job] = parseBackupJobs([{ ...nightly, drill: { schedule: '0 5 * * SUN', probes: [{ name: 'orders', sql: 'SELECT COUNT(*) > 0 FROM orders' }], user: 'drill', passwordEnv: 'HOLDFAST_DRILL_PW' } }], { ...context, env });
+  assert.equal(job?.drill.schedule?.text, '0 5 * * SUN');
+  assert.equal(job?.drill.timeZone, 'Europe/Berlin');
+  assert.deepEqual(job?.drill.probes, [{ name: 'orders', sql: 'SELECT COUNT(*) > 0 FROM orders', database: undefined }]);
+  const [plain] = parseBackupJobs([nightly], context);
+  assert.equal(plain?.drill.schedule, undefined, 'no block: drills only on request');
+  const refused = (drill: unknown, source: unknown, pattern: RegExp) =>
+    assert.throws(() => parseBackupJobs([{ ...nightly, ...(source === undefined ? {} : { source }), drill }], context), (e: unknown) => e instanceof JobConfigError && pattern.test(e.message));
+  refused({ schedule: '61 * * * *' }, undefined, /^jobs\[0\] "nightly-db"\.drill\.schedule: .*Fix:/);
+  refused({ probes: [{ name: 'x' }] }, undefined, /^jobs\[0\] "nightly-db"\.drill\.probes\[0\]\.sql: is missing/);
+  refused({ password: 'x' }, undefined, /drill\.password: puts a credential into the config file/);
+  refused({ passwordEnv: 'NOT_SET_ANYWHERE' }, undefined, /drill\.passwordEnv: the environment variable NOT_SET_ANYWHERE is not set/);
+  refused({ schedule: '@weekly' }, { ...nightly.source, databases: 'all' }, /drill: needs a job that dumps exactly one database/);
+  refused({ probes: [{ name: 'p', sql: 'SELECT 1' }] }, { kind: 'directory', path: '/srv' }, /drill\.probes: are SQL, and a directory job has no database/);
+  refused({ hourly: true }, undefined, /drill\.hourly: is not a drill field/);
+});

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { type CronExpression, CronSyntaxError, parseCronExpression } from './cron-expression.js';
 import { upcomingRuns } from './cron-next-run.js';
+import { type DrillConfig, parseDrillConfig } from './drill-config.js';
 import { checkTimeZone, TimeZoneError } from './zoned-time.js';
 
 /**
@@ -49,6 +50,8 @@ export interface BackupJob {
   readonly expectedIntervalMs: number;
   /** Alert channels for this job's alerts; undefined: every channel. */
   readonly alertRoutes: readonly string[] | undefined;
+  /** The restore drill: its schedule (if any) and checks (drill-config.ts). */
+  readonly drill: DrillConfig;
 }
 
 export class JobConfigError extends Error {
@@ -75,7 +78,7 @@ const SOURCE_FIELDS: Readonly<Record<JobSourceKind, readonly string[]>> = {
   directory: ['kind', 'path'],
   'pg-base-backup': ['kind', 'connection', 'passwordEnv'],
 };
-const JOB_FIELDS = ['name', 'source', 'schedule', 'timeZone', 'destination', 'retention', 'timeBudgetMinutes', 'expectedIntervalHours', 'alertRoutes'];
+const JOB_FIELDS = ['name', 'source', 'schedule', 'timeZone', 'destination', 'retention', 'timeBudgetMinutes', 'expectedIntervalHours', 'alertRoutes', 'drill'];
 
 export interface JobConfigContext {
   /** Names of the configured alert channels (alertRoutes must name one of them). */
@@ -168,6 +171,8 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
     alertRoutes = Object.freeze([...new Set(routes as string[])]);
   }
 
+  const drill = parseDrillConfig(o['drill'], { sourceKind: source.kind, databases: source.kind === 'mariadb-dump' ? source.databases : undefined, timeZone: timeZone! }, fail, context.env);
+
   return Object.freeze({
     name,
     source,
@@ -178,6 +183,7 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
     timeBudgetMs,
     expectedIntervalMs,
     alertRoutes,
+    drill,
   });
 }
 

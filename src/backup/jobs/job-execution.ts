@@ -5,7 +5,7 @@ import type { BackupJob } from './job-config.js';
 import { describeMariadbSource, startMariadbDump } from './sources/mariadb-dump-source.js';
 import { startDirectoryTar } from './sources/directory-source.js';
 import type { SourceProcess } from './sources/source-process.js';
-import { storeStreamedRun } from './store-streamed-run.js';
+import { type StoredObject, storeStreamedRun } from './store-streamed-run.js';
 
 export interface ExecutionContext {
   readonly client: S3Client;
@@ -24,6 +24,8 @@ export interface ExecutionResult {
   readonly manifestKey: string;
   readonly retained: boolean;
   readonly logExcerpt: string;
+  /** The objects the run wrote (key, version, SHA-256), for its evidence record. */
+  readonly stored: readonly StoredObject[];
 }
 
 /** What a run does for each source kind. The runner around it handles budget, history and alerts. */
@@ -45,7 +47,15 @@ export async function executeJob(job: BackupJob, context: ExecutionContext): Pro
         signal: context.signal,
       });
       const bytes = result.manifest.parts.reduce((sum, p) => sum + p.size, 0);
-      return { bytes, objects: result.manifest.parts.length + 1, manifestKey: result.manifestKey, retained: result.retained, logExcerpt: `base backup ${result.manifest.id}, WAL ${result.manifest.startWalSegment}..${result.manifest.stopWalSegment}` };
+      const stored = result.manifest.parts.map((p) => ({ key: p.key, versionId: undefined, size: p.size, sha256: p.sha256 }));
+      return {
+        bytes,
+        objects: result.manifest.parts.length + 1,
+        manifestKey: result.manifestKey,
+        retained: result.retained,
+        logExcerpt: `base backup ${result.manifest.id}, WAL ${result.manifest.startWalSegment}..${result.manifest.stopWalSegment}`,
+        stored,
+      };
     }
   }
 }
@@ -69,7 +79,7 @@ async function streamed(job: BackupJob, context: ExecutionContext, source: Sourc
       partBytes: context.partBytes,
       onStored: context.onStored,
     });
-    return { bytes: stored.bytes, objects: stored.objects, manifestKey: stored.manifestKey, retained: stored.retained, logExcerpt: source.logExcerpt() };
+    return { bytes: stored.bytes, objects: stored.objects, manifestKey: stored.manifestKey, retained: stored.retained, logExcerpt: source.logExcerpt(), stored: stored.stored };
   } catch (error) {
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { logExcerpt: source.logExcerpt() });
   } finally {

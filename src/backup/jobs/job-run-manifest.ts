@@ -19,6 +19,11 @@ export function runPartKey(prefix: string, runId: string, contentName: string, p
   return `${runFolder(prefix, runId)}${contentName}.gz.part-${String(part).padStart(5, '0')}`;
 }
 
+/** Every archived file with its size and SHA-256, one JSON object per line (directory runs). */
+export function runFileListKey(prefix: string, runId: string): string {
+  return `${runFolder(prefix, runId)}files.jsonl`;
+}
+
 export function runManifestKey(prefix: string, runId: string): string {
   return `${runFolder(prefix, runId)}manifest.json`;
 }
@@ -42,6 +47,13 @@ export interface JobRunManifest {
   readonly content: { readonly name: string; readonly bytes: number; readonly sha256: string };
   readonly compressed: { readonly encoding: 'gzip'; readonly bytes: number; readonly sha256: string };
   readonly parts: readonly JobRunPart[];
+  /** What the source reported at backup time, for restore drills (runs stored before drills existed have none). */
+  readonly recorded?: {
+    /** Rows per table as the dump holds them (mariadb-dump). */
+    readonly rowCounts?: Readonly<Record<string, number>>;
+    /** The file list object (directory): `{"path","size","sha256"}` per line. */
+    readonly fileList?: JobRunPart & { readonly files: number };
+  };
 }
 
 export class JobRunManifestError extends Error {
@@ -81,7 +93,14 @@ export function parseJobRunManifest(text: string, key: string): JobRunManifest {
       const p = value as Partial<JobRunPart> | null;
       return p !== null && typeof p === 'object' && typeof p.key === 'string' && p.key.startsWith(key.slice(0, key.length - 'manifest.json'.length)) && count(p.size) && hex(p.sha256);
     });
-  if (!ok) throw new JobRunManifestError(`${key} is missing fields or has invalid ones`);
+  const recorded = m.recorded;
+  const recordedOk =
+    recorded === undefined ||
+    (typeof recorded === 'object' &&
+      recorded !== null &&
+      (recorded.rowCounts === undefined || (typeof recorded.rowCounts === 'object' && recorded.rowCounts !== null && Object.values(recorded.rowCounts).every(count))) &&
+      (recorded.fileList === undefined || (typeof recorded.fileList.key === 'string' && count(recorded.fileList.size) && hex(recorded.fileList.sha256) && count(recorded.fileList.files))));
+  if (!ok || !recordedOk) throw new JobRunManifestError(`${key} is missing fields or has invalid ones`);
   return m as JobRunManifest;
 }
 

@@ -50,5 +50,25 @@ export interface JobRunHistory {
   lastSuccess(job: string): JobRun | undefined;
   /** When the job was first configured here (the dead man's switch counts from it until a success). Set on first call. */
   firstSeenMs(job: string, nowMs: number): number;
+  /** Keeps an evidence record (a job run's, a drill's); storing the same kind and id again changes nothing. */
+  putEvidence(entry: { readonly kind: string; readonly id: string; readonly job: string; readonly outcome: string; readonly recordedMs: number; readonly record: string }): void;
+  getEvidence(kind: string, id: string): LocalEvidence | undefined;
+  /** Newest first. */
+  listEvidence(filter: { readonly kind: string; readonly job?: string; readonly limit: number }): LocalEvidence[];
+  /** Records not yet in the evidence archive, oldest first. */
+  unarchivedEvidence(limit: number): LocalEvidence[];
+  markEvidenceArchived(kind: string, id: string, location: string): void;
   close(): void;
+}
+
+/** An evidence record as the job history keeps it; `archivedAt` is where the locked copy is (once it is). */
+export interface LocalEvidence {
+  readonly kind: string;
+  readonly id: string;
+  readonly job: string;
+  readonly outcome: string;
+  readonly recordedMs: number;
+  /** The record, as JSON. */
+  readonly record: string;
+  readonly archivedAt: string | undefined;
 }

@@ -4,11 +4,12 @@ import { newBackupId } from '../pg/backup-id.js';
 import type { BackupJob } from './job-config.js';
 import { concurrencyKey, executeJob, type ExecutionResult } from './job-execution.js';
 import type { JobRun, JobRunHistory, JobRunTrigger } from './job-run.js';
+import type { StoredObject } from './store-streamed-run.js';
 
 /** What the runner reports; the server turns it into metrics and alerts. */
 export interface JobRunEvents {
-  /** Every finished run, whatever the outcome. */
-  finished(job: BackupJob, run: JobRun): void;
+  /** Every finished run, whatever the outcome, with the objects it wrote (none unless it succeeded). */
+  finished(job: BackupJob, run: JobRun, stored: readonly StoredObject[]): void;
 }
 
 export interface JobRunnerOptions {
@@ -181,7 +182,7 @@ export class JobRunner {
     this.#active.delete(job.name);
     const run = this.#options.history.get(id)!;
     try {
-      this.#options.events.finished(job, run);
+      this.#options.events.finished(job, run, result?.stored ?? []);
     } catch {
       // Reporting must not turn a recorded run into an unhandled rejection.
     }

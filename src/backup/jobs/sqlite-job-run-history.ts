@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openDurableDatabase } from '../../infra/sqlite/open-durable-database.js';
-import type { JobRun, JobRunFinish, JobRunHistory, JobRunOutcome, JobRunTrigger } from './job-run.js';
+import type { JobRun, JobRunFinish, JobRunHistory, JobRunOutcome, JobRunTrigger, LocalEvidence } from './job-run.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS job_runs (
@@ -18,6 +18,18 @@ CREATE TABLE IF NOT EXISTS job_runs (
 );
 CREATE INDEX IF NOT EXISTS job_runs_by_job ON job_runs (job, started_ms);
 CREATE INDEX IF NOT EXISTS job_runs_running ON job_runs (outcome) WHERE outcome = 'running';
+CREATE TABLE IF NOT EXISTS evidence (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  job TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  recorded_ms INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  archived_at TEXT,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS evidence_by_time ON evidence (kind, recorded_ms);
+CREATE INDEX IF NOT EXISTS evidence_unarchived ON evidence (recorded_ms) WHERE archived_at IS NULL;
 CREATE TABLE IF NOT EXISTS job_first_seen (
   job TEXT PRIMARY KEY,
   first_seen_ms INTEGER NOT NULL
@@ -88,9 +100,48 @@ export class SqliteJobRunHistory implements JobRunHistory {
     return (this.#db.prepare('SELECT first_seen_ms FROM job_first_seen WHERE job = ?').get(job) as { first_seen_ms: number }).first_seen_ms;
   }
 
+  putEvidence(entry: { kind: string; id: string; job: string; outcome: string; recordedMs: number; record: string }): void {
+    this.#db.prepare('INSERT OR IGNORE INTO evidence (kind, id, job, outcome, recorded_ms, record) VALUES (?, ?, ?, ?, ?, ?)').run(entry.kind, entry.id, entry.job, entry.outcome, entry.recordedMs, entry.record);
+  }
+
+  getEvidence(kind: string, id: string): LocalEvidence | undefined {
+    const row = this.#db.prepare('SELECT * FROM evidence WHERE kind = ? AND id = ?').get(kind, id) as EvidenceRow | undefined;
+    return row === undefined ? undefined : toEvidence(row);
+  }
+
+  listEvidence(filter: { kind: string; job?: string; limit: number }): LocalEvidence[] {
+    const rows =
+      filter.job === undefined
+        ? this.#db.prepare('SELECT * FROM evidence WHERE kind = ? ORDER BY recorded_ms DESC, id DESC LIMIT ?').all(filter.kind, filter.limit)
+        : this.#db.prepare('SELECT * FROM evidence WHERE kind = ? AND job = ? ORDER BY recorded_ms DESC, id DESC LIMIT ?').all(filter.kind, filter.job, filter.limit);
+    return (rows as EvidenceRow[]).map(toEvidence);
+  }
+
+  unarchivedEvidence(limit: number): LocalEvidence[] {
+    return (this.#db.prepare('SELECT * FROM evidence WHERE archived_at IS NULL ORDER BY recorded_ms LIMIT ?').all(limit) as EvidenceRow[]).map(toEvidence);
+  }
+
+  markEvidenceArchived(kind: string, id: string, location: string): void {
+    this.#db.prepare('UPDATE evidence SET archived_at = ? WHERE kind = ? AND id = ?').run(location, kind, id);
+  }
+
   close(): void {
     this.#db.close();
   }
+}
+
+interface EvidenceRow {
+  kind: string;
+  id: string;
+  job: string;
+  outcome: string;
+  recorded_ms: number;
+  record: string;
+  archived_at: string | null;
+}
+
+function toEvidence(row: EvidenceRow): LocalEvidence {
+  return Object.freeze({ kind: row.kind, id: row.id, job: row.job, outcome: row.outcome, recordedMs: row.recorded_ms, record: row.record, archivedAt: row.archived_at ?? undefined });
 }
 
 function toRun(row: Row): JobRun {

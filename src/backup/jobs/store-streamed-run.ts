@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../../infra/clock.js';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
-import { JOB_RUN_MANIFEST_FORMAT, JOB_RUN_MANIFEST_VERSION, type JobRunManifest, type JobRunPart, runManifestKey, runPartKey, serializeJobRunManifest } from './job-run-manifest.js';
+import { JOB_RUN_MANIFEST_FORMAT, JOB_RUN_MANIFEST_VERSION, type JobRunManifest, type JobRunPart, runFileListKey, runManifestKey, runPartKey, serializeJobRunManifest } from './job-run-manifest.js';
 import type { SourceProcess } from './sources/source-process.js';
 
 export const DEFAULT_RUN_PART_BYTES = 64 * 1024 * 1024;
@@ -33,6 +33,15 @@ export interface StoredRun {
   readonly objects: number;
   /** Whether every object came back with Object Lock retention (false: deletable; the run says so). */
   readonly retained: boolean;
+  /** Every object written, in order, the manifest last: for the run's evidence record. */
+  readonly stored: readonly StoredObject[];
+}
+
+export interface StoredObject {
+  readonly key: string;
+  readonly versionId: string | undefined;
+  readonly size: number;
+  readonly sha256: string;
 }
 
 /**
@@ -56,12 +65,14 @@ export async function storeStreamedRun(input: StreamedRunInput): Promise<StoredR
   let storedBytes = 0;
   let retained = true;
   const parts: JobRunPart[] = [];
+  const written: StoredObject[] = [];
 
   const put = async (key: string, bytes: Buffer, contentType: string) => {
     const stored = await client.putObject({ bucket, key, body: { kind: 'bytes', bytes }, createOnly: true, contentType, metadata: { 'holdfast-job': input.job, 'holdfast-run': runId } });
     const head = await client.headObject({ bucket, key });
     if (head.objectLock === undefined) retained = false;
     storedBytes += stored.size;
+    written.push({ key, versionId: stored.versionId, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex') });
     return stored;
   };
 
@@ -101,6 +112,16 @@ export async function storeStreamedRun(input: StreamedRunInput): Promise<StoredR
     throw error;
   }
 
+  // What the source saw, for drills: row counts go into the manifest, a file list beside it.
+  const seen = source.recorded?.();
+  let fileList: NonNullable<JobRunManifest['recorded']>['fileList'];
+  if (seen?.files !== undefined) {
+    const key = runFileListKey(prefix, runId);
+    const lines = Buffer.from(seen.files.map((f) => `${JSON.stringify({ path: f.path, size: f.size, sha256: f.sha256 })}\n`).join(''), 'utf8');
+    const stored = await put(key, lines, 'application/x-ndjson');
+    fileList = { key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), files: seen.files.length };
+  }
+  const recorded = seen === undefined ? undefined : { ...(seen.rowCounts === undefined ? {} : { rowCounts: seen.rowCounts }), ...(fileList === undefined ? {} : { fileList }) };
   const manifest: JobRunManifest = Object.freeze({
     format: JOB_RUN_MANIFEST_FORMAT,
     version: JOB_RUN_MANIFEST_VERSION,
@@ -112,8 +133,9 @@ export async function storeStreamedRun(input: StreamedRunInput): Promise<StoredR
     content: { name: input.contentName, bytes: contentBytes, sha256: contentHash.digest('hex') },
     compressed: { encoding: 'gzip' as const, bytes: compressedBytes, sha256: gzipHash.digest('hex') },
     parts,
+    ...(recorded === undefined ? {} : { recorded }),
   });
   const manifestKey = runManifestKey(prefix, runId);
   await put(manifestKey, serializeJobRunManifest(manifest), 'application/json');
-  return { manifestKey, manifest, bytes: storedBytes, objects: parts.length + 1, retained };
+  return { manifestKey, manifest, bytes: storedBytes, objects: written.length, retained, stored: written };
 }

@@ -21,6 +21,8 @@ export const ALERT_RULES = [
   'backup-job-failed',
   /** Dead man's switch: a backup job has not succeeded within its expected interval. */
   'backup-job-overdue',
+  /** A restore drill of a backup job failed: the backup may not restore. */
+  'restore-drill-failed',
   'wal-archive-stale',
   'wal-archive-resumed',
   'wal-archive-conflict',

@@ -168,6 +168,16 @@ export const securityAlerts = {
     coalesceKey: input.job,
   }),
 
+  restoreDrillFailed: (input: { job: string; drillId: string; reason: string; runId: string | null; bucket: string }): NewSecurityAlert => ({
+    rule: 'restore-drill-failed',
+    severity: 'critical',
+    title: `Restore drill of backup job ${input.job} failed`,
+    summary: `Restore drill ${input.drillId} of backup job ${input.job}${input.runId === null ? '' : ` (run ${input.runId})`} failed: ${input.reason}. The backup may not restore; see \`holdfast evidence show drills ${input.drillId}\`.`,
+    subject: { bucket: input.bucket },
+    details: details({ job: input.job, drillId: input.drillId, runId: input.runId ?? undefined, reason: input.reason }),
+    coalesceKey: input.job,
+  }),
+
   backupJobOverdue: (input: { job: string; schedule: string; timeZone: string; lastSuccessMs: number | undefined; sinceMs: number; expectedIntervalMs: number; nowMs: number; lastOutcome: string | undefined }): NewSecurityAlert => ({
     rule: 'backup-job-overdue',
     severity: 'critical',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -17,6 +18,11 @@ import { join } from 'node:path';
 export interface TarWriterEvents {
   readonly onSkipped?: (path: string, reason: string) => void;
   readonly onChanged?: (path: string, reason: string) => void;
+  /**
+   * A regular file's archived contents: its size and SHA-256 as they are in the archive (zero
+   * padding included when it shrank), so a restore can be checked file by file.
+   */
+  readonly onFile?: (path: string, size: number, sha256: string) => void;
 }
 
 const BLOCK = 512;
@@ -58,6 +64,7 @@ async function* walk(root: string, relative: string, events: TarWriterEvents): A
 
 async function* fileContents(full: string, path: string, size: number, events: TarWriterEvents): AsyncGenerator<Buffer> {
   const file = await open(full, 'r');
+  const hash = createHash('sha256');
   let written = 0;
   try {
     while (written < size) {
@@ -68,6 +75,7 @@ async function* fileContents(full: string, path: string, size: number, events: T
         break;
       }
       written += bytesRead;
+      hash.update(buffer.subarray(0, bytesRead));
       yield buffer.subarray(0, bytesRead);
     }
     if (written === size) {
@@ -77,7 +85,12 @@ async function* fileContents(full: string, path: string, size: number, events: T
   } finally {
     await file.close();
   }
-  if (written < size) yield Buffer.alloc(size - written);
+  if (written < size) {
+    const zeros = Buffer.alloc(size - written);
+    hash.update(zeros);
+    yield zeros;
+  }
+  events.onFile?.(path, size, hash.digest('hex'));
   const padding = (BLOCK - (size % BLOCK)) % BLOCK;
   if (padding > 0) yield Buffer.alloc(padding);
 }

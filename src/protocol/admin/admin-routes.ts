@@ -32,6 +32,10 @@ export interface AdminJobsApi {
   start(job: string): Promise<unknown>;
   run(id: string): Promise<unknown>;
   history(job: string | undefined, limit: number): Promise<unknown>;
+  /** Starts a restore drill of the job's newest successful run; answers at once (`running`). */
+  startDrill(job: string): Promise<unknown>;
+  /** A drill: running, or finished with its evidence record. */
+  drill(id: string): Promise<unknown>;
 }
 
 /** Answers "would this identity be allowed this action on this resource?" with the real evaluator. */
@@ -506,6 +510,19 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: p('job-runs/:id'),
     action: 'holdfast:GetBackupJobRun',
     handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').run(param(c, 0)) }),
+  },
+  // ---- restore drills ----
+  {
+    method: 'POST',
+    path: p('jobs/:job/drills'),
+    action: 'holdfast:RunRestoreDrill',
+    handle: async (c) => ({ status: 202, json: await required(c.services.jobs, 'backup jobs').startDrill(param(c, 0)) }),
+  },
+  {
+    method: 'GET',
+    path: p('drills/:id'),
+    action: 'holdfast:GetRestoreDrill',
+    handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').drill(param(c, 0)) }),
   },
   // ---- evidence records (compliance-locked in holdfast-system-evidence) ----
   {

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { writeDirectoryTar } from '../../../infra/tar/tar-writer.js';
 import type { DirectorySource } from '../job-config.js';
-import { SourceError, type SourceProcess } from './source-process.js';
+import { type ArchivedFile, SourceError, type SourceProcess } from './source-process.js';
 
 /** A tar of the directory (see tar-writer.ts), streamed as it is read. */
 export function startDirectoryTar(source: DirectorySource): SourceProcess {
@@ -11,12 +11,13 @@ export function startDirectoryTar(source: DirectorySource): SourceProcess {
     notes.push(`${path}: ${reason}`);
     if (notes.length > 100) notes.shift();
   };
+  const files: ArchivedFile[] = [];
   async function* tar(): AsyncGenerator<Buffer> {
     const info = await stat(source.path).catch((error: NodeJS.ErrnoException) => {
       throw new SourceError(`cannot read ${source.path}: ${error.code === 'ENOENT' ? 'it does not exist' : error.message}`);
     });
     if (!info.isDirectory()) throw new SourceError(`${source.path} is not a directory`);
-    yield* writeDirectoryTar(source.path, { onSkipped: note, onChanged: note });
+    yield* writeDirectoryTar(source.path, { onSkipped: note, onChanged: note, onFile: (path, size, sha256) => files.push({ path, size, sha256 }) });
   }
   const output = Readable.from(tar(), { objectMode: false });
   const finished = new Promise<void>((resolve, reject) => {
@@ -32,5 +33,6 @@ export function startDirectoryTar(source: DirectorySource): SourceProcess {
     finished,
     stop: () => output.destroy(),
     logExcerpt: () => notes.join('\n'),
+    recorded: () => ({ files }),
   };
 }

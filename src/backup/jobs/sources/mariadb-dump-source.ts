@@ -1,4 +1,6 @@
 import type { MariadbDumpSource } from '../job-config.js';
+import { pipeline } from 'node:stream';
+import { DumpRowCounter } from './dump-row-counter.js';
 import { type SourceProcess, spawnSourceTool } from './source-process.js';
 
 /**
@@ -36,7 +38,11 @@ export function dumpArguments(source: MariadbDumpSource): string[] {
 export function startMariadbDump(source: MariadbDumpSource, env: Readonly<Record<string, string | undefined>>): SourceProcess {
   const childEnv: NodeJS.ProcessEnv = { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
   if (source.passwordEnv !== undefined) childEnv['MYSQL_PWD'] = env[source.passwordEnv] ?? '';
-  return spawnSourceTool('mariadb-dump', dumpArguments(source), childEnv, 'apt-get install mariadb-client');
+  const tool = spawnSourceTool('mariadb-dump', dumpArguments(source), childEnv, 'apt-get install mariadb-client');
+  // Rows per table, counted from the dump as it passes (see dump-row-counter.ts), for drills.
+  const counter = new DumpRowCounter();
+  pipeline(tool.output, counter, () => undefined);
+  return { ...tool, output: counter, recorded: () => ({ rowCounts: counter.counts() }) };
 }
 
 export function describeMariadbSource(source: MariadbDumpSource): Record<string, string | number | readonly string[]> {

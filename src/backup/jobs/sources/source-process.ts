@@ -13,6 +13,22 @@ export interface SourceProcess {
   stop(): void;
   /** The last lines the tool wrote to stderr (warnings included), for the job history. */
   logExcerpt(): string;
+  /** What the source saw while it ran, for the manifest (read after `finished`). */
+  recorded?(): SourceRecord;
+}
+
+/** Facts about the backup a restore drill checks the restored copy against. */
+export interface SourceRecord {
+  /** Rows per table as the dump holds them. */
+  readonly rowCounts?: Readonly<Record<string, number>>;
+  /** Every regular file archived, with its size and SHA-256. */
+  readonly files?: readonly ArchivedFile[];
+}
+
+export interface ArchivedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
 }
 
 /** Source failures the operator must act on; the message is the run's error. */

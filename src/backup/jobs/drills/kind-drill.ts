@@ -1,0 +1,35 @@
+import type { Clock } from '../../../infra/clock.js';
+import type { S3Client } from '../../../infra/s3-client/s3-client.js';
+import type { DrillCheck, DrillObject } from './drill-record.js';
+
+/** What every kind of drill gets: the client that reads the backup, the clock, the environment. */
+export interface KindDrillContext {
+  readonly client: S3Client;
+  readonly clock: Clock;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The drill's id (names scratch targets). */
+  readonly id: string;
+  readonly startedMs: number;
+  readonly onStep: (step: string) => void;
+}
+
+/**
+ * What a kind of drill found. A drill never throws for a problem of the backup: a failed step is
+ * a failed check (the evidence must say what went wrong); it throws only when it cannot run.
+ */
+export interface KindDrillResult {
+  readonly checks: readonly DrillCheck[];
+  /** When the restore became usable (undefined: it never did). */
+  readonly usableMs: number | undefined;
+  /** The newest moment the restore holds (undefined: unknown). */
+  readonly newestRestorableMs: number | undefined;
+  readonly objects: readonly DrillObject[];
+  /** The scratch target, described for the record (and that it is gone). */
+  readonly target: string;
+  /** For pg: the backup restored (the newest in the repository). */
+  readonly backupId?: string;
+}
+
+export function message(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim().slice(0, 2000) || 'unknown error';
+}
