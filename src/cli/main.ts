@@ -22,6 +22,10 @@ Usage:
                   secrets in a tree, a repository's history or the next commit   (see holdfast scan help)
   holdfast scan deps [PATH] [--db FILE] [--json | --sarif FILE] [--fail-on SEVERITY] [--max-age DAYS]
                   known vulnerabilities in npm/Go/Cargo lockfiles and dpkg databases   (see holdfast scan deps --help)
+  holdfast config collect|check|rules [--sources FILE] [--terraform FILE]... [--zone FILE[:ORIGIN]]...
+                  [--env FILE]... [--image PATH]... [--manifests PATH]... [--vault-endpoint URL]
+                  [--postgres CONNSTR] [--out FILE] [--json]
+                  configuration items and the rules on them   (see holdfast config help)
   holdfast vulndb import FILE.zip|DIR... | status   [--db FILE]
                   the offline OSV vulnerability database scan deps uses   (see holdfast vulndb help)
   holdfast cert --out DIR [--name HOST-OR-IP]... [--days N] [--force] [--json]
@@ -56,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./pg-command.js')).runPgCommand(rest);
     case 'scan':
       return (await import('./scan-command.js')).runScanCommand(rest);
+    case 'config':
+      return (await import('./config-command.js')).runConfigCommand(rest);
     case 'vulndb':
       return (await import('./vulndb-command.js')).runVulndbCommand(rest);
     case 'version':

@@ -374,6 +374,31 @@ export class S3Client {
     }
   }
 
+  /** ListBuckets: the names of the buckets the credentials may list. https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html */
+  async listBuckets(): Promise<string[]> {
+    const { parseListBuckets } = await loadXml();
+    return this.#xmlAnswer({ operation: 'ListBuckets', method: 'GET', bucket: '' }, parseListBuckets);
+  }
+
+  /** GetBucketVersioning. https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html */
+  async getBucketVersioning(bucket: string): Promise<{ readonly status: string; readonly mfaDelete: string | undefined }> {
+    const { parseBucketVersioning } = await loadXml();
+    return this.#xmlAnswer({ operation: 'GetBucketVersioning', method: 'GET', bucket, query: { versioning: '' } }, parseBucketVersioning);
+  }
+
+  /**
+   * GetBucketPolicy: the policy's JSON text, or undefined when the bucket has none
+   * (`NoSuchBucketPolicy`). https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html
+   */
+  async getBucketPolicy(bucket: string): Promise<string | undefined> {
+    try {
+      return await this.#xmlAnswer({ operation: 'GetBucketPolicy', method: 'GET', bucket, query: { policy: '' } }, (body) => body);
+    } catch (error) {
+      if (error instanceof S3RequestError && error.code === 'NoSuchBucketPolicy') return undefined;
+      throw error;
+    }
+  }
+
   /** One exchange whose answer is a bounded XML document, parsed; an unreadable one is a transport error. */
   async #xmlAnswer<T>(exchange: Exchange, parse: (body: string) => T): Promise<T> {
     const res = await this.#exchange(exchange);

@@ -9,7 +9,9 @@ import { percentDecode } from '../../protocol/s3/auth/uri-encoding.js';
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html,
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectRetention.html,
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLegalHold.html,
- * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html)
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html)
  */
 
 const parser = new XMLParser({
@@ -22,7 +24,7 @@ const parser = new XMLParser({
   isArray: (_name, jpath) => ARRAY_PATHS.has(String(jpath)),
 });
 
-const ARRAY_PATHS = new Set(['ListBucketResult.Contents', 'ListBucketResult.CommonPrefixes', 'ListVersionsResult.Version', 'ListVersionsResult.DeleteMarker', 'ListVersionsResult.CommonPrefixes']);
+const ARRAY_PATHS = new Set(['ListBucketResult.Contents', 'ListBucketResult.CommonPrefixes', 'ListVersionsResult.Version', 'ListVersionsResult.DeleteMarker', 'ListVersionsResult.CommonPrefixes', 'ListAllMyBucketsResult.Buckets.Bucket']);
 
 function parse(text: string): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted in S3 answers');
@@ -187,4 +189,23 @@ export function parseObjectLockConfiguration(body: string): BucketObjectLock {
     enabled: text(config['ObjectLockEnabled'])?.trim() === 'Enabled',
     defaultRetention: rule === undefined ? undefined : Object.freeze({ mode: text(rule['Mode'])?.trim() ?? '', days: count(rule['Days']), years: count(rule['Years']) }),
   });
+}
+
+/** The bucket names of a `<ListAllMyBucketsResult>` answer (ListBuckets). */
+export function parseListBuckets(body: string): string[] {
+  const result = parse(body)['ListAllMyBucketsResult'] as Record<string, unknown> | undefined;
+  if (result === undefined) throw new Error('the answer is not a ListAllMyBucketsResult');
+  const buckets = (result['Buckets'] as Record<string, unknown> | undefined)?.['Bucket'];
+  return (Array.isArray(buckets) ? buckets : []).map((bucket) => text((bucket as Record<string, unknown>)['Name'])?.trim() ?? '').filter((name) => name !== '');
+}
+
+/**
+ * A `<VersioningConfiguration>` answer (GetBucketVersioning): `Enabled`, `Suspended`, or
+ * `Disabled` for a bucket that was never versioned (the answer then has no Status).
+ */
+export function parseBucketVersioning(body: string): { readonly status: string; readonly mfaDelete: string | undefined } {
+  const config = parse(body)['VersioningConfiguration'];
+  if (config === undefined) throw new Error('the answer is not a VersioningConfiguration');
+  const fields = typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
+  return Object.freeze({ status: text(fields['Status'])?.trim() || 'Disabled', mfaDelete: text(fields['MfaDelete'])?.trim() });
 }

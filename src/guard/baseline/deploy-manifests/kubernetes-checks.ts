@@ -9,7 +9,7 @@ import { isRecord, type ManifestDocument } from './manifest-documents.js';
  * ReplicationControllers, Jobs and CronJobs, also inside a List. Container settings inherit the
  * pod's securityContext (runAsUser, runAsNonRoot) as the kubelet applies it.
  */
-const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
+export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Pod: ['spec'],
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],
@@ -19,7 +19,7 @@ const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Job: ['spec', 'template', 'spec'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
-const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 const HOST_NAMESPACES = ['hostNetwork', 'hostPID', 'hostIPC'] as const;
 
 export function isKubernetesObject(value: unknown): value is Record<string, unknown> {
