@@ -12,6 +12,13 @@ Usage:
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
   holdfast jobs list | run JOB | history [JOB] | restore JOB --into TARGET
                   scheduled backup jobs of a running server   (see holdfast jobs --help)
+  holdfast baseline capture --items FILE | approve ID | reject ID | list | show ID | page [--format md|html]
+  holdfast drift check --items FILE | history
+  holdfast changes propose --title T --risk R --expect FILE | review ID --approve|--reject --comment C
+                  | apply ID | list | show ID
+  holdfast reviews due | sign-off COMPONENT --notes TEXT
+                  configuration baselines, drift, peer-reviewed changes and periodic reviews
+                  kept by a running server (see holdfast baseline --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -27,7 +34,7 @@ Usage:
   holdfast help
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server,
-4 a check found problems (audit verify, scan).
+4 a check found problems (audit verify, scan, unexplained drift, overdue reviews).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +50,14 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./audit-command.js')).runAuditCommand(rest);
     case 'jobs':
       return (await import('./jobs-command.js')).runJobsCommand(rest);
+    case 'baseline':
+      return (await import('./baseline-command.js')).runBaselineCommand(rest);
+    case 'drift':
+      return (await import('./drift-command.js')).runDriftCommand(rest);
+    case 'changes':
+      return (await import('./changes-command.js')).runChangesCommand(rest);
+    case 'reviews':
+      return (await import('./reviews-command.js')).runReviewsCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':
