@@ -154,3 +154,15 @@ test('review sign-off is kept as evidence; the overdue alert fires once per due 
   assert.equal((await guard.reviewsDue()).find((s) => s.component === 'network')?.status, 'ok');
   await assert.rejects(guard.signOff('networking', 'carol', 'x'), /not a reviewed component/);
 });
+
+test('no approval without its evidence: when the locked record cannot be written the baseline stays proposed', async () => {
+  const { guard, evidence } = await guardAt(Date.UTC(2031, 5, 1));
+  const proposed = await guard.captureBaseline(collection(items()), 'alice');
+  // A different record already holds the id: the archive refuses to replace it (write-once).
+  await evidence.put(BASELINE_EVIDENCE, proposed.id, { squatted: true });
+  await assert.rejects(guard.approveBaseline(proposed.id, 'bob', undefined), (e: Error) => e.name === 'EvidenceConflictError');
+  const after = await guard.getBaseline(proposed.id);
+  assert.equal(after.status, 'proposed');
+  assert.equal(after.decision, undefined);
+  assert.equal(await guard.currentBaseline(), undefined);
+});

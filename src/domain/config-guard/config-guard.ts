@@ -230,8 +230,14 @@ export class ConfigGuard {
       await this.#update('change-request', record, applied);
       await this.#o.store.insert('baseline', next.id, nowMs, next);
       const inserted = await this.#o.store.get('baseline', next.id);
-      const baseline = await this.#installApproved(inserted!, next, current);
-      return { change: applied, baseline };
+      try {
+        return { change: applied, baseline: await this.#installApproved(inserted!, next, current) };
+      } catch (error) {
+        // The baseline could not be stored as evidence (and was marked rejected): the request
+        // goes back to approved, so applying it can be retried.
+        await this.#o.store.update('change-request', id, record.revision + 1, body);
+        throw error;
+      }
     });
   }
 
