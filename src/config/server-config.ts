@@ -53,6 +53,8 @@ export interface ServerConfig {
    * requests, reviews); unset = DATA/metadata/config-guard.sqlite. May hold a password: never logged.
    */
   readonly configGuardPostgresUrl: string | undefined;
+  /** The PostgreSQL schema (namespace) of those tables; several vaults can share one database. */
+  readonly configGuardPostgresSchema: string;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -190,6 +192,13 @@ const SPECS: Record<string, KeySpec> = {
       return value;
     },
   },
+  configGuardPostgresSchema: {
+    env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_SCHEMA',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) fail('configGuardPostgresSchema', origin, value, 'is not a schema name', 'use lower-case letters, digits and _ (at most 63), e.g. holdfast');
+      return value;
+    },
+  },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
@@ -220,6 +229,7 @@ const DEFAULTS: Record<string, unknown> = {
   jobs: [],
   reviewFrequencies: {},
   reviewCheckSeconds: 3600,
+  configGuardPostgresSchema: 'holdfast',
 };
 
 export interface ConfigInputs {

@@ -236,7 +236,7 @@ export async function startVaultServer(
     const configGuardStore: ConfigGuardStore =
       config.configGuardPostgresUrl === undefined
         ? new SqliteConfigGuardStore(join(config.dataDir, 'metadata', 'config-guard.sqlite'))
-        : await PostgresConfigGuardStore.open(config.configGuardPostgresUrl);
+        : await PostgresConfigGuardStore.open(config.configGuardPostgresUrl, { schema: config.configGuardPostgresSchema });
     closers.push(() => configGuardStore.close());
     const configGuard = new ConfigGuard({ store: configGuardStore, evidence: evidenceArchive, nowMs: () => clock.nowMs(), frequencies: reviewFrequencies, raise });
     let lastCheckpointMs: number | undefined;
