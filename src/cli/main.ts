@@ -15,6 +15,13 @@ Usage:
   holdfast drill run JOB      a restore drill of a job's newest run, in the server (see holdfast drill --help)
   holdfast evidence list [--kind job-runs|drills] [--limit N] | show KIND ID
                   write-once evidence of job runs and drills    (see holdfast evidence --help)
+  holdfast baseline capture --items FILE | approve ID | reject ID | list | show ID | page [--format md|html]
+  holdfast drift check --items FILE | history
+  holdfast changes propose --title T --risk R --expect FILE | review ID --approve|--reject --comment C
+                  | apply ID | list | show ID
+  holdfast reviews due | sign-off COMPONENT --notes TEXT
+                  configuration baselines, drift, peer-reviewed changes and periodic reviews
+                  kept by a running server (see holdfast baseline --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -34,7 +41,7 @@ Usage:
   holdfast help
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 refused by the server,
-4 a check found problems (audit verify, scan, a failed drill).
+4 a check found problems (audit verify, scan, a failed drill, unexplained drift, overdue reviews).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -54,6 +61,14 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./drill-command.js')).runDrillCommand(rest);
     case 'evidence':
       return (await import('./evidence-command.js')).runEvidenceCommand(rest);
+    case 'baseline':
+      return (await import('./baseline-command.js')).runBaselineCommand(rest);
+    case 'drift':
+      return (await import('./drift-command.js')).runDriftCommand(rest);
+    case 'changes':
+      return (await import('./changes-command.js')).runChangesCommand(rest);
+    case 'reviews':
+      return (await import('./reviews-command.js')).runReviewsCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':

@@ -44,6 +44,17 @@ export interface ServerConfig {
   readonly pgArchiveCheckSeconds: number;
   /** Scheduled backup jobs (src/backup/jobs/job-config.ts validates them at start-up). */
   readonly jobs: unknown;
+  /** Months between configuration reviews per component (src/domain/config-guard/review-calendar.ts validates them at start-up). */
+  readonly reviewFrequencies: unknown;
+  /** How often the server looks for overdue configuration reviews. */
+  readonly reviewCheckSeconds: number;
+  /**
+   * PostgreSQL connection URL for the configuration guard's records (baselines, drift, change
+   * requests, reviews); unset = DATA/metadata/config-guard.sqlite. May hold a password: never logged.
+   */
+  readonly configGuardPostgresUrl: string | undefined;
+  /** The PostgreSQL schema (namespace) of those tables; several vaults can share one database. */
+  readonly configGuardPostgresSchema: string;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -162,13 +173,39 @@ const SPECS: Record<string, KeySpec> = {
   pgArchiveWatches: { env: 'HOLDFAST_PG_ARCHIVE_WATCHES', parse: (value) => (typeof value === 'string' ? parseJsonSetting('pgArchiveWatches', value) : value) },
   pgArchiveCheckSeconds: { env: 'HOLDFAST_PG_ARCHIVE_CHECK_SECONDS', parse: positiveInt('pgArchiveCheckSeconds', 3600) },
   jobs: { env: 'HOLDFAST_JOBS', parse: (value) => (typeof value === 'string' ? parseJsonSetting('jobs', value) : value) },
+  reviewFrequencies: { env: 'HOLDFAST_REVIEW_FREQUENCIES', parse: (value) => (typeof value === 'string' ? parseJsonSetting('reviewFrequencies', value) : value) },
+  reviewCheckSeconds: {
+    env: 'HOLDFAST_REVIEW_CHECK_SECONDS',
+    parse: (value, origin) => {
+      const n = positiveInt('reviewCheckSeconds', 24 * 3600)(value, origin);
+      if (n < 1) fail('reviewCheckSeconds', origin, value, 'is 0', 'use at least 1 (the default is 3600)');
+      return n;
+    },
+  },
+  configGuardPostgresUrl: {
+    env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_URL',
+    parse: (value, origin) => {
+      // The value is not echoed back: a connection URL may carry a password.
+      if (typeof value !== 'string' || !/^postgres(ql)?:\/\//.test(value)) {
+        throw new ConfigError(`Invalid configuration: configGuardPostgresUrl (from ${origin}) is not a postgres:// or postgresql:// URL. Fix: use e.g. postgres://holdfast@db.internal:5432/holdfast, or unset it to keep the records in SQLite.`);
+      }
+      return value;
+    },
+  },
+  configGuardPostgresSchema: {
+    env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_SCHEMA',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) fail('configGuardPostgresSchema', origin, value, 'is not a schema name', 'use lower-case letters, digits and _ (at most 63), e.g. holdfast');
+      return value;
+    },
+  },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`Invalid configuration: ${key} is not valid JSON (${(e as Error).message}). Fix: give a JSON list.`);
+    throw new ConfigError(`Invalid configuration: ${key} is not valid JSON (${(e as Error).message}). Fix: give valid JSON (a list, or an object for reviewFrequencies).`);
   }
 }
 
@@ -190,6 +227,9 @@ const DEFAULTS: Record<string, unknown> = {
   pgArchiveWatches: [],
   pgArchiveCheckSeconds: 30,
   jobs: [],
+  reviewFrequencies: {},
+  reviewCheckSeconds: 3600,
+  configGuardPostgresSchema: 'holdfast',
 };
 
 export interface ConfigInputs {

@@ -99,3 +99,17 @@ test('close() lets an in-flight request finish before stopping', async () => {
   assert.equal(await reply, 403);
   await closed;
 });
+
+test('reviewFrequencies and configGuardPostgresUrl are checked at start-up; errors name the key and never echo a connection URL', async () => {
+  const dataDir = join(root, 'review-config');
+  const withFrequencies = (value: string) => loadServerConfig({ flags: { data: dataDir, listen: '127.0.0.1:0' }, env: { HOLDFAST_REVIEW_FREQUENCIES: value }, configFile: undefined });
+  await assert.rejects(startVaultServer(withFrequencies('{"dns": "weekly"}'), {}, systemClock, log), (e: unknown) => e instanceof ConfigError && /reviewFrequencies\.dns = "weekly" is not a frequency/.test(e.message));
+  await assert.rejects(startVaultServer(withFrequencies('{"networking": "quarterly"}'), {}, systemClock, log), (e: unknown) => e instanceof ConfigError && /reviewFrequencies\.networking is not a component/.test(e.message));
+  assert.throws(
+    () => loadServerConfig({ flags: { data: dataDir }, env: { HOLDFAST_CONFIG_GUARD_POSTGRES_URL: 'mysql://u:hunter2@db/x' }, configFile: undefined }),
+    (e: unknown) => e instanceof ConfigError && /configGuardPostgresUrl/.test(e.message) && !e.message.includes('hunter2'),
+  );
+  assert.throws(() => loadServerConfig({ flags: { data: dataDir }, env: { HOLDFAST_REVIEW_CHECK_SECONDS: '0' }, configFile: undefined }), /reviewCheckSeconds/);
+  const started = await startVaultServer(withFrequencies('{"dns": "quarterly", "container": "never"}'), {}, systemClock, log);
+  await started.close();
+});

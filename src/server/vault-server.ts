@@ -48,6 +48,11 @@ import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
 import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
 import { type BackupJobsService, startBackupJobs } from './backup-jobs-service.js';
+import { ConfigGuard } from '../domain/config-guard/config-guard.js';
+import type { ConfigGuardStore } from '../domain/config-guard/config-guard-store.js';
+import { parseReviewFrequencies, ReviewConfigError, type ReviewFrequencies } from '../domain/config-guard/review-calendar.js';
+import { PostgresConfigGuardStore } from '../infra/config-guard/postgres-config-guard-store.js';
+import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guard-store.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -76,6 +81,8 @@ export interface RunningVault {
  *   metadata/audit.sqlite   the tamper-evident audit chain (checkpoints go to the locked
  *                           holdfast-system-audit bucket)
  *   metadata/alerts.sqlite  the durable alert delivery queue
+ *   metadata/config-guard.sqlite  baselines, drift checks, change requests, review sign-offs
+ *                           (in PostgreSQL instead when configGuardPostgresUrl is set)
  *   keys/secret-box.key     the key that seals stored secrets (kept apart from the metadata)
  *   keys/audit-signing.key  the Ed25519 key that signs audit checkpoints
  *   root-credentials        written once on first start when no root key was given
@@ -114,6 +121,13 @@ export async function startVaultServer(
     alertChannelConfigs = parseAlertChannelsConfig(config.alertChannels, env, 'alertChannels');
   } catch (error) {
     if (error instanceof AlertConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  let reviewFrequencies: ReviewFrequencies;
+  try {
+    reviewFrequencies = parseReviewFrequencies(config.reviewFrequencies);
+  } catch (error) {
+    if (error instanceof ReviewConfigError) throw new ConfigError(`Invalid configuration: ${error.message}.`);
     throw error;
   }
   const channelNames = [...new Set(['log', ...alertChannelConfigs.map((c) => c.name)])];
@@ -218,6 +232,13 @@ export async function startVaultServer(
     // Job runs, drills and approved baselines, written once and compliance-locked.
     const evidenceArchive = new VaultEvidenceArchive(vault, config.evidenceRetentionDays);
     await evidenceArchive.ensureBucket();
+    // Baselines, drift, change requests and reviews: the vault's identities, audit log and alerts.
+    const configGuardStore: ConfigGuardStore =
+      config.configGuardPostgresUrl === undefined
+        ? new SqliteConfigGuardStore(join(config.dataDir, 'metadata', 'config-guard.sqlite'))
+        : await PostgresConfigGuardStore.open(config.configGuardPostgresUrl, { schema: config.configGuardPostgresSchema });
+    closers.push(() => configGuardStore.close());
+    const configGuard = new ConfigGuard({ store: configGuardStore, evidence: evidenceArchive, nowMs: () => clock.nowMs(), frequencies: reviewFrequencies, raise });
     let lastCheckpointMs: number | undefined;
     const checkpointer = new AuditCheckpointer({
       log: auditLog,
@@ -332,7 +353,7 @@ export async function startVaultServer(
     let backupJobs: BackupJobsService | undefined;
     const jobsApi = jobs.length === 0 ? undefined : lateJobsApi(() => backupJobs);
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, configGuard, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,
@@ -400,6 +421,8 @@ export async function startVaultServer(
         (e: unknown) => log.error('audit verification failed to run', e),
       );
     runAuditVerification();
+    const checkReviews = () => void configGuard.alertOverdueReviews().catch((e: unknown) => log.error('checking configuration reviews failed', e));
+    checkReviews();
 
     const timers = [
       setInterval(() => {
@@ -410,6 +433,7 @@ export async function startVaultServer(
         retentionClock.persist().catch((e: unknown) => log.error('saving the trusted time failed', e));
       }, 60_000),
       setInterval(runAuditVerification, AUDIT_VERIFY_INTERVAL_MS),
+      setInterval(checkReviews, config.reviewCheckSeconds * 1000),
     ];
     for (const timer of timers) timer.unref();
     closers.push(() => {

@@ -26,6 +26,10 @@ export const ALERT_RULES = [
   'wal-archive-stale',
   'wal-archive-resumed',
   'wal-archive-conflict',
+  /** Configuration departed from the approved baseline without an approved change request. */
+  'config-drift',
+  /** A component's periodic configuration review is past its due date. */
+  'config-review-overdue',
 ] as const;
 
 export type AlertRule = (typeof ALERT_RULES)[number];

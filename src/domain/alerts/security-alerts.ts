@@ -190,6 +190,31 @@ export const securityAlerts = {
     details: details({ job: input.job, schedule: input.schedule, timeZone: input.timeZone, lastSuccess: iso(input.lastSuccessMs), since: iso(input.sinceMs), expectedIntervalHours: input.expectedIntervalMs / 3600_000, lastOutcome: input.lastOutcome }),
     coalesceKey: input.job,
   }),
+
+  configDrift: (input: { checkId: string; baselineId: string; checkedBy: string; unexplained: readonly { difference: string; component: string; resourceId: string }[]; explained: number }): NewSecurityAlert => ({
+    rule: 'config-drift',
+    severity: 'warning',
+    title: `Unexplained configuration drift: ${input.unexplained.length} item(s) differ from baseline ${input.baselineId}`,
+    summary:
+      `Drift check ${input.checkId} (by ${input.checkedBy}) found ${input.unexplained.length} item(s) that differ from the approved baseline ${input.baselineId} with no approved change request covering them` +
+      `${input.explained === 0 ? '' : ` (${input.explained} more are covered)`}: ${input.unexplained.slice(0, 5).map((d) => `${d.difference} ${d.component} ${d.resourceId}`).join('; ')}${input.unexplained.length > 5 ? '; …' : ''}. ` +
+      `Review with \`holdfast drift history\`; propose a change request for intended changes, or revert the others.`,
+    details: details({ checkId: input.checkId, baselineId: input.baselineId, unexplained: input.unexplained.length, explained: input.explained, items: input.unexplained.map((d) => `${d.difference} ${d.component} ${d.resourceId}`).join('\n').slice(0, 4000) }),
+    // One alert per distinct set of unexplained items: a repeated check of the same drift coalesces.
+    coalesceKey: `${input.baselineId}:${input.unexplained.map((d) => `${d.component}/${d.resourceId}`).join(',')}`.slice(0, 1000),
+  }),
+
+  configReviewOverdue: (input: { component: string; dueMs: number; frequencyMonths: number; lastReviewMs: number; lastReviewKind: 'sign-off' | 'first-baseline'; nowMs: number }): NewSecurityAlert => ({
+    rule: 'config-review-overdue',
+    severity: 'warning',
+    title: `The ${input.component} configuration review is overdue`,
+    summary:
+      `The ${input.component} review (every ${input.frequencyMonths} month(s)) was due ${iso(input.dueMs)}, ${Math.floor((input.nowMs - input.dueMs) / 86_400_000)} day(s) ago; ` +
+      `${input.lastReviewKind === 'sign-off' ? 'the last sign-off was' : 'there has been no sign-off since the first baseline was approved'} ${iso(input.lastReviewMs)}. ` +
+      `Review it and record it with \`holdfast reviews sign-off ${input.component} --notes TEXT\`.`,
+    details: details({ component: input.component, due: iso(input.dueMs), frequencyMonths: input.frequencyMonths, lastReview: iso(input.lastReviewMs), lastReviewKind: input.lastReviewKind }),
+    coalesceKey: `${input.component}@${input.dueMs}`,
+  }),
 } as const;
 
 function hours(ms: number): string {

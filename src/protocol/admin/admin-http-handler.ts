@@ -12,7 +12,7 @@ export { bucketView } from './admin-views.js';
 
 /** The admin API lives beside S3 on the same listener; `_` keeps it out of the bucket namespace. */
 export const ADMIN_PREFIX = '/_holdfast/admin/v1/';
-/** Inline policies are at most 20 KiB of JSON, like IAM's; everything else is much smaller. */
+/** Inline policies are at most 20 KiB of JSON, like IAM's; most else is much smaller (routes may raise it). */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 export interface AdminHandlerOptions {
@@ -78,7 +78,7 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
       } finally {
         denial = authorizer.denial;
       }
-      const body = await readBody(req, auth.payload.kind === 'sha256' ? auth.payload.expectedHex : undefined);
+      const body = await readBody(req, auth.payload.kind === 'sha256' ? auth.payload.expectedHex : undefined, match.route.maxBodyBytes ?? MAX_ADMIN_BODY_BYTES);
       const result = await match.route.handle({
         params: match.params,
         query,
@@ -149,13 +149,13 @@ async function sendResult(res: ServerResponse, result: AdminResult): Promise<voi
 }
 
 /** Reads a capped body; a signed payload hash is checked by the SigV4 module's verifier. */
-async function readBody(req: IncomingMessage, expectedSha256: string | undefined): Promise<Buffer> {
+async function readBody(req: IncomingMessage, expectedSha256: string | undefined, maxBytes: number): Promise<Buffer> {
   const source: AsyncIterable<Buffer> = expectedSha256 === undefined ? req : req.pipe(createSha256PayloadVerifier(expectedSha256));
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of source) {
     size += chunk.length;
-    if (size > MAX_ADMIN_BODY_BYTES) throw s3errors.maxMessageLengthExceeded();
+    if (size > maxBytes) throw s3errors.maxMessageLengthExceeded();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -10,6 +10,8 @@ import { BUILT_IN_ROLES } from '../../domain/policy/roles.js';
 import type { Vault } from '../../domain/vault.js';
 import { checkEvidenceName, type EvidenceArchive } from '../../domain/evidence/evidence-archive.js';
 import { accessKeyView, bucketView, changeView, identityView } from './admin-views.js';
+import type { ConfigGuard } from '../../domain/config-guard/config-guard.js';
+import { CONFIG_GUARD_ROUTES } from './config-guard-routes.js';
 
 /** Audit log operations the admin API exposes (implemented by the server around the audit log). */
 export interface AdminAuditApi {
@@ -51,6 +53,8 @@ export interface AdminServices {
   readonly alerts?: AdminAlertsApi;
   readonly jobs?: AdminJobsApi;
   readonly evidence?: EvidenceArchive;
+  /** Baselines, drift, change requests and reviews (config-guard-routes.ts). */
+  readonly configGuard?: ConfigGuard;
 }
 
 /** A configuration change made through the admin API, for the audit log and alerts. */
@@ -87,6 +91,8 @@ export interface AdminRoute {
   readonly path: readonly string[];
   /** The `holdfast:` action policies grant (the admin role has `holdfast:*`, the auditor the read ones). */
   readonly action: string;
+  /** A larger body cap than the default 64 KiB (configuration collections). */
+  readonly maxBodyBytes?: number;
   readonly handle: (call: AdminCall) => Promise<AdminResult>;
 }
 
@@ -547,6 +553,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       return { json: record };
     },
   },
+  ...CONFIG_GUARD_ROUTES,
 ];
 
 function evidenceName(kind: string, id: string): { kind: string; id: string } {

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AdminClient } from './admin-client.js';
+import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+import { UsageError } from './admin-subcommands.js';
+
+/**
+ * What `holdfast baseline|drift|changes|reviews` share: connection options, JSON files read and
+ * checked before anything is sent, and one way to print (`--json` or text) and fail.
+ */
+
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+export interface CommandContext {
+  readonly action: string | undefined;
+  readonly args: readonly string[];
+  readonly flags: Flags;
+  readonly json: boolean;
+  readonly client: () => AdminClient;
+  readonly print: (result: unknown, text: string) => void;
+}
+
+export const CONNECTION_HELP = `Connection options as for \`holdfast admin\` (--endpoint, --credentials, --profile, --ca-bundle).
+Exit codes: 0 done, 1 failure, 2 usage, 3 refused by the server (e.g. approving your own
+proposal), 4 a check found problems (unexplained drift, overdue reviews).`;
+
+export async function runConfigGuardCommand(
+  command: string,
+  usage: string,
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+  run: (context: CommandContext) => Promise<number>,
+): Promise<number> {
+  let json = false;
+  try {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, ...options, help: { type: 'boolean', short: 'h' } } });
+    if (values.help === true) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    json = values.json === true;
+    const [action, ...rest] = positionals;
+    const flags = values as Flags;
+    return await run({
+      action,
+      args: rest,
+      flags,
+      json,
+      client: () => connect(values),
+      print: (result, text) => process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`),
+    });
+  } catch (error) {
+    return reportFailure(command, error, json, usage);
+  }
+}
+
+export function expectArgs(command: string, args: readonly string[], count: number, usage: string): string[] {
+  if (args.length !== count) throw new UsageError(`Usage: holdfast ${command} ${usage}`);
+  return [...args];
+}
+
+export function requireFlag(flags: Flags, name: string, what: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required: ${what}.`);
+  return value;
+}
+
+/** Reads a JSON file the command sends; a missing or broken file is a usage error naming it. */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`Cannot read ${what} ${path}: ${(e as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${path} is not valid JSON (${(e as Error).message}); ${what} is a JSON file.`);
+  }
+}
+
+export function limitQuery(flags: Flags, fallback: string): { limit: string } {
+  const limit = typeof flags['limit'] === 'string' ? flags['limit'] : fallback;
+  if (!/^\d{1,4}$/.test(limit)) throw new UsageError(`--limit takes a whole number, not "${limit}".`);
+  return { limit };
+}
+
+export { UsageError };

@@ -1,0 +1,66 @@
+import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
+import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+
+const USAGE = `Usage: holdfast drift ACTION [ARGS] [--json] [connection options]
+
+  check --items FILE    compares the items of FILE (\`holdfast config collect --out FILE\`) with the
+                        approved baseline: added, removed and changed items with the changed
+                        attributes' JSON paths, when each was first seen, and whether an approved
+                        change request covers it. Unexplained drift alerts; exit 4 when there is any.
+  history [--limit N]   earlier checks, newest first: the drift timeline
+
+${CONNECTION_HELP}
+`;
+
+interface DriftItemView {
+  component: string;
+  resourceId: string;
+  difference: string;
+  changes: { path: string; before?: unknown; after?: unknown }[];
+  firstSeenAt: string;
+  status: 'approved' | 'unexplained';
+  coveredBy: string | null;
+}
+
+interface DriftCheckView {
+  id: string;
+  checkedAt: string;
+  checkedBy: string;
+  baselineId: string;
+  summary: { added: number; removed: number; changed: number; explained: number; unexplained: number };
+  items?: DriftItemView[];
+}
+
+export function runDriftCommand(args: string[]): Promise<number> {
+  return runConfigGuardCommand('drift', USAGE, args, { items: { type: 'string' }, limit: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
+    switch (action) {
+      case 'check': {
+        expectArgs('drift', rest, 0, 'check --items FILE');
+        const collection = readJsonFile(requireFlag(flags, 'items', 'the configuration items file written by `holdfast config collect --out FILE`'), 'the items file');
+        const check = (await client().call('POST', 'config/drift-checks', collection)) as DriftCheckView;
+        print(check, [summary(check), ...(check.items ?? []).map(describeItem)].join('\n'));
+        return check.summary.unexplained > 0 ? EXIT_PROBLEMS_FOUND : EXIT_OK;
+      }
+      case 'history': {
+        expectArgs('drift', rest, 0, 'history [--limit N]');
+        const result = (await client().call('GET', 'config/drift-checks', undefined, limitQuery(flags, '20'))) as { checks: DriftCheckView[] };
+        print(result, result.checks.length === 0 ? 'No drift checks yet.' : result.checks.map(summary).join('\n'));
+        return EXIT_OK;
+      }
+      default:
+        throw new UsageError(action === undefined ? 'Name an action: check or history.' : `Unknown drift action "${action}".`);
+    }
+  });
+}
+
+function summary(c: DriftCheckView): string {
+  const s = c.summary;
+  const verdict = s.unexplained > 0 ? `UNEXPLAINED DRIFT: ${s.unexplained}` : s.explained > 0 ? 'drift covered by approved changes' : 'no drift';
+  return `${c.checkedAt}\t${c.id}\tbaseline ${c.baselineId}\t${verdict}\t(${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.explained} approved)\tby ${c.checkedBy}`;
+}
+
+function describeItem(item: DriftItemView): string {
+  const head = `  ${item.status === 'approved' ? `approved by ${item.coveredBy ?? ''}` : 'UNEXPLAINED'}\t${item.difference} ${item.component} ${item.resourceId}\tfirst seen ${item.firstSeenAt}`;
+  const changes = item.changes.map((c) => `      ${c.path}: ${c.before === undefined ? '(absent)' : JSON.stringify(c.before)} -> ${c.after === undefined ? '(absent)' : JSON.stringify(c.after)}`);
+  return [head, ...changes].join('\n');
+}
