@@ -60,12 +60,17 @@ class LineIndex {
     const line = this.lineOf(offset);
     return { line: line + 1, column: offset - this.#lineStarts()[line]! + 1 };
   }
+  /** Offsets of lines [first, last] (0-based, clamped), the last line's break included. */
+  lineSpan(first: number, last: number): { start: number; end: number } {
+    const starts = this.#lineStarts();
+    const start = starts[Math.min(Math.max(0, first), starts.length - 1)]!;
+    const end = last + 1 < starts.length ? starts[Math.max(0, last + 1)]! : this.text.length;
+    return { start, end };
+  }
   /** The text of lines [first, last] (0-based, clamped). */
   lines(first: number, last: number): string {
-    const starts = this.#lineStarts();
-    const from = starts[Math.max(0, first)]!;
-    const to = last + 1 < starts.length ? starts[last + 1]! : this.text.length;
-    return this.text.slice(from, to);
+    const { start, end } = this.lineSpan(first, last);
+    return this.text.slice(start, end);
   }
 }
 
@@ -83,45 +88,60 @@ function isPlaceholder(secret: string, ruleSet: SecretRuleSet): boolean {
   return ruleSet.placeholders.some((placeholder) => placeholder.test(secret));
 }
 
-/** The lower-case keywords present in `text`, found in one pass. */
-function keywordsIn(text: string, ruleSet: SecretRuleSet): Set<string> {
-  const present = new Set<string>();
-  const regex = ruleSet.keywordRegex;
+/**
+ * The regions of `text` a `requiresNearby` rule is run on: the lines within its `withinLines` of a
+ * line holding one of its keywords, merged where they touch. Its secret need not contain a
+ * keyword (an AWS secret key is 40 characters of base64), so the whole text would otherwise be
+ * searched for it; its nearby pattern is what carries the keyword (the access key id's AKIA).
+ */
+function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, withinLines: number, index: LineIndex): Array<{ start: number; end: number }> {
+  const windows: Array<{ start: number; end: number }> = [];
+  for (const offset of ruleSet.prefilter.keywordOffsets(text, ruleIndex)) {
+    const line = index.lineOf(offset);
+    const { start, end } = index.lineSpan(line - withinLines, line + withinLines);
+    const last = windows.at(-1);
+    if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
+    else windows.push({ start, end });
+  }
+  return windows;
+}
+
+function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, base: number, found: Candidate[]): void {
+  const regex = rule.regex;
   regex.lastIndex = 0;
   for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-    for (const keyword of ruleSet.keywordsWithin.get(match[0].toLowerCase()) ?? []) present.add(keyword);
-    // Overlapping keywords ("asiakia"): look again from the next character.
-    regex.lastIndex = match.index + 1;
+    if (match[0].length === 0) regex.lastIndex++;
+    const span = match.indices?.[rule.secretGroup];
+    // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
+    // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
+    const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
+    if (secret === undefined || span === undefined || secret === '') continue;
+    if (shannonEntropy(secret) < rule.minEntropy) continue;
+    if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) continue;
+    if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) continue;
+    const start = base + span[0];
+    if (rule.requiresNearby !== undefined) {
+      const line = index.lineOf(start);
+      const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
+      if (!rule.requiresNearby.regex.test(around)) continue;
+    }
+    found.push({ rule, ruleIndex, secret, start, end: base + span[1] });
   }
-  return present;
 }
 
 function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Candidate[] {
-  const present = keywordsIn(text, ruleSet);
   const found: Candidate[] = [];
-  if (present.size === 0) return found;
-  ruleSet.rules.forEach((rule, ruleIndex) => {
-    if (!rule.keywords.some((keyword) => present.has(keyword))) return;
-    const regex = rule.regex;
-    regex.lastIndex = 0;
-    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-      if (match[0].length === 0) regex.lastIndex++;
-      const span = match.indices?.[rule.secretGroup];
-      // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
-      // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
-      const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
-      if (secret === undefined || span === undefined || secret === '') continue;
-      if (shannonEntropy(secret) < rule.minEntropy) continue;
-      if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) continue;
-      if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) continue;
-      if (rule.requiresNearby !== undefined) {
-        const line = index.lineOf(span[0]);
-        const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
-        if (!rule.requiresNearby.regex.test(around)) continue;
-      }
-      found.push({ rule, ruleIndex, secret, start: span[0], end: span[1] });
+  for (const ruleIndex of ruleSet.prefilter.activeRules(text)) {
+    const rule = ruleSet.rules[ruleIndex]!;
+    if (rule.requiresNearby === undefined || rule.keywords.length === 0) {
+      collect(text, rule, ruleIndex, ruleSet, index, 0, found);
+      continue;
     }
-  });
+    for (const window of nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index)) {
+      // A sliced string shares the text's characters: no copy.
+      collect(text.slice(window.start, window.end), rule, ruleIndex, ruleSet, index, window.start, found);
+    }
+  }
   // Where rules overlap (a GitHub token assigned to `token = …` matches the GitHub rule and the
   // generic one), the rule listed first wins: specific rules come before generic ones.
   found.sort((a, b) => a.ruleIndex - b.ruleIndex || a.start - b.start);
