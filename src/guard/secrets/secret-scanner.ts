@@ -1,5 +1,5 @@
 import { decodeBase64Runs } from './base64-candidates.js';
-import { joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
+import { joinedSlice, joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
 import type { SecretEncoding } from './secret-finding.js';
 import type { SecretRule, SecretRuleSet } from './secret-rules.js';
 
@@ -178,7 +178,7 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   const joined = joinSplitLiterals(text);
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
-      const part = joined.text.slice(window.start, window.end);
+      const part = joinedSlice(joined, window.start, window.end);
       for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;
