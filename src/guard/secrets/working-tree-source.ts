@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
-import { BINARY_SNIFF_BYTES, looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
+import { looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
 
 /** Directories a working-tree scan leaves out unless asked: history and installed dependencies. */
 export const DEFAULT_EXCLUDED_DIRECTORIES: readonly string[] = ['.git', 'node_modules'];
@@ -18,10 +18,11 @@ export interface WorkingTreeOptions {
  * through fs/promises each costs four thread-pool round trips (open, fstat, read, close) plus an
  * lstat, and the profile showed the scanner idle 40 % of the time waiting for them. Read in place
  * it is open (O_NOFOLLOW instead of an lstat: a symbolic link swapped in after the directory
- * listing is refused, not followed), fstat, one or two reads into a reused buffer, close.
+ * listing is refused, not followed), one read into a reused buffer, close; an fstat and a second
+ * read only for files of 64 KiB and more.
  */
 
-/** Files up to this size are read in one call; larger ones first sniff their head for binary. */
+/** Files under this size are read in one call, without an fstat. */
 const ONE_READ_BYTES = 64 * 1024;
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
@@ -73,22 +74,26 @@ class FileReader {
       return { kind: 'unreadable' };
     }
     try {
-      const size = fstatSync(fd).size;
-      if (size > this.maxFileBytes) return { kind: 'large' };
-      // One byte more than the cap tells a file that grew past it since fstat.
+      // One byte more than the cap tells a file over it.
       const limit = this.maxFileBytes + 1;
-      if (this.#buffer.length < Math.min(size + 1, limit)) this.#buffer = Buffer.allocUnsafe(Math.min(size + 1, limit));
-      let length: number;
-      if (size < ONE_READ_BYTES) {
-        length = this.#fill(fd, 0, Math.min(size + 1, limit));
+      const first = Math.min(ONE_READ_BYTES, limit);
+      let length = this.#fill(fd, 0, first);
+      // Most files end within the first read: they need no fstat.
+      if (length === first) {
+        const size = fstatSync(fd).size;
+        if (size > this.maxFileBytes) return { kind: 'large' };
+        // The head decides: a large binary (image, archive, native module) is not read further.
         if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-      } else {
-        // Large binaries (images, archives, native modules) are dropped after one small read.
-        length = this.#fill(fd, 0, BINARY_SNIFF_BYTES);
-        if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-        if (length === BINARY_SNIFF_BYTES) length = this.#fill(fd, length, Math.min(size + 1, limit));
+        const wanted = Math.min(size + 1, limit);
+        if (this.#buffer.length < wanted) {
+          const grown = Buffer.allocUnsafe(wanted);
+          this.#buffer.copy(grown, 0, 0, length);
+          this.#buffer = grown;
+        }
+        length = this.#fill(fd, length, wanted);
       }
       if (length > this.maxFileBytes) return { kind: 'large' };
+      if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
       return { kind: 'text', text: this.#buffer.toString('utf8', 0, length), bytes: length };
     } catch {
       return { kind: 'unreadable' };
