@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { KeywordPrefilter } from './keyword-prefilter.js';
 import { loadSecretRules } from './secret-rules.js';
@@ -62,6 +63,16 @@ test('a requiresNearby rule is found within its lines of a keyword, not beyond t
   // Four lines below: outside withinLines (3), as the rule says.
   const far = `${filler(50)}id=${keyId}\n${filler(3)}value=${secret}\n`;
   assert.deepEqual(scanText(far, rules).map((match) => match.rule.id), ['aws-access-key-id']);
+});
+
+test('a requiresNearby match may run on past its window: a 30-line key body in a service-account file', () => {
+  const body = randomBytes(30 * 48).toString('base64').match(/.{64}/g)!;
+  const begin = ['-----BEGIN', ' PRIVATE', ' KEY-----'].join('');
+  const end = ['-----END', ' PRIVATE', ' KEY-----'].join('');
+  const file = `{\n  "type": "service_account",\n  "private_key": "${begin}\n${body.join('\n')}\n${end}\n",\n  "client_email": "ci@project.iam.gserviceaccount.com"\n}\n`;
+  const matches = scanText(file, rules);
+  assert.deepEqual(matches.map((match) => [match.rule.id, match.line]), [['gcp-service-account-key', 3]]);
+  assert.equal(matches[0]!.secret, body.join(''), 'the whole body, though it ends 31 lines below the keyword (withinLines is 12)');
 });
 
 test('the prefilter caches one searcher per set of rules still off, and stays bounded', () => {

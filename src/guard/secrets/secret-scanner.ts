@@ -89,8 +89,8 @@ function isPlaceholder(secret: string, ruleSet: SecretRuleSet): boolean {
 }
 
 /**
- * The regions of `text` a `requiresNearby` rule is run on: the lines within its `withinLines` of a
- * line holding one of its keywords, merged where they touch. Its secret need not contain a
+ * Where a `requiresNearby` rule's matches may start: the lines within its `withinLines` of a line
+ * holding one of its keywords, merged where they touch. Its secret need not contain a
  * keyword (an AWS secret key is 40 characters of base64), so the whole text would otherwise be
  * searched for it; its nearby pattern is what carries the keyword (the access key id's AKIA).
  */
@@ -106,26 +106,48 @@ function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, 
   return windows;
 }
 
-function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, base: number, found: Candidate[]): void {
+/** The candidate a rule's match makes, or undefined when a check turns it down. */
+function candidateOf(match: RegExpExecArray, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex): Candidate | undefined {
+  const span = match.indices?.[rule.secretGroup];
+  // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
+  // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
+  const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
+  if (secret === undefined || span === undefined || secret === '') return undefined;
+  if (shannonEntropy(secret) < rule.minEntropy) return undefined;
+  if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) return undefined;
+  if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) return undefined;
+  if (rule.requiresNearby !== undefined) {
+    const line = index.lineOf(span[0]);
+    const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
+    if (!rule.requiresNearby.regex.test(around)) return undefined;
+  }
+  return { rule, ruleIndex, secret, start: span[0], end: span[1] };
+}
+
+/**
+ * The rule's matches in `text`, or only those starting inside `windows` (ascending, disjoint).
+ * With windows the regex still runs on the whole text, from each window's start: look-behinds
+ * see what precedes the window and a match may run on past its end (a PEM body in a
+ * service-account file). The search only ever moves forward, so it reads the text at most once.
+ */
+function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, found: Candidate[], windows?: ReadonlyArray<{ start: number; end: number }>): void {
+  if (windows?.length === 0) return;
   const regex = rule.regex;
-  regex.lastIndex = 0;
+  regex.lastIndex = windows?.[0]!.start ?? 0;
+  let next = 0;
   for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
     if (match[0].length === 0) regex.lastIndex++;
-    const span = match.indices?.[rule.secretGroup];
-    // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
-    // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
-    const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
-    if (secret === undefined || span === undefined || secret === '') continue;
-    if (shannonEntropy(secret) < rule.minEntropy) continue;
-    if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) continue;
-    if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) continue;
-    const start = base + span[0];
-    if (rule.requiresNearby !== undefined) {
-      const line = index.lineOf(start);
-      const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
-      if (!rule.requiresNearby.regex.test(around)) continue;
+    if (windows !== undefined) {
+      while (next < windows.length && match.index >= windows[next]!.end) next++;
+      if (next === windows.length) return;
+      // Between windows: go on from the next window's start (or from this match's end, if later).
+      if (match.index < windows[next]!.start) {
+        regex.lastIndex = Math.max(regex.lastIndex, windows[next]!.start);
+        continue;
+      }
     }
-    found.push({ rule, ruleIndex, secret, start, end: base + span[1] });
+    const candidate = candidateOf(match, rule, ruleIndex, ruleSet, index);
+    if (candidate !== undefined) found.push(candidate);
   }
 }
 
@@ -133,14 +155,8 @@ function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Can
   const found: Candidate[] = [];
   for (const ruleIndex of ruleSet.prefilter.activeRules(text)) {
     const rule = ruleSet.rules[ruleIndex]!;
-    if (rule.requiresNearby === undefined || rule.keywords.length === 0) {
-      collect(text, rule, ruleIndex, ruleSet, index, 0, found);
-      continue;
-    }
-    for (const window of nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index)) {
-      // A sliced string shares the text's characters: no copy.
-      collect(text.slice(window.start, window.end), rule, ruleIndex, ruleSet, index, window.start, found);
-    }
+    const nearby = rule.requiresNearby !== undefined && rule.keywords.length > 0;
+    collect(text, rule, ruleIndex, ruleSet, index, found, nearby ? nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index) : undefined);
   }
   // Where rules overlap (a GitHub token assigned to `token = …` matches the GitHub rule and the
   // generic one), the rule listed first wins: specific rules come before generic ones.
