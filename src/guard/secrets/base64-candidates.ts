@@ -31,32 +31,41 @@ for (let code = 0; code < 128; code++) {
 }
 ALPHABET['='.charCodeAt(0)] = 2;
 
+function isAlphabet(code: number): boolean {
+  return code < 128 && ALPHABET[code] === 1;
+}
+
 /**
- * Every base64 run in `text` that decodes to mostly printable ASCII. A plain loop over the
- * characters: a regex with a look-behind for the run's edge costs several times more here.
+ * Every base64 run in `text` that decodes to mostly printable ASCII. Only runs of MIN_RUN or more
+ * characters count, so the loop looks at one character in MIN_RUN until it meets the alphabet
+ * (any such run covers every MIN_RUN-th position), then walks back to the run's start and on to
+ * its end. Source text is mostly letters, so it still touches many characters, but about half as
+ * many as a plain loop; a regex with a look-behind for the run's edge costs several times more.
  */
 export function decodeBase64Runs(text: string): DecodedRun[] {
   const runs: DecodedRun[] = [];
   const length = text.length;
+  // Invariant: the character before `at` is not in the alphabet, so no run starts before `at`
+  // and goes on past it.
   let at = 0;
-  while (at < length) {
-    const code = text.charCodeAt(at);
-    if (code >= 128 || ALPHABET[code] !== 1) {
-      at++;
+  while (at + MIN_RUN <= length) {
+    const probe = at + MIN_RUN - 1;
+    if (!isAlphabet(text.charCodeAt(probe))) {
+      at = probe + 1;
       continue;
     }
-    const start = at;
-    while (at < length) {
-      const next = text.charCodeAt(at);
-      if (next >= 128 || ALPHABET[next] !== 1) break;
-      at++;
-    }
-    const end = at;
-    while (at < length && text.charCodeAt(at) === 0x3d && at - end < 2) at++;
+    let start = probe;
+    while (start > at && isAlphabet(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < length && isAlphabet(text.charCodeAt(end))) end++;
+    at = end + 1; // the character at `end` is not in the alphabet
+    if (end - start < MIN_RUN) continue;
+    let padded = end;
+    while (padded < length && text.charCodeAt(padded) === 0x3d && padded - end < 2) padded++;
     // The run must stand alone: not glued to more padding or to non-ASCII letters.
-    const after = at < length ? text.charCodeAt(at) : 0;
-    if (end - start < MIN_RUN || after >= 128 || ALPHABET[after] !== 0) continue;
-    const run = text.slice(start, at);
+    const after = padded < length ? text.charCodeAt(padded) : 0;
+    if (after >= 128 || ALPHABET[after] !== 0) continue;
+    const run = text.slice(start, padded);
     // A run with no digit and no + / is almost always a long identifier or word.
     if (!/[0-9+/]/.test(run)) continue;
     const bytes = Buffer.from(run, 'base64');

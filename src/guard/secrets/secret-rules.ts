@@ -1,5 +1,6 @@
 import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
 import { isSeverity, SEVERITIES, type Severity } from '../severity.js';
+import { KeywordPrefilter } from './keyword-prefilter.js';
 
 /**
  * Secret-detection rules are data (issue 7: "Rules are data … not code"). The built-in set is
@@ -15,7 +16,10 @@ export interface SecretRule {
   readonly id: string;
   readonly title: string;
   readonly severity: Severity;
-  /** Lower-case substrings; the regex runs only on text that contains one of them. */
+  /**
+   * Lower-case substrings; the regex runs only on text that contains one of them. Empty: the rule
+   * runs on every text (slow; for patterns without a fixed part).
+   */
   readonly keywords: readonly string[];
   /** Global, with match indices ('gd'), so the secret's own position is known. */
   readonly regex: RegExp;
@@ -36,17 +40,8 @@ export interface SecretRuleSet {
   readonly rules: readonly SecretRule[];
   /** Case-insensitive patterns: a secret matching one is a placeholder, never a finding. */
   readonly placeholders: readonly RegExp[];
-  /**
-   * Every rule's keywords as one case-insensitive alternation ('gi'): one pass over a text tells
-   * which rules can match it, instead of one `includes` per keyword.
-   */
-  readonly keywordRegex: RegExp;
-  /** For each keyword, the keywords it contains (itself included): finding "sk-ant-" finds "sk-". */
-  readonly keywordsWithin: ReadonlyMap<string, readonly string[]>;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** One pass over a text tells which rules can match it (their keywords occur in it). */
+  readonly prefilter: KeywordPrefilter;
 }
 
 /** A rule file that cannot be used; the message names the place and the fix. */
@@ -92,8 +87,8 @@ function parseRule(raw: unknown, source: string, index: number): SecretRule {
   const severity = raw.severity;
   if (typeof severity !== 'string' || !isSeverity(severity)) throw new RuleFileError(`${where}: "severity" must be one of ${SEVERITIES.join(', ')}.`);
   const keywords = stringArray(raw.keywords, `${where}: "keywords"`);
-  if (keywords.length === 0 || keywords.some((keyword) => keyword !== keyword.toLowerCase())) {
-    throw new RuleFileError(`${where}: "keywords" needs at least one keyword, all lower case (they are matched against lower-cased text).`);
+  if (keywords.some((keyword) => keyword !== keyword.toLowerCase())) {
+    throw new RuleFileError(`${where}: "keywords" must be all lower case (they are matched against lower-cased text); an empty list runs the rule on every text.`);
   }
   const flags = raw.flags ?? '';
   if (typeof flags !== 'string' || !/^[imsu]*$/.test(flags)) throw new RuleFileError(`${where}: "flags" may only hold i, m, s and u.`);
@@ -188,13 +183,10 @@ export function loadSecretRules(userFile?: unknown, source = 'rule file'): Secre
     rules = rules.filter((rule) => !user.disable.includes(rule.id));
   }
   if (rules.length === 0) throw new RuleFileError(`${source} leaves no rules to scan with; add rules or use "extends": "default".`);
-  // Longest first, so a keyword that contains another (sk-ant- and sk-) is the one reported.
-  const keywords = [...new Set(rules.flatMap((rule) => rule.keywords))].sort((a, b) => b.length - a.length);
   return Object.freeze({
     rules: Object.freeze(rules),
     placeholders: Object.freeze(placeholders.map((placeholder) => new RegExp(placeholder, 'i'))),
-    keywordRegex: new RegExp(keywords.map(escapeRegExp).join('|'), 'gi'),
-    keywordsWithin: new Map(keywords.map((keyword) => [keyword, keywords.filter((other) => keyword.includes(other))])),
+    prefilter: new KeywordPrefilter(rules),
   });
 }
 

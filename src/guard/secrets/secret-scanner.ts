@@ -1,5 +1,5 @@
 import { decodeBase64Runs } from './base64-candidates.js';
-import { joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
+import { joinedSlice, joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
 import type { SecretEncoding } from './secret-finding.js';
 import type { SecretRule, SecretRuleSet } from './secret-rules.js';
 
@@ -60,12 +60,17 @@ class LineIndex {
     const line = this.lineOf(offset);
     return { line: line + 1, column: offset - this.#lineStarts()[line]! + 1 };
   }
+  /** Offsets of lines [first, last] (0-based, clamped), the last line's break included. */
+  lineSpan(first: number, last: number): { start: number; end: number } {
+    const starts = this.#lineStarts();
+    const start = starts[Math.min(Math.max(0, first), starts.length - 1)]!;
+    const end = last + 1 < starts.length ? starts[Math.max(0, last + 1)]! : this.text.length;
+    return { start, end };
+  }
   /** The text of lines [first, last] (0-based, clamped). */
   lines(first: number, last: number): string {
-    const starts = this.#lineStarts();
-    const from = starts[Math.max(0, first)]!;
-    const to = last + 1 < starts.length ? starts[last + 1]! : this.text.length;
-    return this.text.slice(from, to);
+    const { start, end } = this.lineSpan(first, last);
+    return this.text.slice(start, end);
   }
 }
 
@@ -83,45 +88,76 @@ function isPlaceholder(secret: string, ruleSet: SecretRuleSet): boolean {
   return ruleSet.placeholders.some((placeholder) => placeholder.test(secret));
 }
 
-/** The lower-case keywords present in `text`, found in one pass. */
-function keywordsIn(text: string, ruleSet: SecretRuleSet): Set<string> {
-  const present = new Set<string>();
-  const regex = ruleSet.keywordRegex;
-  regex.lastIndex = 0;
-  for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-    for (const keyword of ruleSet.keywordsWithin.get(match[0].toLowerCase()) ?? []) present.add(keyword);
-    // Overlapping keywords ("asiakia"): look again from the next character.
-    regex.lastIndex = match.index + 1;
+/**
+ * Where a `requiresNearby` rule's matches may start: the lines within its `withinLines` of a line
+ * holding one of its keywords, merged where they touch. Its secret need not contain a
+ * keyword (an AWS secret key is 40 characters of base64), so the whole text would otherwise be
+ * searched for it; its nearby pattern is what carries the keyword (the access key id's AKIA).
+ */
+function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, withinLines: number, index: LineIndex): Array<{ start: number; end: number }> {
+  const windows: Array<{ start: number; end: number }> = [];
+  for (const offset of ruleSet.prefilter.keywordOffsets(text, ruleIndex)) {
+    const line = index.lineOf(offset);
+    const { start, end } = index.lineSpan(line - withinLines, line + withinLines);
+    const last = windows.at(-1);
+    if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
+    else windows.push({ start, end });
   }
-  return present;
+  return windows;
+}
+
+/** The candidate a rule's match makes, or undefined when a check turns it down. */
+function candidateOf(match: RegExpExecArray, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex): Candidate | undefined {
+  const span = match.indices?.[rule.secretGroup];
+  // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
+  // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
+  const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
+  if (secret === undefined || span === undefined || secret === '') return undefined;
+  if (shannonEntropy(secret) < rule.minEntropy) return undefined;
+  if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) return undefined;
+  if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) return undefined;
+  if (rule.requiresNearby !== undefined) {
+    const line = index.lineOf(span[0]);
+    const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
+    if (!rule.requiresNearby.regex.test(around)) return undefined;
+  }
+  return { rule, ruleIndex, secret, start: span[0], end: span[1] };
+}
+
+/**
+ * The rule's matches in `text`, or only those starting inside `windows` (ascending, disjoint).
+ * With windows the regex still runs on the whole text, from each window's start: look-behinds
+ * see what precedes the window and a match may run on past its end (a PEM body in a
+ * service-account file). The search only ever moves forward, so it reads the text at most once.
+ */
+function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, found: Candidate[], windows?: ReadonlyArray<{ start: number; end: number }>): void {
+  if (windows?.length === 0) return;
+  const regex = rule.regex;
+  regex.lastIndex = windows?.[0]!.start ?? 0;
+  let next = 0;
+  for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+    if (match[0].length === 0) regex.lastIndex++;
+    if (windows !== undefined) {
+      while (next < windows.length && match.index >= windows[next]!.end) next++;
+      if (next === windows.length) return;
+      // Between windows: go on from the next window's start (or from this match's end, if later).
+      if (match.index < windows[next]!.start) {
+        regex.lastIndex = Math.max(regex.lastIndex, windows[next]!.start);
+        continue;
+      }
+    }
+    const candidate = candidateOf(match, rule, ruleIndex, ruleSet, index);
+    if (candidate !== undefined) found.push(candidate);
+  }
 }
 
 function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Candidate[] {
-  const present = keywordsIn(text, ruleSet);
   const found: Candidate[] = [];
-  if (present.size === 0) return found;
-  ruleSet.rules.forEach((rule, ruleIndex) => {
-    if (!rule.keywords.some((keyword) => present.has(keyword))) return;
-    const regex = rule.regex;
-    regex.lastIndex = 0;
-    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-      if (match[0].length === 0) regex.lastIndex++;
-      const span = match.indices?.[rule.secretGroup];
-      // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
-      // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
-      const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
-      if (secret === undefined || span === undefined || secret === '') continue;
-      if (shannonEntropy(secret) < rule.minEntropy) continue;
-      if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) continue;
-      if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) continue;
-      if (rule.requiresNearby !== undefined) {
-        const line = index.lineOf(span[0]);
-        const around = index.lines(line - rule.requiresNearby.withinLines, line + rule.requiresNearby.withinLines);
-        if (!rule.requiresNearby.regex.test(around)) continue;
-      }
-      found.push({ rule, ruleIndex, secret, start: span[0], end: span[1] });
-    }
-  });
+  for (const ruleIndex of ruleSet.prefilter.activeRules(text)) {
+    const rule = ruleSet.rules[ruleIndex]!;
+    const nearby = rule.requiresNearby !== undefined && rule.keywords.length > 0;
+    collect(text, rule, ruleIndex, ruleSet, index, found, nearby ? nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index) : undefined);
+  }
   // Where rules overlap (a GitHub token assigned to `token = …` matches the GitHub rule and the
   // generic one), the rule listed first wins: specific rules come before generic ones.
   found.sort((a, b) => a.ruleIndex - b.ruleIndex || a.start - b.start);
@@ -158,7 +194,7 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   const joined = joinSplitLiterals(text);
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
-      const part = joined.text.slice(window.start, window.end);
+      const part = joinedSlice(joined, window.start, window.end);
       for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;

@@ -29,7 +29,10 @@ export function emptySourceStats(): SourceStats {
   return { units: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, skippedUnreadable: 0, skippedDirectories: [] };
 }
 
+/** How much of a file's head is searched for a NUL byte. */
+export const BINARY_SNIFF_BYTES = 8192;
+
 /** A NUL byte in the first 8 KiB means binary, as git and grep decide it. */
 export function looksBinary(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, 8192).includes(0);
+  return bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0);
 }

@@ -1,4 +1,4 @@
-import { lstat, opendir, readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
 
@@ -13,9 +13,22 @@ export interface WorkingTreeOptions {
   readonly excludedDirectories: readonly string[];
 }
 
-async function* walk(root: string, dir: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<string> {
+/*
+ * Files are read synchronously, on purpose. A tree like node_modules is ten thousand small files;
+ * through fs/promises each costs four thread-pool round trips (open, fstat, read, close) plus an
+ * lstat, and the profile showed the scanner idle 40 % of the time waiting for them. Read in place
+ * it is open (O_NOFOLLOW instead of an lstat: a symbolic link swapped in after the directory
+ * listing is refused, not followed), one read into a reused buffer, close; an fstat and a second
+ * read only for files of 64 KiB and more.
+ */
+
+/** Files under this size are read in one call, without an fstat. */
+const ONE_READ_BYTES = 64 * 1024;
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+function* walk(root: string, dir: string, options: WorkingTreeOptions, stats: SourceStats): Generator<string> {
   const names: Array<{ name: string; directory: boolean }> = [];
-  for await (const entry of await opendir(dir)) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
     // Symbolic links are not followed: they may leave the tree or loop.
     if (entry.isDirectory()) names.push({ name: entry.name, directory: true });
     else if (entry.isFile()) names.push({ name: entry.name, directory: false });
@@ -33,36 +46,88 @@ async function* walk(root: string, dir: string, options: WorkingTreeOptions, sta
   }
 }
 
+type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
+
+/** Reads files into one buffer that grows to the largest file read, so a scan allocates little. */
+class FileReader {
+  #buffer = Buffer.allocUnsafe(ONE_READ_BYTES + 1);
+
+  constructor(private readonly maxFileBytes: number) {}
+
+  #fill(fd: number, from: number, to: number): number {
+    let at = from;
+    while (at < to) {
+      const wanted = to - at;
+      const read = readSync(fd, this.#buffer, at, wanted, null);
+      at += read;
+      // A short read of a regular file is its end: no second call to learn that.
+      if (read < wanted) break;
+    }
+    return at;
+  }
+
+  read(file: string): FileRead {
+    let fd: number;
+    try {
+      fd = openSync(file, OPEN_FLAGS);
+    } catch {
+      return { kind: 'unreadable' };
+    }
+    try {
+      // One byte more than the cap tells a file over it.
+      const limit = this.maxFileBytes + 1;
+      const first = Math.min(ONE_READ_BYTES, limit);
+      let length = this.#fill(fd, 0, first);
+      // Most files end within the first read: they need no fstat.
+      if (length === first) {
+        const size = fstatSync(fd).size;
+        if (size > this.maxFileBytes) return { kind: 'large' };
+        // The head decides: a large binary (image, archive, native module) is not read further.
+        if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
+        const wanted = Math.min(size + 1, limit);
+        if (this.#buffer.length < wanted) {
+          const grown = Buffer.allocUnsafe(wanted);
+          this.#buffer.copy(grown, 0, 0, length);
+          this.#buffer = grown;
+        }
+        length = this.#fill(fd, length, wanted);
+      }
+      if (length > this.maxFileBytes) return { kind: 'large' };
+      if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
+      return { kind: 'text', text: this.#buffer.toString('utf8', 0, length), bytes: length };
+    } catch {
+      return { kind: 'unreadable' };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /**
  * The text files under `root` (or `root` itself when it is a file), in path order. Binary files
  * (a NUL in the first 8 KiB) and files over the size cap are counted in `stats` and skipped.
  */
 export async function* workingTreeUnits(root: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  const rootIsFile = (await lstat(root)).isFile();
+  const rootIsFile = lstatSync(root).isFile();
   const files = rootIsFile ? [root] : walk(root, root, options, stats);
-  for await (const file of files) {
+  const reader = new FileReader(options.maxFileBytes);
+  for (const file of files) {
     const path = rootIsFile ? basename(file) : relative(root, file).split(sep).join('/');
-    let bytes: Buffer;
-    try {
-      if ((await lstat(file)).size > options.maxFileBytes) {
+    const read = reader.read(file);
+    switch (read.kind) {
+      case 'unreadable':
+        stats.skippedUnreadable++;
+        continue;
+      case 'large':
         stats.skippedLarge++;
         continue;
-      }
-      bytes = await readFile(file);
-    } catch {
-      stats.skippedUnreadable++;
-      continue;
+      case 'binary':
+        stats.skippedBinary++;
+        continue;
+      case 'text':
+        stats.units++;
+        stats.bytes += read.bytes;
+        yield { path, text: read.text };
     }
-    if (bytes.length > options.maxFileBytes) {
-      stats.skippedLarge++;
-      continue;
-    }
-    if (looksBinary(bytes)) {
-      stats.skippedBinary++;
-      continue;
-    }
-    stats.units++;
-    stats.bytes += bytes.length;
-    yield { path, text: bytes.toString('utf8') };
   }
 }

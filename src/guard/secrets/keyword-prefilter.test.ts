@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { KeywordPrefilter } from './keyword-prefilter.js';
+import { loadSecretRules } from './secret-rules.js';
+import { scanText } from './secret-scanner.js';
+
+const rules = loadSecretRules();
+const ruleIds = (text: string) => rules.prefilter.activeRules(text).map((index) => rules.rules[index]!.id);
+// Built from pieces so this file holds no secret.
+const githubToken = ['gh', 'p_', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'].join('');
+
+test('keywords are found in any letter case, and a keyword turns on every rule it contains', () => {
+  assert.deepEqual(ruleIds('nothing to see here'), []);
+  for (const variant of ['TOKEN = x', 'Token = x', 'tOkEn = x']) assert.deepEqual(ruleIds(variant), ['generic-secret-assignment'], variant);
+  // "sk-ant-" holds "sk-": the Anthropic rule and the OpenAI rule both run.
+  assert.deepEqual(ruleIds('key: SK-ANT-api03'), ['openai-api-key', 'anthropic-api-key']);
+  // Overlapping keywords: "asiakia" holds asia and akia.
+  assert.deepEqual(ruleIds('xasiakiax'), ['aws-access-key-id', 'aws-key-pair-secret']);
+});
+
+test('a text full of one keyword still turns on the rules whose keywords come later', () => {
+  // The prefilter stops looking for "token" once the generic rule is on; the GitHub keyword
+  // after ten thousand tokens must still be seen.
+  const text = `${'token token token\n'.repeat(10_000)}x = ${githubToken}\n`;
+  assert.deepEqual(ruleIds(text), ['github-token', 'generic-secret-assignment']);
+  const [match, ...rest] = scanText(text, rules);
+  assert.equal(rest.length, 0);
+  assert.equal(match?.rule.id, 'github-token');
+  assert.equal(match.line, 10_001);
+});
+
+test('a secret in upper case is found: the keyword is matched case-insensitively, the pattern decides', () => {
+  const dbUrl = ['POSTGRES', '://app:', 'Xq9', 'vT2', 'mK8', 'pL4@db.internal:5432/app'].join('');
+  assert.deepEqual(scanText(`DATABASE_URL=${dbUrl}\n`, rules).map((match) => match.rule.id), ['database-url-password']);
+});
+
+test('a rule without keywords runs on every text', () => {
+  const set = loadSecretRules({
+    version: 1,
+    extends: 'none',
+    rules: [{ id: 'acme-serial', title: 'ACME serial', severity: 'low', keywords: [], pattern: '\\b(Z[0-9]{3}-[0-9]{4}-[0-9]{3}Q)\\b', fix: 'Revoke it.' }],
+  });
+  assert.deepEqual(set.prefilter.activeRules('plain words'), [0]);
+  const serial = ['Z', '123', '-4567-', '890', 'Q'].join('');
+  assert.deepEqual(scanText(`id ${serial}\n`, set).map((match) => match.secret), [serial]);
+});
+
+test('a requiresNearby rule is found within its lines of a keyword, not beyond them', () => {
+  const keyId = ['AK', 'IA', 'QWERTYUIOPASDFGH'].join('');
+  const secret = ['wJa9rXUtnFEMIK7', 'MDENGbPxRfiCYz3Q', '8uT2vLkP0'].join('');
+  assert.equal(secret.length, 40);
+  const filler = (lines: number) => 'x = 1\n'.repeat(lines);
+  // The secret's line is three lines below the key id's line: inside the window.
+  const near = `${filler(50)}id=${keyId}\n${filler(2)}value=${secret}\n${filler(50)}`;
+  assert.deepEqual(
+    scanText(near, rules).map((match) => [match.rule.id, match.line]),
+    [
+      ['aws-access-key-id', 51],
+      ['aws-key-pair-secret', 54],
+    ],
+  );
+  // Four lines below: outside withinLines (3), as the rule says.
+  const far = `${filler(50)}id=${keyId}\n${filler(3)}value=${secret}\n`;
+  assert.deepEqual(scanText(far, rules).map((match) => match.rule.id), ['aws-access-key-id']);
+});
+
+test('a requiresNearby match may run on past its window: a 30-line key body in a service-account file', () => {
+  const body = randomBytes(30 * 48).toString('base64').match(/.{64}/g)!;
+  const begin = ['-----BEGIN', ' PRIVATE', ' KEY-----'].join('');
+  const end = ['-----END', ' PRIVATE', ' KEY-----'].join('');
+  const file = `{\n  "type": "service_account",\n  "private_key": "${begin}\n${body.join('\n')}\n${end}\n",\n  "client_email": "ci@project.iam.gserviceaccount.com"\n}\n`;
+  const matches = scanText(file, rules);
+  assert.deepEqual(matches.map((match) => [match.rule.id, match.line]), [['gcp-service-account-key', 3]]);
+  assert.equal(matches[0]!.secret, body.join(''), 'the whole body, though it ends 31 lines below the keyword (withinLines is 12)');
+});
+
+test('the prefilter caches one searcher per set of rules still off, and stays bounded', () => {
+  const prefilter = new KeywordPrefilter(Array.from({ length: 12 }, (_, index) => ({ keywords: [`kw${index}x`] })));
+  // 2^12 different sets of rules turned on: the cache is cleared rather than grown past its bound.
+  for (let mask = 0; mask < 4096; mask += 7) {
+    const text = Array.from({ length: 12 }, (_, index) => ((mask >> index) & 1 ? `KW${index}X` : 'none')).join(' ');
+    const expected = Array.from({ length: 12 }, (_, index) => index).filter((index) => (mask >> index) & 1);
+    assert.deepEqual(prefilter.activeRules(text), expected, text);
+  }
+});
