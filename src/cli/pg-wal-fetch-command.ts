@@ -4,7 +4,7 @@ import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import { parseWalFileName } from '../backup/pg/wal-file-name.js';
 import { WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
 import { systemClock } from '../infra/clock.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { boundedInteger, nonEmpty, OPTION_VERBS, PG_OPTIONS, type PgCommandIo, repositoryFrom } from './pg-options.js';
 
 /**
@@ -48,7 +48,8 @@ export async function serveFromSpool(args: readonly string[], io: PgCommandIo): 
   for (const [option, verbs] of Object.entries(OPTION_VERBS)) {
     if (values[option as keyof typeof values] !== undefined && !verbs.includes('wal-fetch')) return undefined;
   }
-  if (values.spool === undefined || values.prefetch === undefined || parseWalFileName(name)?.kind !== 'segment') return undefined;
+  const kind = parseWalFileName(name)?.kind;
+  if (values.spool === undefined || values.prefetch === undefined || (kind !== 'segment' && kind !== 'timeline-history')) return undefined;
   const count = boundedInteger('prefetch', values.prefetch, 1, 1000)!;
   const endpoint = values.endpoint ?? nonEmpty(io.env['HOLDFAST_ENDPOINT']);
   if (endpoint === undefined) return undefined;
@@ -56,7 +57,13 @@ export async function serveFromSpool(args: readonly string[], io: PgCommandIo): 
   const spool = new WalPrefetchSpool(resolve(values.spool), endpoint, repository);
 
   const started = io.clock.nowMs();
-  let size = await spool.take(name, resolve(destination));
+  let size = kind === 'segment' ? await spool.take(name, resolve(destination)) : undefined;
+  // The worker asked the archive a moment ago and it did not have the file: "missing", quietly.
+  if (size === undefined && (await spool.isKnownAbsent(name, started))) {
+    if (values.json === true) io.stdout(`${JSON.stringify({ outcome: 'missing', name, key: spool.pathOf(`${name}.absent`), durationMs: io.clock.nowMs() - started })}\n`);
+    return EXIT_FAILURE;
+  }
+  if (kind !== 'segment') return undefined;
   // Recovery caught up with the worker: wait for its download rather than start a second one.
   while (size === undefined && io.clock.nowMs() - started < WAIT_FOR_WORKER_MS && (await spool.isDownloading(name)) && (await spool.lock.isHeld())) {
     await new Promise((done) => setTimeout(done, WAIT_POLL_MS));

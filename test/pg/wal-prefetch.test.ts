@@ -14,7 +14,9 @@ import { waitUntil } from '../support/wait-until.js';
  * `wal-fetch --prefetch N --spool DIR` with the built CLI: after a segment, a background worker
  * keeps the next N in the spool; each later wal-fetch is served from there (a move, no download)
  * with the same bytes while the worker stays ahead; prefetching stops at the end of the archive;
- * a segment the spool does not have (another timeline) moves the worker there; after recovery
+ * a segment the spool does not have (another timeline) moves the worker there; files the worker
+ * found missing (the end of the archive, the next timeline's history) are answered from its
+ * markers; after recovery
  * stops asking, the worker exits and removes what was not taken; a spool used for another
  * repository never serves this one's names.
  */
@@ -80,6 +82,16 @@ void test('wal-fetch --prefetch serves the next segments from a verified spool',
   const end = await fetch(name(7));
   assert.equal(end.result.code, 1, 'past the end of the archive: "missing", quietly');
   assert.equal(end.result.stderr, '');
+  // The worker keeps asking for 7 and for the next timeline's history file, and leaves its
+  // answer in the spool: wal-fetch then says "missing" without a request of its own.
+  for (const missing of [name(7), '00000002.history']) {
+    await waitUntil(`wal-fetch ${missing} answered by the worker's marker`, async () => {
+      const answer = await fetch(missing);
+      assert.equal(answer.result.code, 1, answer.result.stderr);
+      assert.equal(answer.report!.outcome, 'missing');
+      return answer.report!.key === join(spoolDir, `${missing}.absent`);
+    });
+  }
 
   // A timeline switch: recovery asks for timeline 2 from segment 4 on. The spool misses it; the
   // wal-fetch that serves it from the archive tells the worker, which fetches 2/5 and 2/6 next.
@@ -93,6 +105,7 @@ void test('wal-fetch --prefetch serves the next segments from a verified spool',
   // Recovery stops asking: the worker leaves after its idle time (20 s), taking its segments along.
   await waitUntil('the idle worker to exit', async () => !(await readdir(spoolDir)).includes('worker.lock'), 90_000, 500);
   assert.deepEqual(await segmentsIn(), [], 'what recovery did not take is removed');
+  assert.deepEqual((await readdir(spoolDir)).filter((entry) => entry.endsWith('.absent')), [], 'and its markers');
   const log = await readFile(join(spoolDir, 'worker.log'), 'utf8');
   assert.match(log, new RegExp(`prefetched ${name(6)}`));
   assert.match(log, new RegExp(`recovery at ${name(4, 2)}`));

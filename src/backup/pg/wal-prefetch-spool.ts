@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomically } from '../../infra/fs/write-file-atomically.js';
@@ -12,6 +12,7 @@ import { SpoolWorkerLock } from './spool-worker-lock.js';
  *   DIR/archive-get/REPO/NAME          a verified segment, ready to be handed over
  *   DIR/archive-get/REPO/.NAME.*.tmp   a segment the worker is downloading right now
  *   DIR/archive-get/REPO/position      the segment recovery asked for last, when the spool missed it
+ *   DIR/archive-get/REPO/NAME.absent   NAME was not in the archive when the worker last asked (mtime)
  *   DIR/archive-get/REPO/worker.lock   the running worker
  *
  * REPO is a digest of endpoint and repository: a spool reused for another archive never hands
@@ -21,6 +22,16 @@ import { SpoolWorkerLock } from './spool-worker-lock.js';
  * file system and a hash: a segment already in the spool is handed over without loading an S3
  * client (see cli/pg-wal-fetch-command.ts).
  */
+/**
+ * How long the worker's "not in the archive" answer stands in for asking the archive. Recovery
+ * asks for such files routinely: the next timeline's history file (at the start, and at
+ * promotion, to choose the new timeline) and the segment past the end of the archive. An answer
+ * at most this old is what PostgreSQL would have got by asking a few seconds earlier — the
+ * archive can gain a file right after any answer — and spares a process that loads an S3 client
+ * and opens a TLS connection for one request. The worker asks again every second.
+ */
+export const ABSENT_FRESH_MS = 5_000;
+
 export class WalPrefetchSpool {
   readonly directory: string;
   readonly lock: SpoolWorkerLock;
@@ -99,6 +110,23 @@ export class WalPrefetchSpool {
     const text = await readFile(join(this.directory, 'position'), 'utf8').catch(() => undefined);
     const name = text?.trim();
     return name !== undefined && /^[0-9A-F]{24}$/.test(name) ? name : undefined;
+  }
+
+  /** Records that `name` is not in the archive, as of now. */
+  async markAbsent(name: string): Promise<void> {
+    const path = this.pathOf(`${name}.absent`);
+    const now = new Date();
+    await utimes(path, now, now).catch(() => writeFile(path, '', { mode: 0o600 }));
+  }
+
+  async clearAbsent(name: string): Promise<void> {
+    await this.remove(`${name}.absent`);
+  }
+
+  /** Whether the worker found `name` missing from the archive within the last ABSENT_FRESH_MS. */
+  async isKnownAbsent(name: string, nowMs: number): Promise<boolean> {
+    const stats = await stat(this.pathOf(`${name}.absent`)).catch(() => undefined);
+    return stats !== undefined && stats.mtimeMs <= nowMs + 1_000 && nowMs - stats.mtimeMs <= ABSENT_FRESH_MS;
   }
 
   async remove(entry: string): Promise<void> {

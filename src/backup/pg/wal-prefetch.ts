@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import type { WalFetcher } from './wal-fetcher.js';
 import { parseWalFileName } from './wal-file-name.js';
-import { walSegmentName, walSegmentNumber } from './wal-position.js';
+import { timelineHex, walSegmentName, walSegmentNumber } from './wal-position.js';
 import type { WalPrefetchSpool } from './wal-prefetch-spool.js';
 
 export { WalPrefetchSpool } from './wal-prefetch-spool.js';
@@ -20,7 +20,9 @@ export { WalPrefetchSpool } from './wal-prefetch-spool.js';
  * or the `position` a wal-fetch recorded when the spool could not serve it (a timeline switch,
  * recovery overtaking the worker). Segments recovery will not ask for — older, or on another
  * timeline — are removed. The worker stops at the first segment the archive does not hold (yet;
- * it asks again once recovery moves on), and exits after `idleMs` without progress — recovery
+ * it asks again every second), and keeps that answer, and whether the next timeline's history
+ * file exists, in the spool as `NAME.absent`, so a wal-fetch for them answers "missing" without
+ * a request of its own (ABSENT_FRESH_MS in wal-prefetch-spool.ts). It exits after `idleMs` without progress — recovery
  * has ended or paused — removing what nobody took. A wal-fetch that finds no worker starts one.
  */
 
@@ -50,6 +52,8 @@ export interface WalPrefetchSummary {
 export const DEFAULT_PREFETCH_IDLE_MS = 20_000;
 /** How often the spool is looked at when no file-system event came (fs.watch can miss some). */
 const POLL_MS = 250;
+/** How often a file found missing is asked for again. */
+const ABSENT_RECHECK_MS = 1_000;
 
 export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): Promise<WalPrefetchSummary> {
   const clock = options.clock ?? systemClock;
@@ -69,6 +73,9 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
   /** Segments this worker stored that are still in the spool. */
   const stored = new Set<string>();
   const inFlight = new Map<string, Promise<void>>();
+  let stoppedCheckedMs = 0;
+  let historyProbe: { readonly name: string; readonly done: Promise<void> } | undefined;
+  let historyCheckedMs = 0;
   const wake = new Wake(spool.directory);
   const stamp = () => new Date(clock.nowMs()).toISOString();
 
@@ -116,18 +123,45 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
         }
       }
 
+      // The next timeline's history file: PostgreSQL asks for it when recovery starts and ends.
+      const history = `${timelineHex(timeline + 1)}.history`;
+      if (historyProbe === undefined && clock.nowMs() - historyCheckedMs >= ABSENT_RECHECK_MS) {
+        const probePath = spool.pathOf(`probe-${history}`);
+        const done = options.fetcher.fetch(history, probePath).then(
+          async (result) => {
+            if (result.outcome === 'missing') await spool.markAbsent(history);
+            else await Promise.all([spool.clearAbsent(history), spool.remove(`probe-${history}`)]);
+          },
+          () => spool.clearAbsent(history), // unsure: let wal-fetch ask the archive itself
+        );
+        historyProbe = {
+          name: history,
+          done: done.finally(() => {
+            historyProbe = undefined;
+            historyCheckedMs = clock.nowMs();
+          }),
+        };
+      }
+
       for (const name of wanted) {
         if (inFlight.size >= parallel) break;
-        if (stoppedAt !== undefined && order(name) >= order(stoppedAt)) break;
+        // The end of the archive: asked again once a second, nothing fetched past it.
+        if (stoppedAt !== undefined && (order(name) > order(stoppedAt) || (name === stoppedAt && clock.nowMs() - stoppedCheckedMs < ABSENT_RECHECK_MS))) break;
         if (present.has(name) || inFlight.has(name)) continue;
         const started = clock.nowMs();
         const download = options.fetcher.fetch(name, spool.pathOf(name)).then(
           (result) => {
             inFlight.delete(name);
             if (result.outcome === 'missing') {
-              if (stoppedAt === undefined || order(name) < order(stoppedAt)) stoppedAt = name;
+              if (stoppedAt === undefined || order(name) <= order(stoppedAt)) {
+                stoppedAt = name;
+                stoppedCheckedMs = clock.nowMs();
+              }
+              void spool.markAbsent(name);
               return;
             }
+            if (name === stoppedAt) stoppedAt = undefined;
+            void spool.clearAbsent(name);
             fetched += 1;
             // Fetched past the end of the archive (in parallel) or past a timeline switch: not usable.
             if ((stoppedAt !== undefined && order(name) > order(stoppedAt)) || name.slice(0, 8) !== position.slice(0, 8)) {
@@ -152,10 +186,10 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
     return { fetched, taken, stoppedAt };
   } finally {
     wake.close();
-    await Promise.allSettled(inFlight.values());
+    await Promise.allSettled([...inFlight.values(), historyProbe?.done]);
     // Nobody is taking segments: the next wal-fetch that misses starts a new worker.
     for (const entry of await spool.entries().catch(() => [])) {
-      if (parseWalFileName(entry)?.kind === 'segment' || entry === 'position' || entry.endsWith('.tmp')) await spool.remove(entry);
+      if (parseWalFileName(entry)?.kind === 'segment' || entry === 'position' || entry.endsWith('.tmp') || entry.endsWith('.absent') || entry.startsWith('probe-')) await spool.remove(entry);
     }
     await spool.lock.unlock();
   }
