@@ -1,5 +1,5 @@
-import { chown, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { HoldfastTool, PgBackRestTool, BackupMeasure, RestoreMeasure } from './pg-backup-tools.js';
 import type { PgBenchOptions } from './pg-bench-options.js';
 import { type BenchCluster, PG_BIN, startRestored, waitUntil } from './pg-cluster.js';
@@ -145,6 +145,8 @@ export async function measureRestores(ctx: StepContext, targetTime: string, pgba
       const marks = await copy.query<{ id: number }>('SELECT id FROM bench_marks ORDER BY id');
       // PostgreSQL logs each file restore_command delivered; every call is one process start.
       const walFetched = (copy.output().match(/restored log file "[0-9A-F]{24}" from archive/g) ?? []).length;
+      const logs = process.env['HOLDFAST_BENCH_RECOVERY_LOGS'];
+      if (logs !== undefined) await writeFile(join(logs, `recovery-${basename(base)}.log`), copy.output());
       return { recoveryMs, verified: marks.length === 1 && marks[0]?.id === 1, walFetched };
     } finally {
       await copy.stop();
