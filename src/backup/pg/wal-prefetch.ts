@@ -20,8 +20,8 @@ export { WalPrefetchSpool } from './wal-prefetch-spool.js';
  * or the `position` a wal-fetch recorded when the spool could not serve it (a timeline switch,
  * recovery overtaking the worker). Segments recovery will not ask for — older, or on another
  * timeline — are removed. The worker stops at the first segment the archive does not hold (yet;
- * it asks again every second), and keeps that answer, and whether the next timeline's history
- * file exists, in the spool as `NAME.absent`, so a wal-fetch for them answers "missing" without
+ * it asks again every second), and keeps that answer, and whether this and the next timeline's
+ * history files exist, in the spool as `NAME.absent`, so a wal-fetch for them answers "missing" without
  * a request of its own (ABSENT_FRESH_MS in wal-prefetch-spool.ts). It exits after `idleMs` without progress — recovery
  * has ended or paused — removing what nobody took. A wal-fetch that finds no worker starts one.
  */
@@ -74,7 +74,7 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
   const stored = new Set<string>();
   const inFlight = new Map<string, Promise<void>>();
   let stoppedCheckedMs = 0;
-  let historyProbe: { readonly name: string; readonly done: Promise<void> } | undefined;
+  let historyProbe: { readonly done: Promise<void> } | undefined;
   let historyCheckedMs = 0;
   const wake = new Wake(spool.directory);
   const stamp = () => new Date(clock.nowMs()).toISOString();
@@ -123,20 +123,24 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
         }
       }
 
-      // The next timeline's history file: PostgreSQL asks for it when recovery starts and ends.
-      const history = `${timelineHex(timeline + 1)}.history`;
+      // History files PostgreSQL asks for when recovery starts and ends: the next timeline's (to
+      // find the newest timeline, and to choose the new one at promotion) and this timeline's.
+      // Timeline 1 has none.
       if (historyProbe === undefined && clock.nowMs() - historyCheckedMs >= ABSENT_RECHECK_MS) {
-        const probePath = spool.pathOf(`probe-${history}`);
-        const done = options.fetcher.fetch(history, probePath).then(
-          async (result) => {
-            if (result.outcome === 'missing') await spool.markAbsent(history);
-            else await Promise.all([spool.clearAbsent(history), spool.remove(`probe-${history}`)]);
-          },
-          () => spool.clearAbsent(history), // unsure: let wal-fetch ask the archive itself
+        const histories = [timeline + 1, ...(timeline > 1 ? [timeline] : [])].map((t) => `${timelineHex(t)}.history`);
+        const done = Promise.all(
+          histories.map((history) =>
+            options.fetcher.fetch(history, spool.pathOf(`probe-${history}`)).then(
+              async (result) => {
+                if (result.outcome === 'missing') await spool.markAbsent(history);
+                else await Promise.all([spool.clearAbsent(history), spool.remove(`probe-${history}`)]);
+              },
+              () => spool.clearAbsent(history), // unsure: let wal-fetch ask the archive itself
+            ),
+          ),
         );
         historyProbe = {
-          name: history,
-          done: done.finally(() => {
+          done: done.then(() => {
             historyProbe = undefined;
             historyCheckedMs = clock.nowMs();
           }),
