@@ -124,10 +124,10 @@ export async function runWalPrefetchWorker(options: WalPrefetchWorkerOptions): P
       }
 
       // History files PostgreSQL asks for when recovery starts and ends: the next timeline's (to
-      // find the newest timeline, and to choose the new one at promotion) and this timeline's.
-      // Timeline 1 has none.
+      // find the newest timeline, and to choose the new one at promotion) and this timeline's
+      // (copied into the new timeline's history at promotion; asked for on timeline 1 too).
       if (historyProbe === undefined && clock.nowMs() - historyCheckedMs >= ABSENT_RECHECK_MS) {
-        const histories = [timeline + 1, ...(timeline > 1 ? [timeline] : [])].map((t) => `${timelineHex(t)}.history`);
+        const histories = [timeline + 1, timeline].map((t) => `${timelineHex(t)}.history`);
         const done = Promise.all(
           histories.map((history) =>
             options.fetcher.fetch(history, spool.pathOf(`probe-${history}`)).then(
