@@ -113,10 +113,11 @@ export class HoldfastTool {
 
   /**
    * `holdfast pg restore --into DIR --target-time T --target-action promote` (the defaults
-   * otherwise: files fsynced), optionally with `--prefetch N --spool DIR` in restore_command.
+   * otherwise: files fsynced, restore_command prefetching 8 segments into the copy's
+   * pg_wal/holdfast-prefetch), or with `--no-prefetch`: one download per restore_command.
    */
-  async restore(into: string, targetTime: string, prefetch?: { readonly segments: number; readonly spool: string }): Promise<RestoreMeasure> {
-    const extra = prefetch === undefined ? [] : ['--prefetch', String(prefetch.segments), '--spool', prefetch.spool];
+  async restore(into: string, targetTime: string, prefetch: boolean): Promise<RestoreMeasure> {
+    const extra = prefetch ? [] : ['--no-prefetch'];
     const result = await this.#holdfast(['restore', '--into', into, '--target-time', targetTime, '--target-action', 'promote', ...extra, '--json'], this.#env(this.#reader));
     return { wallMs: result.wallMs, toolCpuSeconds: result.cpuSeconds };
   }

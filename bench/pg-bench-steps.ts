@@ -1,10 +1,10 @@
-import { chown, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { HoldfastTool, PgBackRestTool, BackupMeasure, RestoreMeasure } from './pg-backup-tools.js';
 import type { PgBenchOptions } from './pg-bench-options.js';
 import { type BenchCluster, PG_BIN, startRestored, waitUntil } from './pg-cluster.js';
 import { CpuMeter, type OsUser, removeTree, run } from './pg-host.js';
-import type { BackupRow, RestoreRow, RowKind } from './pg-report.js';
+import { type BackupRow, HOLDFAST_DEFAULT_RESTORE, type RestoreRow, type RowKind } from './pg-report.js';
 import type { BenchVault } from './pg-vault.js';
 import { switchAndWaitArchived } from './pg-wal-load.js';
 
@@ -60,6 +60,10 @@ export async function measureBackups(ctx: StepContext): Promise<BackupsMeasured>
     const measured = await step(ctx, rows, 'pgbackrest', `pgBackRest process-max=${processMax}`, () => ctx.pgbackrest.backup(processMax));
     if (measured !== undefined) pgbackrestSet = measured.id;
   }
+  // A second Holdfast backup, right after pgBackRest's: each tool then restores from a backup
+  // taken minutes before the target and replays the same WAL (before, Holdfast's older backup
+  // also replayed the WAL of pgBackRest's two backups). It is a second sample of the backup too.
+  await step(ctx, rows, 'holdfast', 'Holdfast (again, after pgBackRest)', () => ctx.holdfast.backup(source));
   return { rows, pgbackrestSet };
 }
 
@@ -141,6 +145,8 @@ export async function measureRestores(ctx: StepContext, targetTime: string, pgba
       const marks = await copy.query<{ id: number }>('SELECT id FROM bench_marks ORDER BY id');
       // PostgreSQL logs each file restore_command delivered; every call is one process start.
       const walFetched = (copy.output().match(/restored log file "[0-9A-F]{24}" from archive/g) ?? []).length;
+      const logs = process.env['HOLDFAST_BENCH_RECOVERY_LOGS'];
+      if (logs !== undefined) await writeFile(join(logs, `recovery-${basename(base)}.log`), copy.output());
       return { recoveryMs, verified: marks.length === 1 && marks[0]?.id === 1, walFetched };
     } finally {
       await copy.stop();
@@ -149,10 +155,10 @@ export async function measureRestores(ctx: StepContext, targetTime: string, pgba
 
   for (const prefetch of [false, true]) {
     const base = await restoreBase();
-    const label = prefetch ? 'Holdfast, restore_command with --prefetch 8' : 'Holdfast';
+    const label = prefetch ? HOLDFAST_DEFAULT_RESTORE : 'Holdfast, restore_command with `--no-prefetch` (a download per call)';
     // --into may be an empty directory (Holdfast refuses a non-empty one).
     await restoreStep(ctx, rows, 'holdfast', label, async () => {
-      const restore = await ctx.holdfast.restore(join(base, 'data'), targetTime, prefetch ? { segments: 8, spool: join(base, 'spool') } : undefined);
+      const restore = await ctx.holdfast.restore(join(base, 'data'), targetTime, prefetch);
       return { restore, ...(await recover(base, ctx.holdfast.restoredEnv())) };
     });
     await removeTree(base);

@@ -70,7 +70,9 @@ export async function createCluster(base: string, settings: Readonly<Record<stri
  */
 export async function startRestored(base: string, start: ClusterStart): Promise<BenchCluster> {
   const port = await freePort();
-  return startPostgres(base, join(base, 'data'), port, ['-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${base}`], start);
+  // HOLDFAST_BENCH_RECOVERY_LOGS: every restore_command call and its answer, time-stamped (DEBUG2), to see where recovery's time goes.
+  const trace = process.env['HOLDFAST_BENCH_RECOVERY_LOGS'] === undefined ? [] : ['-c', 'log_line_prefix=%m [%p] ', '-c', 'log_min_messages=debug2'];
+  return startPostgres(base, join(base, 'data'), port, ['-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${base}`, ...trace], start);
 }
 
 async function startPostgres(base: string, dataDir: string, port: number, extraArgs: readonly string[], start: ClusterStart): Promise<BenchCluster> {

@@ -140,6 +140,10 @@ function backlogCells(row: WalLoadResult): string {
   return `${num(b.perSecond)} | ${num((b.cpu.machineBusyCores * seconds) / b.segments, 3)} / ${num(b.cpu.vaultCpuSeconds / b.segments, 3)}`;
 }
 
+const HOLDFAST_DEFAULTS = 'Holdfast';
+/** The label pg-bench-steps.ts gives the restore with the default restore_command. */
+export const HOLDFAST_DEFAULT_RESTORE = 'Holdfast (default restore_command: prefetch 8 into pg_wal/holdfast-prefetch)';
+
 /**
  * The issue's one table: per tool configuration, backup, restore and archiving side by side.
  * Holdfast has one backup/restore configuration (one stream) and two archivers; pgBackRest's
@@ -150,15 +154,16 @@ function summary(report: PgBenchReport): string[] {
   const restore = (label: string) => report.restores.find((row) => row.label === label);
   const wal = (id: string) => report.wal.find((row) => row.id === id);
   const rows: [string, string | undefined, string][] = [
-    ['Holdfast (wal-push)', 'Holdfast', 'holdfast-sync'],
+    ['Holdfast (wal-push)', HOLDFAST_DEFAULTS, 'holdfast-sync'],
     ['Holdfast (wal-push --async)', undefined, 'holdfast-async'],
     ['pgBackRest process-max=1 (archive-push)', 'pgBackRest process-max=1', 'pgbackrest-sync'],
     ['pgBackRest process-max=2 (archive-push async, process-max=2)', 'pgBackRest process-max=2', 'pgbackrest-async'],
   ];
   const out = ['| tool | backup s | MB/s | stored | restore s (RTO) | WAL archived seg/s | max lag (segments) |', '|---|--:|--:|--:|--:|--:|--:|'];
   for (const [label, toolLabel, walId] of rows) {
-    const b = toolLabel === undefined ? undefined : backup(toolLabel);
-    const r = toolLabel === undefined ? undefined : restore(toolLabel);
+    // Holdfast's newest backup is the one its restores use; the first backup row is in the detail table.
+    const b = toolLabel === undefined ? undefined : toolLabel === HOLDFAST_DEFAULTS ? (backup('Holdfast (again, after pgBackRest)') ?? backup('Holdfast')) : backup(toolLabel);
+    const r = toolLabel === undefined ? undefined : toolLabel === HOLDFAST_DEFAULTS ? restore(HOLDFAST_DEFAULT_RESTORE) : restore(toolLabel);
     const w = wal(walId);
     const same = toolLabel === undefined ? '〃' : '—';
     out.push(
@@ -175,10 +180,10 @@ function notes(report: PgBenchReport): string[] {
     'backup s: wall time of `holdfast pg backup` / `pgbackrest backup --type=full`, each complete only once its stop segment is archived; ' +
       'MB/s = data directory bytes (without pg_wal) per second; stored = compressed backup bytes in the vault (gzip level 1 for both; WAL not included).',
     'restore s: the restore command (download, decompress, checks, recovery settings; files fsynced, both tools\' default) plus starting the copy until ' +
-      'it has replayed WAL to the target time and promoted (`pg_is_in_recovery()` false): time to a writable database. Holdfast restores its only ' +
-      'backup, with its default restore_command (one `wal-fetch` per file) and with `--prefetch 8`; pgBackRest its newest (the process-max=2 one), ' +
-      'with process-max 1 and 2 and its default (synchronous) archive-get. Holdfast\'s backup ran first, so its recovery replays the few extra ' +
-      'segments of pgBackRest\'s two backups (WAL files fetched: every file restore_command delivered, each one a process start).',
+      'it has replayed WAL to the target time and promoted (`pg_is_in_recovery()` false): time to a writable database. Holdfast restores its newest ' +
+      'backup (the second, taken right after pgBackRest\'s), with its default restore_command (lean `wal-fetch`, a worker prefetching 8 segments into ' +
+      'the copy\'s pg_wal/holdfast-prefetch) and with `--no-prefetch` (one download per call); pgBackRest its newest (the process-max=2 one), ' +
+      'with process-max 1 and 2 and its default (synchronous) archive-get (WAL files fetched: every file restore_command delivered, each one a process start).',
     'tool CPU s: user+system CPU of the tool and every process it waited for (GNU time): for Holdfast\'s backup that includes pg_basebackup. ' +
       'vault CPU s: the vault process over the step. machine busy cores: all CPUs over the step, everyone\'s (the machine is shared).',
     `WAL: archive_command set with ALTER SYSTEM + reload, a CHECKPOINT, then \`pgbench -c ${options.clients} -j ${options.threads} -T ${options.walSeconds}\` ` +

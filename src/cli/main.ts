@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':
+      // restore_command: the leanest path of all, a rename when the prefetch spool has the segment.
+      if (rest[0] === 'wal-fetch') return (await import('./pg-wal-fetch-command.js')).runWalFetchCommand(rest.slice(1));
       return (await import('./pg-command.js')).runPgCommand(rest);
     case 'scan':
       return (await import('./scan-command.js')).runScanCommand(rest);

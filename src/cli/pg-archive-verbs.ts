@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import { parseWalFileName } from '../backup/pg/wal-file-name.js';
 import { isWalSegmentSize } from '../backup/pg/wal-position.js';
-import { runWalPrefetchWorker, WalPrefetchSpool } from '../backup/pg/wal-prefetch.js';
+import { runWalPrefetchWorker } from '../backup/pg/wal-prefetch.js';
+import { WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
+import { startPrefetchWorker } from './pg-prefetch-worker-launch.js';
 import { S3WalArchiveStore } from '../backup/pg/s3-wal-archive-store.js';
 import { WalArchiver } from '../backup/pg/wal-archiver.js';
 import { WalFetcher, type WalFetchResult } from '../backup/pg/wal-fetcher.js';
@@ -13,9 +12,7 @@ import { S3Client } from '../infra/s3-client/s3-client.js';
 import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-environment.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { reportFetch, reportPush } from './pg-command-reports.js';
-import { boundedInteger, DEFAULT_PUSH_PARALLEL, keyFileArguments, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
-
-const MAX_WORKER_LOG_BYTES = 10 * 1024 * 1024;
+import { boundedInteger, DEFAULT_PUSH_PARALLEL, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
 
 /** `wal-push` (synchronous), `wal-fetch` and the asynchronous push worker: archive_command and restore_command. */
 
@@ -46,11 +43,14 @@ export async function walFetch(context: PgVerbContext): Promise<number> {
   }
   const prefetch = boundedInteger('prefetch', values.prefetch, 1, 1000);
   if ((prefetch === undefined) !== (values.spool === undefined)) {
-    throw new UsageError('--prefetch N and --spool DIR go together: the spool (outside the data directory, writable by the postgres user) is where the next N segments wait.');
+    throw new UsageError('--prefetch N and --spool DIR go together: the spool (writable by the postgres user, e.g. pg_wal/holdfast-prefetch of the restored copy) is where the next N segments wait.');
   }
+  boundedInteger('parallel', values.parallel, 1, 64);
   const segment = parseWalFileName(name)?.kind === 'segment';
   const spool = values.spool === undefined ? undefined : new WalPrefetchSpool(resolve(values.spool), context.endpoint, formatRepositoryLocation(context.location));
   const started = io.clock.nowMs();
+  // pg-wal-fetch-command.ts serves from the spool without loading this module; this take is for
+  // the rare file that arrived between its look and now.
   const fromSpool = spool !== undefined && segment ? await spool.take(name, resolve(destination)) : undefined;
   let result: WalFetchResult;
   if (fromSpool !== undefined) {
@@ -59,52 +59,23 @@ export async function walFetch(context: PgVerbContext): Promise<number> {
     const client = clientFor(context);
     try {
       const fetcher = new WalFetcher(new S3WalArchiveStore(client, context.location), context.location.prefix, { clock: io.clock, encryption: await repositoryKeyFor(context) });
-      result = await fetcher.fetch(name, resolve(destination));
+      result = await fetcher.fetch(name, resolve(destination), { sync: false });
     } finally {
       client.close();
     }
   }
   if (spool !== undefined && segment && result.outcome === 'restored') {
-    await spool.ensure();
-    if (!(await spool.lock.isHeld())) startPrefetchWorker(context, spool, name, prefetch!, result.size);
+    try {
+      await spool.ensure();
+      if (await spool.lock.isHeld()) await spool.recordPosition(name);
+      else startPrefetchWorker({ spool, spoolRoot: resolve(values.spool!), after: name, count: prefetch!, segmentBytes: result.size, repository: formatRepositoryLocation(context.location), endpoint: context.endpoint, parallel: values.parallel, keyFile: values['encryption-key-file'], env: io.env });
+    } catch (error) {
+      // The segment is in place: prefetching is an optimisation, and recovery must go on without it.
+      io.stderr(`holdfast pg wal-fetch: warning: prefetch into ${spool.directory} is not possible (${error instanceof Error ? error.message : String(error)}); every segment is fetched when asked for.\n`);
+    }
   }
   reportFetch(result, context.json, io);
   return result.outcome === 'restored' ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** Starts the prefetch worker detached, its output appended to worker.log in the spool. */
-function startPrefetchWorker(context: PgVerbContext, spool: WalPrefetchSpool, after: string, count: number, segmentBytes: number): void {
-  const logPath = join(spool.directory, 'worker.log');
-  try {
-    if (statSync(logPath).size > MAX_WORKER_LOG_BYTES) renameSync(logPath, `${logPath}.1`);
-  } catch {
-    // no log yet
-  }
-  const log = openSync(logPath, 'a', 0o600);
-  try {
-    const args = [
-      fileURLToPath(new URL('./main.js', import.meta.url)),
-      'pg',
-      'wal-fetch-worker',
-      '--spool',
-      resolve(context.values.spool!),
-      '--after',
-      after,
-      '--prefetch',
-      String(count),
-      '--segment-bytes',
-      String(segmentBytes),
-      '--repo',
-      formatRepositoryLocation(context.location),
-      '--endpoint',
-      context.endpoint,
-      ...(context.values.parallel === undefined ? [] : ['--parallel', context.values.parallel]),
-      ...keyFileArguments(context),
-    ];
-    spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: context.io.env }).unref();
-  } finally {
-    closeSync(log);
-  }
 }
 
 /** The prefetch worker: started detached by wal-fetch --prefetch. */
@@ -126,7 +97,7 @@ export async function walFetchWorker(context: PgVerbContext): Promise<number> {
       after,
       count: boundedInteger('prefetch', values.prefetch, 1, 1000) ?? 8,
       segmentBytes,
-      parallel: boundedInteger('parallel', values.parallel, 1, 64) ?? DEFAULT_PUSH_PARALLEL,
+      parallel: boundedInteger('parallel', values.parallel, 1, 64),
       log: (line) => context.io.stderr(`${line}\n`),
       clock: context.io.clock,
     });

@@ -12,7 +12,7 @@ import { s3ClientOptionsFromEnvironment } from '../infra/s3-client/s3-client-env
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
 import { reportBackup, reportDrill, reportList, reportRestore, reportShow, reportVerify } from './pg-command-reports.js';
 import { boundedInteger, keyFileArguments, type PgVerbContext, repositoryKeyFor, UsageError } from './pg-options.js';
-import { defaultRestoreCommand, parseRestoreTarget } from './pg-restore-options.js';
+import { DEFAULT_RESTORE_PREFETCH, DEFAULT_RESTORE_SPOOL, defaultRestoreCommand, parseRestoreTarget } from './pg-restore-options.js';
 import { ProgressLine } from './progress-line.js';
 
 /** `backup`, `list`, `show`, `verify` and `restore`: the verbs people run, not PostgreSQL. */
@@ -109,10 +109,16 @@ export async function restore(context: PgVerbContext): Promise<number> {
     targetExclusive: values['target-exclusive'],
   });
   const prefetch = boundedInteger('prefetch', values.prefetch, 1, 1000);
-  if ((prefetch === undefined) !== (values.spool === undefined)) throw new UsageError('--prefetch N and --spool DIR go together: they are passed to the restore_command (wal-fetch) of the restored cluster.');
-  if (prefetch !== undefined && values['restore-command'] !== undefined) throw new UsageError('--prefetch and --spool set up the default restore_command; with --restore-command, put them in yours.');
+  const prefetchGiven = prefetch !== undefined || values.spool !== undefined;
+  if (prefetchGiven && values['restore-command'] !== undefined) throw new UsageError('--prefetch and --spool set up the default restore_command; with --restore-command, put them in yours.');
+  if (prefetchGiven && values['no-prefetch'] === true) throw new UsageError('--no-prefetch writes a restore_command without a prefetch spool; leave out --prefetch and --spool with it.');
   const encryption = await repositoryKeyFor(context);
-  const fetchOptions = [...(prefetch === undefined ? [] : ['--prefetch', String(prefetch), '--spool', resolve(values.spool!)]), ...keyFileArguments(context)];
+  const fetchOptions = [
+    ...(values['no-prefetch'] === true
+      ? []
+      : ['--prefetch', String(prefetch ?? DEFAULT_RESTORE_PREFETCH), '--spool', values.spool === undefined ? DEFAULT_RESTORE_SPOOL : resolve(values.spool)]),
+    ...keyFileArguments(context),
+  ];
   if (encryption !== undefined && values['encryption-key-file'] === undefined && values['restore-command'] === undefined) {
     context.io.stderr(
       context.io.env['HOLDFAST_ENCRYPTION_KEY_FILE'] !== undefined
@@ -182,7 +188,7 @@ export async function drill(context: PgVerbContext): Promise<number> {
       encryption,
       ...(context.values.scratch === undefined ? {} : { scratchRoot: resolve(context.values.scratch) }),
       storeEvidence: context.values['no-evidence'] !== true,
-      restoreCommand: (spool) => defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint, ['--prefetch', '8', '--spool', spool, ...keyFileArguments(context)]),
+      restoreCommand: (spool) => defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint, ['--prefetch', String(DEFAULT_RESTORE_PREFETCH), '--spool', spool, ...keyFileArguments(context)]),
       clock: context.io.clock,
       onStep: (text) => progress.update(0, undefined, text),
     }),

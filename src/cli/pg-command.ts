@@ -18,8 +18,8 @@ const USAGE = `Usage:
   holdfast pg restore --into DIR [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
                       [--target-time TS | --target-lsn LSN | --target-name NAME | --target immediate|latest]
                       [--target-timeline latest|current|N] [--target-action pause|promote|shutdown]
-                      [--target-exclusive] [--restore-command CMD] [--prefetch N --spool DIR]
-                      [--no-sync] [--json]
+                      [--target-exclusive] [--restore-command CMD] [--prefetch N] [--spool DIR]
+                      [--no-prefetch] [--no-sync] [--json]
   holdfast pg drill [--repo s3://BUCKET/PREFIX] [--endpoint URL] [--backup ID]
                     [--probe NAME[@DB]=SQL]... [--scratch DIR] [--no-evidence] [--json]
   holdfast pg keygen --out FILE [--json]
@@ -44,9 +44,11 @@ wal-push  stores the file (gzip) under PREFIX/wal/TIMELINE/NAME and exits 0 only
           bounds the wait; PostgreSQL calls again after a failure.
 wal-fetch writes the archived file NAME to DEST (through a temporary file, checksums verified).
           A file that is not in the archive exits 1 without a message, as restore_command must.
-          --prefetch N --spool DIR: after a segment, a background worker downloads the next N
-          (verified, --parallel at a time) into the spool, so recovery does not wait on a round
-          trip per segment; the next wal-fetch moves its segment from there.
+          --prefetch N --spool DIR: after a segment, a background worker keeps the next N
+          downloaded and verified in the spool (--parallel at a time, default 2) for as long as
+          recovery takes them, so recovery does not wait on a download per segment; a wal-fetch
+          whose segment is there only moves it (no S3 client is loaded), and the worker exits
+          20 s after recovery stops asking, removing what was not taken.
 backup    runs pg_basebackup (-F tar -X none) and streams the tar, gzip-compressed, into
           PREFIX/backups/ID/ without staging it on disk; waits until the backup's stop segment is
           archived, then writes PREFIX/backups/ID/manifest.json, which makes the backup complete.
@@ -62,8 +64,9 @@ verify    reads every stored object back and checks it: backup parts against the
           continuity from each backup to the newest segment, gaps named. Exit 4 when it finds
           problems. --quick checks the catalog and continuity without reading the bytes.
 restore   unpacks a base backup into DIR (new or empty) and sets it up to recover from the archive
-          when started: recovery.signal, restore_command = holdfast pg wal-fetch, the target, and
-          archive_mode = off so the copy never writes into the production archive. The backup is
+          when started: recovery.signal, restore_command = holdfast pg wal-fetch (with
+          --prefetch 8 --spool pg_wal/holdfast-prefetch, inside the copy, unless --no-prefetch),
+          the target, and archive_mode = off so the copy never writes into the production archive. The backup is
           the newest that ended before the target (or --backup ID); the archive is checked first
           for every WAL segment the recovery needs, and a gap is named before anything is
           written. Start the server with the backup-writer (or a restore-reader) key in its
@@ -100,6 +103,8 @@ prune     removes the backups a retention policy no longer keeps (the newest alw
   --target-exclusive restore: stop just before the target instead of just after it
   --restore-command  restore: the restore_command to write instead of this holdfast's wal-fetch
   --prefetch N       wal-fetch, restore: fetch the next N segments ahead into --spool DIR
+                     (restore: default 8 into pg_wal/holdfast-prefetch of the copy)
+  --no-prefetch      restore: a restore_command that fetches each segment when asked for
   --no-sync          restore: do not fsync the restored files (faster; for scratch copies)
   --encryption-key-file FILE
                      client-side encryption (AES-256-GCM) with the key in FILE (holdfast pg keygen;

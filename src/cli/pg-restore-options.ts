@@ -95,6 +95,19 @@ export function parseRestoreTarget(flags: RestoreTargetFlags): RestoreTargetChoi
   return { target, targetTimeline, targetAction: action, targetInclusive: flags.targetExclusive !== true };
 }
 
+/** Segments the default restore_command keeps prefetched ahead of recovery. */
+export const DEFAULT_RESTORE_PREFETCH = 8;
+
+/**
+ * The default prefetch spool, relative on purpose: PostgreSQL runs restore_command in the data
+ * directory (%p is relative to it too), so the spool moves with the copy and is on the same file
+ * system as %p — handing a segment over is a rename. Inside pg_wal, PostgreSQL and its tools
+ * leave it alone: they touch only files named like WAL there (RemoveOldXlogFiles,
+ * pg_resetwal, pg_archivecleanup match the name pattern), and base backups of the copy skip
+ * pg_wal's contents. The worker removes its segments when recovery is over.
+ */
+export const DEFAULT_RESTORE_SPOOL = 'pg_wal/holdfast-prefetch';
+
 /**
  * The restore_command written into the restored copy: this same holdfast (the node binary and
  * the script that is running), `wal-fetch %f %p`, and the repository and endpoint. Credentials

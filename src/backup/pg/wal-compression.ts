@@ -31,7 +31,11 @@ export async function encodeWal(bytes: Uint8Array, gzipLevel: number = DEFAULT_G
   return compressed.length < bytes.length ? { compression: 'gzip', body: compressed } : { compression: 'none', body: bytes };
 }
 
-/** A stream that turns the stored bytes back into the original file; undefined when stored as-is. */
+/**
+ * A stream that turns the stored bytes back into the original file; undefined when stored as-is.
+ * 1 MiB output chunks instead of zlib's 16 KiB: a 16 MiB segment then costs 16 callbacks, digest
+ * updates and writes instead of 1,024 (a wal-fetch profile had those at a fifth of its CPU).
+ */
 export function walDecoder(compression: WalCompression): Transform | undefined {
-  return compression === 'gzip' ? createGunzip() : undefined;
+  return compression === 'gzip' ? createGunzip({ chunkSize: 1 << 20 }) : undefined;
 }

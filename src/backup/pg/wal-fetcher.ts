@@ -60,14 +60,19 @@ export class WalFetcher {
     this.#encryption = options.encryption;
   }
 
-  async fetch(name: string, destination: string): Promise<WalFetchResult> {
+  /**
+   * `sync: false` skips the fsyncs for a destination that need not survive a crash: restore_command's
+   * %p, which PostgreSQL reads at once and asks for again after a crash (pgBackRest's archive-get
+   * does not sync it either). A prefetch spool keeps the default: it hands files over later.
+   */
+  async fetch(name: string, destination: string, options: { readonly sync?: boolean } = {}): Promise<WalFetchResult> {
     const started = this.#clock.nowMs();
     const file = parseWalFileName(name);
     if (file === undefined) throw new WalFileNameError(name);
     const key = walObjectKey(this.prefix, file);
     for (let attempt = 1; ; attempt++) {
       try {
-        const restored = await this.#download(name, key, destination);
+        const restored = await this.#download(name, key, destination, options.sync ?? true);
         const durationMs = this.#clock.nowMs() - started;
         return restored === undefined ? { outcome: 'missing', name, key, durationMs } : { outcome: 'restored', name, key, ...restored, durationMs };
       } catch (error) {
@@ -76,7 +81,7 @@ export class WalFetcher {
     }
   }
 
-  async #download(name: string, key: string, destination: string): Promise<{ size: number; sha256: string; laterVersions?: number } | undefined> {
+  async #download(name: string, key: string, destination: string, sync: boolean): Promise<{ size: number; sha256: string; laterVersions?: number } | undefined> {
     const read = await this.store.readObject(key);
     if (read === undefined) return undefined;
     const description = readWalObjectMetadata(read.object.metadata);
@@ -105,6 +110,7 @@ export class WalFetcher {
       destination,
       (out) => (decoder === undefined ? pipeline(source, digest, out) : pipeline(source, decoder, digest, out)),
       {
+        sync,
         beforeCommit: () => {
           const sha256 = digest.sha256();
           if (digest.size !== description.size || sha256 !== description.sha256) {

@@ -9,6 +9,12 @@ export interface AtomicWriteOptions {
   /** Runs after every byte is written and synced, before the file takes its name; throw to abandon it. */
   readonly beforeCommit?: () => void;
   readonly mode?: number;
+  /**
+   * fsync the file and its directory (default true). False only for files whose reader does
+   * not need them to survive a crash — restore_command's %p: PostgreSQL reads it at once and
+   * asks again after a crash. The rename still makes the file appear whole or not at all.
+   */
+  readonly sync?: boolean;
 }
 
 /**
@@ -25,11 +31,12 @@ export async function writeFileAtomically(destination: string, write: (out: Writ
   try {
     // 'wx': a leftover of the same random name is never reused. `flush`: fsync before close,
     // and the stream is closed by the time the pipeline inside `write` resolves.
-    await write(createWriteStream(temporary, { flags: 'wx', mode: options.mode ?? 0o600, flush: true }));
+    const sync = options.sync ?? true;
+    await write(createWriteStream(temporary, { flags: 'wx', mode: options.mode ?? 0o600, flush: sync }));
     options.beforeCommit?.();
     await rename(temporary, destination);
     committed = true;
-    await syncDirectory(directory);
+    if (sync) await syncDirectory(directory);
   } finally {
     if (!committed) await unlink(temporary).catch(() => undefined);
   }
