@@ -12,6 +12,12 @@ export interface MetricSources {
   readonly audit: () => { buffered: number; dropped: number; lastCheckpointMs: number | undefined };
 }
 
+/** Counters the integrity scrub feeds as it goes. */
+export interface IntegrityScrubMetrics {
+  versionChecked(size: number): void;
+  failureFound(problem: string): void;
+}
+
 /** Retention statistics scan the versions table: at most once per this interval. */
 const LOCK_STATISTICS_TTL_MS = 30_000;
 
@@ -123,6 +129,36 @@ export class VaultMetrics {
 
   backupJobFinished(job: string, outcome: string): void {
     this.#jobRuns?.labels(job, outcome).inc();
+  }
+
+  /**
+   * The integrity scrub: versions and bytes read back and damaged versions found (counted as the
+   * scrub goes), and, read at scrape time, when the last pass ended, when the rotating walk last
+   * covered the whole vault, and whether a pass is running.
+   */
+  watchIntegrityScrub(status: () => { lastPassEndedMs: number | undefined; lastCycleCompletedMs: number | undefined; running: boolean }): IntegrityScrubMetrics {
+    const versions = this.registry.counter({ name: 'holdfast_scrub_versions_total', help: 'Object versions the integrity scrub read back and checked.' });
+    const bytes = this.registry.counter({ name: 'holdfast_scrub_bytes_total', help: 'Bytes the integrity scrub read back.' });
+    const failures = this.registry.counter({ name: 'holdfast_scrub_failures_total', help: 'Object versions the integrity scrub found damaged or missing, by problem (alert object-integrity-failed).', labelNames: ['problem'] });
+    for (const problem of ['missing-blob', 'size-mismatch', 'etag-mismatch', 'checksum-mismatch', 'read-error']) failures.labels(problem);
+    this.registry.gauge({
+      name: 'holdfast_scrub_last_pass_timestamp_seconds',
+      help: 'When the last integrity scrub pass ended, whatever its outcome (0: never).',
+      collect: (g) => g.set((status().lastPassEndedMs ?? 0) / 1000),
+    });
+    this.registry.gauge({
+      name: 'holdfast_scrub_last_full_cycle_timestamp_seconds',
+      help: 'When the rotating integrity scrub last reached the end of the vault, i.e. every version had been read since the cycle before (0: never).',
+      collect: (g) => g.set((status().lastCycleCompletedMs ?? 0) / 1000),
+    });
+    this.registry.gauge({ name: 'holdfast_scrub_running', help: '1 while an integrity scrub pass runs.', collect: (g) => g.set(status().running ? 1 : 0) });
+    return {
+      versionChecked: (size) => {
+        versions.inc();
+        bytes.inc(size);
+      },
+      failureFound: (problem) => failures.labels(problem).inc(),
+    };
   }
 
   /** The RPO of watched PostgreSQL archives, read at scrape time. */

@@ -48,6 +48,7 @@ import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
 import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
 import { type BackupJobsService, startBackupJobs } from './backup-jobs-service.js';
+import { startIntegrityScrub } from './integrity-scrub-service.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -297,6 +298,20 @@ export async function startVaultServer(
       closers.push(() => archiveMonitor.stop());
     }
     metrics.watchWalArchives(() => archiveMonitor.statuses());
+    // Closed before the audit log and the metadata store: a pass in progress stops and is recorded interrupted.
+    const scrub = startIntegrityScrub({
+      vault,
+      dataDir: config.dataDir,
+      clock,
+      intervalHours: config.scrubIntervalHours,
+      fraction: config.scrubFraction,
+      bytesPerSecond: config.scrubBytesPerSecond,
+      metrics,
+      raise,
+      record: (action, resource, details) => auditLog.recordDurably({ kind: 'system', identity: '', accessKeyId: '', action, resource, result: 'ok', details }),
+      log,
+    });
+    closers.push(() => scrub.close());
     const evidence = new RequestEvidence({
       audit: auditLog,
       metrics,
@@ -332,7 +347,7 @@ export async function startVaultServer(
     let backupJobs: BackupJobsService | undefined;
     const jobsApi = jobs.length === 0 ? undefined : lateJobsApi(() => backupJobs);
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, scrub: scrub.api, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,

@@ -24,6 +24,8 @@ export const ALERT_RULES = [
   'wal-archive-stale',
   'wal-archive-resumed',
   'wal-archive-conflict',
+  /** The integrity scrub read back a version whose bytes no longer match its ETag/checksum, or are gone. */
+  'object-integrity-failed',
 ] as const;
 
 export type AlertRule = (typeof ALERT_RULES)[number];
