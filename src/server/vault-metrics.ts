@@ -37,6 +37,7 @@ export class VaultMetrics {
   readonly #auditEntries;
   readonly #alertsRaised;
   #jobRuns: ReturnType<MetricsRegistry['counter']> | undefined;
+  #jobRunsPruned: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -92,6 +93,9 @@ export class VaultMetrics {
     const runs = this.registry.counter({ name: 'holdfast_backup_job_runs_total', help: 'Finished backup job runs, by job and outcome (succeeded, failed, timed-out, interrupted).', labelNames: ['job', 'outcome'] });
     this.#jobRuns = runs;
     for (const s of statuses()) for (const outcome of ['succeeded', 'failed', 'timed-out', 'interrupted']) runs.labels(s.job.name, outcome);
+    const pruned = this.registry.counter({ name: 'holdfast_backup_job_pruned_runs_total', help: "Runs of a backup job removed by its retention (Object Lock expired, older than the job's keepCount/keepDays).", labelNames: ['job'] });
+    this.#jobRunsPruned = pruned;
+    for (const s of statuses()) pruned.labels(s.job.name);
     const labelNames = ['job'] as const;
     this.registry.gauge({
       name: 'holdfast_backup_job_last_success_timestamp_seconds',
@@ -129,6 +133,10 @@ export class VaultMetrics {
 
   backupJobFinished(job: string, outcome: string): void {
     this.#jobRuns?.labels(job, outcome).inc();
+  }
+
+  backupJobRunsPruned(job: string, runs: number): void {
+    if (runs > 0) this.#jobRunsPruned?.labels(job).inc(runs);
   }
 
   /**

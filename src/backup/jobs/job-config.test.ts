@@ -52,7 +52,7 @@ test('errors name the job, the field and the fix', () => {
     [[{ ...nightly, timeZone: 'Mars/Olympus' }], /^jobs\[0\] "nightly-db"\.timeZone: "Mars\/Olympus" is not a time zone/],
     [[{ ...nightly, name: 'Bad Name' }], /^jobs\[0\] "Bad Name"\.name: "Bad Name" is not a job name/],
     [[nightly, nightly], /^jobs\[1\] "nightly-db"\.name: a second job has this name/],
-    [[{ ...nightly, retention: { keepDays: 120 } }], /retention\.keepDays: 120 days exceeds the backup-data-immutability policy, section 5: "a maximum backup retention of 90 days after data deletion"\. Fix: keep at most 90 days/],
+    [[{ ...nightly, retention: { keepDays: 120 } }], /^jobs\[0\] "nightly-db"\.retention\.keepDays: 120 days exceeds the backup-data-immutability policy, section 5: "a maximum backup retention of 90 days after data deletion"\. Fix: keep at most 90 days/],
     [[{ ...nightly, retention: { keepCount: 0 } }], /retention\.keepCount: 0 is not a whole number from 1/],
     [[{ ...nightly, source: { ...nightly.source, password: 'x' } }], /source\.password: puts a credential into the config file\. Fix: put the password into an environment variable and name it in passwordEnv/],
     [[{ ...nightly, source: { ...nightly.source, passwordEnv: 'HOLDFAST_JOB_UNSET' } }], /source\.passwordEnv: the environment variable HOLDFAST_JOB_UNSET is not set/],
