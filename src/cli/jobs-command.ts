@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRunManifest, restoreDirectoryRun, restoreMariadbRun } from '../backup/jobs/job-restore.js';
+import { readRunManifest, restoreDirectoryRun, restoreMariadbRun, restorePgDumpRun } from '../backup/jobs/job-restore.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import type { AdminClient } from './admin-client.js';
 import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
@@ -17,6 +17,9 @@ const USAGE = `Usage: holdfast jobs ACTION [ARGS] [--json] [connection options]
                                mariadb-dump jobs of one database: TARGET is a database name, created
                                  if missing, on --db-host (127.0.0.1) --db-port (3306) --db-user USER,
                                  password from the variable named by --db-password-env
+                               pg-dump jobs: TARGET is a database name, created if missing (must
+                                 be empty otherwise), on --db-host (127.0.0.1) --db-port (5432)
+                                 --db-user USER, via pg_restore --single-transaction
                                directory jobs: TARGET is a new or empty directory
                                (pg-base-backup jobs restore with \`holdfast pg restore\`)
 
@@ -109,7 +112,7 @@ export async function runJobsCommand(args: string[]): Promise<number> {
       }
       case 'restore': {
         const [name] = expectArgs(rest, 1, 'restore JOB --into TARGET');
-        if (values.into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump) or an empty directory (directory).');
+        if (values.into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump, pg-dump) or an empty directory (directory).');
         const admin = connect(values);
         const result = await restore(admin, name!, values.run, values.into, values);
         print(result, `restored run ${result.run} of ${name} into ${result.into}: ${result.bytes} bytes${result.files === undefined ? '' : `, ${result.files} files`}`);
@@ -168,6 +171,18 @@ async function restore(
         const passwordEnv = flags['db-password-env'];
         if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
         const result = await restoreMariadbRun(s3, job.destination.bucket, manifest, { host: flags['db-host'] ?? '127.0.0.1', port, user, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
+        return { run: run.id, into, bytes: result.bytes };
+      }
+      case 'pg-dump': {
+        const user = flags['db-user'];
+        if (user === undefined) throw new UsageError('A PostgreSQL restore needs --db-user (and --db-password-env VAR when the user has a password).');
+        const port = Number(flags['db-port'] ?? 5432);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
+        const host = flags['db-host'] ?? '127.0.0.1';
+        if (!/^[A-Za-z0-9.:_/-]+$/.test(host) || !/^[A-Za-z0-9._-]+$/.test(user)) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
+        const passwordEnv = flags['db-password-env'];
+        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const result = await restorePgDumpRun(s3, job.destination.bucket, manifest, { connection: `host=${host} port=${port} user=${user}`, passwordEnv, database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
       }
       case 'directory': {

@@ -177,7 +177,7 @@ function jobView(job: BackupJob) {
     timeBudgetMinutes: job.timeBudgetMs / 60_000,
     expectedIntervalHours: job.expectedIntervalMs / 3600_000,
     alertRoutes: job.alertRoutes ?? null,
-    databases: job.source.kind === 'mariadb-dump' ? job.source.databases : null,
+    databases: job.source.kind === 'mariadb-dump' ? job.source.databases : job.source.kind === 'pg-dump' ? [job.source.database] : null,
   };
 }
 

@@ -42,6 +42,8 @@ test('defaults: UTC, the job name as prefix, a 60-minute budget, every channel, 
   const [db] = parseBackupJobs([{ name: 'all-dbs', source: { kind: 'mariadb-dump', user: 'root' }, schedule: '@hourly', destination: { bucket: 'backups' }, expectedIntervalHours: 2.5 }], context);
   assert.deepEqual(db?.source, { kind: 'mariadb-dump', host: '127.0.0.1', port: 3306, user: 'root', passwordEnv: undefined, databases: 'all' });
   assert.equal(db?.expectedIntervalMs, 2.5 * 3600_000);
+  const [dump] = parseBackupJobs([{ name: 'pg-shop', source: { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', database: 'shop' }, schedule: '@daily', destination: { bucket: 'backups' } }], context);
+  assert.deepEqual(dump?.source, { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', passwordEnv: undefined, database: 'shop' });
 });
 
 test('errors name the job, the field and the fix', () => {
@@ -57,6 +59,8 @@ test('errors name the job, the field and the fix', () => {
     [[{ ...nightly, source: { ...nightly.source, password: 'x' } }], /source\.password: puts a credential into the config file\. Fix: put the password into an environment variable and name it in passwordEnv/],
     [[{ ...nightly, source: { ...nightly.source, passwordEnv: 'HOLDFAST_JOB_UNSET' } }], /source\.passwordEnv: the environment variable HOLDFAST_JOB_UNSET is not set/],
     [[{ ...nightly, source: { kind: 'mongodb' } }], /source\.kind: "mongodb" is not a source kind/],
+    [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x dbname=shop', database: 'shop' } }], /source\.connection: names a database\. Fix: .*the database in "database"/],
+    [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x' } }], /^jobs\[0\] "nightly-db"\.source\.database: undefined is not a database name\. Fix: name the one database to dump/],
     [[{ ...nightly, source: { kind: 'directory', path: 'relative/dir' } }], /source\.path: "relative\/dir" is not an absolute path/],
     [[{ ...nightly, source: { kind: 'pg-base-backup', connection: 'host=x password=y' } }], /source\.connection: holds a password/],
     [[{ ...nightly, source: { ...nightly.source, databases: ['ok', 'bad;name'] } }], /source\.databases: .* is neither "all" nor a list/],

@@ -34,7 +34,16 @@ export interface PgBaseBackupSource {
   readonly passwordEnv: string | undefined;
 }
 
-export type JobSourceConfig = MariadbDumpSource | DirectorySource | PgBaseBackupSource;
+export interface PgDumpSource {
+  readonly kind: 'pg-dump';
+  /** libpq conninfo (without a password and without dbname), e.g. `host=127.0.0.1 port=5432 user=backup`. */
+  readonly connection: string | undefined;
+  readonly passwordEnv: string | undefined;
+  /** The one database dumped (pg_dump takes one; restores go into any name). */
+  readonly database: string;
+}
+
+export type JobSourceConfig = MariadbDumpSource | DirectorySource | PgBaseBackupSource | PgDumpSource;
 export type JobSourceKind = JobSourceConfig['kind'];
 
 export interface BackupJob {
@@ -74,6 +83,7 @@ const SOURCE_FIELDS: Readonly<Record<JobSourceKind, readonly string[]>> = {
   'mariadb-dump': ['kind', 'host', 'port', 'user', 'passwordEnv', 'databases'],
   directory: ['kind', 'path'],
   'pg-base-backup': ['kind', 'connection', 'passwordEnv'],
+  'pg-dump': ['kind', 'connection', 'passwordEnv', 'database'],
 };
 const JOB_FIELDS = ['name', 'source', 'schedule', 'timeZone', 'destination', 'retention', 'timeBudgetMinutes', 'expectedIntervalHours', 'alertRoutes'];
 
@@ -184,10 +194,10 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
 type Fail = (field: string, problem: string, fix: string) => never;
 
 function parseSource(value: unknown, fail: Fail, env: Readonly<Record<string, string | undefined>>): JobSourceConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('source', 'is missing', 'give {"kind": "mariadb-dump" | "pg-base-backup" | "directory", …}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('source', 'is missing', 'give {"kind": "mariadb-dump" | "pg-dump" | "pg-base-backup" | "directory", …}');
   const s = value as Record<string, unknown>;
   const kind = s['kind'];
-  if (kind !== 'mariadb-dump' && kind !== 'directory' && kind !== 'pg-base-backup') fail('source.kind', `${JSON.stringify(kind)} is not a source kind`, 'use mariadb-dump, pg-base-backup or directory');
+  if (kind !== 'mariadb-dump' && kind !== 'directory' && kind !== 'pg-base-backup' && kind !== 'pg-dump') fail('source.kind', `${JSON.stringify(kind)} is not a source kind`, 'use mariadb-dump, pg-dump, pg-base-backup or directory');
   const k = kind;
   for (const key of Object.keys(s)) {
     if (key === 'password') fail('source.password', 'puts a credential into the config file', 'put the password into an environment variable and name it in passwordEnv');
@@ -225,6 +235,19 @@ function parseSource(value: unknown, fail: Fail, env: Readonly<Record<string, st
         fail('source.connection', typeof connection === 'string' ? 'holds a password' : 'is not a libpq connection string', 'give e.g. "host=127.0.0.1 port=5432 user=backup" and the password through passwordEnv');
       }
       return Object.freeze({ kind: k, connection: connection, passwordEnv: passwordEnv() });
+    }
+    case 'pg-dump': {
+      const connection = s['connection'];
+      if (connection !== undefined && (typeof connection !== 'string' || /password\s*=/i.test(connection) || /dbname\s*=/i.test(connection))) {
+        fail(
+          'source.connection',
+          typeof connection !== 'string' ? 'is not a libpq connection string' : /dbname/i.test(connection) ? 'names a database' : 'holds a password',
+          'give e.g. "host=127.0.0.1 port=5432 user=backup", the database in "database" and the password through passwordEnv',
+        );
+      }
+      const database = s['database'];
+      if (typeof database !== 'string' || database === '' || database.length > 63 || database.startsWith('-')) fail('source.database', `${JSON.stringify(database)} is not a database name`, 'name the one database to dump (pg_dump takes one; add a job per database)');
+      return Object.freeze({ kind: k, connection: connection, passwordEnv: passwordEnv(), database: database });
     }
   }
 }
