@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRunManifest, restoreDirectoryRun, restoreMariadbRun, restorePgDumpRun } from '../backup/jobs/job-restore.js';
+import { readRunManifest, restoreDirectoryRun, restoreMariadbRun, restoreMongodumpRun, restorePgDumpRun } from '../backup/jobs/job-restore.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import type { AdminClient } from './admin-client.js';
 import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
@@ -20,6 +20,9 @@ const USAGE = `Usage: holdfast jobs ACTION [ARGS] [--json] [connection options]
                                pg-dump jobs: TARGET is a database name, created if missing (must
                                  be empty otherwise), on --db-host (127.0.0.1) --db-port (5432)
                                  --db-user USER, via pg_restore --single-transaction
+                               mongodump jobs: TARGET is the database a one-database dump is
+                                 restored as, on --db-host (127.0.0.1) --db-port (27017)
+                                 [--db-user USER --db-password-env VAR], via mongorestore
                                directory jobs: TARGET is a new or empty directory
                                (pg-base-backup jobs restore with \`holdfast pg restore\`)
 
@@ -183,6 +186,18 @@ async function restore(
         const passwordEnv = flags['db-password-env'];
         if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
         const result = await restorePgDumpRun(s3, job.destination.bucket, manifest, { connection: `host=${host} port=${port} user=${user}`, passwordEnv, database: into }, process.env);
+        return { run: run.id, into, bytes: result.bytes };
+      }
+      case 'mongodump': {
+        const port = Number(flags['db-port'] ?? 27017);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
+        const host = flags['db-host'] ?? '127.0.0.1';
+        const user = flags['db-user'];
+        if (!/^[A-Za-z0-9.:_-]+$/.test(host) || (user !== undefined && !/^[A-Za-z0-9._-]+$/.test(user))) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
+        const passwordEnv = flags['db-password-env'];
+        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const uri = `mongodb://${user === undefined ? '' : `${encodeURIComponent(user)}@`}${host}:${port}/${user === undefined ? '' : '?authSource=admin'}`;
+        const result = await restoreMongodumpRun(s3, job.destination.bucket, manifest, { uri, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
       }
       case 'directory': {

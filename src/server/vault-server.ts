@@ -47,6 +47,7 @@ import { VaultEvidenceArchive } from './vault-evidence-archive.js';
 import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
 import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
+import { findExecutable } from '../infra/fs/find-executable.js';
 import { type BackupJobsService, startBackupJobs } from './backup-jobs-service.js';
 import { startIntegrityScrub } from './integrity-scrub-service.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
@@ -120,7 +121,8 @@ export async function startVaultServer(
   const channelNames = [...new Set(['log', ...alertChannelConfigs.map((c) => c.name)])];
   let jobs;
   try {
-    jobs = parseBackupJobs(config.jobs, { alertChannels: channelNames, env, nowMs: clock.nowMs() });
+    // Source tools are looked up now: a job that could never run stops the start with what to install.
+    jobs = parseBackupJobs(config.jobs, { alertChannels: channelNames, env, nowMs: clock.nowMs(), toolInstalled: (tool) => findExecutable(tool, env['PATH']) !== undefined });
   } catch (error) {
     if (error instanceof JobConfigError) throw new ConfigError(`Invalid configuration: ${error.message}`);
     throw error;

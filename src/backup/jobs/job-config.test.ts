@@ -42,8 +42,26 @@ test('defaults: UTC, the job name as prefix, a 60-minute budget, every channel, 
   const [db] = parseBackupJobs([{ name: 'all-dbs', source: { kind: 'mariadb-dump', user: 'root' }, schedule: '@hourly', destination: { bucket: 'backups' }, expectedIntervalHours: 2.5 }], context);
   assert.deepEqual(db?.source, { kind: 'mariadb-dump', host: '127.0.0.1', port: 3306, user: 'root', passwordEnv: undefined, databases: 'all' });
   assert.equal(db?.expectedIntervalMs, 2.5 * 3600_000);
+  const [mongo] = parseBackupJobs([{ name: 'mongo', source: { kind: 'mongodump', uri: 'mongodb://backup@db:27017/?authSource=admin', database: 'shop' }, schedule: '@daily', destination: { bucket: 'backups' } }], { ...context, toolInstalled: () => true });
+  assert.deepEqual(mongo?.source, { kind: 'mongodump', uri: 'mongodb://backup@db:27017/?authSource=admin', passwordEnv: undefined, database: 'shop' });
   const [dump] = parseBackupJobs([{ name: 'pg-shop', source: { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', database: 'shop' }, schedule: '@daily', destination: { bucket: 'backups' } }], context);
   assert.deepEqual(dump?.source, { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', passwordEnv: undefined, database: 'shop' });
+});
+
+test('a source whose tool is not on this host stops the start with the tool and how to install it', () => {
+  const mongo = { name: 'mongo', source: { kind: 'mongodump', uri: 'mongodb://backup@db:27017/' }, schedule: '@daily', destination: { bucket: 'backups' } };
+  const looked: string[] = [];
+  const absent = (tool: string) => (looked.push(tool), false);
+  assert.throws(
+    () => parseBackupJobs([mongo], { ...context, toolInstalled: absent }),
+    (e: unknown) =>
+      e instanceof JobConfigError &&
+      /^jobs\[0\] "mongo"\.source\.kind: a mongodump job runs mongodump, which is not installed on this host \(not on PATH\)\. Fix: install the MongoDB Database Tools \(mongodump, mongorestore\) from https:\/\/www\.mongodb\.com\/try\/download\/database-tools/.test(e.message),
+  );
+  assert.deepEqual(looked, ['mongodump']);
+  assert.throws(() => parseBackupJobs([{ ...mongo, source: { kind: 'pg-dump', database: 'x' } }], { ...context, toolInstalled: (t) => t !== 'pg_dump' }), /runs pg_dump, which is not installed.*Fix: apt-get install postgresql-client/);
+  // Without a lookup (unit tests of the shape), nothing is checked.
+  assert.equal(parseBackupJobs([mongo], context).length, 1);
 });
 
 test('errors name the job, the field and the fix', () => {
@@ -59,6 +77,8 @@ test('errors name the job, the field and the fix', () => {
     [[{ ...nightly, source: { ...nightly.source, password: 'x' } }], /source\.password: puts a credential into the config file\. Fix: put the password into an environment variable and name it in passwordEnv/],
     [[{ ...nightly, source: { ...nightly.source, passwordEnv: 'HOLDFAST_JOB_UNSET' } }], /source\.passwordEnv: the environment variable HOLDFAST_JOB_UNSET is not set/],
     [[{ ...nightly, source: { kind: 'mongodb' } }], /source\.kind: "mongodb" is not a source kind/],
+    [[{ ...nightly, source: { kind: 'mongodump', uri: 'mongodb://backup:hunter2@db/' } }], /source\.uri: holds a password\. Fix: leave it out of the URI/],
+    [[{ ...nightly, source: { kind: 'mongodump', uri: 'http://db/' } }], /source\.uri: "http:\/\/db\/" is not a MongoDB URI/],
     [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x dbname=shop', database: 'shop' } }], /source\.connection: names a database\. Fix: .*the database in "database"/],
     [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x' } }], /^jobs\[0\] "nightly-db"\.source\.database: undefined is not a database name\. Fix: name the one database to dump/],
     [[{ ...nightly, source: { kind: 'directory', path: 'relative/dir' } }], /source\.path: "relative\/dir" is not an absolute path/],

@@ -9,6 +9,8 @@ import { TarExtractor } from '../../infra/tar/tar-extractor.js';
 import { readWriteOnceObject } from '../pg/write-once-object.js';
 import { type JobRunManifest, parseJobRunManifest } from './job-run-manifest.js';
 import { pgConnection, pgToolEnv } from './sources/pg-dump-source.js';
+import { MONGODB_TOOLS_INSTALL_HINT } from './sources/mongodb-tools.js';
+import { mongoPasswordFile } from './sources/mongodump-source.js';
 
 /**
  * Restores of streamed job runs (`holdfast jobs restore`): the manifest and every part are read
@@ -165,6 +167,52 @@ export async function restorePgDumpRun(client: S3Client, bucket: string, manifes
   const code = await exited;
   if (code !== 0) throw new JobRestoreError(`pg_restore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return streamed;
+}
+
+export interface MongoTarget {
+  /** A MongoDB URI without a password. */
+  readonly uri: string;
+  readonly password: string | undefined;
+  /** The database a one-database dump is restored as; undefined restores every namespace as it was. */
+  readonly database: string | undefined;
+}
+
+/**
+ * Streams a mongodump run into `mongorestore --archive` (from stdin). A one-database dump is
+ * renamed into `target.database` with `--nsFrom DB.* --nsTo TARGET.*`; existing documents are
+ * never dropped (no `--drop`): duplicates fail the restore. Not exercised on the build machine
+ * (no MongoDB there); the missing tool is reported with where to get it.
+ */
+export async function restoreMongodumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MongoTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+  if (manifest.source.kind !== 'mongodump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a MongoDB archive`);
+  const dumped = manifest.source['database'];
+  const rename = target.database === undefined || dumped === undefined || dumped === 'all' ? [] : [`--nsFrom=${String(dumped)}.*`, `--nsTo=${target.database}.*`];
+  if (target.database !== undefined && rename.length === 0) throw new JobRestoreError(`run ${manifest.runId} dumped the whole deployment; restore it without a new database name`);
+  const credentials = mongoPasswordFile(target.password);
+  try {
+    const child = spawn('mongorestore', ['--archive', `--uri=${target.uri}`, ...rename, ...(credentials === undefined ? [] : [`--config=${credentials.file}`])], { env: { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? `mongorestore is not installed or not on PATH: ${MONGODB_TOOLS_INSTALL_HINT}` : e.message)));
+      child.once('close', resolve);
+    });
+    exited.catch(() => undefined);
+    let streamed: { bytes: number };
+    try {
+      streamed = await streamRunContent(client, bucket, manifest, child.stdin);
+    } catch (error) {
+      child.kill('SIGKILL');
+      // A missing mongorestore surfaces here as a broken pipe; its own error (with where to get the tools) says more.
+      await exited;
+      throw error;
+    }
+    const code = await exited;
+    if (code !== 0) throw new JobRestoreError(`mongorestore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return streamed;
+  } finally {
+    credentials?.remove();
+  }
 }
 
 /** One psql query; resolves with its unaligned, tuples-only output. */
