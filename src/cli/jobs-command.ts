@@ -34,7 +34,7 @@ Exit codes: 0 done, 1 failure (or the run did not succeed), 2 usage, 3 refused b
 
 const POLL_MS = 1000;
 
-interface RunView {
+export interface RunView {
   id: string;
   job: string;
   trigger: string;
@@ -49,7 +49,7 @@ interface RunView {
   logExcerpt: string | null;
 }
 
-interface JobView {
+export interface JobView {
   name: string;
   source: string;
   schedule: string;
@@ -213,7 +213,7 @@ async function restore(
   }
 }
 
-function describeJob(job: JobView): string {
+export function describeJob(job: JobView): string {
   const last = job.lastRun === null || job.lastRun === undefined ? 'never ran' : `last ${job.lastRun.outcome} ${job.lastRun.startedAt}`;
   return [
     job.name,
@@ -227,7 +227,7 @@ function describeJob(job: JobView): string {
   ].join('\t');
 }
 
-function describeRun(run: RunView): string {
+export function describeRun(run: RunView): string {
   return [
     run.id,
     run.job,

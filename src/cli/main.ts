@@ -12,6 +12,8 @@ Usage:
   holdfast audit verify|export|checkpoints                        (see holdfast audit --help)
   holdfast jobs list | run JOB | history [JOB] | restore JOB --into TARGET
                   scheduled backup jobs of a running server   (see holdfast jobs --help)
+  holdfast agent --config FILE --data DIR | agent jobs list|history
+                  the job scheduler on another host, with writer credentials only   (see holdfast agent --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./audit-command.js')).runAuditCommand(rest);
     case 'jobs':
       return (await import('./jobs-command.js')).runJobsCommand(rest);
+    case 'agent':
+      return (await import('./agent-command.js')).runAgentCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':

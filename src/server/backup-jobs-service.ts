@@ -181,7 +181,7 @@ function jobView(job: BackupJob) {
   };
 }
 
-function statusView(status: JobStatus) {
+export function statusView(status: JobStatus) {
   return {
     ...jobView(status.job),
     nextRunAt: iso(status.nextRunMs),
