@@ -23,6 +23,7 @@ const USAGE = `Usage: holdfast admin AREA ACTION [ARGS] [--json] [connection opt
   roles   list
   approvals list | approve CHANGE-ID | cancel CHANGE-ID
   alerts  status | test
+  scrub   run [--fraction F] | status     (run waits; exit 0 clean, 4 damaged versions found)
 
 Built-in roles: backup-writer, restore-reader, pruner, auditor, admin (\`holdfast admin roles list\`).
 Loosening a bucket's protection answers ApprovalRequired with a change id; a second admin runs
@@ -32,7 +33,8 @@ Connection: --endpoint URL (or HOLDFAST_ENDPOINT; default http://${DEFAULT_HOST}
 credentials from --credentials FILE [--profile NAME] (AWS shared-credentials format, e.g. the
 server's DATA/root-credentials) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; --ca-bundle FILE
 to trust a self-signed HTTPS certificate (or AWS_CA_BUNDLE).
-Exit codes: 0 done, 1 failure (server unreachable or broken), 2 usage, 3 refused by the server.
+Exit codes: 0 done, 1 failure (server unreachable or broken), 2 usage, 3 refused by the server,
+4 a check found problems (scrub run: damaged versions).
 `;
 
 /** Reads one profile of an AWS shared-credentials file (INI). */
@@ -145,6 +147,7 @@ export async function runAdminCommand(args: string[]): Promise<number> {
         never: { type: 'boolean' },
         'grace-hours': { type: 'string' },
         context: { type: 'string', multiple: true },
+        fraction: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

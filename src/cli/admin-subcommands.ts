@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AdminClient } from './admin-client.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
+import { ProgressLine } from './progress-line.js';
 
 /** A usage problem the CLI reports with the usage text (exit 2). */
 export class UsageError extends Error {}
@@ -44,6 +46,58 @@ function days(flags: SubcommandInput['flags'], name: string): number | undefined
   if (value === undefined) return undefined;
   if (!/^\d{1,5}$/.test(value)) throw new UsageError(`--${name} takes a whole number of days, not "${value}".`);
   return Number(value);
+}
+
+const SCRUB_POLL_MS = 1000;
+
+interface ScrubPassView {
+  id: string;
+  trigger: string;
+  outcome: string;
+  startedAt: string;
+  endedAt: string | null;
+  plannedVersions: number;
+  totalVersions: number;
+  versions: number;
+  bytes: number;
+  failures: number;
+  cycleCompleted: boolean;
+  error: string | null;
+}
+
+interface ScrubFindingView {
+  passId: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  problem: string;
+  detail: string;
+}
+
+interface ScrubStatusView {
+  schedule: { intervalHours: number; fraction: number; bytesPerSecond: number };
+  running: ScrubPassView | null;
+  lastCycleCompletedAt: string | null;
+  passes: ScrubPassView[];
+  findings: ScrubFindingView[];
+}
+
+function describeScrubPass(pass: ScrubPassView): string {
+  return [
+    pass.id,
+    pass.outcome,
+    pass.trigger,
+    pass.startedAt,
+    `${pass.versions}/${pass.plannedVersions} of ${pass.totalVersions} versions`,
+    `${pass.bytes} bytes`,
+    `${pass.failures} damaged`,
+    ...(pass.cycleCompleted ? ['reached the end of the vault'] : []),
+    ...(pass.error === null ? [] : [pass.error]),
+  ].join('\t');
+}
+
+function describeScrubFinding(finding: ScrubFindingView): string {
+  return `DAMAGED ${finding.bucket}/${finding.key} version ${finding.versionId}: ${finding.problem}: ${finding.detail}`;
 }
 
 interface BucketView {
@@ -316,6 +370,39 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     arity(input.args, []);
     const result = await input.client.call('GET', 'alerts');
     return { result, text: JSON.stringify(result, null, 2) };
+  },
+  // ---- integrity scrub ----
+  'scrub run': async (input) => {
+    arity(input.args, []);
+    const fractionText = flag(input.flags, 'fraction');
+    const fraction = fractionText === undefined ? undefined : Number(fractionText);
+    if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) throw new UsageError(`--fraction takes a number greater than 0 and at most 1 (e.g. 0.25), not "${fractionText}".`);
+    const started = (await input.client.call('POST', 'scrub/passes', fraction === undefined ? {} : { fraction })) as { pass: ScrubPassView; started: boolean };
+    if (!started.started) process.stderr.write(`holdfast admin scrub: pass ${started.pass.id} was already running; waiting for it\n`);
+    const progress = new ProgressLine(`integrity scrub ${started.pass.id}`, { write: (t) => process.stderr.write(t), interactive: process.stderr.isTTY });
+    let result: { pass: ScrubPassView; findings: ScrubFindingView[] };
+    for (;;) {
+      result = (await input.client.call('GET', `scrub/passes/${enc(started.pass.id)}`)) as { pass: ScrubPassView; findings: ScrubFindingView[] };
+      if (result.pass.outcome !== 'running') break;
+      progress.update(result.pass.bytes, undefined, `${result.pass.versions} of ${result.pass.plannedVersions} versions, ${result.pass.failures} damaged`);
+      await new Promise((resolve) => setTimeout(resolve, SCRUB_POLL_MS));
+    }
+    progress.done();
+    const { pass, findings } = result;
+    const exitCode = pass.outcome !== 'completed' ? EXIT_FAILURE : pass.failures > 0 ? EXIT_PROBLEMS_FOUND : EXIT_OK;
+    return { result, text: [describeScrubPass(pass), ...findings.map(describeScrubFinding)].join('\n'), exitCode };
+  },
+  'scrub status': async (input) => {
+    arity(input.args, []);
+    const result = (await input.client.call('GET', 'scrub')) as ScrubStatusView;
+    const schedule = result.schedule.intervalHours === 0 ? 'scheduled passes off' : `every ${result.schedule.intervalHours} h, ${Math.round(result.schedule.fraction * 1000) / 10}% of the versions per pass`;
+    const text = [
+      `integrity scrub: ${schedule}, at most ${result.schedule.bytesPerSecond} bytes/s; whole vault last covered ${result.lastCycleCompletedAt ?? 'never'}`,
+      ...(result.running === null ? [] : [`RUNNING ${describeScrubPass(result.running)}`]),
+      ...result.passes.map(describeScrubPass),
+      ...(result.findings.length === 0 ? ['no damaged versions found'] : ['damaged versions (newest first):', ...result.findings.map(describeScrubFinding)]),
+    ].join('\n');
+    return { result, text };
   },
   'alerts test': async (input) => {
     arity(input.args, []);

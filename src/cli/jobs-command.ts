@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRunManifest, restoreDirectoryRun, restoreMariadbRun } from '../backup/jobs/job-restore.js';
+import { readRunManifest, restoreDirectoryRun, restoreMariadbRun, restoreMongodumpRun, restorePgDumpRun } from '../backup/jobs/job-restore.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import type { AdminClient } from './admin-client.js';
 import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
@@ -17,6 +17,12 @@ const USAGE = `Usage: holdfast jobs ACTION [ARGS] [--json] [connection options]
                                mariadb-dump jobs of one database: TARGET is a database name, created
                                  if missing, on --db-host (127.0.0.1) --db-port (3306) --db-user USER,
                                  password from the variable named by --db-password-env
+                               pg-dump jobs: TARGET is a database name, created if missing (must
+                                 be empty otherwise), on --db-host (127.0.0.1) --db-port (5432)
+                                 --db-user USER, via pg_restore --single-transaction
+                               mongodump jobs: TARGET is the database a one-database dump is
+                                 restored as, on --db-host (127.0.0.1) --db-port (27017)
+                                 [--db-user USER --db-password-env VAR], via mongorestore
                                directory jobs: TARGET is a new or empty directory
                                (pg-base-backup jobs restore with \`holdfast pg restore\`)
 
@@ -28,7 +34,7 @@ Exit codes: 0 done, 1 failure (or the run did not succeed), 2 usage, 3 refused b
 
 const POLL_MS = 1000;
 
-interface RunView {
+export interface RunView {
   id: string;
   job: string;
   trigger: string;
@@ -43,7 +49,7 @@ interface RunView {
   logExcerpt: string | null;
 }
 
-interface JobView {
+export interface JobView {
   name: string;
   source: string;
   schedule: string;
@@ -109,7 +115,7 @@ export async function runJobsCommand(args: string[]): Promise<number> {
       }
       case 'restore': {
         const [name] = expectArgs(rest, 1, 'restore JOB --into TARGET');
-        if (values.into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump) or an empty directory (directory).');
+        if (values.into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump, pg-dump) or an empty directory (directory).');
         const admin = connect(values);
         const result = await restore(admin, name!, values.run, values.into, values);
         print(result, `restored run ${result.run} of ${name} into ${result.into}: ${result.bytes} bytes${result.files === undefined ? '' : `, ${result.files} files`}`);
@@ -170,6 +176,30 @@ async function restore(
         const result = await restoreMariadbRun(s3, job.destination.bucket, manifest, { host: flags['db-host'] ?? '127.0.0.1', port, user, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
       }
+      case 'pg-dump': {
+        const user = flags['db-user'];
+        if (user === undefined) throw new UsageError('A PostgreSQL restore needs --db-user (and --db-password-env VAR when the user has a password).');
+        const port = Number(flags['db-port'] ?? 5432);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
+        const host = flags['db-host'] ?? '127.0.0.1';
+        if (!/^[A-Za-z0-9.:_/-]+$/.test(host) || !/^[A-Za-z0-9._-]+$/.test(user)) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
+        const passwordEnv = flags['db-password-env'];
+        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const result = await restorePgDumpRun(s3, job.destination.bucket, manifest, { connection: `host=${host} port=${port} user=${user}`, passwordEnv, database: into }, process.env);
+        return { run: run.id, into, bytes: result.bytes };
+      }
+      case 'mongodump': {
+        const port = Number(flags['db-port'] ?? 27017);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
+        const host = flags['db-host'] ?? '127.0.0.1';
+        const user = flags['db-user'];
+        if (!/^[A-Za-z0-9.:_-]+$/.test(host) || (user !== undefined && !/^[A-Za-z0-9._-]+$/.test(user))) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
+        const passwordEnv = flags['db-password-env'];
+        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const uri = `mongodb://${user === undefined ? '' : `${encodeURIComponent(user)}@`}${host}:${port}/${user === undefined ? '' : '?authSource=admin'}`;
+        const result = await restoreMongodumpRun(s3, job.destination.bucket, manifest, { uri, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
+        return { run: run.id, into, bytes: result.bytes };
+      }
       case 'directory': {
         const target = isAbsolute(into) ? into : resolve(into);
         const result = await restoreDirectoryRun(s3, job.destination.bucket, manifest, target);
@@ -183,7 +213,7 @@ async function restore(
   }
 }
 
-function describeJob(job: JobView): string {
+export function describeJob(job: JobView): string {
   const last = job.lastRun === null || job.lastRun === undefined ? 'never ran' : `last ${job.lastRun.outcome} ${job.lastRun.startedAt}`;
   return [
     job.name,
@@ -197,7 +227,7 @@ function describeJob(job: JobView): string {
   ].join('\t');
 }
 
-function describeRun(run: RunView): string {
+export function describeRun(run: RunView): string {
   return [
     run.id,
     run.job,

@@ -22,6 +22,8 @@ Usage:
   holdfast reviews due | sign-off COMPONENT --notes TEXT
                   configuration baselines, drift, peer-reviewed changes and periodic reviews
                   kept by a running server (see holdfast baseline --help)
+  holdfast agent --config FILE --data DIR | agent jobs list|history
+                  the job scheduler on another host, with writer credentials only   (see holdfast agent --help)
   holdfast pg wal-push|wal-fetch|backup|list|show|verify|restore|drill|prune|keygen …
                   PostgreSQL: archiving, base backups, point-in-time restores, drills, retention
                   --repo s3://BUCKET/PREFIX --endpoint URL                        (see holdfast pg help)
@@ -69,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./changes-command.js')).runChangesCommand(rest);
     case 'reviews':
       return (await import('./reviews-command.js')).runReviewsCommand(rest);
+    case 'agent':
+      return (await import('./agent-command.js')).runAgentCommand(rest);
     case 'cert':
       return (await import('./cert-command.js')).runCertCommand(rest);
     case 'pg':

@@ -46,3 +46,18 @@ test('an unknown key in the config file is an error, not silently ignored', () =
   writeFileSync(file, '{ not json');
   assert.throws(() => loadServerConfig({ flags: {}, env: {}, configFile: file }), /not valid JSON/);
 });
+
+test('scrub settings: defaults, a fraction in (0, 1], a throttle of at least 64 KiB/s', () => {
+  const defaults = loadServerConfig(none);
+  assert.deepEqual([defaults.scrubIntervalHours, defaults.scrubFraction, defaults.scrubBytesPerSecond], [24, 1, 32 * 1024 * 1024]);
+  const set = loadServerConfig({ flags: {}, env: { HOLDFAST_SCRUB_FRACTION: '0.25', HOLDFAST_SCRUB_INTERVAL_HOURS: '0', HOLDFAST_SCRUB_BYTES_PER_SECOND: '1048576' }, configFile: undefined });
+  assert.deepEqual([set.scrubIntervalHours, set.scrubFraction, set.scrubBytesPerSecond], [0, 0.25, 1048576]);
+  for (const bad of ['0', '1.5', '-0.1', 'half']) {
+    assert.throws(
+      () => loadServerConfig({ flags: {}, env: { HOLDFAST_SCRUB_FRACTION: bad }, configFile: undefined }),
+      (e: unknown) => e instanceof ConfigError && /scrubFraction/.test(e.message) && /HOLDFAST_SCRUB_FRACTION/.test(e.message) && /Fix:/.test(e.message),
+      bad,
+    );
+  }
+  assert.throws(() => loadServerConfig({ flags: {}, env: { HOLDFAST_SCRUB_BYTES_PER_SECOND: '1000' }, configFile: undefined }), /scrubBytesPerSecond .* is below 65536/);
+});

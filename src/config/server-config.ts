@@ -55,6 +55,12 @@ export interface ServerConfig {
   readonly configGuardPostgresUrl: string | undefined;
   /** The PostgreSQL schema (namespace) of those tables; several vaults can share one database. */
   readonly configGuardPostgresSchema: string;
+  /** Hours between integrity scrub passes; 0 turns the scheduled scrub off (`holdfast admin scrub run` still works). */
+  readonly scrubIntervalHours: number;
+  /** The share of stored versions each pass re-reads, continuing where the last one stopped: 1 = all. */
+  readonly scrubFraction: number;
+  /** Read throttle of a scrub pass, so it never starves requests. */
+  readonly scrubBytesPerSecond: number;
 }
 
 /** The documented default port; 127.0.0.1 only, so a first start never listens on the network. */
@@ -119,6 +125,25 @@ function parseSyslog(value: unknown, origin: string): { protocol: 'udp' | 'tcp';
     fail('auditSyslog', origin, value, 'is not udp://HOST:PORT or tcp://HOST:PORT', 'use e.g. udp://127.0.0.1:514');
   }
   return { protocol: match[1] as 'udp' | 'tcp', host: match[2]!.replace(/^\[|\]$/g, ''), port: Number(match[3]) };
+}
+
+/** A share in (0, 1], e.g. 0.25 for a quarter. */
+function fraction(key: string) {
+  return (value: unknown, origin: string): number => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*(0|1)?(\.\d+)?\s*$/.test(value) && value.trim() !== '' ? Number(value) : NaN;
+    if (!(n > 0 && n <= 1)) fail(key, origin, value, 'is not a number greater than 0 and at most 1', `set ${key} to 1 to read everything each pass, or e.g. 0.25 to read a quarter (every version within four passes)`);
+    return n;
+  };
+}
+
+/** At least 64 KiB/s: a slower scrub would never finish a real vault. */
+function bytesPerSecond(key: string) {
+  const parseInt = positiveInt(key, 100 * 1024 ** 3);
+  return (value: unknown, origin: string): number => {
+    const n = parseInt(value, origin);
+    if (n < 64 * 1024) fail(key, origin, value, 'is below 65536 (64 KiB/s)', `set ${key} to a read rate the disk can spare, e.g. 33554432 (32 MiB/s)`);
+    return n;
+  };
 }
 
 const SPECS: Record<string, KeySpec> = {
@@ -199,6 +224,9 @@ const SPECS: Record<string, KeySpec> = {
       return value;
     },
   },
+  scrubIntervalHours: { env: 'HOLDFAST_SCRUB_INTERVAL_HOURS', parse: positiveInt('scrubIntervalHours', 24 * 366) },
+  scrubFraction: { env: 'HOLDFAST_SCRUB_FRACTION', parse: fraction('scrubFraction') },
+  scrubBytesPerSecond: { env: 'HOLDFAST_SCRUB_BYTES_PER_SECOND', parse: bytesPerSecond('scrubBytesPerSecond') },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
@@ -230,6 +258,9 @@ const DEFAULTS: Record<string, unknown> = {
   reviewFrequencies: {},
   reviewCheckSeconds: 3600,
   configGuardPostgresSchema: 'holdfast',
+  scrubIntervalHours: 24,
+  scrubFraction: 1,
+  scrubBytesPerSecond: 32 * 1024 * 1024,
 };
 
 export interface ConfigInputs {

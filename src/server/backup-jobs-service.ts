@@ -23,6 +23,12 @@ import type { VaultMetrics } from './vault-metrics.js';
 
 /** The service identity the server's job runner writes as: backup-writer, nothing more. */
 export const JOB_RUNNER_IDENTITY = 'holdfast-job-runner';
+/**
+ * The service identity that prunes runs by each job's retention: the pruner role (list, read
+ * locks, delete versions whose lock expired), never write — the writer can never delete, the
+ * pruner can never write (separation of duties).
+ */
+export const JOB_PRUNER_IDENTITY = 'holdfast-job-pruner';
 /** The scheduler looks at the clock this often (start times and budgets are this precise). */
 const TICK_MS = 15_000;
 
@@ -64,7 +70,7 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     const job = byName.get(run.job);
     options.raise(securityAlerts.backupJobFailed({ job: run.job, outcome: 'interrupted', runId: run.id, error: run.error ?? 'interrupted' }), job?.alertRoutes);
   }
-  const credentials = await runnerCredentials(options.identities);
+  const credentials = await serviceCredentials(options.identities, JOB_RUNNER_IDENTITY, 'backup-writer', 'backup jobs of holdfast server');
   const client = new S3Client({ endpoint: new URL(options.endpoint), region: options.region, credentials: { ...credentials, source: `identity ${JOB_RUNNER_IDENTITY}` }, ca: options.ca });
   const recorder = new EvidenceRecorder(history, options.evidence, (e) => log.error('storing an evidence record in the evidence archive failed (kept in the job history; retried)', e));
   // Evidence of job runs is written as runs finish; the runner does not wait for it.
@@ -73,13 +79,27 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     pendingEvidence.add(promise);
     void promise.finally(() => pendingEvidence.delete(promise));
   };
+  const prunerCredentials = await serviceCredentials(options.identities, JOB_PRUNER_IDENTITY, 'pruner', 'retention pruning of backup job runs');
+  const pruneClient = new S3Client({ endpoint: new URL(options.endpoint), region: options.region, credentials: { ...prunerCredentials, source: `identity ${JOB_PRUNER_IDENTITY}` }, ca: options.ca });
   const runner = new JobRunner({
     jobs,
     history,
     clock,
     client: () => client,
+    pruneClient: () => pruneClient,
     env: options.env,
     events: {
+      pruned: (job, outcome) => {
+        if (outcome.ok) {
+          options.metrics.backupJobRunsPruned(job.name, outcome.removedRuns.length);
+          if (outcome.removedRuns.length + outcome.keptLocked.length > 0) {
+            log.info(`backup job ${job.name}: retention removed ${outcome.removedRuns.length} run(s) (${outcome.deletedVersions} versions, ${outcome.deletedBytes} bytes)${outcome.keptLocked.length === 0 ? '' : `; ${outcome.keptLocked.length} run(s) past retention stay until their Object Lock expires`}`);
+          }
+          return;
+        }
+        log.error(`backup job ${job.name}: pruning by retention failed: ${outcome.error}`);
+        options.raise(securityAlerts.backupJobFailed({ job: job.name, outcome: 'prune failed', error: `removing runs past the job's retention failed: ${outcome.error}`, bucket: job.destination.bucket, prefix: job.destination.prefix }), job.alertRoutes);
+      },
       finished: (job, run, stored) => {
         options.metrics.backupJobFinished(job.name, run.outcome);
         keep(recorder.record('job-runs', run.id, job.name, run.outcome, run.endedMs ?? clock.nowMs(), jobRunEvidence(job, run, stored)));
@@ -201,21 +221,22 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
       await Promise.all([runner.close(), drills.close()]);
       await Promise.all(pendingEvidence);
       client.close();
+      pruneClient.close();
       history.close();
     },
   };
 }
 
-/** The runner's backup-writer identity and key, created on first use and kept (sealed) in the identity registry. */
-async function runnerCredentials(identities: IdentityRegistry): Promise<{ accessKeyId: string; secretAccessKey: Secret }> {
-  if (!identities.listIdentities().some((i) => i.name === JOB_RUNNER_IDENTITY)) {
-    await identities.createIdentity({ name: JOB_RUNNER_IDENTITY, kind: 'service', roles: ['backup-writer'] }, 'holdfast-server');
+/** A service identity with one role and its key, created on first use and kept (sealed) in the identity registry. */
+async function serviceCredentials(identities: IdentityRegistry, name: string, role: 'backup-writer' | 'pruner', description: string): Promise<{ accessKeyId: string; secretAccessKey: Secret }> {
+  if (!identities.listIdentities().some((i) => i.name === name)) {
+    await identities.createIdentity({ name, kind: 'service', roles: [role] }, 'holdfast-server');
   }
-  for (const key of identities.listAccessKeys(JOB_RUNNER_IDENTITY)) {
+  for (const key of identities.listAccessKeys(name)) {
     const secret = key.status === 'active' ? identities.secretFor(key.accessKeyId) : undefined;
     if (secret !== undefined) return { accessKeyId: key.accessKeyId, secretAccessKey: new Secret(secret) };
   }
-  const created = await identities.createAccessKey(JOB_RUNNER_IDENTITY, { description: 'backup jobs of holdfast server' });
+  const created = await identities.createAccessKey(name, { description });
   return { accessKeyId: created.key.accessKeyId, secretAccessKey: created.secretAccessKey };
 }
 
@@ -232,11 +253,11 @@ function jobView(job: BackupJob) {
     timeBudgetMinutes: job.timeBudgetMs / 60_000,
     expectedIntervalHours: job.expectedIntervalMs / 3600_000,
     alertRoutes: job.alertRoutes ?? null,
-    databases: job.source.kind === 'mariadb-dump' ? job.source.databases : null,
+    databases: job.source.kind === 'mariadb-dump' ? job.source.databases : job.source.kind === 'pg-dump' ? [job.source.database] : null,
   };
 }
 
-function statusView(status: JobStatus) {
+export function statusView(status: JobStatus) {
   return {
     ...jobView(status.job),
     nextRunAt: iso(status.nextRunMs),

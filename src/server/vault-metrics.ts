@@ -12,6 +12,12 @@ export interface MetricSources {
   readonly audit: () => { buffered: number; dropped: number; lastCheckpointMs: number | undefined };
 }
 
+/** Counters the integrity scrub feeds as it goes. */
+export interface IntegrityScrubMetrics {
+  versionChecked(size: number): void;
+  failureFound(problem: string): void;
+}
+
 /** Retention statistics scan the versions table: at most once per this interval. */
 const LOCK_STATISTICS_TTL_MS = 30_000;
 
@@ -32,6 +38,7 @@ export class VaultMetrics {
   readonly #alertsRaised;
   #jobRuns: ReturnType<MetricsRegistry['counter']> | undefined;
   #drills: ReturnType<MetricsRegistry['counter']> | undefined;
+  #jobRunsPruned: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -87,6 +94,9 @@ export class VaultMetrics {
     const runs = this.registry.counter({ name: 'holdfast_backup_job_runs_total', help: 'Finished backup job runs, by job and outcome (succeeded, failed, timed-out, interrupted).', labelNames: ['job', 'outcome'] });
     this.#jobRuns = runs;
     for (const s of statuses()) for (const outcome of ['succeeded', 'failed', 'timed-out', 'interrupted']) runs.labels(s.job.name, outcome);
+    const pruned = this.registry.counter({ name: 'holdfast_backup_job_pruned_runs_total', help: "Runs of a backup job removed by its retention (Object Lock expired, older than the job's keepCount/keepDays).", labelNames: ['job'] });
+    this.#jobRunsPruned = pruned;
+    for (const s of statuses()) pruned.labels(s.job.name);
     const labelNames = ['job'] as const;
     this.registry.gauge({
       name: 'holdfast_backup_job_last_success_timestamp_seconds',
@@ -155,6 +165,40 @@ export class VaultMetrics {
 
   backupJobFinished(job: string, outcome: string): void {
     this.#jobRuns?.labels(job, outcome).inc();
+  }
+
+  backupJobRunsPruned(job: string, runs: number): void {
+    if (runs > 0) this.#jobRunsPruned?.labels(job).inc(runs);
+  }
+
+  /**
+   * The integrity scrub: versions and bytes read back and damaged versions found (counted as the
+   * scrub goes), and, read at scrape time, when the last pass ended, when the rotating walk last
+   * covered the whole vault, and whether a pass is running.
+   */
+  watchIntegrityScrub(status: () => { lastPassEndedMs: number | undefined; lastCycleCompletedMs: number | undefined; running: boolean }): IntegrityScrubMetrics {
+    const versions = this.registry.counter({ name: 'holdfast_scrub_versions_total', help: 'Object versions the integrity scrub read back and checked.' });
+    const bytes = this.registry.counter({ name: 'holdfast_scrub_bytes_total', help: 'Bytes the integrity scrub read back.' });
+    const failures = this.registry.counter({ name: 'holdfast_scrub_failures_total', help: 'Object versions the integrity scrub found damaged or missing, by problem (alert object-integrity-failed).', labelNames: ['problem'] });
+    for (const problem of ['missing-blob', 'size-mismatch', 'etag-mismatch', 'checksum-mismatch', 'read-error']) failures.labels(problem);
+    this.registry.gauge({
+      name: 'holdfast_scrub_last_pass_timestamp_seconds',
+      help: 'When the last integrity scrub pass ended, whatever its outcome (0: never).',
+      collect: (g) => g.set((status().lastPassEndedMs ?? 0) / 1000),
+    });
+    this.registry.gauge({
+      name: 'holdfast_scrub_last_full_cycle_timestamp_seconds',
+      help: 'When the rotating integrity scrub last reached the end of the vault, i.e. every version had been read since the cycle before (0: never).',
+      collect: (g) => g.set((status().lastCycleCompletedMs ?? 0) / 1000),
+    });
+    this.registry.gauge({ name: 'holdfast_scrub_running', help: '1 while an integrity scrub pass runs.', collect: (g) => g.set(status().running ? 1 : 0) });
+    return {
+      versionChecked: (size) => {
+        versions.inc();
+        bytes.inc(size);
+      },
+      failureFound: (problem) => failures.labels(problem).inc(),
+    };
   }
 
   /** The RPO of watched PostgreSQL archives, read at scrape time. */

@@ -47,12 +47,14 @@ import { VaultEvidenceArchive } from './vault-evidence-archive.js';
 import { VaultMetrics } from './vault-metrics.js';
 import { vaultKeyLister } from './vault-wal-archive-lister.js';
 import { JobConfigError, parseBackupJobs } from '../backup/jobs/job-config.js';
+import { findExecutable } from '../infra/fs/find-executable.js';
 import { type BackupJobsService, startBackupJobs } from './backup-jobs-service.js';
 import { ConfigGuard } from '../domain/config-guard/config-guard.js';
 import type { ConfigGuardStore } from '../domain/config-guard/config-guard-store.js';
 import { parseReviewFrequencies, ReviewConfigError, type ReviewFrequencies } from '../domain/config-guard/review-calendar.js';
 import { PostgresConfigGuardStore } from '../infra/config-guard/postgres-config-guard-store.js';
 import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guard-store.js';
+import { startIntegrityScrub } from './integrity-scrub-service.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -133,7 +135,8 @@ export async function startVaultServer(
   const channelNames = [...new Set(['log', ...alertChannelConfigs.map((c) => c.name)])];
   let jobs;
   try {
-    jobs = parseBackupJobs(config.jobs, { alertChannels: channelNames, env, nowMs: clock.nowMs() });
+    // Source tools are looked up now: a job that could never run stops the start with what to install.
+    jobs = parseBackupJobs(config.jobs, { alertChannels: channelNames, env, nowMs: clock.nowMs(), toolInstalled: (tool) => findExecutable(tool, env['PATH']) !== undefined });
   } catch (error) {
     if (error instanceof JobConfigError) throw new ConfigError(`Invalid configuration: ${error.message}`);
     throw error;
@@ -318,6 +321,20 @@ export async function startVaultServer(
       closers.push(() => archiveMonitor.stop());
     }
     metrics.watchWalArchives(() => archiveMonitor.statuses());
+    // Closed before the audit log and the metadata store: a pass in progress stops and is recorded interrupted.
+    const scrub = startIntegrityScrub({
+      vault,
+      dataDir: config.dataDir,
+      clock,
+      intervalHours: config.scrubIntervalHours,
+      fraction: config.scrubFraction,
+      bytesPerSecond: config.scrubBytesPerSecond,
+      metrics,
+      raise,
+      record: (action, resource, details) => auditLog.recordDurably({ kind: 'system', identity: '', accessKeyId: '', action, resource, result: 'ok', details }),
+      log,
+    });
+    closers.push(() => scrub.close());
     const evidence = new RequestEvidence({
       audit: auditLog,
       metrics,
@@ -353,7 +370,7 @@ export async function startVaultServer(
     let backupJobs: BackupJobsService | undefined;
     const jobsApi = jobs.length === 0 ? undefined : lateJobsApi(() => backupJobs);
     const adminHandler = createAdminHandler({
-      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, configGuard, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
+      services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, configGuard, scrub: scrub.api, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
       access,
       secureTransport: secure,

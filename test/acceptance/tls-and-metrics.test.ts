@@ -107,7 +107,7 @@ test('holdfast admin talks to an HTTPS server with --ca-bundle', { timeout: 30_0
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: vault.accessKeyId, AWS_SECRET_ACCESS_KEY: vault.secretAccessKey };
   delete env['AWS_CA_BUNDLE'];
   const listed = await runCommand(process.execPath, [holdfastCli, 'admin', 'buckets', 'list', '--endpoint', vault.endpoint, '--ca-bundle', join(dir, 'tls', 'holdfast.crt'), '--json'], { env });
-  assert.deepEqual((JSON.parse(listed.stdout) as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name), ['holdfast-system-audit', 'over-tls']);
+  assert.deepEqual((JSON.parse(listed.stdout) as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name), ['holdfast-system-audit', 'holdfast-system-evidence', 'over-tls']);
   const untrusted = await runCommand(process.execPath, [holdfastCli, 'admin', 'buckets', 'list', '--endpoint', vault.endpoint], { env, expectExitCode: 1 });
   assert.match(untrusted.stderr, /self-signed certificate|certificate/i);
 });

@@ -40,6 +40,9 @@ export function defaultDrillConfig(timeZone: string): DrillConfig {
   return Object.freeze({ schedule: undefined, timeZone, probes: Object.freeze([]), user: undefined, passwordEnv: undefined, scratchDirectory: undefined });
 }
 
+/** Source kinds a restore drill knows how to restore and check (drills/job-drill.ts). */
+export const DRILLABLE_SOURCES: readonly string[] = ['mariadb-dump', 'directory', 'pg-base-backup'];
+
 export function parseDrillConfig(
   value: unknown,
   job: { readonly sourceKind: string; readonly databases: 'all' | readonly string[] | undefined; readonly timeZone: string },
@@ -52,6 +55,9 @@ export function parseDrillConfig(
   for (const key of Object.keys(d)) {
     if (key === 'password') fail('drill.password', 'puts a credential into the config file', 'put the password into an environment variable and name it in drill.passwordEnv');
     if (!FIELDS.includes(key)) fail(`drill.${key}`, 'is not a drill field', `use ${FIELDS.join(', ')}`);
+  }
+  if (!DRILLABLE_SOURCES.includes(job.sourceKind)) {
+    fail('drill', `is not available for ${job.sourceKind} jobs yet (drills restore ${DRILLABLE_SOURCES.join(', ')} jobs)`, 'remove the drill block; restore this job with `holdfast jobs restore` to test it by hand');
   }
   // A dump of several databases carries CREATE DATABASE/USE: it cannot load into a scratch name.
   if (job.sourceKind === 'mariadb-dump' && (job.databases === 'all' || job.databases?.length !== 1)) {

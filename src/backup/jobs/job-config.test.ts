@@ -42,6 +42,26 @@ test('defaults: UTC, the job name as prefix, a 60-minute budget, every channel, 
   const [db] = parseBackupJobs([{ name: 'all-dbs', source: { kind: 'mariadb-dump', user: 'root' }, schedule: '@hourly', destination: { bucket: 'backups' }, expectedIntervalHours: 2.5 }], context);
   assert.deepEqual(db?.source, { kind: 'mariadb-dump', host: '127.0.0.1', port: 3306, user: 'root', passwordEnv: undefined, databases: 'all' });
   assert.equal(db?.expectedIntervalMs, 2.5 * 3600_000);
+  const [mongo] = parseBackupJobs([{ name: 'mongo', source: { kind: 'mongodump', uri: 'mongodb://backup@db:27017/?authSource=admin', database: 'shop' }, schedule: '@daily', destination: { bucket: 'backups' } }], { ...context, toolInstalled: () => true });
+  assert.deepEqual(mongo?.source, { kind: 'mongodump', uri: 'mongodb://backup@db:27017/?authSource=admin', passwordEnv: undefined, database: 'shop' });
+  const [dump] = parseBackupJobs([{ name: 'pg-shop', source: { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', database: 'shop' }, schedule: '@daily', destination: { bucket: 'backups' } }], context);
+  assert.deepEqual(dump?.source, { kind: 'pg-dump', connection: 'host=db port=5433 user=backup', passwordEnv: undefined, database: 'shop' });
+});
+
+test('a source whose tool is not on this host stops the start with the tool and how to install it', () => {
+  const mongo = { name: 'mongo', source: { kind: 'mongodump', uri: 'mongodb://backup@db:27017/' }, schedule: '@daily', destination: { bucket: 'backups' } };
+  const looked: string[] = [];
+  const absent = (tool: string) => (looked.push(tool), false);
+  assert.throws(
+    () => parseBackupJobs([mongo], { ...context, toolInstalled: absent }),
+    (e: unknown) =>
+      e instanceof JobConfigError &&
+      /^jobs\[0\] "mongo"\.source\.kind: a mongodump job runs mongodump, which is not installed on this host \(not on PATH\)\. Fix: install the MongoDB Database Tools \(mongodump, mongorestore\) from https:\/\/www\.mongodb\.com\/try\/download\/database-tools/.test(e.message),
+  );
+  assert.deepEqual(looked, ['mongodump']);
+  assert.throws(() => parseBackupJobs([{ ...mongo, source: { kind: 'pg-dump', database: 'x' } }], { ...context, toolInstalled: (t) => t !== 'pg_dump' }), /runs pg_dump, which is not installed.*Fix: apt-get install postgresql-client/);
+  // Without a lookup (unit tests of the shape), nothing is checked.
+  assert.equal(parseBackupJobs([mongo], context).length, 1);
 });
 
 test('errors name the job, the field and the fix', () => {
@@ -52,11 +72,15 @@ test('errors name the job, the field and the fix', () => {
     [[{ ...nightly, timeZone: 'Mars/Olympus' }], /^jobs\[0\] "nightly-db"\.timeZone: "Mars\/Olympus" is not a time zone/],
     [[{ ...nightly, name: 'Bad Name' }], /^jobs\[0\] "Bad Name"\.name: "Bad Name" is not a job name/],
     [[nightly, nightly], /^jobs\[1\] "nightly-db"\.name: a second job has this name/],
-    [[{ ...nightly, retention: { keepDays: 120 } }], /retention\.keepDays: 120 days exceeds the backup-data-immutability policy, section 5: "a maximum backup retention of 90 days after data deletion"\. Fix: keep at most 90 days/],
+    [[{ ...nightly, retention: { keepDays: 120 } }], /^jobs\[0\] "nightly-db"\.retention\.keepDays: 120 days exceeds the backup-data-immutability policy, section 5: "a maximum backup retention of 90 days after data deletion"\. Fix: keep at most 90 days/],
     [[{ ...nightly, retention: { keepCount: 0 } }], /retention\.keepCount: 0 is not a whole number from 1/],
     [[{ ...nightly, source: { ...nightly.source, password: 'x' } }], /source\.password: puts a credential into the config file\. Fix: put the password into an environment variable and name it in passwordEnv/],
     [[{ ...nightly, source: { ...nightly.source, passwordEnv: 'HOLDFAST_JOB_UNSET' } }], /source\.passwordEnv: the environment variable HOLDFAST_JOB_UNSET is not set/],
     [[{ ...nightly, source: { kind: 'mongodb' } }], /source\.kind: "mongodb" is not a source kind/],
+    [[{ ...nightly, source: { kind: 'mongodump', uri: 'mongodb://backup:hunter2@db/' } }], /source\.uri: holds a password\. Fix: leave it out of the URI/],
+    [[{ ...nightly, source: { kind: 'mongodump', uri: 'http://db/' } }], /source\.uri: "http:\/\/db\/" is not a MongoDB URI/],
+    [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x dbname=shop', database: 'shop' } }], /source\.connection: names a database\. Fix: .*the database in "database"/],
+    [[{ ...nightly, source: { kind: 'pg-dump', connection: 'host=x' } }], /^jobs\[0\] "nightly-db"\.source\.database: undefined is not a database name\. Fix: name the one database to dump/],
     [[{ ...nightly, source: { kind: 'directory', path: 'relative/dir' } }], /source\.path: "relative\/dir" is not an absolute path/],
     [[{ ...nightly, source: { kind: 'pg-base-backup', connection: 'host=x password=y' } }], /source\.connection: holds a password/],
     [[{ ...nightly, source: { ...nightly.source, databases: ['ok', 'bad;name'] } }], /source\.databases: .* is neither "all" nor a list/],

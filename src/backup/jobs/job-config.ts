@@ -3,6 +3,7 @@ import { type CronExpression, CronSyntaxError, parseCronExpression } from './cro
 import { upcomingRuns } from './cron-next-run.js';
 import { type DrillConfig, parseDrillConfig } from './drill-config.js';
 import { checkTimeZone, TimeZoneError } from './zoned-time.js';
+import { MONGODB_TOOLS_INSTALL_HINT } from './sources/mongodb-tools.js';
 
 /**
  * The `jobs` list of the server (or agent) configuration, checked once at start-up into frozen
@@ -35,7 +36,25 @@ export interface PgBaseBackupSource {
   readonly passwordEnv: string | undefined;
 }
 
-export type JobSourceConfig = MariadbDumpSource | DirectorySource | PgBaseBackupSource;
+export interface PgDumpSource {
+  readonly kind: 'pg-dump';
+  /** libpq conninfo (without a password and without dbname), e.g. `host=127.0.0.1 port=5432 user=backup`. */
+  readonly connection: string | undefined;
+  readonly passwordEnv: string | undefined;
+  /** The one database dumped (pg_dump takes one; restores go into any name). */
+  readonly database: string;
+}
+
+export interface MongodumpSource {
+  readonly kind: 'mongodump';
+  /** A MongoDB URI without a password, e.g. `mongodb://backup@127.0.0.1:27017/?authSource=admin`. */
+  readonly uri: string;
+  readonly passwordEnv: string | undefined;
+  /** One database, or undefined for the whole deployment. */
+  readonly database: string | undefined;
+}
+
+export type JobSourceConfig = MariadbDumpSource | DirectorySource | PgBaseBackupSource | PgDumpSource | MongodumpSource;
 export type JobSourceKind = JobSourceConfig['kind'];
 
 export interface BackupJob {
@@ -77,6 +96,23 @@ const SOURCE_FIELDS: Readonly<Record<JobSourceKind, readonly string[]>> = {
   'mariadb-dump': ['kind', 'host', 'port', 'user', 'passwordEnv', 'databases'],
   directory: ['kind', 'path'],
   'pg-base-backup': ['kind', 'connection', 'passwordEnv'],
+  'pg-dump': ['kind', 'connection', 'passwordEnv', 'database'],
+  mongodump: ['kind', 'uri', 'passwordEnv', 'database'],
+};
+
+/**
+ * The host tools each source runs, checked at start-up (when the caller can look them up) so a
+ * job that could never run stops the start with what to install, instead of failing at 03:00.
+ */
+export const SOURCE_TOOLS: Readonly<Record<JobSourceKind, readonly { readonly tool: string; readonly install: string }[]>> = {
+  'mariadb-dump': [{ tool: 'mariadb-dump', install: 'apt-get install mariadb-client' }],
+  'pg-dump': [{ tool: 'pg_dump', install: 'apt-get install postgresql-client (the major version of the server, or newer)' }],
+  'pg-base-backup': [
+    { tool: 'pg_basebackup', install: 'apt-get install postgresql-client (the major version of the server)' },
+    { tool: 'psql', install: 'apt-get install postgresql-client' },
+  ],
+  directory: [],
+  mongodump: [{ tool: 'mongodump', install: MONGODB_TOOLS_INSTALL_HINT }],
 };
 const JOB_FIELDS = ['name', 'source', 'schedule', 'timeZone', 'destination', 'retention', 'timeBudgetMinutes', 'expectedIntervalHours', 'alertRoutes', 'drill'];
 
@@ -86,6 +122,8 @@ export interface JobConfigContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** When the schedule-derived expected interval is sampled from. */
   readonly nowMs: number;
+  /** Whether a host tool is installed (on PATH); when given, every job's source tools are checked. */
+  readonly toolInstalled?: (tool: string) => boolean;
 }
 
 export function parseBackupJobs(value: unknown, context: JobConfigContext): readonly BackupJob[] {
@@ -116,6 +154,11 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
   const name = rawName as string;
 
   const source = parseSource(o['source'], fail, context.env);
+  if (context.toolInstalled !== undefined) {
+    for (const { tool, install } of SOURCE_TOOLS[source.kind]) {
+      if (!context.toolInstalled(tool)) fail('source.kind', `a ${source.kind} job runs ${tool}, which is not installed on this host (not on PATH)`, install);
+    }
+  }
 
   if (typeof o['schedule'] !== 'string') fail('schedule', 'is missing', 'give a cron schedule such as "0 3 * * *" (03:00 daily) or "@daily"');
   let schedule: CronExpression;
@@ -190,10 +233,10 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
 type Fail = (field: string, problem: string, fix: string) => never;
 
 function parseSource(value: unknown, fail: Fail, env: Readonly<Record<string, string | undefined>>): JobSourceConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('source', 'is missing', 'give {"kind": "mariadb-dump" | "pg-base-backup" | "directory", …}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('source', 'is missing', 'give {"kind": "mariadb-dump" | "pg-dump" | "pg-base-backup" | "mongodump" | "directory", …}');
   const s = value as Record<string, unknown>;
   const kind = s['kind'];
-  if (kind !== 'mariadb-dump' && kind !== 'directory' && kind !== 'pg-base-backup') fail('source.kind', `${JSON.stringify(kind)} is not a source kind`, 'use mariadb-dump, pg-base-backup or directory');
+  if (kind !== 'mariadb-dump' && kind !== 'directory' && kind !== 'pg-base-backup' && kind !== 'pg-dump' && kind !== 'mongodump') fail('source.kind', `${JSON.stringify(kind)} is not a source kind`, 'use mariadb-dump, pg-dump, pg-base-backup, mongodump or directory');
   const k = kind;
   for (const key of Object.keys(s)) {
     if (key === 'password') fail('source.password', 'puts a credential into the config file', 'put the password into an environment variable and name it in passwordEnv');
@@ -231,6 +274,27 @@ function parseSource(value: unknown, fail: Fail, env: Readonly<Record<string, st
         fail('source.connection', typeof connection === 'string' ? 'holds a password' : 'is not a libpq connection string', 'give e.g. "host=127.0.0.1 port=5432 user=backup" and the password through passwordEnv');
       }
       return Object.freeze({ kind: k, connection: connection, passwordEnv: passwordEnv() });
+    }
+    case 'pg-dump': {
+      const connection = s['connection'];
+      if (connection !== undefined && (typeof connection !== 'string' || /password\s*=/i.test(connection) || /dbname\s*=/i.test(connection))) {
+        fail(
+          'source.connection',
+          typeof connection !== 'string' ? 'is not a libpq connection string' : /dbname/i.test(connection) ? 'names a database' : 'holds a password',
+          'give e.g. "host=127.0.0.1 port=5432 user=backup", the database in "database" and the password through passwordEnv',
+        );
+      }
+      const database = s['database'];
+      if (typeof database !== 'string' || database === '' || database.length > 63 || database.startsWith('-')) fail('source.database', `${JSON.stringify(database)} is not a database name`, 'name the one database to dump (pg_dump takes one; add a job per database)');
+      return Object.freeze({ kind: k, connection: connection, passwordEnv: passwordEnv(), database: database });
+    }
+    case 'mongodump': {
+      const uri = s['uri'];
+      if (typeof uri !== 'string' || !/^mongodb(\+srv)?:\/\/[^\s]+$/.test(uri)) fail('source.uri', `${JSON.stringify(uri)} is not a MongoDB URI`, 'give e.g. "mongodb://backup@127.0.0.1:27017/?authSource=admin"');
+      if (/^mongodb(\+srv)?:\/\/[^/@]*:[^/@]*@/.test(uri)) fail('source.uri', 'holds a password', 'leave it out of the URI (mongodb://backup@host/…) and name the variable holding it in passwordEnv');
+      const database = s['database'];
+      if (database !== undefined && (typeof database !== 'string' || !/^[^/\\. "$]{1,63}$/.test(database) || database.includes('\0'))) fail('source.database', `${JSON.stringify(database)} is not a MongoDB database name`, 'name one database, or leave it out to dump the whole deployment');
+      return Object.freeze({ kind: k, uri, passwordEnv: passwordEnv(), database });
     }
   }
 }

@@ -4,6 +4,8 @@ import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import type { BackupJob } from './job-config.js';
 import { describeMariadbSource, startMariadbDump } from './sources/mariadb-dump-source.js';
 import { startDirectoryTar } from './sources/directory-source.js';
+import { describePgDumpSource, startPgDump } from './sources/pg-dump-source.js';
+import { describeMongodumpSource, startMongodump } from './sources/mongodump-source.js';
 import type { SourceProcess } from './sources/source-process.js';
 import { type StoredObject, storeStreamedRun } from './store-streamed-run.js';
 
@@ -36,6 +38,10 @@ export async function executeJob(job: BackupJob, context: ExecutionContext): Pro
       return streamed(job, context, startMariadbDump(source, context.env), 'dump.sql', describeMariadbSource(source));
     case 'directory':
       return streamed(job, context, startDirectoryTar(source), 'tree.tar', { kind: source.kind, path: source.path });
+    case 'pg-dump':
+      return streamed(job, context, startPgDump(source, context.env), 'database.pgdump', describePgDumpSource(source));
+    case 'mongodump':
+      return streamed(job, context, startMongodump(source, context.env), 'dump.mongoarchive', describeMongodumpSource(source));
     case 'pg-base-backup': {
       const env: NodeJS.ProcessEnv = { ...context.env };
       if (source.passwordEnv !== undefined) env['PGPASSWORD'] = context.env[source.passwordEnv];
@@ -95,7 +101,11 @@ export function concurrencyKey(job: BackupJob): string {
       return `mariadb://${s.host}:${s.port}`;
     case 'directory':
       return `directory://${s.path}`;
+    case 'mongodump':
+      return `mongodb://${s.uri.replace(/^mongodb(\+srv)?:\/\/([^/@]*@)?/, '').split('/')[0]}`;
     case 'pg-base-backup':
+    case 'pg-dump':
+      // One cluster: a dump and a base backup of it queue behind each other too.
       return `postgresql://${s.connection ?? 'PG* environment'}`;
   }
 }

@@ -8,6 +8,9 @@ import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import { TarExtractor } from '../../infra/tar/tar-extractor.js';
 import { readWriteOnceObject } from '../pg/write-once-object.js';
 import { type JobRunManifest, parseJobRunManifest } from './job-run-manifest.js';
+import { pgConnection, pgToolEnv } from './sources/pg-dump-source.js';
+import { MONGODB_TOOLS_INSTALL_HINT } from './sources/mongodb-tools.js';
+import { mongoPasswordFile } from './sources/mongodump-source.js';
 
 /**
  * Restores of streamed job runs (`holdfast jobs restore`): the manifest and every part are read
@@ -117,6 +120,120 @@ export async function restoreMariadbRun(client: S3Client, bucket: string, manife
   const code = await exited;
   if (code !== 0) throw new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return streamed;
+}
+
+export interface PostgresTarget {
+  /** libpq conninfo without dbname, e.g. `host=127.0.0.1 port=5432 user=postgres`. */
+  readonly connection: string;
+  /** The environment variable with the password, if any. */
+  readonly passwordEnv: string | undefined;
+  readonly database: string;
+}
+
+/**
+ * Restores a pg-dump run into `target.database`: created (from template0, so nothing of
+ * template1 is mixed in) when missing, and it must hold no tables of its own when it exists. The
+ * archive is streamed into `pg_restore --single-transaction --exit-on-error` (PostgreSQL docs,
+ * "pg_restore": a failure rolls everything back), without owners and grants, which name roles
+ * the target cluster may not have: the restored objects belong to the restoring user.
+ */
+export async function restorePgDumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: PostgresTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+  if (manifest.source.kind !== 'pg-dump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a PostgreSQL dump`);
+  if (target.database === '' || target.database.length > 63 || target.database.startsWith('-')) throw new JobRestoreError(`"${target.database}" is not a database name`);
+  const childEnv = pgToolEnv(env, target.passwordEnv);
+  const admin = pgConnection(target.connection, 'postgres');
+  const exists = (await runPsql(admin, `SELECT 1 FROM pg_database WHERE datname = ${literal(target.database)}`, childEnv)) === '1';
+  if (!exists) await runPsql(admin, `CREATE DATABASE ${identifier(target.database)} TEMPLATE template0`, childEnv);
+  else {
+    const tables = await runPsql(pgConnection(target.connection, target.database), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'", childEnv);
+    if (tables !== '0') throw new JobRestoreError(`database ${target.database} already holds ${tables} table(s), view(s) or sequence(s); restore into a new or empty database`);
+  }
+  const child = spawn('pg_restore', ['--no-password', '--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${pgConnection(target.connection, target.database)}`], { env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'pg_restore is not installed (apt-get install postgresql-client)' : e.message)));
+    child.once('close', resolve);
+  });
+  exited.catch(() => undefined);
+  let streamed: { bytes: number };
+  try {
+    streamed = await streamRunContent(client, bucket, manifest, child.stdin);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    throw error;
+  }
+  const code = await exited;
+  if (code !== 0) throw new JobRestoreError(`pg_restore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return streamed;
+}
+
+export interface MongoTarget {
+  /** A MongoDB URI without a password. */
+  readonly uri: string;
+  readonly password: string | undefined;
+  /** The database a one-database dump is restored as; undefined restores every namespace as it was. */
+  readonly database: string | undefined;
+}
+
+/**
+ * Streams a mongodump run into `mongorestore --archive` (from stdin). A one-database dump is
+ * renamed into `target.database` with `--nsFrom DB.* --nsTo TARGET.*`; existing documents are
+ * never dropped (no `--drop`): duplicates fail the restore. Not exercised on the build machine
+ * (no MongoDB there); the missing tool is reported with where to get it.
+ */
+export async function restoreMongodumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MongoTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+  if (manifest.source.kind !== 'mongodump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a MongoDB archive`);
+  const dumped = manifest.source['database'];
+  const rename = target.database === undefined || dumped === undefined || dumped === 'all' ? [] : [`--nsFrom=${String(dumped)}.*`, `--nsTo=${target.database}.*`];
+  if (target.database !== undefined && rename.length === 0) throw new JobRestoreError(`run ${manifest.runId} dumped the whole deployment; restore it without a new database name`);
+  const credentials = mongoPasswordFile(target.password);
+  try {
+    const child = spawn('mongorestore', ['--archive', `--uri=${target.uri}`, ...rename, ...(credentials === undefined ? [] : [`--config=${credentials.file}`])], { env: { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? `mongorestore is not installed or not on PATH: ${MONGODB_TOOLS_INSTALL_HINT}` : e.message)));
+      child.once('close', resolve);
+    });
+    exited.catch(() => undefined);
+    let streamed: { bytes: number };
+    try {
+      streamed = await streamRunContent(client, bucket, manifest, child.stdin);
+    } catch (error) {
+      child.kill('SIGKILL');
+      // A missing mongorestore surfaces here as a broken pipe; its own error (with where to get the tools) says more.
+      await exited;
+      throw error;
+    }
+    const code = await exited;
+    if (code !== 0) throw new JobRestoreError(`mongorestore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return streamed;
+  } finally {
+    credentials?.remove();
+  }
+}
+
+/** One psql query; resolves with its unaligned, tuples-only output. */
+function runPsql(connection: string, query: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('psql', ['--no-psqlrc', '--no-password', '--tuples-only', '--no-align', '--set=ON_ERROR_STOP=1', `--dbname=${connection}`, '--command', query], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'psql is not installed (apt-get install postgresql-client)' : e.message)));
+    child.once('close', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new JobRestoreError(`psql failed (exit ${code}): ${stderr.trim()}`))));
+  });
+}
+
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function identifier(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
 }
 
 /** Extracts a directory run into `into`, which must be empty or not exist. */

@@ -5,12 +5,22 @@ import type { BackupJob } from './job-config.js';
 import { concurrencyKey, executeJob, type ExecutionResult } from './job-execution.js';
 import type { JobRun, JobRunHistory, JobRunTrigger } from './job-run.js';
 import type { StoredObject } from './store-streamed-run.js';
+import { pruneRepository } from '../pg/repository-pruning.js';
+import { retentionPolicy } from '../pg/retention-plan.js';
+import { pruneJobRuns } from './job-run-pruning.js';
 
 /** What the runner reports; the server turns it into metrics and alerts. */
 export interface JobRunEvents {
   /** Every finished run, whatever the outcome, with the objects it wrote (none unless it succeeded). */
   finished(job: BackupJob, run: JobRun, stored: readonly StoredObject[]): void;
+  /** After a successful run of a job with `retention`: what the prune removed, or why it failed. */
+  pruned?(job: BackupJob, outcome: JobPruneOutcome): void;
 }
+
+/** The prune after a successful run, summed up for logs, metrics and alerts. */
+export type JobPruneOutcome =
+  | { readonly ok: true; readonly removedRuns: readonly string[]; readonly keptLocked: readonly string[]; readonly deletedVersions: number; readonly deletedBytes: number }
+  | { readonly ok: false; readonly error: string };
 
 export interface JobRunnerOptions {
   readonly jobs: readonly BackupJob[];
@@ -22,6 +32,11 @@ export interface JobRunnerOptions {
   readonly events: JobRunEvents;
   /** Bytes per stored object (tests use small parts). */
   readonly partBytes?: number;
+  /**
+   * The client that prunes old runs by the job's `retention` after each success: an identity with
+   * the pruner role, kept apart from the writer (separation of duties). Without it nothing is pruned.
+   */
+  readonly pruneClient?: () => S3Client;
 }
 
 /** A run refused before it began (unknown job, one already running); the admin API answers 4xx. */
@@ -186,7 +201,42 @@ export class JobRunner {
     } catch {
       // Reporting must not turn a recorded run into an unhandled rejection.
     }
+    if (run.outcome === 'succeeded') await this.#prune(job, run);
     return run;
+  }
+
+  /** Applies the job's retention after a success; never fails the run it follows. */
+  async #prune(job: BackupJob, run: JobRun): Promise<void> {
+    const client = this.#options.pruneClient?.();
+    if (client === undefined || (job.retention.keepCount === undefined && job.retention.keepDays === undefined)) return;
+    let outcome: JobPruneOutcome;
+    try {
+      const nowMs = this.#options.clock.nowMs();
+      if (job.source.kind === 'pg-base-backup') {
+        const result = await pruneRepository({ client, location: { bucket: job.destination.bucket, prefix: job.destination.prefix }, policy: retentionPolicy(job.retention.keepCount, job.retention.keepDays), dryRun: false, clock: this.#options.clock });
+        const backups = result.units.filter((u) => u.kind === 'backup');
+        outcome = {
+          ok: true,
+          removedRuns: backups.filter((u) => u.outcome === 'removed').map((u) => u.subject),
+          keptLocked: backups.filter((u) => u.outcome === 'kept-locked').map((u) => u.subject),
+          deletedVersions: result.deleted.versions,
+          deletedBytes: result.deleted.bytes,
+        };
+      } else {
+        const protectedRuns = new Map<string, 'newest-recorded-success' | 'running'>([[run.id, 'newest-recorded-success']]);
+        const active = this.#active.get(job.name);
+        if (active !== undefined) protectedRuns.set(active.id, 'running');
+        const result = await pruneJobRuns({ client, job, nowMs, protectedRuns });
+        outcome = { ok: true, removedRuns: result.removedRuns, keptLocked: result.keptLocked.map((k) => k.runId), deletedVersions: result.deletedVersions, deletedBytes: result.deletedBytes };
+      }
+    } catch (error) {
+      outcome = { ok: false, error: describe(error) };
+    }
+    try {
+      this.#options.events.pruned?.(job, outcome);
+    } catch {
+      // As above: reporting never breaks the runner.
+    }
   }
 }
 

@@ -220,7 +220,7 @@ function versionRef(v: ListedObjectVersion): string {
  * Whether Object Lock still protects a version: retention until a date not yet (with the clock
  * margin) passed, in either mode, or a legal hold. Only asked in buckets with Object Lock.
  */
-async function lockStateOf(client: S3Client, bucket: string, v: ListedObjectVersion, nowMs: number): Promise<LockState> {
+export async function lockStateOf(client: S3Client, bucket: string, v: ListedObjectVersion, nowMs: number): Promise<LockState> {
   const address = { bucket, key: v.key, versionId: v.versionId };
   const retention = await client.getObjectRetention(address);
   if (retention !== undefined && retention.retainUntilMs > nowMs - LOCK_CLOCK_MARGIN_MS) return Object.freeze({ kind: 'retained', mode: retention.mode, retainUntilMs: retention.retainUntilMs });
@@ -229,7 +229,7 @@ async function lockStateOf(client: S3Client, bucket: string, v: ListedObjectVers
 }
 
 /** Runs `work` on every item, at most `limit` at a time; the first failure rejects (after in-flight work settles). */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {

@@ -30,6 +30,8 @@ export const ALERT_RULES = [
   'config-drift',
   /** A component's periodic configuration review is past its due date. */
   'config-review-overdue',
+  /** The integrity scrub read back a version whose bytes no longer match its ETag/checksum, or are gone. */
+  'object-integrity-failed',
 ] as const;
 
 export type AlertRule = (typeof ALERT_RULES)[number];

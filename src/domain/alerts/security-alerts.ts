@@ -215,6 +215,18 @@ export const securityAlerts = {
     details: details({ component: input.component, due: iso(input.dueMs), frequencyMonths: input.frequencyMonths, lastReview: iso(input.lastReviewMs), lastReviewKind: input.lastReviewKind }),
     coalesceKey: `${input.component}@${input.dueMs}`,
   }),
+
+  objectIntegrityFailed: (input: { bucket: string; key: string; versionId: string; size: number; problem: string; detail: string; passId: string }): NewSecurityAlert => ({
+    rule: 'object-integrity-failed',
+    severity: 'critical',
+    title: `Stored object ${input.bucket}/${input.key} failed its integrity check`,
+    summary:
+      `The integrity scrub (pass ${input.passId}) read back ${input.bucket}/${input.key} (version ${input.versionId}, ${input.size} bytes): ${input.problem}, ${input.detail}. ` +
+      'Its stored bytes are not what was written; restores of it would fail or return damaged data. Check the disk and the blob store for tampering, and keep a copy from another backup. ' +
+      'See `holdfast admin scrub status`.',
+    subject: { bucket: input.bucket, key: input.key, versionId: input.versionId },
+    details: details({ problem: input.problem, detail: input.detail, size: input.size, passId: input.passId }),
+  }),
 } as const;
 
 function hours(ms: number): string {

@@ -40,6 +40,14 @@ export interface AdminJobsApi {
   drill(id: string): Promise<unknown>;
 }
 
+/** The integrity scrub (src/server/integrity-scrub-service.ts). */
+export interface AdminScrubApi {
+  /** Starts a pass now (or answers with the one running); `fraction` overrides the configured share. */
+  start(fraction: number | undefined): Promise<unknown>;
+  status(limit: number): Promise<unknown>;
+  pass(id: string): Promise<unknown>;
+}
+
 /** Answers "would this identity be allowed this action on this resource?" with the real evaluator. */
 export type PolicySimulator = (principal: Principal, action: string, target: AccessTarget, context: Map<string, string>) => Promise<AccessDecision>;
 
@@ -55,6 +63,7 @@ export interface AdminServices {
   readonly evidence?: EvidenceArchive;
   /** Baselines, drift, change requests and reviews (config-guard-routes.ts). */
   readonly configGuard?: ConfigGuard;
+  readonly scrub?: AdminScrubApi;
 }
 
 /** A configuration change made through the admin API, for the audit log and alerts. */
@@ -529,6 +538,38 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: p('drills/:id'),
     action: 'holdfast:GetRestoreDrill',
     handle: async (c) => ({ json: await required(c.services.jobs, 'backup jobs').drill(param(c, 0)) }),
+  },
+  // ---- integrity scrub ----
+  {
+    method: 'GET',
+    path: p('scrub'),
+    action: 'holdfast:GetIntegrityScrubStatus',
+    handle: async (c) => {
+      const limit = c.query.get('limit') ?? '10';
+      if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1) throw s3errors.invalidArgument('limit must be a whole number from 1 to 9999.', 'limit', limit);
+      return { json: await required(c.services.scrub, 'the integrity scrub').status(Number(limit)) };
+    },
+  },
+  {
+    method: 'POST',
+    path: p('scrub/passes'),
+    action: 'holdfast:RunIntegrityScrub',
+    handle: async (c) => {
+      const body = c.body() ?? {};
+      if (typeof body !== 'object' || Array.isArray(body)) throw s3errors.invalidRequest('The body must be a JSON object.');
+      onlyFields(body as Record<string, unknown>, ['fraction']);
+      const fraction = (body as Record<string, unknown>)['fraction'];
+      if (fraction !== undefined && !(typeof fraction === 'number' && fraction > 0 && fraction <= 1)) {
+        throw s3errors.invalidArgument('"fraction" must be a number greater than 0 and at most 1.', 'fraction', JSON.stringify(fraction));
+      }
+      return { status: 202, json: await required(c.services.scrub, 'the integrity scrub').start(fraction) };
+    },
+  },
+  {
+    method: 'GET',
+    path: p('scrub/passes/:id'),
+    action: 'holdfast:GetIntegrityScrubPass',
+    handle: async (c) => ({ json: await required(c.services.scrub, 'the integrity scrub').pass(param(c, 0)) }),
   },
   // ---- evidence records (compliance-locked in holdfast-system-evidence) ----
   {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { BackupJob } from '../job-config.js';
+import { DRILLABLE_SOURCES } from '../drill-config.js';
 import { readRunManifest } from '../job-restore.js';
 import type { JobRun } from '../job-run.js';
 import type { JobRunManifest } from '../job-run-manifest.js';
@@ -45,6 +46,8 @@ export async function runJobDrill(job: BackupJob, run: JobRun | undefined, conte
         case 'pg-base-backup':
           result = await drillPgBaseBackup(job, job.drill, context);
           break;
+        default:
+          throw new Error(`restore drills are not available for ${job.source.kind} jobs yet (drills restore ${DRILLABLE_SOURCES.join(', ')} jobs); restore it with \`holdfast jobs restore ${job.name}\` to test it by hand`);
       }
     } catch (error) {
       result = { checks: [{ name: 'restore', outcome: 'failed', detail: message(error) }], usableMs: undefined, newestRestorableMs: undefined, objects: [], target: 'none' };
