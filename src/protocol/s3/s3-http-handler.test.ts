@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -174,5 +174,25 @@ describe('S3 HTTP edge', () => {
     const beyond = await signed('GET', '/edge-bucket/range', { headers: { range: 'bytes=10-' } });
     assert.equal(beyond.status, 416);
     assert.equal(errorCode(beyond), 'InvalidRange');
+  });
+
+  test('a refused request whose body is still arriving, on a closing connection, still gets its error (no reset)', async () => {
+    // The body is sent in one write while the server has already refused the request: without
+    // reading the rest first, closing the connection resets it and the 403 can be lost.
+    const body = randomBytes(3 * 1024 * 1024);
+    for (let i = 0; i < 10; i++) {
+      const head = `PUT /edge-bucket/unsigned-${i} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      const received = await new Promise<{ text: string; error: string | undefined }>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port });
+        const chunks: Buffer[] = [];
+        let error: string | undefined;
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('error', (e) => (error = e.message));
+        socket.on('close', () => resolve({ text: Buffer.concat(chunks).toString('latin1'), error }));
+        socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+      });
+      assert.match(received.text, /^HTTP\/1\.1 403 /, `attempt ${i}: ${received.error ?? 'no socket error'}; got ${JSON.stringify(received.text.slice(0, 80))}`);
+      assert.match(received.text, /<Code>AccessDenied<\/Code>/);
+    }
   });
 });

@@ -42,6 +42,27 @@ function nextRequestId(): string {
 }
 
 const MAX_DRAINED_BODY_BYTES = 16 * 1024 * 1024;
+/** How long an error response waits for the rest of a refused body (then it is sent anyway). */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Discards what remains of a request body; resolves at its end, on an error or close, or after `timeoutMs`. */
+function drainRequest(req: IncomingMessage, timeoutMs: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.resume();
+  });
+}
 
 /**
  * The S3 protocol edge: addressing, SigV4 authentication, routing to one operation, and
@@ -227,6 +248,10 @@ async function sendError(
   // not worth reading: close the connection after the error.
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (!req.complete && !(declared <= MAX_DRAINED_BODY_BYTES)) res.setHeader('connection', 'close');
+  // Read the rest of a small body before answering: a connection closed (the client's
+  // `Connection: close`) with unread bytes in the kernel's buffer is reset, and the reset can
+  // discard the error response before the client reads it (it sees EPIPE or ECONNRESET instead).
+  else if (!req.complete) await drainRequest(req, DRAIN_TIMEOUT_MS);
   for (const [name, value] of Object.entries(s3error.headers)) res.setHeader(name, value);
   if (s3error.code === 'NotModified') {
     res.statusCode = 304;
