@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { EXIT_OK } from './exit-codes.js';
-import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast baseline ACTION [ARGS] [--json] [connection options]
 
@@ -12,6 +12,8 @@ const USAGE = `Usage: holdfast baseline ACTION [ARGS] [--json] [connection optio
   show ID|current               one baseline with its items
   page [ID|current] [--format md|html] [--out FILE]
                                 the "Baseline Configuration Settings" document of an approved baseline
+
+${COLLECTION_HELP}
 
 ${CONNECTION_HELP}
 `;
@@ -30,13 +32,13 @@ interface BaselineView {
 }
 
 export function runBaselineCommand(args: string[]): Promise<number> {
-  const options = { items: { type: 'string' }, comment: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } as const;
+  const options = { ...COLLECTION_OPTIONS, comment: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } as const;
   return runConfigGuardCommand('baseline', USAGE, args, options, async ({ action, args: rest, flags, client, print }) => {
     const comment = typeof flags['comment'] === 'string' ? { comment: flags['comment'] } : {};
     switch (action) {
       case 'capture': {
-        expectArgs('baseline', rest, 0, 'capture --items FILE');
-        const collection = readJsonFile(requireFlag(flags, 'items', 'the configuration items file written by `holdfast config collect --out FILE`'), 'the items file');
+        expectArgs('baseline', rest, 0, 'capture (--items FILE | --sources FILE | --terraform FILE ...)');
+        const collection = await collectionFromFlags('baseline', flags);
         const baseline = (await client().call('POST', 'config/baselines', collection)) as BaselineView;
         print(baseline, `proposed baseline ${baseline.id} (${baseline.itemCount} items, sha256 ${baseline.digest}); another admin approves it with \`holdfast baseline approve ${baseline.id}\``);
         return EXIT_OK;

@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SourcesFileError } from '../guard/config/config-sources.js';
+import type { ConfigCollection } from '../guard/config/config-item.js';
+import { systemClock } from '../infra/clock.js';
+import { S3ClientConfigError } from '../infra/s3-client/s3-client-environment.js';
 import type { AdminClient } from './admin-client.js';
 import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
 import { UsageError } from './admin-subcommands.js';
+import { collectFromFlags, CONFIG_INPUT_OPTIONS, CONFIG_INPUTS_HELP, ConfigInputError, describeInputs, hasInputFlags, readConfigCollection, type ConfigInputValues } from './config-inputs.js';
 
 /**
  * What `holdfast baseline|drift|changes|reviews` share: connection options, JSON files read and
  * checked before anything is sent, and one way to print (`--json` or text) and fail.
  */
 
-export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+export type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 export interface CommandContext {
   readonly action: string | undefined;
@@ -28,7 +33,7 @@ export async function runConfigGuardCommand(
   command: string,
   usage: string,
   args: string[],
-  options: Record<string, { type: 'string' | 'boolean' }>,
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
   run: (context: CommandContext) => Promise<number>,
 ): Promise<number> {
   let json = false;
@@ -87,3 +92,36 @@ export function limitQuery(flags: Flags, fallback: string): { limit: string } {
 }
 
 export { UsageError };
+
+/** `--items FILE` or the input flags of `holdfast config collect`, for `baseline capture` and `drift check`. */
+export const COLLECTION_OPTIONS = { ...CONFIG_INPUT_OPTIONS, items: { type: 'string' } } as const;
+
+export const COLLECTION_HELP = `The configuration items come from --items FILE (written by \`holdfast config collect --out FILE\`)
+or are collected here, from the same inputs as \`holdfast config collect\` (input formats:
+src/guard/config/README.md); either way only the collection is sent to the server. Vault inputs
+read with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), independently of --credentials.
+
+${CONFIG_INPUTS_HELP}`;
+
+/**
+ * The collection a command sends: read from --items, or collected in this process from the input
+ * flags. Which inputs were read goes to stderr (stdout stays the server's answer, JSON or text).
+ */
+export async function collectionFromFlags(command: string, flags: Flags): Promise<ConfigCollection> {
+  const values = flags as ConfigInputValues & { items?: string };
+  try {
+    let collection: ConfigCollection;
+    if (values.items !== undefined) {
+      if (hasInputFlags(values, process.env) || (values.sources ?? []).length > 0) throw new ConfigInputError('--items sends a written collection; do not give inputs (--sources, --terraform, ...) with it.');
+      collection = readConfigCollection(values.items);
+    } else {
+      collection = (await collectFromFlags(values, { stderr: (text) => process.stderr.write(text), clock: systemClock, env: process.env, interactive: process.stderr.isTTY === true }, command)).collection;
+    }
+    process.stderr.write(`holdfast ${command}: ${describeInputs(collection)}`);
+    return collection;
+  } catch (error) {
+    // The input flags' problems are usage errors here as in `holdfast config` (exit 2, with the fix).
+    if (error instanceof ConfigInputError || error instanceof SourcesFileError || error instanceof S3ClientConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
-import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast drift ACTION [ARGS] [--json] [connection options]
 
@@ -8,6 +8,8 @@ const USAGE = `Usage: holdfast drift ACTION [ARGS] [--json] [connection options]
                         attributes' JSON paths, when each was first seen, and whether an approved
                         change request covers it. Unexplained drift alerts; exit 4 when there is any.
   history [--limit N]   earlier checks, newest first: the drift timeline
+
+${COLLECTION_HELP}
 
 ${CONNECTION_HELP}
 `;
@@ -32,11 +34,11 @@ interface DriftCheckView {
 }
 
 export function runDriftCommand(args: string[]): Promise<number> {
-  return runConfigGuardCommand('drift', USAGE, args, { items: { type: 'string' }, limit: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
+  return runConfigGuardCommand('drift', USAGE, args, { ...COLLECTION_OPTIONS, limit: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
     switch (action) {
       case 'check': {
-        expectArgs('drift', rest, 0, 'check --items FILE');
-        const collection = readJsonFile(requireFlag(flags, 'items', 'the configuration items file written by `holdfast config collect --out FILE`'), 'the items file');
+        expectArgs('drift', rest, 0, 'check (--items FILE | --sources FILE | --terraform FILE ...)');
+        const collection = await collectionFromFlags('drift', flags);
         const check = (await client().call('POST', 'config/drift-checks', collection)) as DriftCheckView;
         print(check, [summary(check), ...(check.items ?? []).map(describeItem)].join('\n'));
         return check.summary.unexplained > 0 ? EXIT_PROBLEMS_FOUND : EXIT_OK;
