@@ -40,7 +40,10 @@ export async function drillMariadbRun(source: MariadbDumpSource, drill: DrillCon
     }
     context.onStep('comparing row counts');
     checks.push(await rowCountCheck(connection, database, manifest, signal));
-    for (const probe of drill.probes) checks.push(await probeCheck(connection, database, probe, signal));
+    for (const probe of drill.probes) {
+      context.onStep(`probe ${probe.name}`);
+      checks.push(await probeCheck(connection, database, probe, signal));
+    }
   } finally {
     // Dropped even when the load failed half-way or the budget ran out: a drill must not leave data behind.
     context.onStep(`dropping ${database}`);
