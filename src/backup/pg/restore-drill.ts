@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../infra/clock.js';
@@ -47,6 +47,12 @@ export interface RestoreDrillOptions {
   readonly encryption?: RepositoryKey | undefined;
   /** Where the scratch directory is made (default the system temp directory). */
   readonly scratchRoot?: string;
+  /**
+   * An existing empty directory to use as the scratch directory instead of making one under
+   * `scratchRoot` (a caller that must know its name before it exists: the job drill's journal).
+   * It is emptied, not removed, afterwards.
+   */
+  readonly scratchDirectory?: string;
   /** Bound on start-up plus recovery (default 30 min). */
   readonly recoveryTimeoutMs?: number;
   /** Store the evidence record in the repository (default true). */
@@ -110,7 +116,7 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
   let rpoSeconds: number | null = null;
   let newestRestored: string | null = null;
   let reason: string | undefined;
-  const scratch = await mkdtemp(join(options.scratchRoot ?? tmpdir(), 'holdfast-drill-'));
+  const scratch = options.scratchDirectory ?? (await mkdtemp(join(options.scratchRoot ?? tmpdir(), 'holdfast-drill-')));
   let cluster: ScratchCluster | undefined;
   const stopIfAborted = (during: string) => {
     if (options.signal?.aborted !== true) return;
@@ -195,7 +201,8 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
   } finally {
     step('tearing the scratch copy down');
     await cluster?.stop();
-    await rm(scratch, { recursive: true, force: true });
+    if (options.scratchDirectory === undefined) await rm(scratch, { recursive: true, force: true });
+    else for (const entry of await readdir(scratch).catch(() => [])) await rm(join(scratch, entry), { recursive: true, force: true });
   }
 
   const finishedMs = clock.nowMs();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MANIFEST_NAME } from '../../pg/backup-layout.js';
 import { isBackupId } from '../../pg/backup-id.js';
 import { runRestoreDrill } from '../../pg/restore-drill.js';
+import { isNoSuchKey } from '../../../infra/s3-client/s3-client-errors.js';
 import type { DrillConfig } from '../drill-config.js';
 import type { BackupJob } from '../job-config.js';
 import type { JobRun } from '../job-run.js';
@@ -29,15 +30,23 @@ export async function drillPgBaseBackup(
   const where = `s3://${job.destination.bucket}/${job.destination.prefix}`;
   const failed = (detail: string, id?: string): KindDrillResult => ({ checks: [{ name: 'restore', outcome: 'failed', detail }], usableMs: undefined, newestRestorableMs: undefined, objects: [], target: 'none', ...(id === undefined ? {} : { backupId: id }) });
   if (backupId === undefined) return failed(`run ${run.id} of job ${job.name} recorded no base backup manifest (${run.manifestKey ?? 'none'}); run the job again`);
-  if ((await context.client.firstVersionOf(job.destination.bucket, run.manifestKey!)) === undefined) {
-    return failed(`backup ${backupId}, made by run ${run.id} (the job's newest successful run), is missing from ${where}: its manifest ${run.manifestKey} is gone; run the job again and find out who removed it`, backupId);
+  // The current version, as the restore's catalog sees it: a manifest hidden by a delete marker is as missing as one never written.
+  const manifestThere = await context.client.headObject({ bucket: job.destination.bucket, key: run.manifestKey! }).then(
+    () => true,
+    (error: unknown) => {
+      if (isNoSuchKey(error)) return false;
+      throw error;
+    },
+  );
+  if (!manifestThere) {
+    return failed(`backup ${backupId}, made by run ${run.id} (the job's newest successful run), is missing from ${where}: its manifest ${run.manifestKey} is gone; find out who removed it, and run the job again`, backupId);
   }
-  // The scratch root is named after the drill and journaled before it exists, so a crash or a
-  // budget stop finds the cluster below it (its postmaster.pid) and removes it.
-  const scratchRoot = join(drill.scratchDirectory ?? tmpdir(), `holdfast-drill-${context.id}`);
+  // The scratch directory is named after the drill and journaled before it exists, so a crash or
+  // a budget stop finds the cluster in it (its postmaster.pid) and removes it. Short: the
+  // cluster's Unix socket lives in it, and a socket path may not exceed 107 bytes.
+  const scratchRoot = join(drill.scratchDirectory ?? tmpdir(), `hf-drill-${context.id}`);
   await context.track({ kind: 'pg-scratch', path: scratchRoot });
-  // 0755: the scratch cluster runs as the postgres OS user, which must reach its directory below.
-  await mkdir(scratchRoot, { mode: 0o755 });
+  await mkdir(scratchRoot, { mode: 0o700 });
   const env: NodeJS.ProcessEnv = { ...context.env };
   if (context.caBundle !== undefined) {
     // wal-fetch runs as the postgres OS user, which may not read the server's certificate file
@@ -54,7 +63,7 @@ export async function drillPgBaseBackup(
     restoreCommand: context.restoreCommand,
     probes: drill.probes.map((p) => ({ name: p.name, sql: p.sql, ...(p.database === undefined ? {} : { database: p.database }) })),
     backupId,
-    scratchRoot,
+    scratchDirectory: scratchRoot,
     storeEvidence: false,
     clock: context.clock,
     signal: context.signal,
