@@ -22,7 +22,8 @@ import { waitUntil } from '../support/wait-until.js';
  * MariaDB, driven by a ManualClock: the dump job runs, its drill loads the scratch database and
  * then sits in a probe that sleeps; the clock moves past `drill.timeBudgetMinutes` and the next
  * tick stops it. The record fails with "over time budget" naming the step it was in, the
- * sleeping statement is killed, the scratch database dropped and the journal emptied.
+ * sleeping statement is killed, the scratch database dropped and the journal emptied. A
+ * shutdown (close) stops a drill the same way and records it interrupted.
  */
 const teardown = new Teardown();
 let vault: RunningVault;
@@ -36,8 +37,18 @@ before(async () => {
 });
 after(() => teardown.run());
 
-test('a drill still running after drill.timeBudgetMinutes is stopped, its scratch database dropped, and recorded failed "over time budget"', { timeout: 180_000 }, async (t) => {
-  if (!(await requireMariadb(t))) return;
+/** Waits until the drill's probe sleeps in its scratch database; the database's name. */
+async function sleepingScratchDatabase(): Promise<string> {
+  let scratch = '';
+  await waitUntil('the probe to sleep in the scratch database', async () => {
+    const [row] = await sql("SELECT DB FROM information_schema.PROCESSLIST WHERE DB LIKE 'holdfast\\\\_drill\\\\_%' AND INFO LIKE '%SLEEP(600)%'");
+    scratch = row ?? '';
+    return scratch !== '';
+  }, 60_000);
+  return scratch;
+}
+
+async function setUp() {
   const db = await createSourceDatabase(300);
   teardown.add(() => db.drop());
   const bucket = await createBackupBucket(vault);
@@ -56,7 +67,7 @@ test('a drill still running after drill.timeBudgetMinutes is stopped, its scratc
     ],
     { alertChannels: ['log'], env, nowMs: clock.nowMs() },
   );
-  const history = new SqliteJobRunHistory(join(workDir, 'jobs.sqlite'));
+  const history = new SqliteJobRunHistory(join(workDir, `${randomName('jobs')}.sqlite`));
   teardown.add(() => history.close());
   const client = leanClient(vault);
   teardown.add(() => client.close());
@@ -65,7 +76,7 @@ test('a drill still running after drill.timeBudgetMinutes is stopped, its scratc
   await runner.start('shop', 'manual').done;
   assert.equal(runs[0]?.outcome, 'succeeded', runs[0]?.error);
 
-  const journalDir = join(workDir, 'drills-in-progress');
+  const journalDir = join(workDir, randomName('drills-in-progress'));
   const steps: string[] = [];
   const finished: JobDrillRecord[] = [];
   const drills = new DrillRunner({
@@ -80,13 +91,14 @@ test('a drill still running after drill.timeBudgetMinutes is stopped, its scratc
     finished: (_job, record) => void finished.push(record),
     onStep: (_job, step) => steps.push(step),
   });
+  return { drills, clock, finished, steps, journalDir };
+}
+
+test('a drill still running after drill.timeBudgetMinutes is stopped, its scratch database dropped, and recorded failed "over time budget"', { timeout: 180_000 }, async (t) => {
+  if (!(await requireMariadb(t))) return;
+  const { drills, clock, finished, steps, journalDir } = await setUp();
   const { done } = drills.start('shop', 'manual');
-  let scratch = '';
-  await waitUntil('the probe to sleep in the scratch database', async () => {
-    const [row] = await sql("SELECT DB FROM information_schema.PROCESSLIST WHERE DB LIKE 'holdfast\\\\_drill\\\\_%' AND INFO LIKE '%SLEEP(600)%'");
-    scratch = row ?? '';
-    return scratch !== '';
-  }, 60_000);
+  const scratch = await sleepingScratchDatabase();
 
   clock.advance(5 * 60_000);
   drills.tick();
@@ -112,4 +124,19 @@ test('a drill still running after drill.timeBudgetMinutes is stopped, its scratc
   assert.deepEqual(await sql(`SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '${scratch}'`), [], 'the sleeping probe is killed');
   assert.deepEqual(await readdir(journalDir), [], 'the journal is empty');
   assert.ok(steps.includes(`dropping ${scratch}`), steps.join(' / '));
+});
+
+test('a server shutting down stops the drill in progress: its scratch database is dropped and the drill recorded interrupted', { timeout: 180_000 }, async (t) => {
+  if (!(await requireMariadb(t))) return;
+  const { drills, finished, journalDir } = await setUp();
+  const { done } = drills.start('shop', 'manual');
+  const scratch = await sleepingScratchDatabase();
+  await drills.close();
+  const record = await done;
+  assert.equal(record.outcome, 'interrupted');
+  assert.equal(record.reason, `interrupted: the server shut down during the drill; stopped during "probe sleeps", dropped scratch database ${scratch} on MariaDB ${MARIADB_HOST}:${MARIADB_PORT}`);
+  assert.deepEqual(finished.map((r) => r.id), [record.id]);
+  assert.deepEqual(await sql(`SHOW DATABASES LIKE '${scratch}'`), []);
+  assert.deepEqual(await readdir(journalDir), []);
+  assert.throws(() => drills.start('shop', 'manual'), /closed/);
 });

@@ -10,7 +10,7 @@ import { SqliteJobRunHistory } from '../sqlite-job-run-history.js';
 import { FileDrillJournal } from './drill-journal.js';
 import type { JobDrillRecord } from './drill-record.js';
 import { type DrilledJob, DrillRunner } from './drill-runner.js';
-import { DrillOverTimeBudget, type JobDrillContext } from './job-drill.js';
+import { DrillOverTimeBudget, DrillShutdown, type JobDrillContext } from './job-drill.js';
 import { waitUntil } from '../../../../test/support/wait-until.js';
 import { JobRunRefused } from '../job-runner.js';
 
@@ -160,6 +160,23 @@ test('drills run one at a time; the budget counts from when a drill leaves the q
     ['first', 'failed'],
     ['second', 'passed'],
   ]);
+  h.close();
+});
+
+test('close() stops the drill in progress (recorded by the drill as a shutdown) and starts no more', async () => {
+  const clock = new ManualClock(Date.parse('2026-06-01T00:30:00Z'));
+  const h = harness([hourly('files')], clock);
+  h.runner.start('files', 'manual');
+  await drillsStarted(h, 1);
+  const closing = h.runner.close();
+  assert.ok(h.held[0]!.context.signal.reason instanceof DrillShutdown);
+  h.held[0]!.finish();
+  await closing;
+  assert.deepEqual(await h.journal.leftovers(), []);
+  assert.throws(() => h.runner.start('files', 'manual'), /closed/);
+  clock.set(Date.parse('2026-06-01T01:00:00Z'));
+  h.runner.tick();
+  assert.equal(h.held.length, 1, 'no scheduled drill after close');
   h.close();
 });
 

@@ -7,7 +7,7 @@ import type { JobRunHistory } from '../job-run.js';
 import { JobRunRefused } from '../job-runner.js';
 import type { DrillJournal } from './drill-journal.js';
 import type { JobDrillRecord } from './drill-record.js';
-import { DrillOverTimeBudget, interruptedDrillRecord, type JobDrillContext, runJobDrill } from './job-drill.js';
+import { DrillOverTimeBudget, DrillShutdown, interruptedDrillRecord, type JobDrillContext, runJobDrill } from './job-drill.js';
 import { message } from './kind-drill.js';
 import { type ScratchTarget, tearDownScratchTarget } from './scratch-target.js';
 
@@ -155,6 +155,7 @@ export class DrillRunner {
 
   /** Stops the drills past their time budget, then starts the scheduled drills that are due. */
   tick(): void {
+    if (this.#closed) return;
     const now = this.#options.clock.nowMs();
     for (const active of this.#active.values()) {
       const budget = active.job.drill.timeBudgetMs;
@@ -179,9 +180,14 @@ export class DrillRunner {
     while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((a) => a.done?.catch(() => undefined) ?? Promise.resolve()));
   }
 
-  /** Lets the drills in progress finish (each tears its scratch target down) and starts no more. */
+  /**
+   * Starts no more drills and stops those in progress (each tears its scratch target down and is
+   * recorded `interrupted`): a shutdown must not wait out a two-hour drill, and a drill cut off
+   * without its record would only be found at the next start.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const active of this.#active.values()) if (!active.abort.signal.aborted) active.abort.abort(new DrillShutdown());
     await this.idle();
   }
 

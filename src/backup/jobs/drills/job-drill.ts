@@ -23,6 +23,14 @@ export interface JobDrillContext extends KindDrillContext {
   readonly stopGraceMs?: number;
 }
 
+/** The abort reason of a drill the server stops because it is shutting down: recorded `interrupted`, never a pass. */
+export class DrillShutdown extends Error {
+  constructor() {
+    super('the server shut down during the drill');
+    this.name = 'DrillShutdown';
+  }
+}
+
 /** The abort reason of a drill over its time budget. */
 export class DrillOverTimeBudget extends Error {
   constructor(readonly budgetMs: number) {
@@ -37,9 +45,10 @@ export class DrillOverTimeBudget extends Error {
  * and torn down, summed up in an evidence record. Never throws for a problem of the backup or
  * the scratch target: that is a failed drill, with the reason in the record.
  *
- * When `context.signal` aborts (the runner saw the time budget run out), the kind drill stops
- * its tools and tears its target down; if it has not done so within the grace, the tracked
- * targets are torn down for it. The record fails with the reason "over time budget".
+ * When `context.signal` aborts (the runner saw the time budget run out, or the server is shutting
+ * down), the kind drill stops its tools and tears its target down; the tracked targets are torn
+ * down again for it (after the grace if it has not stopped by then). The record fails with the
+ * reason "over time budget", or is `interrupted` by a shutdown.
  */
 export async function runJobDrill(job: BackupJob, run: JobRun | undefined, context: JobDrillContext): Promise<JobDrillRecord> {
   const startedMs = context.startedMs;
@@ -71,7 +80,7 @@ export async function runJobDrill(job: BackupJob, run: JobRun | undefined, conte
     }
   })();
   let result = await settle(work, context.signal);
-  let overBudget: DrillCheck | undefined;
+  let stopped: { readonly shutdown: boolean; readonly check: DrillCheck } | undefined;
   // Undefined: the signal came first. A drill that finished before it is judged on its checks.
   if (result === undefined) {
     const stoppedDuring = lastStep;
@@ -81,12 +90,15 @@ export async function runJobDrill(job: BackupJob, run: JobRun | undefined, conte
     const notes = await context.tearDownTracked().catch((error: unknown) => [`tearing down failed: ${message(error)}`]);
     const teardown = notes.length === 0 ? 'it had no scratch target yet' : notes.join('; ');
     result ??= (await within(work, grace)) ?? { checks: [], usableMs: undefined, newestRestorableMs: undefined, objects: [], target: 'unknown (the drill did not stop within the grace)' };
-    const budget = context.signal.reason instanceof DrillOverTimeBudget ? context.signal.reason.message : message(context.signal.reason);
-    overBudget = { name: 'time budget', outcome: 'failed', detail: `${budget}; stopped during "${stoppedDuring}", ${teardown}` };
+    const why = context.signal.reason instanceof Error ? context.signal.reason.message : 'the drill was stopped';
+    stopped = {
+      shutdown: context.signal.reason instanceof DrillShutdown,
+      check: { name: context.signal.reason instanceof DrillShutdown ? 'shutdown' : 'time budget', outcome: 'failed', detail: `${why}; stopped during "${stoppedDuring}", ${teardown}` },
+    };
   }
   const finishedMs = context.clock.nowMs();
-  const checks = overBudget === undefined ? result.checks : [...result.checks, overBudget];
-  const reason = overBudget === undefined ? drillReason(checks) : `over time budget: ${overBudget.detail}`;
+  const checks = stopped === undefined ? result.checks : [...result.checks, stopped.check];
+  const reason = stopped === undefined ? drillReason(checks) : `${stopped.shutdown ? 'interrupted' : 'over time budget'}: ${stopped.check.detail}`;
   const objects: DrillObject[] = [...(manifest?.parts.map((p) => ({ key: p.key, sha256: p.sha256, size: p.size })) ?? []), ...result.objects];
   return {
     format: 'holdfast-evidence',
@@ -99,7 +111,7 @@ export async function runJobDrill(job: BackupJob, run: JobRun | undefined, conte
     host: hostname(),
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: new Date(finishedMs).toISOString(),
-    outcome: reason === undefined ? 'passed' : 'failed',
+    outcome: reason === undefined ? 'passed' : stopped?.shutdown === true ? 'interrupted' : 'failed',
     ...(reason === undefined ? {} : { reason }),
     backup:
       run === undefined
