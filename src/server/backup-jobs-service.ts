@@ -4,6 +4,7 @@ import type { JobRun } from '../backup/jobs/job-run.js';
 import { JobRunner, JobRunRefused } from '../backup/jobs/job-runner.js';
 import { JobScheduler, type JobStatus } from '../backup/jobs/job-scheduler.js';
 import { SqliteJobRunHistory } from '../backup/jobs/sqlite-job-run-history.js';
+import { FileDrillJournal } from '../backup/jobs/drills/drill-journal.js';
 import { DrillRunner } from '../backup/jobs/drills/drill-runner.js';
 import type { JobDrillRecord } from '../backup/jobs/drills/drill-record.js';
 import { EvidenceRecorder } from '../backup/jobs/evidence-recorder.js';
@@ -143,6 +144,9 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     // The scratch PostgreSQL cluster's restore_command (wal-fetch) reads WAL with the runner's key.
     env: { ...options.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey.reveal() },
     endpoint: () => options.endpoint,
+    // An https endpoint with the vault's own certificate: wal-fetch in the scratch cluster must trust it.
+    caBundle: options.endpoint.startsWith('https:') ? options.ca : undefined,
+    journal: new FileDrillJournal(join(options.dataDir, 'metadata', 'drills-in-progress')),
     restoreCommand: (job, spool) => defaultRestoreCommand(formatRepositoryLocation({ bucket: job.destination.bucket, prefix: job.destination.prefix }), options.endpoint, ['--prefetch', '8', '--spool', spool]),
     finished: async (job, record) => {
       options.metrics.restoreDrillFinished(job.name, record.outcome);
@@ -151,8 +155,12 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
         log.info(`restore drill ${record.id} of ${job.name} passed (RTO ${record.rtoSeconds} s, RPO ${record.rpoSeconds} s)`);
         return;
       }
-      log.error(`restore drill ${record.id} of ${job.name} failed: ${record.reason ?? ''}`);
+      log.error(`restore drill ${record.id} of ${job.name} ${record.outcome}: ${record.reason ?? ''}`);
       options.raise(securityAlerts.restoreDrillFailed({ job: job.name, drillId: record.id, reason: record.reason ?? 'failed', runId: record.backup?.runId ?? null, bucket: job.destination.bucket }), job.alertRoutes);
+    },
+    skipped: (job, reason) => {
+      options.metrics.restoreDrillSkipped(job.name);
+      log.error(`restore drill of ${job.name}: the scheduled drill did not start: ${reason}`);
     },
     onStep: (job, step) => log.info(`restore drill of ${job}: ${step}`),
   });
@@ -166,6 +174,8 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
         return [{ job: job.name, passed: record.outcome === 'passed', finishedMs: Date.parse(record.finishedAt), rtoSeconds: record.rtoSeconds, rpoSeconds: record.rpoSeconds }];
       }),
   );
+  // Drills a previous process left half-done: their scratch targets torn down, each recorded interrupted (and alerted).
+  for (const record of await drills.recoverInterrupted()) log.error(`restore drill ${record.id} of ${record.job} was cut off by the previous process; ${record.target}`);
   const drillTimer = setInterval(() => {
     try {
       drills.tick();

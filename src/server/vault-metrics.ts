@@ -39,6 +39,7 @@ export class VaultMetrics {
   #jobRuns: ReturnType<MetricsRegistry['counter']> | undefined;
   #drills: ReturnType<MetricsRegistry['counter']> | undefined;
   #jobRunsPruned: ReturnType<MetricsRegistry['counter']> | undefined;
+  #drillsSkipped: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -137,9 +138,11 @@ export class VaultMetrics {
    * from the newest drill record: whether it passed, when it finished, its RTO and RPO.
    */
   watchRestoreDrills(jobs: readonly string[], last: () => readonly { job: string; passed: boolean; finishedMs: number; rtoSeconds: number | null; rpoSeconds: number | null }[]): void {
-    const drills = this.registry.counter({ name: 'holdfast_restore_drills_total', help: 'Finished restore drills, by job and outcome (passed, failed).', labelNames: ['job', 'outcome'] });
+    const drills = this.registry.counter({ name: 'holdfast_restore_drills_total', help: 'Finished restore drills, by job and outcome (passed, failed, interrupted).', labelNames: ['job', 'outcome'] });
+    this.#drillsSkipped = this.registry.counter({ name: 'holdfast_restore_drills_skipped_total', help: 'Scheduled restore drills that did not start because the previous drill of the job was still running.', labelNames: ['job'] });
     this.#drills = drills;
     for (const job of jobs) for (const outcome of ['passed', 'failed']) drills.labels(job, outcome);
+    for (const job of jobs) this.#drillsSkipped.labels(job);
     const labelNames = ['job'] as const;
     const gauge = (name: string, help: string, value: (d: ReturnType<typeof last>[number]) => number | null) =>
       this.registry.gauge({
@@ -157,6 +160,10 @@ export class VaultMetrics {
     gauge('holdfast_restore_drill_last_timestamp_seconds', 'When the newest restore drill of a backup job finished.', (d) => d.finishedMs / 1000);
     gauge('holdfast_restore_drill_last_rto_seconds', 'Recovery time of the newest restore drill: seconds from its start to a usable restore.', (d) => d.rtoSeconds);
     gauge('holdfast_restore_drill_last_rpo_seconds', 'Recovery point of the newest restore drill: age of the newest restorable moment when it started.', (d) => d.rpoSeconds);
+  }
+
+  restoreDrillSkipped(job: string): void {
+    this.#drillsSkipped?.labels(job).inc();
   }
 
   restoreDrillFinished(job: string, outcome: string): void {

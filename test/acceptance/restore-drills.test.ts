@@ -11,6 +11,7 @@ import { clientFor, holdfast, rootKey } from '../support/admin-cli.js';
 import { createBackupBucket, createSourceDatabase, mariadbJobSource } from '../support/job-fixtures.js';
 import { requireMariadb, sql } from '../support/mariadb.js';
 import { Teardown } from '../support/teardown.js';
+import { waitUntil } from '../support/wait-until.js';
 import { type RunningVault, randomCredentials, startVault } from '../support/vault-server.js';
 
 /**
@@ -19,7 +20,8 @@ import { type RunningVault, randomCredentials, startVault } from '../support/vau
  * at backup time, a probe), both leaving evidence that `holdfast evidence` shows and that root
  * cannot delete over S3; a directory job's drill passes, then fails once a stored part's bytes
  * are changed on disk — with the reason in its evidence record, an alert at a real webhook, and
- * the drill metrics.
+ * the drill metrics. A server killed (SIGKILL) during a drill leaves, after its restart, an
+ * `interrupted` record and no scratch database.
  */
 interface DrillRecord {
   id: string;
@@ -47,6 +49,7 @@ let vault: RunningVault;
 let webhook: WebhookReceiver;
 let bucket: string;
 let skipped = false;
+let vaultEnv: Record<string, string>;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'holdfast-drills-'));
@@ -81,7 +84,7 @@ test('set-up: a server with a dump job and a directory job, each with a drill bl
   // Incompressible, so the stored part is a blob file of its own on the vault's disk.
   await writeFile(join(files, 'nested', 'random.bin'), randomBytes(300_000));
   bucket = `drills-${randomBytes(4).toString('hex')}`;
-  const env = {
+  const env = vaultEnv = {
     HOLDFAST_ROOT_ACCESS_KEY_ID: root.accessKeyId,
     HOLDFAST_ROOT_SECRET_ACCESS_KEY: root.secretAccessKey,
     HOLDFAST_AUDIT_LOG_STREAM: 'none',
@@ -100,6 +103,15 @@ test('set-up: a server with a dump job and a directory job, each with a drill bl
           destination: { bucket, prefix: 'db' },
           // The backup user may only read; the drill loads the scratch database as root (no password here).
           drill: { schedule: '0 5 * * SUN', user: 'root', probes: [{ name: 'customers', sql: 'SELECT COUNT(*) > 0 FROM customers' }, { name: 'order-trigger', sql: "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()" }] },
+        },
+        {
+          // Its probe sleeps, so a drill of it is in progress for as long as the test needs (the server is killed under it).
+          name: 'slow-db',
+          source: mariadbJobSource(db, 'HOLDFAST_JOB_SHOP_PASSWORD'),
+          schedule: '0 3 * * *',
+          destination: { bucket, prefix: 'slow' },
+          alertRoutes: ['hook'],
+          drill: { user: 'root', probes: [{ name: 'sleeps', sql: 'SELECT SLEEP(600) = 0 FROM customers LIMIT 1' }] },
         },
         { name: 'files', source: { kind: 'directory', path: files }, schedule: '30 2 * * *', destination: { bucket, prefix: 'files' }, alertRoutes: ['hook'] },
       ],
@@ -211,6 +223,45 @@ test('a directory drill passes, then fails once a stored part is changed on disk
   const metrics = await scrape();
   assert.match(metrics, /holdfast_restore_drill_last_passed\{job="files"\} 0/);
   assert.match(metrics, /holdfast_restore_drills_total\{job="files",outcome="failed"\} 1/);
+});
+
+test('a server killed (SIGKILL) in the middle of a drill: after the restart the drill is recorded interrupted, alerted, and its scratch database is gone', { timeout: 180_000 }, async () => {
+  if (skipped) return;
+  const ran = JSON.parse((await cli(['jobs', 'run', 'slow-db', '--json'])).stdout) as { run: { outcome: string; error: string | null } };
+  assert.equal(ran.run.outcome, 'succeeded', ran.run.error ?? '');
+  const pending = cli(['drill', 'run', 'slow-db'], 'any');
+  // The probe is running in the scratch database: the drill is well under way.
+  let scratch = '';
+  await waitUntil('the drill probe to run in its scratch database', async () => {
+    const [row] = await sql("SELECT DB FROM information_schema.PROCESSLIST WHERE DB LIKE 'holdfast\\_drill\\_%' AND INFO LIKE '%SLEEP(600)%'");
+    scratch = row ?? '';
+    return scratch !== '';
+  }, 120_000);
+  assert.deepEqual(await sql(`SHOW DATABASES LIKE '${scratch}'`), [scratch]);
+  await vault.kill9();
+  const cut = await pending;
+  assert.notEqual(cut.code, 0, 'the waiting CLI sees the server go away');
+  const drillId = /drill (\S+) of slow-db started/.exec(cut.stderr)![1]!;
+  assert.deepEqual(await sql(`SHOW DATABASES LIKE '${scratch}'`), [scratch], 'the kill left the scratch database behind');
+  const journal = join(vault.dataDir, 'metadata', 'drills-in-progress');
+  assert.equal((await readdir(journal)).filter((n) => n.endsWith('.json')).length, 1, 'the drill is in the journal');
+
+  const started = performance.now();
+  vault = await startVault({ dataDir: vault.dataDir, env: vaultEnv });
+  console.log(`restart with a drill to recover: ${Math.round(performance.now() - started)} ms`);
+  assert.deepEqual(await sql(`SHOW DATABASES LIKE '${scratch}'`), [], 'the scratch database is dropped at start-up');
+  assert.deepEqual(await sql(`SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '${scratch}'`), [], 'and the sleeping probe is gone with it');
+  assert.deepEqual((await readdir(journal)).filter((n) => n.endsWith('.json')), []);
+
+  const listed = JSON.parse((await cli(['evidence', 'list', '--kind', 'drills', '--json'])).stdout) as { records: StoredView[] };
+  assert.ok(listed.records.some((r) => r.id === drillId), 'the record is in the evidence archive');
+  const record = JSON.parse((await cli(['evidence', 'show', 'drills', drillId, '--json'])).stdout) as DrillRecord;
+  assert.equal(record.outcome, 'interrupted', 'never a pass');
+  assert.match(record.reason!, /^interrupted: the server stopped while the drill was in progress/);
+  assert.match(record.target, new RegExp(`^torn down at start-up: dropped scratch database ${scratch} on MariaDB `));
+  assert.equal(record.rtoSeconds, null);
+  await eventually('the webhook receives restore-drill-failed for the interrupted drill', () => alerts().some((a) => a.rule === 'restore-drill-failed' && a.details['drillId'] === drillId), 60_000);
+  assert.match(await scrape(), /holdfast_restore_drills_total\{job="slow-db",outcome="interrupted"\} 1/);
 });
 
 test('usage errors and unknown jobs name the problem', { timeout: 60_000 }, async () => {

@@ -15,7 +15,9 @@ import { PG_BIN, startThrowawayCluster } from './throwaway-cluster.js';
  * A pg-base-backup job drilled inside `holdfast server` (`holdfast drill run`): the job's newest
  * backup with all archived WAL restores into a throwaway cluster that is promoted, passes
  * pg_amcheck and the job's probe; then a WAL segment the recovery needs is removed from the
- * repository and the next drill fails, naming the segment in its evidence record.
+ * repository and the next drill fails, naming the segment in its evidence record. The drill
+ * restores the backup of the job's newest successful run even when a newer one (taken by hand)
+ * is in the repository, and fails saying so when that backup is gone.
  */
 interface DrillRecord {
   id: string;
@@ -23,7 +25,7 @@ interface DrillRecord {
   reason?: string;
   rtoSeconds: number | null;
   rpoSeconds: number | null;
-  backup: { pgBackupId?: string } | null;
+  backup: { pgBackupId?: string; runId: string | null } | null;
   checks: { name: string; outcome: string; detail: string }[];
 }
 
@@ -74,9 +76,14 @@ test('a pg-base-backup job: its drill passes, and fails naming the segment once 
   for (const [name, value] of [['key-id', writer.accessKeyId], ['key-secret', writer.secretAccessKey], ['endpoint', vault.endpoint]] as const) await writeFile(join(dir, name), value, { mode: 0o644 });
 
   const cli = (args: string[], code: number | 'any' = 0) => holdfast(vault, root, args, code);
-  const ran = JSON.parse((await cli(['jobs', 'run', 'pg-main', '--json'])).stdout) as { run: { outcome: string; error: string | null } };
+  const ran = JSON.parse((await cli(['jobs', 'run', 'pg-main', '--json'])).stdout) as { run: { id: string; outcome: string; error: string | null; manifestKey: string } };
   assert.equal(ran.run.outcome, 'succeeded', ran.run.error ?? '');
+  const jobBackup = /^main\/backups\/([^/]+)\/manifest\.json$/.exec(ran.run.manifestKey)![1]!;
   await pg.query('INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(5001, 5500) g');
+  // A newer backup in the same repository that is not the job's (taken by hand): the drill must not pick it.
+  const byHand = await holdfast(vault, writer, ['pg', 'backup', '--repo', `s3://${bucket}/main`, '--pg-connection', `host=127.0.0.1 port=${pg.port} user=postgres dbname=postgres`, '--json']);
+  const otherBackup = (JSON.parse(byHand.stdout) as { id: string }).id;
+  assert.ok(otherBackup > jobBackup, `${otherBackup} is newer than ${jobBackup}`);
   await switchAndArchive(pg);
   await switchAndArchive(pg);
 
@@ -88,7 +95,8 @@ test('a pg-base-backup job: its drill passes, and fails naming the segment once 
     ['pg_amcheck', 'passed'],
     ['probe orders', 'passed'],
   ]);
-  assert.ok(passed.backup?.pgBackupId !== undefined);
+  assert.equal(passed.backup?.pgBackupId, jobBackup, "the job's newest successful run's backup, not the repository's newest");
+  assert.equal(passed.backup?.runId, ran.run.id);
   assert.ok(passed.rtoSeconds !== null && passed.rpoSeconds !== null);
   assert.deepEqual(await readdir(scratch), [], 'the scratch cluster is removed');
   t.diagnostic(`pg job drill passed: RTO ${passed.rtoSeconds} s, RPO ${passed.rpoSeconds} s`);
@@ -104,4 +112,14 @@ test('a pg-base-backup job: its drill passes, and fails naming the segment once 
   assert.equal(record.outcome, 'failed');
   assert.match(record.reason!, new RegExp(`restore failed: the WAL archive is missing segment ${hole.slice(-24)}`));
   assert.equal(record.rtoSeconds, null);
+
+  // The job run's backup itself gone (its manifest deleted; this bucket has no Object Lock): a clear failure, no scratch cluster.
+  await sdk.send(new DeleteObjectCommand({ Bucket: bucket, Key: ran.run.manifestKey }));
+  const missing = await cli(['drill', 'run', 'pg-main'], 4);
+  const missingId = /restore drill (\S+) of pg-main/.exec(missing.stdout)![1]!;
+  const gone = JSON.parse((await cli(['evidence', 'show', 'drills', missingId, '--json'])).stdout) as DrillRecord;
+  assert.equal(gone.outcome, 'failed');
+  assert.equal(gone.reason, `restore failed: backup ${jobBackup}, made by run ${ran.run.id} (the job's newest successful run), is missing from s3://${bucket}/main: its manifest ${ran.run.manifestKey} is gone; find out who removed it, and run the job again`);
+  assert.equal(gone.backup?.pgBackupId, jobBackup);
+  assert.deepEqual(await readdir(scratch), [], 'no scratch cluster was made');
 });

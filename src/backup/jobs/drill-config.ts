@@ -21,6 +21,8 @@ export interface DrillConfig {
   readonly passwordEnv: string | undefined;
   /** Where scratch copies go (directory, pg-base-backup); default the system temp directory. */
   readonly scratchDirectory: string | undefined;
+  /** A drill still going after this is stopped, its scratch target torn down, and recorded failed ("over time budget"). */
+  readonly timeBudgetMs: number;
 }
 
 export interface DrillProbeConfig {
@@ -32,12 +34,25 @@ export interface DrillProbeConfig {
 
 type Fail = (field: string, problem: string, fix: string) => never;
 
-const FIELDS = ['schedule', 'timeZone', 'probes', 'user', 'passwordEnv', 'scratchDirectory'];
+const FIELDS = ['schedule', 'timeZone', 'probes', 'user', 'passwordEnv', 'scratchDirectory', 'timeBudgetMinutes'];
+const MAX_TIME_BUDGET_MINUTES = 24 * 60;
+
+/**
+ * Default drill budgets per source kind. A dump drill loads and counts one database, a directory
+ * drill extracts and hashes a tree: both about as long as the backup took, so the job's own
+ * default hour. A base-backup drill also replays WAL since the backup, starts a cluster and runs
+ * pg_amcheck over every relation, which reads the whole cluster again: twice that.
+ */
+export const DEFAULT_DRILL_TIME_BUDGET_MINUTES: Readonly<Record<string, number>> = Object.freeze({ 'mariadb-dump': 60, directory: 60, 'pg-base-backup': 120 });
+
+function defaultBudgetMs(sourceKind: string): number {
+  return (DEFAULT_DRILL_TIME_BUDGET_MINUTES[sourceKind] ?? 60) * 60_000;
+}
 const PROBE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
-export function defaultDrillConfig(timeZone: string): DrillConfig {
-  return Object.freeze({ schedule: undefined, timeZone, probes: Object.freeze([]), user: undefined, passwordEnv: undefined, scratchDirectory: undefined });
+export function defaultDrillConfig(timeZone: string, sourceKind: string): DrillConfig {
+  return Object.freeze({ schedule: undefined, timeZone, probes: Object.freeze([]), user: undefined, passwordEnv: undefined, scratchDirectory: undefined, timeBudgetMs: defaultBudgetMs(sourceKind) });
 }
 
 /** Source kinds a restore drill knows how to restore and check (drills/job-drill.ts). */
@@ -49,7 +64,7 @@ export function parseDrillConfig(
   fail: Fail,
   env: Readonly<Record<string, string | undefined>>,
 ): DrillConfig {
-  if (value === undefined) return defaultDrillConfig(job.timeZone);
+  if (value === undefined) return defaultDrillConfig(job.timeZone, job.sourceKind);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('drill', 'is not an object', 'give {"schedule": "0 5 * * SUN", "probes": [...]}, or leave it out');
   const d = value as Record<string, unknown>;
   for (const key of Object.keys(d)) {
@@ -118,5 +133,13 @@ export function parseDrillConfig(
   if (scratch !== undefined && (job.sourceKind === 'mariadb-dump' || typeof scratch !== 'string' || !scratch.startsWith('/'))) {
     fail('drill.scratchDirectory', job.sourceKind === 'mariadb-dump' ? 'does not apply: a dump is drilled in a scratch database' : `${JSON.stringify(scratch)} is not an absolute path`, 'give an absolute directory path, or leave it out for the system temp directory');
   }
-  return Object.freeze({ schedule, timeZone, probes: Object.freeze(probes), user: user, passwordEnv: passwordEnv, scratchDirectory: scratch });
+  let timeBudgetMs = defaultBudgetMs(job.sourceKind);
+  const budget = d['timeBudgetMinutes'];
+  if (budget !== undefined) {
+    if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > MAX_TIME_BUDGET_MINUTES) {
+      fail('drill.timeBudgetMinutes', `${JSON.stringify(budget)} is not a whole number of minutes from 1 to ${MAX_TIME_BUDGET_MINUTES}`, `give the longest a drill may take, or leave it out for ${defaultBudgetMs(job.sourceKind) / 60_000} minutes (the default for ${job.sourceKind} jobs)`);
+    }
+    timeBudgetMs = budget * 60_000;
+  }
+  return Object.freeze({ schedule, timeZone, probes: Object.freeze(probes), user: user, passwordEnv: passwordEnv, scratchDirectory: scratch, timeBudgetMs });
 }

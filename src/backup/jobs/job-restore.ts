@@ -35,8 +35,8 @@ export async function readRunManifest(client: S3Client, bucket: string, manifest
   return parseJobRunManifest(Buffer.concat(chunks).toString('utf8'), manifestKey);
 }
 
-/** Streams the run's uncompressed content into `sink`, verifying every checksum on the way. */
-export async function streamRunContent(client: S3Client, bucket: string, manifest: JobRunManifest, sink: Writable): Promise<{ bytes: number }> {
+/** Streams the run's uncompressed content into `sink`, verifying every checksum on the way. `signal` stops it (a drill over its budget). */
+export async function streamRunContent(client: S3Client, bucket: string, manifest: JobRunManifest, sink: Writable, signal?: AbortSignal): Promise<{ bytes: number }> {
   const gzipHash = createHash('sha256');
   const contentHash = createHash('sha256');
   let compressedBytes = 0;
@@ -56,11 +56,17 @@ export async function streamRunContent(client: S3Client, bucket: string, manifes
       const partHash = createHash('sha256');
       let partBytes = 0;
       for await (const chunk of read.body as AsyncIterable<Buffer>) {
+        signal?.throwIfAborted();
         partHash.update(chunk);
         gzipHash.update(chunk);
         partBytes += chunk.length;
         compressedBytes += chunk.length;
-        if (!compressed.write(chunk)) await new Promise((resolve) => compressed.once('drain', resolve));
+        // 'close' too: a sink that died (a killed `mariadb`) tears the pipeline down and never drains.
+        if (!compressed.write(chunk)) await new Promise((resolve) => compressed.once('drain', resolve).once('close', resolve));
+        if (compressed.destroyed) {
+          const failure = await into.then(() => undefined, (e: unknown) => e);
+          throw failure instanceof Error ? failure : new JobRestoreError('the restore target stopped reading');
+        }
       }
       const digest = partHash.digest('hex');
       if (partBytes !== part.size || digest !== part.sha256) throw new JobRestoreError(`part ${part.key} is ${partBytes} bytes with SHA-256 ${digest}; the manifest says ${part.size} bytes, ${part.sha256}`);
@@ -91,7 +97,7 @@ export interface MariadbTarget {
  * Pipes a single-database dump into `mariadb` for `target.database` (created if missing). The
  * dump of one database carries no CREATE DATABASE / USE, so it lands where it is told.
  */
-export async function restoreMariadbRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MariadbTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+export async function restoreMariadbRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MariadbTarget, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ bytes: number }> {
   if (manifest.source.kind !== 'mariadb-dump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a MariaDB dump`);
   const databases = manifest.source['databases'];
   if (!Array.isArray(databases) || databases.length !== 1) {
@@ -101,7 +107,10 @@ export async function restoreMariadbRun(client: S3Client, bucket: string, manife
   const connection = ['--no-defaults', `--host=${target.host}`, `--port=${target.port}`, `--user=${target.user}`, '--protocol=TCP', '--default-character-set=utf8mb4'];
   const childEnv: NodeJS.ProcessEnv = { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...(target.password === undefined ? {} : { MYSQL_PWD: target.password }) };
   await runMariadb([...connection, '-e', `CREATE DATABASE IF NOT EXISTS \`${target.database}\``], childEnv);
+  signal?.throwIfAborted();
   const child = spawn('mariadb', [...connection, '--binary-mode', target.database], { env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  const kill = () => child.kill('SIGKILL');
+  signal?.addEventListener('abort', kill, { once: true });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -109,15 +118,22 @@ export async function restoreMariadbRun(client: S3Client, bucket: string, manife
     child.once('close', resolve);
   });
   exited.catch(() => undefined);
+  child.stdin.on('error', () => undefined);
   let streamed: { bytes: number };
+  let code: number | null;
   try {
-    streamed = await streamRunContent(client, bucket, manifest, child.stdin);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
-    throw error;
+    try {
+      streamed = await streamRunContent(client, bucket, manifest, child.stdin, signal);
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited.catch(() => undefined);
+      throw error;
+    }
+    code = await exited;
+  } finally {
+    signal?.removeEventListener('abort', kill);
   }
-  const code = await exited;
+  signal?.throwIfAborted();
   if (code !== 0) throw new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return streamed;
 }
@@ -237,12 +253,12 @@ function identifier(text: string): string {
 }
 
 /** Extracts a directory run into `into`, which must be empty or not exist. */
-export async function restoreDirectoryRun(client: S3Client, bucket: string, manifest: JobRunManifest, into: string): Promise<{ bytes: number; files: number }> {
+export async function restoreDirectoryRun(client: S3Client, bucket: string, manifest: JobRunManifest, into: string, signal?: AbortSignal): Promise<{ bytes: number; files: number }> {
   if (manifest.source.kind !== 'directory') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a directory archive`);
   await mkdir(into, { recursive: true, mode: 0o700 });
   if ((await readdir(into)).length > 0) throw new JobRestoreError(`${into} is not empty; restore into a new or empty directory`);
   const extractor = new TarExtractor(into, { modeMask: 0o777 });
-  const streamed = await streamRunContent(client, bucket, manifest, extractor);
+  const streamed = await streamRunContent(client, bucket, manifest, extractor, signal);
   return { bytes: streamed.bytes, files: extractor.summary().files };
 }
 

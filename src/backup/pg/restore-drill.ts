@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../infra/clock.js';
@@ -47,12 +47,23 @@ export interface RestoreDrillOptions {
   readonly encryption?: RepositoryKey | undefined;
   /** Where the scratch directory is made (default the system temp directory). */
   readonly scratchRoot?: string;
+  /**
+   * An existing empty directory to use as the scratch directory instead of making one under
+   * `scratchRoot` (a caller that must know its name before it exists: the job drill's journal).
+   * It is emptied, not removed, afterwards.
+   */
+  readonly scratchDirectory?: string;
   /** Bound on start-up plus recovery (default 30 min). */
   readonly recoveryTimeoutMs?: number;
   /** Store the evidence record in the repository (default true). */
   readonly storeEvidence?: boolean;
   readonly clock?: Clock;
   readonly onStep?: (step: string) => void;
+  /**
+   * Stops the drill between its steps and while it waits for recovery (a job drill over its
+   * time budget); the scratch copy is torn down as on any other failure.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export type DrillCheckOutcome = 'passed' | 'failed';
@@ -105,8 +116,15 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
   let rpoSeconds: number | null = null;
   let newestRestored: string | null = null;
   let reason: string | undefined;
-  const scratch = await mkdtemp(join(options.scratchRoot ?? tmpdir(), 'holdfast-drill-'));
+  const scratch = options.scratchDirectory ?? (await mkdtemp(join(options.scratchRoot ?? tmpdir(), 'holdfast-drill-')));
   let cluster: ScratchCluster | undefined;
+  const stopIfAborted = (during: string) => {
+    if (options.signal?.aborted !== true) return;
+    const why = options.signal.reason instanceof Error ? options.signal.reason.message : 'the drill was stopped';
+    reason = `${why} (during ${during})`;
+    checks.push({ name: during, outcome: 'failed', detail: why });
+    throw new DrillStop();
+  };
   try {
     const user = postgresOsUser();
     if (user !== undefined) await chown(scratch, user.uid, user.gid);
@@ -142,12 +160,14 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
     walReplayed = restored.plan.required;
     checks.push({ name: 'restore', outcome: 'passed', detail: `backup ${restored.backup.id}: ${restored.extracted.files} files, ${restored.extracted.bytes} bytes, checked by ${restored.fileCheck}` });
 
+    stopIfAborted('recovery');
     step('starting the restored cluster and replaying WAL');
     const timeoutMs = options.recoveryTimeoutMs ?? 30 * 60_000;
     try {
       cluster = await startScratchCluster({ dataDir: join(scratch, 'data'), socketDirectory: scratch, env: options.env, startTimeoutMs: timeoutMs });
       const deadline = clock.nowMs() + timeoutMs;
       while ((await cluster.query('SELECT pg_is_in_recovery()'))[0] !== 'f') {
+        if (options.signal?.aborted === true) break;
         if (cluster.exited()) throw new Error(`the server stopped during recovery: ${lastLines(cluster.output())}`);
         if (clock.nowMs() > deadline) throw new Error(`recovery did not finish within ${Math.round(timeoutMs / 1000)} s: ${lastLines(cluster.output())}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -157,6 +177,7 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
       checks.push({ name: 'recovery', outcome: 'failed', detail: (error as Error).message });
       throw new DrillStop();
     }
+    stopIfAborted('recovery');
     rtoSeconds = round((clock.nowMs() - startedMs) / 1000);
     const [timeline, replayed] = await Promise.all([
       cluster.query('SELECT timeline_id FROM pg_control_checkpoint()'),
@@ -167,8 +188,12 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
     checks.push({ name: 'recovery', outcome: 'passed', detail: `promoted on timeline ${timeline[0] ?? '?'} after replaying WAL to ${newestRestored}` });
 
     step('checking: pg_amcheck and the probes');
+    stopIfAborted('pg_amcheck');
     checks.push(await amcheck(cluster, options.env));
-    for (const probe of options.probes) checks.push(await runProbe(cluster, probe));
+    for (const probe of options.probes) {
+      stopIfAborted(`probe ${probe.name}`);
+      checks.push(await runProbe(cluster, probe));
+    }
     const failed = checks.filter((c) => c.outcome === 'failed');
     if (failed.length > 0) reason = `${failed.map((c) => c.name).join(', ')} failed: ${failed[0]!.detail}`;
   } catch (error) {
@@ -176,7 +201,8 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
   } finally {
     step('tearing the scratch copy down');
     await cluster?.stop();
-    await rm(scratch, { recursive: true, force: true });
+    if (options.scratchDirectory === undefined) await rm(scratch, { recursive: true, force: true });
+    else for (const entry of await readdir(scratch).catch(() => [])) await rm(join(scratch, entry), { recursive: true, force: true });
   }
 
   const finishedMs = clock.nowMs();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '../../../infra/s3-client/s3-client.js';
@@ -19,7 +19,10 @@ import { type KindDrillContext, type KindDrillResult, message } from './kind-dri
  * the drill. The temporary directory is removed, whatever happened.
  */
 export async function drillDirectoryRun(drill: DrillConfig, bucket: string, manifest: JobRunManifest, context: KindDrillContext): Promise<KindDrillResult> {
-  const scratch = await mkdtemp(join(drill.scratchDirectory ?? tmpdir(), 'holdfast-drill-'));
+  // Named after the drill (ids are unique) rather than mkdtemp's random name, so it is journaled before it exists.
+  const scratch = join(drill.scratchDirectory ?? tmpdir(), `holdfast-drill-${context.id}`);
+  await context.track({ kind: 'directory', path: scratch });
+  await mkdir(scratch, { mode: 0o700 });
   const target = `temporary directory ${scratch} (removed afterwards)`;
   const checks: DrillCheck[] = [];
   let usableMs: number | undefined;
@@ -27,7 +30,7 @@ export async function drillDirectoryRun(drill: DrillConfig, bucket: string, mani
     context.onStep(`extracting run ${manifest.runId}`);
     const tree = join(scratch, 'tree');
     try {
-      const restored = await restoreDirectoryRun(context.client, bucket, manifest, tree);
+      const restored = await restoreDirectoryRun(context.client, bucket, manifest, tree, context.signal);
       usableMs = context.clock.nowMs();
       checks.push({ name: 'restore', outcome: 'passed', detail: `${manifest.parts.length} parts verified against the manifest; ${restored.files} files, ${restored.bytes} bytes of tar extracted` });
     } catch (error) {
@@ -35,7 +38,7 @@ export async function drillDirectoryRun(drill: DrillConfig, bucket: string, mani
       return { checks, usableMs, newestRestorableMs: undefined, objects: [], target };
     }
     context.onStep('comparing every file with its recorded SHA-256');
-    checks.push(await fileCheck(context.client, bucket, manifest, tree));
+    checks.push(await fileCheck(context.client, bucket, manifest, tree, context.signal));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -49,7 +52,7 @@ export async function drillDirectoryRun(drill: DrillConfig, bucket: string, mani
   };
 }
 
-async function fileCheck(client: S3Client, bucket: string, manifest: JobRunManifest, tree: string): Promise<DrillCheck> {
+async function fileCheck(client: S3Client, bucket: string, manifest: JobRunManifest, tree: string, signal: AbortSignal): Promise<DrillCheck> {
   const name = 'file checksums';
   const list = manifest.recorded?.fileList;
   if (list === undefined) return { name, outcome: 'failed', detail: `run ${manifest.runId} recorded no file list (it predates them); run the job again and drill the new run` };
@@ -57,7 +60,7 @@ async function fileCheck(client: S3Client, bucket: string, manifest: JobRunManif
     const expected = await readFileList(client, bucket, list);
     const problems: string[] = [];
     const found = new Map<string, string>();
-    await hashTree(tree, '', found);
+    await hashTree(tree, '', found, signal);
     for (const file of expected) {
       const digest = found.get(file.path);
       if (digest === undefined) problems.push(`${file.path} is missing`);
@@ -88,14 +91,14 @@ async function readFileList(client: S3Client, bucket: string, list: { key: strin
 }
 
 /** `path → "size:sha256"` of every regular file under `root`. */
-async function hashTree(root: string, relative: string, out: Map<string, string>): Promise<void> {
+async function hashTree(root: string, relative: string, out: Map<string, string>, signal: AbortSignal): Promise<void> {
   for (const name of (await readdir(relative === '' ? root : join(root, relative))).sort()) {
     const path = relative === '' ? name : `${relative}/${name}`;
     const stats = await lstat(join(root, path));
-    if (stats.isDirectory()) await hashTree(root, path, out);
+    if (stats.isDirectory()) await hashTree(root, path, out, signal);
     else if (stats.isFile()) {
       const hash = createHash('sha256');
-      for await (const chunk of createReadStream(join(root, path))) hash.update(chunk as Buffer);
+      for await (const chunk of createReadStream(join(root, path), { signal })) hash.update(chunk as Buffer);
       out.set(path, `${stats.size}:${hash.digest('hex')}`);
     }
   }

@@ -7,11 +7,16 @@
  * (kind `drills`), so the history of drills cannot be rewritten.
  */
 
-export type DrillOutcome = 'passed' | 'failed';
+/**
+ * `interrupted`: the process running the drill died under it (crash, kill, power loss); the
+ * record is written at the next start-up, after the drill's scratch targets were torn down.
+ * Never a pass.
+ */
+export type DrillOutcome = 'passed' | 'failed' | 'interrupted';
 
 export interface DrillCheck {
   readonly name: string;
-  readonly outcome: DrillOutcome;
+  readonly outcome: 'passed' | 'failed';
   readonly detail: string;
 }
 
@@ -36,13 +41,13 @@ export interface JobDrillRecord {
   readonly outcome: DrillOutcome;
   /** Why it failed, in one sentence; absent when it passed. */
   readonly reason?: string;
-  /** The run restored: the job's newest successful run (for pg-base-backup: the newest backup of the repository). */
+  /** The run restored: the job's newest successful run (for pg-base-backup: the base backup that run made). */
   readonly backup: {
     readonly runId: string | null;
     readonly manifestKey: string | null;
     readonly bucket: string;
     readonly takenAt: string | null;
-    /** pg-base-backup: the backup the drill restored (the repository's newest). */
+    /** pg-base-backup: the base backup the drill restored (the one the run made). */
     readonly pgBackupId?: string;
   } | null;
   /** The isolated scratch target, and that it was torn down. */

@@ -5,8 +5,11 @@ import { nextRun } from '../cron-next-run.js';
 import type { BackupJob } from '../job-config.js';
 import type { JobRunHistory } from '../job-run.js';
 import { JobRunRefused } from '../job-runner.js';
+import type { DrillJournal } from './drill-journal.js';
 import type { JobDrillRecord } from './drill-record.js';
-import { runJobDrill } from './job-drill.js';
+import { DrillOverTimeBudget, DrillShutdown, interruptedDrillRecord, type JobDrillContext, runJobDrill } from './job-drill.js';
+import { message } from './kind-drill.js';
+import { type ScratchTarget, tearDownScratchTarget } from './scratch-target.js';
 
 export interface DrillRunnerOptions {
   readonly jobs: readonly BackupJob[];
@@ -16,32 +19,65 @@ export interface DrillRunnerOptions {
   readonly client: () => S3Client;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly endpoint: () => string;
+  /** PEM certificates the endpoint's https is checked against (the vault's self-signed one), for the scratch cluster's wal-fetch. */
+  readonly caBundle?: string | undefined;
   /** pg-base-backup: the scratch cluster's restore_command (wal-fetch from the job's repository). */
   readonly restoreCommand: (job: BackupJob, spool: string) => string;
+  /** Drills in progress and their scratch targets, kept durably (a crash leaves them for `recoverInterrupted`). */
+  readonly journal: DrillJournal;
   /** Every finished drill; the server keeps the evidence, counts it and alerts on failure. */
-  readonly finished: (job: BackupJob, record: JobDrillRecord) => Promise<void> | void;
+  readonly finished: (job: DrilledJob, record: JobDrillRecord) => Promise<void> | void;
+  /** A scheduled drill that did not start (the job's previous drill still runs). */
+  readonly skipped?: (job: BackupJob, reason: string) => void;
   readonly onStep?: (job: string, step: string) => void;
+  /** How long a drill stopped at its budget gets to stop on its own (default 30 s). */
+  readonly stopGraceMs?: number;
+  /** The drill itself (tests give a stand-in to test scheduling alone). */
+  readonly drill?: (job: BackupJob, run: ReturnType<JobRunHistory['lastSuccess']>, context: JobDrillContext) => Promise<JobDrillRecord>;
+}
+
+/** What `finished` needs of a job; a drill interrupted by a crash may belong to a job since removed from the config. */
+export type DrilledJob = Pick<BackupJob, 'name' | 'alertRoutes'> & { readonly destination: Pick<BackupJob['destination'], 'bucket'> };
+
+export interface DrillStatus {
+  readonly job: string;
+  /** When the next scheduled drill is due; undefined: drills of this job run only when asked. */
+  readonly nextDrillMs: number | undefined;
+  readonly running: { readonly id: string; readonly startedMs: number; readonly budgetMs: number } | undefined;
+  /** The newest scheduled drill that did not start, and why. */
+  readonly lastSkipped: { readonly dueMs: number; readonly reason: string } | undefined;
+  readonly skippedCount: number;
 }
 
 interface ActiveDrill {
   readonly id: string;
-  readonly job: string;
+  readonly job: BackupJob;
   readonly startedMs: number;
-  readonly done: Promise<JobDrillRecord>;
+  readonly abort: AbortController;
+  /** When the drill left the queue (its budget counts from here); undefined while queued. */
+  beganMs: number | undefined;
+  done: Promise<JobDrillRecord> | undefined;
 }
 
 /**
  * Runs restore drills, one at a time (a drill loads a database or starts a PostgreSQL cluster:
  * two at once would only slow each other), on request (`holdfast drill run`) or when a job's
- * `drill.schedule` says. A job is never drilled twice at once. `tick()` starts the scheduled
- * drills that are due against the injected clock, as JobScheduler does for runs; a drill missed
- * while the server was down is not caught up.
+ * `drill.schedule` says. A job is never drilled twice at once: a scheduled time that comes while
+ * the job's previous drill still runs is skipped, reported and counted.
+ *
+ * `tick()` works against the injected clock, as JobScheduler does for runs: it stops drills past
+ * their time budget (`drill.timeBudgetMinutes`, counted from when the drill left the queue) and
+ * starts the scheduled drills that are due. A drill missed while the server was down is not
+ * caught up. Every drill is in the journal from before it starts until its record is kept, with
+ * each scratch target before it is created; `recoverInterrupted()` (at start-up) turns what a
+ * crash left there into `interrupted` records and tears the targets down.
  */
 export class DrillRunner {
   readonly #options: DrillRunnerOptions;
   readonly #jobs: ReadonlyMap<string, BackupJob>;
   readonly #active = new Map<string, ActiveDrill>();
   readonly #next = new Map<string, number>();
+  readonly #skipped = new Map<string, { dueMs: number; reason: string; count: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -57,10 +93,43 @@ export class DrillRunner {
     return this.#next;
   }
 
+  statuses(): DrillStatus[] {
+    return this.#options.jobs.map((job) => {
+      const active = this.#active.get(job.name);
+      const skipped = this.#skipped.get(job.name);
+      return Object.freeze({
+        job: job.name,
+        nextDrillMs: this.#next.get(job.name),
+        running: active === undefined ? undefined : { id: active.id, startedMs: active.startedMs, budgetMs: job.drill.timeBudgetMs },
+        lastSkipped: skipped === undefined ? undefined : { dueMs: skipped.dueMs, reason: skipped.reason },
+        skippedCount: skipped?.count ?? 0,
+      });
+    });
+  }
+
   /** The drill in progress with this id, if any. */
   active(id: string): { id: string; job: string; startedMs: number } | undefined {
-    for (const drill of this.#active.values()) if (drill.id === id) return { id: drill.id, job: drill.job, startedMs: drill.startedMs };
+    for (const drill of this.#active.values()) if (drill.id === id) return { id: drill.id, job: drill.job.name, startedMs: drill.startedMs };
     return undefined;
+  }
+
+  /**
+   * Tears down the scratch targets of drills a previous process left in the journal and records
+   * each drill `interrupted` (through `finished`: evidence, metrics, alert). Call once, before
+   * the first drill starts. Returns the records.
+   */
+  async recoverInterrupted(): Promise<JobDrillRecord[]> {
+    const records: JobDrillRecord[] = [];
+    for (const leftover of await this.#options.journal.leftovers()) {
+      const notes = await this.#tearDown(leftover.targets);
+      const configured = this.#jobs.get(leftover.job);
+      const job: DrilledJob = configured ?? { name: leftover.job, alertRoutes: undefined, destination: { bucket: '' } };
+      const record = interruptedDrillRecord(job.name, configured?.source.kind ?? 'unknown (no longer configured)', leftover, notes, this.#options.clock.nowMs());
+      await this.#options.finished(job, record);
+      await this.#options.journal.end(leftover.id);
+      records.push(record);
+    }
+    return records;
   }
 
   start(name: string, trigger: 'schedule' | 'manual'): { id: string; startedMs: number; done: Promise<JobDrillRecord> } {
@@ -68,22 +137,30 @@ export class DrillRunner {
     if (job === undefined) throw new JobRunRefused('no-such-job', `There is no backup job named "${name}".`);
     if (this.#closed) throw new Error('the drill runner is closed');
     const running = this.#active.get(name);
-    if (running !== undefined) throw new JobRunRefused('already-running', `A drill of job "${name}" is already in progress (drill ${running.id}).`);
+    if (running !== undefined) throw new JobRunRefused('already-running', `A drill of job "${name}" is already in progress (drill ${running.id}, started ${new Date(running.startedMs).toISOString()}).`);
     const startedMs = this.#options.clock.nowMs();
     const id = newBackupId(startedMs);
-    const done = this.#queue.then(() => this.#run(job, id, trigger));
+    const active: ActiveDrill = { id, job, startedMs, abort: new AbortController(), beganMs: undefined, done: undefined };
+    const done = this.#queue.then(() => this.#run(active, trigger));
+    active.done = done;
     this.#queue = done.catch(() => undefined);
-    const active: ActiveDrill = { id, job: name, startedMs, done };
     this.#active.set(name, active);
-    void done.finally(() => {
-      if (this.#active.get(name) === active) this.#active.delete(name);
-    }).catch(() => undefined);
+    void done
+      .finally(() => {
+        if (this.#active.get(name) === active) this.#active.delete(name);
+      })
+      .catch(() => undefined);
     return { id, startedMs, done };
   }
 
-  /** Starts the scheduled drills that are due. */
+  /** Stops the drills past their time budget, then starts the scheduled drills that are due. */
   tick(): void {
+    if (this.#closed) return;
     const now = this.#options.clock.nowMs();
+    for (const active of this.#active.values()) {
+      const budget = active.job.drill.timeBudgetMs;
+      if (active.beganMs !== undefined && !active.abort.signal.aborted && now - active.beganMs > budget) active.abort.abort(new DrillOverTimeBudget(budget));
+    }
     for (const [name, due] of this.#next) {
       if (now < due) continue;
       const job = this.#jobs.get(name)!;
@@ -92,25 +169,38 @@ export class DrillRunner {
         this.start(name, 'schedule');
       } catch (error) {
         if (!(error instanceof JobRunRefused)) throw error;
+        const count = (this.#skipped.get(name)?.count ?? 0) + 1;
+        this.#skipped.set(name, { dueMs: due, reason: error.message, count });
+        this.#options.skipped?.(job, error.message);
       }
     }
   }
 
   async idle(): Promise<void> {
-    while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((a) => a.done.catch(() => undefined)));
+    while (this.#active.size > 0) await Promise.all([...this.#active.values()].map((a) => a.done?.catch(() => undefined) ?? Promise.resolve()));
   }
 
-  /** Lets the drills in progress finish (each tears its scratch target down) and starts no more. */
+  /**
+   * Starts no more drills and stops those in progress (each tears its scratch target down and is
+   * recorded `interrupted`): a shutdown must not wait out a two-hour drill, and a drill cut off
+   * without its record would only be found at the next start.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const active of this.#active.values()) if (!active.abort.signal.aborted) active.abort.abort(new DrillShutdown());
     await this.idle();
   }
 
-  async #run(job: BackupJob, id: string, trigger: 'schedule' | 'manual'): Promise<JobDrillRecord> {
-    // The drill's clock starts when it leaves the queue: RTO is the restore's, not the wait's.
+  async #run(active: ActiveDrill, trigger: 'schedule' | 'manual'): Promise<JobDrillRecord> {
+    const { job, id } = active;
+    // The drill's clock starts when it leaves the queue: RTO and the budget are the drill's, not the wait's.
     const startedMs = this.#options.clock.nowMs();
+    active.beganMs = startedMs;
+    await this.#options.journal.begin({ id, job: job.name, trigger, startedMs });
+    const targets: ScratchTarget[] = [];
     const run = this.#options.history.lastSuccess(job.name);
-    const record = await runJobDrill(job, run, {
+    const drill = this.#options.drill ?? runJobDrill;
+    const record = await drill(job, run, {
       client: this.#options.client(),
       clock: this.#options.clock,
       env: this.#options.env,
@@ -119,9 +209,31 @@ export class DrillRunner {
       trigger,
       endpoint: this.#options.endpoint(),
       restoreCommand: (spool) => this.#options.restoreCommand(job, spool),
+      caBundle: this.#options.caBundle,
       onStep: (step) => this.#options.onStep?.(job.name, step),
+      signal: active.abort.signal,
+      track: async (target) => {
+        await this.#options.journal.addTarget(id, target);
+        targets.push(target);
+      },
+      tearDownTracked: () => this.#tearDown(targets),
+      ...(this.#options.stopGraceMs === undefined ? {} : { stopGraceMs: this.#options.stopGraceMs }),
     });
     await this.#options.finished(job, record);
+    await this.#options.journal.end(id);
     return record;
+  }
+
+  /** Tears each target down; what happened to each, a failure included (it must not stop the others). */
+  async #tearDown(targets: readonly ScratchTarget[]): Promise<string[]> {
+    const notes: string[] = [];
+    for (const target of targets) {
+      try {
+        notes.push(await tearDownScratchTarget(target, { env: this.#options.env }));
+      } catch (error) {
+        notes.push(`could not tear down ${target.kind} (${message(error)}); remove it by hand`);
+      }
+    }
+    return notes;
   }
 }

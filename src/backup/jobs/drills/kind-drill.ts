@@ -1,6 +1,7 @@
 import type { Clock } from '../../../infra/clock.js';
 import type { S3Client } from '../../../infra/s3-client/s3-client.js';
 import type { DrillCheck, DrillObject } from './drill-record.js';
+import type { ScratchTarget } from './scratch-target.js';
 
 /** What every kind of drill gets: the client that reads the backup, the clock, the environment. */
 export interface KindDrillContext {
@@ -11,6 +12,13 @@ export interface KindDrillContext {
   readonly id: string;
   readonly startedMs: number;
   readonly onStep: (step: string) => void;
+  /** Aborted when the drill runs over its time budget: stop, tear down, return. */
+  readonly signal: AbortSignal;
+  /**
+   * Records a scratch target durably BEFORE it is created (the drill journal), so a crash or a
+   * budget stop can tear it down without the drill.
+   */
+  readonly track: (target: ScratchTarget) => Promise<void>;
 }
 
 /**

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import type { MariadbDumpSource } from '../job-config.js';
 import type { DrillConfig } from '../drill-config.js';
 import type { JobRunManifest } from '../job-run-manifest.js';
 import { restoreMariadbRun } from '../job-restore.js';
 import type { DrillCheck } from './drill-record.js';
 import { type KindDrillContext, type KindDrillResult, message } from './kind-drill.js';
+import { dropScratchDatabase, type MariadbConnection, queryMariadb, scratchDatabaseName } from './mariadb-query.js';
 
 /**
  * A drill of a single-database dump: a scratch database `holdfast_drill_<id>` on the same
@@ -26,10 +26,12 @@ export async function drillMariadbRun(source: MariadbDumpSource, drill: DrillCon
   const target = `MariaDB ${source.host}:${source.port}, scratch database ${database} as ${connection.user} (dropped afterwards)`;
   const checks: DrillCheck[] = [];
   let usableMs: number | undefined;
+  await context.track({ kind: 'mariadb-database', host: connection.host, port: connection.port, user: connection.user, passwordEnv, database });
+  const { signal } = context;
   try {
     context.onStep(`loading run ${manifest.runId} into ${database}`);
     try {
-      const restored = await restoreMariadbRun(context.client, bucket, manifest, { host: connection.host, port: connection.port, user: connection.user, password: connection.password, database }, toProcessEnv(context.env));
+      const restored = await restoreMariadbRun(context.client, bucket, manifest, { host: connection.host, port: connection.port, user: connection.user, password: connection.password, database }, { ...context.env }, signal);
       usableMs = context.clock.nowMs();
       checks.push({ name: 'restore', outcome: 'passed', detail: `${manifest.parts.length} parts and ${restored.bytes} bytes of SQL verified against the manifest and loaded` });
     } catch (error) {
@@ -37,28 +39,27 @@ export async function drillMariadbRun(source: MariadbDumpSource, drill: DrillCon
       return { checks, usableMs, newestRestorableMs: undefined, objects: [], target };
     }
     context.onStep('comparing row counts');
-    checks.push(await rowCountCheck(connection, database, manifest));
-    for (const probe of drill.probes) checks.push(await probeCheck(connection, database, probe));
+    checks.push(await rowCountCheck(connection, database, manifest, signal));
+    for (const probe of drill.probes) {
+      context.onStep(`probe ${probe.name}`);
+      checks.push(await probeCheck(connection, database, probe, signal));
+    }
   } finally {
-    // Dropped even when the load failed half-way: a drill must not leave data behind.
-    await queryMariadb(connection, `DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
+    // Dropped even when the load failed half-way or the budget ran out: a drill must not leave data behind.
+    context.onStep(`dropping ${database}`);
+    await dropScratchDatabase(connection, database).catch(() => undefined);
   }
   return { checks, usableMs, newestRestorableMs: Date.parse(manifest.startedAt), objects: [], target };
 }
 
-/** `holdfast_drill_20260601t030000z_3f9a1c`: letters, digits and `_` only, so it needs no quoting anywhere. */
-export function scratchDatabaseName(id: string): string {
-  return `holdfast_drill_${id.toLowerCase().replace(/[^a-z0-9]/g, '_')}`.slice(0, 64);
-}
-
-async function rowCountCheck(connection: MariadbConnection, database: string, manifest: JobRunManifest): Promise<DrillCheck> {
+async function rowCountCheck(connection: MariadbConnection, database: string, manifest: JobRunManifest, signal: AbortSignal): Promise<DrillCheck> {
   const recorded = manifest.recorded?.rowCounts;
   if (recorded === undefined) return { name: 'row counts', outcome: 'failed', detail: `run ${manifest.runId} recorded no row counts (it predates them); run the job again and drill the new run` };
   try {
-    const tables = await queryMariadb(connection, `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${database}' AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`);
+    const tables = await queryMariadb(connection, `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${database}' AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, undefined, signal);
     const restored: Record<string, number> = {};
     for (const table of tables) {
-      const [count] = await queryMariadb(connection, `SELECT COUNT(*) FROM \`${table.replaceAll('`', '``')}\``, database);
+      const [count] = await queryMariadb(connection, `SELECT COUNT(*) FROM \`${table.replaceAll('`', '``')}\``, database, signal);
       restored[table] = Number(count);
     }
     const problems: string[] = [];
@@ -75,10 +76,10 @@ async function rowCountCheck(connection: MariadbConnection, database: string, ma
   }
 }
 
-async function probeCheck(connection: MariadbConnection, database: string, probe: { name: string; sql: string }): Promise<DrillCheck> {
+async function probeCheck(connection: MariadbConnection, database: string, probe: { name: string; sql: string }, signal: AbortSignal): Promise<DrillCheck> {
   const name = `probe ${probe.name}`;
   try {
-    const [first] = await queryMariadb(connection, probe.sql, database);
+    const [first] = await queryMariadb(connection, probe.sql, database, signal);
     const value = first?.split('\t')[0];
     // Truthy as SQL sees it: not NULL, not 0, not the empty string.
     if (value !== undefined && value !== 'NULL' && value !== '' && !/^[-+]?0*(\.0*)?$/.test(value)) return { name, outcome: 'passed', detail: `returned ${value.slice(0, 100)}` };
@@ -88,30 +89,3 @@ async function probeCheck(connection: MariadbConnection, database: string, probe
   }
 }
 
-interface MariadbConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string | undefined;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** Runs SQL with the `mariadb` client; the rows as tab-separated lines. The password travels as MYSQL_PWD, never on the command line. */
-function queryMariadb(connection: MariadbConnection, sql: string, database?: string): Promise<string[]> {
-  const args = ['--no-defaults', `--host=${connection.host}`, `--port=${connection.port}`, `--user=${connection.user}`, '--protocol=TCP', '--default-character-set=utf8mb4', '-N', '-B', ...(database === undefined ? [] : [database])];
-  const env: NodeJS.ProcessEnv = { PATH: connection.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...(connection.password === undefined ? {} : { MYSQL_PWD: connection.password }) };
-  return new Promise((resolve, reject) => {
-    const child = spawn('mariadb', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
-    child.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ENOENT' ? 'mariadb is not installed (apt-get install mariadb-client)' : e.message)));
-    child.once('close', (code) => (code === 0 ? resolve(stdout.split('\n').filter((l) => l !== '')) : reject(new Error(`mariadb failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' | ')}`))));
-    child.stdin.end(sql);
-  });
-}
-
-function toProcessEnv(env: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
-  return { ...env };
-}
