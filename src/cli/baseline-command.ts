@@ -1,6 +1,7 @@
+import { runAdminApiCommand } from './admin-api-command.js';
 import { writeFileSync } from 'node:fs';
 import { EXIT_OK } from './exit-codes.js';
-import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast baseline ACTION [ARGS] [--json] [connection options]
 
@@ -33,7 +34,7 @@ interface BaselineView {
 
 export function runBaselineCommand(args: string[]): Promise<number> {
   const options = { ...COLLECTION_OPTIONS, comment: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } as const;
-  return runConfigGuardCommand('baseline', USAGE, args, options, async ({ action, args: rest, flags, client, print }) => {
+  return runAdminApiCommand('baseline', USAGE, args, options, async ({ action, args: rest, flags, client, print }) => {
     const comment = typeof flags['comment'] === 'string' ? { comment: flags['comment'] } : {};
     switch (action) {
       case 'capture': {

@@ -1,5 +1,6 @@
+import { runAdminApiCommand } from './admin-api-command.js';
 import { EXIT_OK } from './exit-codes.js';
-import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast changes ACTION [ARGS] [--json] [connection options]
 
@@ -41,7 +42,7 @@ export function runChangesCommand(args: string[]): Promise<number> {
     comment: { type: 'string' },
     limit: { type: 'string' },
   } as const;
-  return runConfigGuardCommand('changes', USAGE, args, options, async ({ action, args: rest, flags, client, print }) => {
+  return runAdminApiCommand('changes', USAGE, args, options, async ({ action, args: rest, flags, client, print }) => {
     switch (action) {
       case 'propose': {
         expectArgs('changes', rest, 0, 'propose --title TEXT --risk low|medium|high --expect FILE');

@@ -1,63 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SourcesFileError } from '../guard/config/config-sources.js';
 import type { ConfigCollection } from '../guard/config/config-item.js';
 import { systemClock } from '../infra/clock.js';
 import { S3ClientConfigError } from '../infra/s3-client/s3-client-environment.js';
-import type { AdminClient } from './admin-client.js';
-import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+import type { Flags } from './admin-api-command.js';
 import { UsageError } from './admin-subcommands.js';
 import { collectFromFlags, CONFIG_INPUT_OPTIONS, CONFIG_INPUTS_HELP, ConfigInputError, describeInputs, hasInputFlags, readConfigCollection, type ConfigInputValues } from './config-inputs.js';
 
 /**
- * What `holdfast baseline|drift|changes|reviews` share: connection options, JSON files read and
- * checked before anything is sent, and one way to print (`--json` or text) and fail.
+ * What `holdfast baseline|drift|changes|reviews` share besides the admin-API frame
+ * (admin-api-command.ts): connection help, and JSON files and collections read and checked
+ * before anything is sent.
  */
-
-export type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
-
-export interface CommandContext {
-  readonly action: string | undefined;
-  readonly args: readonly string[];
-  readonly flags: Flags;
-  readonly json: boolean;
-  readonly client: () => AdminClient;
-  readonly print: (result: unknown, text: string) => void;
-}
 
 export const CONNECTION_HELP = `Connection options as for \`holdfast admin\` (--endpoint, --credentials, --profile, --ca-bundle).
 Exit codes: 0 done, 1 failure, 2 usage, 3 refused by the server (e.g. approving your own
 proposal), 4 a check found problems (unexplained drift, overdue reviews).`;
-
-export async function runConfigGuardCommand(
-  command: string,
-  usage: string,
-  args: string[],
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
-  run: (context: CommandContext) => Promise<number>,
-): Promise<number> {
-  let json = false;
-  try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, ...options, help: { type: 'boolean', short: 'h' } } });
-    if (values.help === true) {
-      process.stdout.write(usage);
-      return 0;
-    }
-    json = values.json === true;
-    const [action, ...rest] = positionals;
-    const flags = values as Flags;
-    return await run({
-      action,
-      args: rest,
-      flags,
-      json,
-      client: () => connect(values),
-      print: (result, text) => process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`),
-    });
-  } catch (error) {
-    return reportFailure(command, error, json, usage);
-  }
-}
 
 export function expectArgs(command: string, args: readonly string[], count: number, usage: string): string[] {
   if (args.length !== count) throw new UsageError(`Usage: holdfast ${command} ${usage}`);

@@ -1,5 +1,6 @@
+import { runAdminApiCommand } from './admin-api-command.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
-import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast drift ACTION [ARGS] [--json] [connection options]
 
@@ -34,7 +35,7 @@ interface DriftCheckView {
 }
 
 export function runDriftCommand(args: string[]): Promise<number> {
-  return runConfigGuardCommand('drift', USAGE, args, { ...COLLECTION_OPTIONS, limit: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
+  return runAdminApiCommand('drift', USAGE, args, { ...COLLECTION_OPTIONS, limit: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
     switch (action) {
       case 'check': {
         expectArgs('drift', rest, 0, 'check (--items FILE | --sources FILE | --terraform FILE ...)');

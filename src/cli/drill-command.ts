@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { JobDrillRecord } from '../backup/jobs/drills/drill-record.js';
-import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+import { runAdminApiCommand } from './admin-api-command.js';
 import { UsageError } from './admin-subcommands.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
 import { ProgressLine } from './progress-line.js';
@@ -31,20 +30,12 @@ interface DrillView {
   record?: JobDrillRecord;
 }
 
-export async function runDrillCommand(args: string[]): Promise<number> {
-  let json = false;
-  try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, help: { type: 'boolean', short: 'h' } } });
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const [action, ...rest] = positionals;
+export function runDrillCommand(args: string[]): Promise<number> {
+  return runAdminApiCommand('drill', USAGE, args, {}, async ({ action, args: rest, json, client: connectClient }) => {
     if (action !== 'run') throw new UsageError(action === undefined ? 'Name an action: run JOB.' : `Unknown drill action "${action}".`);
     if (rest.length !== 1) throw new UsageError('Usage: holdfast drill run JOB');
     const name = rest[0]!;
-    const client = connect(values);
+    const client = connectClient();
     const started = (await client.call('POST', `jobs/${encodeURIComponent(name)}/drills`)) as { drill: DrillView };
     if (!json) process.stderr.write(`holdfast drill: drill ${started.drill.id} of ${name} started\n`);
     const progress = new ProgressLine(`drill ${started.drill.id}`, { write: (t) => process.stderr.write(t), interactive: process.stderr.isTTY === true });
@@ -59,9 +50,7 @@ export async function runDrillCommand(args: string[]): Promise<number> {
     const record = drill.record!;
     process.stdout.write(json ? `${JSON.stringify(record, null, 2)}\n` : `${describeDrill(record)}\n`);
     return record.outcome === 'passed' ? EXIT_OK : EXIT_PROBLEMS_FOUND;
-  } catch (error) {
-    return reportFailure('drill', error, json, USAGE);
-  }
+  });
 }
 
 export function describeDrill(record: JobDrillRecord): string {

@@ -1,5 +1,6 @@
+import { runAdminApiCommand } from './admin-api-command.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
-import { CONNECTION_HELP, expectArgs, requireFlag, runConfigGuardCommand, UsageError } from './config-guard-cli.js';
+import { CONNECTION_HELP, expectArgs, requireFlag, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast reviews ACTION [ARGS] [--json] [connection options]
 
@@ -22,7 +23,7 @@ interface StandingView {
 }
 
 export function runReviewsCommand(args: string[]): Promise<number> {
-  return runConfigGuardCommand('reviews', USAGE, args, { all: { type: 'boolean' }, notes: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
+  return runAdminApiCommand('reviews', USAGE, args, { all: { type: 'boolean' }, notes: { type: 'string' } }, async ({ action, args: rest, flags, client, print }) => {
     switch (action) {
       case 'due': {
         expectArgs('reviews', rest, 0, 'due [--all]');

@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import type { AdminClient } from './admin-client.js';
+import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+
+/**
+ * The frame of a CLI command that talks to a running server over the admin API: its connection
+ * options, `--help`, `--json`, one way to print (JSON or text) and one way to fail (exit codes,
+ * messages naming the fix). The command supplies its options and what each action does.
+ */
+
+export type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
+
+export interface CommandContext {
+  readonly action: string | undefined;
+  readonly args: readonly string[];
+  readonly flags: Flags;
+  readonly json: boolean;
+  readonly client: () => AdminClient;
+  readonly print: (result: unknown, text: string) => void;
+}
+
+export async function runAdminApiCommand(
+  command: string,
+  usage: string,
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
+  run: (context: CommandContext) => Promise<number>,
+): Promise<number> {
+  let json = false;
+  try {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, ...options, help: { type: 'boolean', short: 'h' } } });
+    if (values.help === true) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    json = values.json === true;
+    const [action, ...rest] = positionals;
+    const flags = values as Flags;
+    return await run({
+      action,
+      args: rest,
+      flags,
+      json,
+      client: () => connect(values),
+      print: (result, text) => process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`),
+    });
+  } catch (error) {
+    return reportFailure(command, error, json, usage);
+  }
+}
+
