@@ -105,6 +105,8 @@ test('requests and configuration changes are audited; verify, export and locked 
   assert.ok(!everything.includes(writerKey.secretAccessKey));
   assert.ok(!everything.includes(root.secretAccessKey));
   assert.ok(!everything.includes('Signature='));
+  // JSON lines: one entry per line, no blank lines between them.
+  assert.ok(everything.endsWith('}\n') && !everything.includes('\n\n'), 'one JSON object per line');
 
   const intact = await holdfast(vault, admin, ['audit', 'verify']);
   assert.match(intact.stdout, /audit log intact: \d+ entries verified/);

@@ -143,7 +143,8 @@ async function sendResult(res: ServerResponse, result: AdminResult): Promise<voi
   res.statusCode = result.status ?? 200;
   res.setHeader('content-type', 'application/x-ndjson');
   for await (const line of result.lines) {
-    if (!res.write(`${line}\n`)) await new Promise<void>((resolve) => res.once('drain', resolve));
+    // A source may end its lines itself (exportAuditLog does): one newline per line, never two.
+    if (!res.write(line.endsWith('\n') ? line : `${line}\n`)) await new Promise<void>((resolve) => res.once('drain', resolve));
   }
   res.end();
 }
