@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+import { runAdminApiCommand } from './admin-api-command.js';
 import { UsageError } from './admin-subcommands.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
 
@@ -24,33 +23,20 @@ interface Verification {
   problems: Array<{ kind: string; seq: number; message: string }>;
 }
 
-export async function runAuditCommand(args: string[]): Promise<number> {
-  let json = false;
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...CONNECTION_OPTIONS,
-        from: { type: 'string' },
-        to: { type: 'string' },
-        identity: { type: 'string' },
-        action: { type: 'string' },
-        result: { type: 'string' },
-        bucket: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const [action, ...rest] = positionals;
+const AUDIT_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  identity: { type: 'string' },
+  action: { type: 'string' },
+  result: { type: 'string' },
+  bucket: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+export function runAuditCommand(args: string[]): Promise<number> {
+  return runAdminApiCommand('audit', USAGE, args, AUDIT_OPTIONS, async ({ action, args: rest, flags, json, client: connectClient }) => {
     if (rest.length > 0) throw new UsageError(`Unexpected argument ${rest.join(' ')}.`);
-    const client = connect(values);
+    const client = connectClient();
     switch (action) {
       case 'verify': {
         const result = (await client.call('GET', 'audit/verify')) as Verification;
@@ -64,17 +50,18 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       case 'export': {
         const filter: Record<string, string> = {};
         for (const name of ['from', 'to', 'identity', 'action', 'result', 'bucket'] as const) {
-          const value = values[name];
-          if (value === undefined) continue;
+          const value = flags[name];
+          if (typeof value !== 'string') continue;
           if ((name === 'from' || name === 'to') && Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} takes an ISO 8601 time, not "${value}".`);
           filter[name] = value;
         }
         const text = await client.callText('GET', 'audit/entries', filter);
-        if (values.out === undefined) process.stdout.write(text);
+        const out = flags['out'];
+        if (typeof out !== 'string') process.stdout.write(text);
         else {
-          writeFileSync(values.out, text, { mode: 0o600 });
+          writeFileSync(out, text, { mode: 0o600 });
           const count = text === '' ? 0 : text.trimEnd().split('\n').length;
-          process.stderr.write(`wrote ${count} entries to ${values.out}\n`);
+          process.stderr.write(`wrote ${count} entries to ${out}\n`);
         }
         return EXIT_OK;
       }
@@ -86,7 +73,5 @@ export async function runAuditCommand(args: string[]): Promise<number> {
       default:
         throw new UsageError(action === undefined ? 'Name an action: verify, export or checkpoints.' : `Unknown audit action "${action}".`);
     }
-  } catch (error) {
-    return reportFailure('audit', error, json, USAGE);
-  }
+  });
 }
