@@ -108,34 +108,7 @@ export async function restoreMariadbRun(client: S3Client, bucket: string, manife
   const childEnv: NodeJS.ProcessEnv = { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...(target.password === undefined ? {} : { MYSQL_PWD: target.password }) };
   await runMariadb([...connection, '-e', `CREATE DATABASE IF NOT EXISTS \`${target.database}\``], childEnv);
   signal?.throwIfAborted();
-  const child = spawn('mariadb', [...connection, '--binary-mode', target.database], { env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
-  const kill = () => child.kill('SIGKILL');
-  signal?.addEventListener('abort', kill, { once: true });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'mariadb is not installed (apt-get install mariadb-client)' : e.message)));
-    child.once('close', resolve);
-  });
-  exited.catch(() => undefined);
-  child.stdin.on('error', () => undefined);
-  let streamed: { bytes: number };
-  let code: number | null;
-  try {
-    try {
-      streamed = await streamRunContent(client, bucket, manifest, child.stdin, signal);
-    } catch (error) {
-      child.kill('SIGKILL');
-      await exited.catch(() => undefined);
-      throw error;
-    }
-    code = await exited;
-  } finally {
-    signal?.removeEventListener('abort', kill);
-  }
-  signal?.throwIfAborted();
-  if (code !== 0) throw new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return streamed;
+  return streamRunIntoTool(client, bucket, manifest, { command: 'mariadb', args: [...connection, '--binary-mode', target.database], env: childEnv, missing: 'mariadb is not installed (apt-get install mariadb-client)' }, signal);
 }
 
 export interface PostgresTarget {
@@ -164,25 +137,8 @@ export async function restorePgDumpRun(client: S3Client, bucket: string, manifes
     const tables = await runPsql(pgConnection(target.connection, target.database), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'", childEnv);
     if (tables !== '0') throw new JobRestoreError(`database ${target.database} already holds ${tables} table(s), view(s) or sequence(s); restore into a new or empty database`);
   }
-  const child = spawn('pg_restore', ['--no-password', '--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${pgConnection(target.connection, target.database)}`], { env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'pg_restore is not installed (apt-get install postgresql-client)' : e.message)));
-    child.once('close', resolve);
-  });
-  exited.catch(() => undefined);
-  let streamed: { bytes: number };
-  try {
-    streamed = await streamRunContent(client, bucket, manifest, child.stdin);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
-    throw error;
-  }
-  const code = await exited;
-  if (code !== 0) throw new JobRestoreError(`pg_restore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return streamed;
+  const args = ['--no-password', '--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${pgConnection(target.connection, target.database)}`];
+  return streamRunIntoTool(client, bucket, manifest, { command: 'pg_restore', args, env: childEnv, missing: 'pg_restore is not installed (apt-get install postgresql-client)' });
 }
 
 export interface MongoTarget {
@@ -206,26 +162,13 @@ export async function restoreMongodumpRun(client: S3Client, bucket: string, mani
   if (target.database !== undefined && rename.length === 0) throw new JobRestoreError(`run ${manifest.runId} dumped the whole deployment; restore it without a new database name`);
   const credentials = mongoPasswordFile(target.password);
   try {
-    const child = spawn('mongorestore', ['--archive', `--uri=${target.uri}`, ...rename, ...(credentials === undefined ? [] : [`--config=${credentials.file}`])], { env: { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? `mongorestore is not installed or not on PATH: ${MONGODB_TOOLS_INSTALL_HINT}` : e.message)));
-      child.once('close', resolve);
+    const args = ['--archive', `--uri=${target.uri}`, ...rename, ...(credentials === undefined ? [] : [`--config=${credentials.file}`])];
+    return await streamRunIntoTool(client, bucket, manifest, {
+      command: 'mongorestore',
+      args,
+      env: { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      missing: `mongorestore is not installed or not on PATH: ${MONGODB_TOOLS_INSTALL_HINT}`,
     });
-    exited.catch(() => undefined);
-    let streamed: { bytes: number };
-    try {
-      streamed = await streamRunContent(client, bucket, manifest, child.stdin);
-    } catch (error) {
-      child.kill('SIGKILL');
-      // A missing mongorestore surfaces here as a broken pipe; its own error (with where to get the tools) says more.
-      await exited;
-      throw error;
-    }
-    const code = await exited;
-    if (code !== 0) throw new JobRestoreError(`mongorestore failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    return streamed;
   } finally {
     credentials?.remove();
   }
@@ -270,4 +213,49 @@ function runMariadb(args: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'mariadb is not installed (apt-get install mariadb-client)' : e.message)));
     child.once('close', (code) => (code === 0 ? resolve() : reject(new JobRestoreError(`mariadb failed (exit ${code}): ${stderr.trim()}`))));
   });
+}
+
+/** A restore tool that reads a run's content on stdin: `missing` is the message when it is not installed. */
+interface RestoreTool {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly missing: string;
+}
+
+/**
+ * Streams a run's content into `tool`'s stdin and waits for it: the tool's exit code decides,
+ * and its last stderr lines say why it failed. A failed download or an abort kills the tool; a
+ * tool that is not installed is reported by its own spawn error rather than as a broken pipe.
+ */
+async function streamRunIntoTool(client: S3Client, bucket: string, manifest: JobRunManifest, tool: RestoreTool, signal?: AbortSignal): Promise<{ bytes: number }> {
+  const child = spawn(tool.command, [...tool.args], { env: tool.env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const kill = () => child.kill('SIGKILL');
+  signal?.addEventListener('abort', kill, { once: true });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-8000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? tool.missing : e.message)));
+    child.once('close', resolve);
+  });
+  exited.catch(() => undefined);
+  child.stdin.on('error', () => undefined);
+  let streamed: { bytes: number };
+  let code: number | null;
+  try {
+    try {
+      streamed = await streamRunContent(client, bucket, manifest, child.stdin, signal);
+    } catch (error) {
+      kill();
+      // A tool that never started surfaces here as a broken pipe; its own error says more.
+      await exited;
+      throw error;
+    }
+    code = await exited;
+  } finally {
+    signal?.removeEventListener('abort', kill);
+  }
+  signal?.throwIfAborted();
+  if (code !== 0) throw new JobRestoreError(`${tool.command} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return streamed;
 }
