@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
-import { eventually, startWebhookReceiver } from '../../src/infra/alerts/receivers.test-fixture.js';
-import { type KeyPair, clientFor, createIdentityWithKey, holdfast, holdfastCli, rootKey } from '../support/admin-cli.js';
+import { eventually } from '../../src/infra/alerts/receivers.test-fixture.js';
+import { type KeyPair, clientFor, holdfast, holdfastCli, rootKey } from '../support/admin-cli.js';
+import { startConfigGuardVault } from '../support/config-guard-vault.js';
 import { Teardown } from '../support/teardown.js';
 import { bucket, PUBLIC_ACCESS_BLOCKED, stateV4, tlsOnlyPolicy, type FixtureResource } from '../support/terraform-fixtures.js';
 import { runCommand } from '../support/tools.js';
@@ -64,16 +65,7 @@ interface DriftItem {
 }
 
 test('real inputs: capture → approve → change the files → drift check --sources reports exactly the three changes and alerts; a peer-approved change explains the DNS one', { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'holdfast-config-drift-collected-'));
-  teardown.removeDir(dir);
-  const webhook = await startWebhookReceiver();
-  teardown.add(() => webhook.close());
-  await writeFile(join(dir, 'holdfast.json'), JSON.stringify({ alertChannels: [{ kind: 'webhook', name: 'siem', url: webhook.url, format: 'json' }] }));
-  const vault = await startVault({ env: { HOLDFAST_CONFIG: join(dir, 'holdfast.json'), HOLDFAST_ALERT_SIEM_SECRET: 'webhook-secret-for-the-test', HOLDFAST_AUDIT_LOG_STREAM: 'none' } });
-  teardown.add(() => vault.stop());
-  const root = rootKey(vault);
-  const alice = await createIdentityWithKey(vault, root, 'alice', ['admin']);
-  const bob = await createIdentityWithKey(vault, root, 'bob', ['admin']);
+  const { dir, webhook, vault, root, alice, bob } = await startConfigGuardVault(teardown, 'holdfast-config-drift-collected-');
 
   // The vault's own backup bucket, compliance-locked: read live over S3 and the admin API.
   const s3 = clientFor(vault, root);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { eventually, startWebhookReceiver } from '../../src/infra/alerts/receivers.test-fixture.js';
-import { type KeyPair, clientFor, createIdentityWithKey, holdfast, rootKey } from '../support/admin-cli.js';
+import { eventually } from '../../src/infra/alerts/receivers.test-fixture.js';
+import { type KeyPair, clientFor, createIdentityWithKey, holdfast } from '../support/admin-cli.js';
+import { startConfigGuardVault } from '../support/config-guard-vault.js';
 import { Teardown } from '../support/teardown.js';
-import { startVault } from '../support/vault-server.js';
 
 /**
  * Issue 8's drift scenario against the built server and CLI, as operators would run it: capture
@@ -52,16 +51,7 @@ interface DriftItem {
 }
 
 test('capture → second-admin approval → drift reported exactly and alerted → a peer-approved change request explains the DNS change', { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'holdfast-config-drift-'));
-  teardown.removeDir(dir);
-  const webhook = await startWebhookReceiver();
-  teardown.add(() => webhook.close());
-  await writeFile(join(dir, 'holdfast.json'), JSON.stringify({ alertChannels: [{ kind: 'webhook', name: 'siem', url: webhook.url, format: 'json' }] }));
-  const vault = await startVault({ env: { HOLDFAST_CONFIG: join(dir, 'holdfast.json'), HOLDFAST_ALERT_SIEM_SECRET: 'webhook-secret-for-the-test', HOLDFAST_AUDIT_LOG_STREAM: 'none' } });
-  teardown.add(() => vault.stop());
-  const root = rootKey(vault);
-  const alice = await createIdentityWithKey(vault, root, 'alice', ['admin']);
-  const bob = await createIdentityWithKey(vault, root, 'bob', ['admin']);
+  const { dir, webhook, vault, root, alice, bob } = await startConfigGuardVault(teardown, 'holdfast-config-drift-');
   const auditor = await createIdentityWithKey(vault, root, 'audrey', ['auditor']);
   const file = async (name: string, value: unknown) => {
     const path = join(dir, name);
