@@ -11,6 +11,7 @@ import { restoreToPointInTime } from './point-in-time-restore.js';
 import type { RequiredSegmentRange } from './recovery-wal-plan.js';
 import type { RepositoryKey } from './repository-key.js';
 import { lastLines, postgresOsUser, type ScratchCluster, startScratchCluster } from './scratch-cluster.js';
+import { stopSpoolWorkers } from './spool-worker-lock.js';
 
 /**
  * `holdfast pg drill`: proof that the newest backup restores — the policy's "full rebuild testing
@@ -201,8 +202,10 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
   } finally {
     step('tearing the scratch copy down');
     await cluster?.stop();
-    if (options.scratchDirectory === undefined) await rm(scratch, { recursive: true, force: true });
-    else for (const entry of await readdir(scratch).catch(() => [])) await rm(join(scratch, entry), { recursive: true, force: true });
+    // The prefetch worker recovery started outlives the cluster by its idle time.
+    await stopSpoolWorkers(join(scratch, 'spool'));
+    if (options.scratchDirectory === undefined) await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
+    else for (const entry of await readdir(scratch).catch(() => [])) await rm(join(scratch, entry), { recursive: true, force: true, maxRetries: 5 });
   }
 
   const finishedMs = clock.nowMs();

@@ -68,7 +68,7 @@ export async function drillPgBaseBackup(
     clock: context.clock,
     signal: context.signal,
     onStep: context.onStep,
-  }).finally(() => rm(scratchRoot, { recursive: true, force: true }));
+  }).finally(() => rm(scratchRoot, { recursive: true, force: true, maxRetries: 5 }));
   const startedMs = Date.parse(record.startedAt);
   return {
     checks: record.checks,

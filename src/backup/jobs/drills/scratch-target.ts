@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dropScratchDatabase } from './mariadb-query.js';
+import { stopSpoolWorkers } from '../../pg/spool-worker-lock.js';
 
 /**
  * A scratch target a drill creates, described well enough to tear it down without the drill that
@@ -56,7 +57,9 @@ export async function tearDownScratchTarget(target: ScratchTarget, options: Tear
         const pid = await stopPostmaster(pidFile, options.shutdownGraceMs ?? 30_000);
         if (pid !== undefined) stopped.push(pid);
       }
-      await rm(target.path, { recursive: true, force: true });
+      // A WAL prefetch worker the interrupted recovery started may still be writing into the spool.
+      await stopSpoolWorkers(join(target.path, 'spool'));
+      await rm(target.path, { recursive: true, force: true, maxRetries: 5 });
       return `${stopped.length === 0 ? 'no postmaster was running; ' : `stopped postmaster ${stopped.join(', ')}; `}removed ${describeScratchTarget(target)}`;
     }
   }
