@@ -49,8 +49,10 @@ export interface JobRunManifest {
   readonly parts: readonly JobRunPart[];
   /** What the source reported at backup time, for restore drills (runs stored before drills existed have none). */
   readonly recorded?: {
-    /** Rows per table as the dump holds them (mariadb-dump). */
+    /** Rows per table as the dump holds them (mariadb-dump; pg-dump as `schema.table`). */
     readonly rowCounts?: Readonly<Record<string, number>>;
+    /** Why the dump's rows could not be counted (pg-dump: an archive the counter does not read). */
+    readonly rowCountsProblem?: string;
     /** The file list object (directory): `{"path","size","sha256"}` per line. */
     readonly fileList?: JobRunPart & { readonly files: number };
   };
@@ -98,6 +100,7 @@ export function parseJobRunManifest(text: string, key: string): JobRunManifest {
     recorded === undefined ||
     (typeof recorded === 'object' &&
       recorded !== null &&
+      (recorded.rowCountsProblem === undefined || typeof recorded.rowCountsProblem === 'string') &&
       (recorded.rowCounts === undefined || (typeof recorded.rowCounts === 'object' && recorded.rowCounts !== null && Object.values(recorded.rowCounts).every(count))) &&
       (recorded.fileList === undefined || (typeof recorded.fileList.key === 'string' && count(recorded.fileList.size) && hex(recorded.fileList.sha256) && count(recorded.fileList.files))));
   if (!ok || !recordedOk) throw new JobRunManifestError(`${key} is missing fields or has invalid ones`);

@@ -121,7 +121,7 @@ export async function storeStreamedRun(input: StreamedRunInput): Promise<StoredR
     const stored = await put(key, lines, 'application/x-ndjson');
     fileList = { key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), files: seen.files.length };
   }
-  const recorded = seen === undefined ? undefined : { ...(seen.rowCounts === undefined ? {} : { rowCounts: seen.rowCounts }), ...(fileList === undefined ? {} : { fileList }) };
+  const recorded = seen === undefined ? undefined : { ...(seen.rowCounts === undefined ? {} : { rowCounts: seen.rowCounts }), ...(seen.rowCountsProblem === undefined ? {} : { rowCountsProblem: seen.rowCountsProblem }), ...(fileList === undefined ? {} : { fileList }) };
   const manifest: JobRunManifest = Object.freeze({
     format: JOB_RUN_MANIFEST_FORMAT,
     version: JOB_RUN_MANIFEST_VERSION,

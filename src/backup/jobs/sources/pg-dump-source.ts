@@ -1,4 +1,6 @@
+import { pipeline } from 'node:stream';
 import type { PgDumpSource } from '../job-config.js';
+import { PgArchiveRowCounter } from './pg-archive-row-counter.js';
 import { type SourceProcess, spawnSourceTool } from './source-process.js';
 
 /**
@@ -32,7 +34,18 @@ export function pgToolEnv(env: Readonly<Record<string, string | undefined>>, pas
 }
 
 export function startPgDump(source: PgDumpSource, env: Readonly<Record<string, string | undefined>>): SourceProcess {
-  return spawnSourceTool('pg_dump', pgDumpArguments(source), pgToolEnv(env, source.passwordEnv), 'apt-get install postgresql-client');
+  const tool = spawnSourceTool('pg_dump', pgDumpArguments(source), pgToolEnv(env, source.passwordEnv), 'apt-get install postgresql-client');
+  // Rows per table, counted from the archive as it passes (pg-archive-row-counter.ts), for drills.
+  const counter = new PgArchiveRowCounter();
+  pipeline(tool.output, counter, () => undefined);
+  return {
+    ...tool,
+    output: counter,
+    recorded: () => {
+      const counts = counter.counts();
+      return counts === undefined ? { rowCountsProblem: counter.problem() ?? 'the archive could not be counted' } : { rowCounts: counts };
+    },
+  };
 }
 
 export function describePgDumpSource(source: PgDumpSource): Record<string, string | number | readonly string[]> {

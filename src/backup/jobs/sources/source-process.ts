@@ -21,6 +21,8 @@ export interface SourceProcess {
 export interface SourceRecord {
   /** Rows per table as the dump holds them. */
   readonly rowCounts?: Readonly<Record<string, number>>;
+  /** Why the rows could not be counted (the drill says so instead of comparing). */
+  readonly rowCountsProblem?: string;
   /** Every regular file archived, with its size and SHA-256. */
   readonly files?: readonly ArchivedFile[];
 }
