@@ -14,9 +14,9 @@ export interface DrillConfig {
   /** Undefined: drills run only when asked for. */
   readonly schedule: CronExpression | undefined;
   readonly timeZone: string;
-  /** SQL whose first column of the first row must be true (mariadb-dump, pg-base-backup). */
+  /** SQL whose first column of the first row must be true (mariadb-dump, pg-dump, pg-base-backup). */
   readonly probes: readonly DrillProbeConfig[];
-  /** mariadb-dump: who creates and drops the scratch database (default: the source's user). */
+  /** mariadb-dump, pg-dump: who creates and drops the scratch database (default: the source's user). */
   readonly user: string | undefined;
   readonly passwordEnv: string | undefined;
   /** Where scratch copies go (directory, pg-base-backup); default the system temp directory. */
@@ -43,7 +43,7 @@ const MAX_TIME_BUDGET_MINUTES = 24 * 60;
  * default hour. A base-backup drill also replays WAL since the backup, starts a cluster and runs
  * pg_amcheck over every relation, which reads the whole cluster again: twice that.
  */
-export const DEFAULT_DRILL_TIME_BUDGET_MINUTES: Readonly<Record<string, number>> = Object.freeze({ 'mariadb-dump': 60, directory: 60, 'pg-base-backup': 120 });
+export const DEFAULT_DRILL_TIME_BUDGET_MINUTES: Readonly<Record<string, number>> = Object.freeze({ 'mariadb-dump': 60, 'pg-dump': 60, mongodump: 60, directory: 60, 'pg-base-backup': 120 });
 
 function defaultBudgetMs(sourceKind: string): number {
   return (DEFAULT_DRILL_TIME_BUDGET_MINUTES[sourceKind] ?? 60) * 60_000;
@@ -56,11 +56,14 @@ export function defaultDrillConfig(timeZone: string, sourceKind: string): DrillC
 }
 
 /** Source kinds a restore drill knows how to restore and check (drills/job-drill.ts). */
-export const DRILLABLE_SOURCES: readonly string[] = ['mariadb-dump', 'directory', 'pg-base-backup'];
+export const DRILLABLE_SOURCES: readonly string[] = ['mariadb-dump', 'pg-dump', 'mongodump', 'directory', 'pg-base-backup'];
+/** Kinds drilled in a scratch database on the source's own server, as a user the drill may name. */
+const SCRATCH_DATABASE_SOURCES: readonly string[] = ['mariadb-dump', 'pg-dump'];
 
 export function parseDrillConfig(
   value: unknown,
   job: { readonly sourceKind: string; readonly databases: 'all' | readonly string[] | undefined; readonly timeZone: string },
+  // `databases`: what a mariadb-dump or mongodump job dumps ('all' or undefined for mongodump: the whole deployment).
   fail: Fail,
   env: Readonly<Record<string, string | undefined>>,
 ): DrillConfig {
@@ -77,6 +80,9 @@ export function parseDrillConfig(
   // A dump of several databases carries CREATE DATABASE/USE: it cannot load into a scratch name.
   if (job.sourceKind === 'mariadb-dump' && (job.databases === 'all' || job.databases?.length !== 1)) {
     fail('drill', 'needs a job that dumps exactly one database (a dump of several recreates them under their own names, which a drill must not touch)', 'split the job into one job per database, or remove the drill block');
+  }
+  if (job.sourceKind === 'mongodump' && (job.databases === undefined || job.databases === 'all')) {
+    fail('drill', 'needs a job that dumps one database (source.database): the drill renames it into a scratch database, and a whole deployment cannot be renamed', 'set source.database, or remove the drill block');
   }
 
   let schedule: CronExpression | undefined;
@@ -103,6 +109,7 @@ export function parseDrillConfig(
   const probes: DrillProbeConfig[] = [];
   if (d['probes'] !== undefined) {
     if (job.sourceKind === 'directory') fail('drill.probes', 'are SQL, and a directory job has no database to run them in', 'remove them; a directory drill compares every file with its recorded SHA-256');
+    if (job.sourceKind === 'mongodump') fail('drill.probes', 'are SQL, and MongoDB does not run SQL', 'remove them; a mongodump drill checks that mongorestore loads the archive cleanly');
     if (!Array.isArray(d['probes'])) fail('drill.probes', 'is not a list', 'give [{"name": "orders", "sql": "SELECT COUNT(*) > 0 FROM orders"}]');
     const names = new Set<string>();
     (d['probes'] as unknown[]).forEach((raw, i) => {
@@ -123,15 +130,24 @@ export function parseDrillConfig(
 
   const user = d['user'];
   const passwordEnv = d['passwordEnv'];
-  if ((user !== undefined || passwordEnv !== undefined) && job.sourceKind !== 'mariadb-dump') fail(user !== undefined ? 'drill.user' : 'drill.passwordEnv', 'applies to mariadb-dump jobs only', 'remove it');
-  if (user !== undefined && (typeof user !== 'string' || user === '' || user.startsWith('-'))) fail('drill.user', `${JSON.stringify(user)} is not a user name`, 'name a MariaDB user with CREATE, DROP, INSERT, SELECT, ALTER, INDEX, TRIGGER, CREATE ROUTINE and CREATE VIEW on `holdfast\\_drill\\_%`');
+  if ((user !== undefined || passwordEnv !== undefined) && !SCRATCH_DATABASE_SOURCES.includes(job.sourceKind)) fail(user !== undefined ? 'drill.user' : 'drill.passwordEnv', `applies to ${SCRATCH_DATABASE_SOURCES.join(' and ')} jobs only`, 'remove it');
+  if (user !== undefined && (typeof user !== 'string' || user === '' || user.startsWith('-'))) {
+    fail(
+      'drill.user',
+      `${JSON.stringify(user)} is not a user name`,
+      job.sourceKind === 'pg-dump'
+        ? 'name a PostgreSQL role with CREATEDB (it creates, owns and drops holdfast_drill_* databases)'
+        : 'name a MariaDB user with CREATE, DROP, INSERT, SELECT, ALTER, INDEX, TRIGGER, CREATE ROUTINE and CREATE VIEW on `holdfast\\_drill\\_%`',
+    );
+  }
   if (passwordEnv !== undefined) {
     if (typeof passwordEnv !== 'string' || !ENV_NAME.test(passwordEnv)) fail('drill.passwordEnv', `${JSON.stringify(passwordEnv)} is not an environment variable name`, 'name a variable such as HOLDFAST_DRILL_PASSWORD');
     if (env[passwordEnv] === undefined) fail('drill.passwordEnv', `the environment variable ${passwordEnv} is not set`, `export ${passwordEnv} in the environment of holdfast (not in the config file)`);
   }
   const scratch = d['scratchDirectory'];
-  if (scratch !== undefined && (job.sourceKind === 'mariadb-dump' || typeof scratch !== 'string' || !scratch.startsWith('/'))) {
-    fail('drill.scratchDirectory', job.sourceKind === 'mariadb-dump' ? 'does not apply: a dump is drilled in a scratch database' : `${JSON.stringify(scratch)} is not an absolute path`, 'give an absolute directory path, or leave it out for the system temp directory');
+  const inDatabase = SCRATCH_DATABASE_SOURCES.includes(job.sourceKind) || job.sourceKind === 'mongodump';
+  if (scratch !== undefined && (inDatabase || typeof scratch !== 'string' || !scratch.startsWith('/'))) {
+    fail('drill.scratchDirectory', inDatabase ? 'does not apply: a dump is drilled in a scratch database' : `${JSON.stringify(scratch)} is not an absolute path`, 'give an absolute directory path, or leave it out for the system temp directory');
   }
   let timeBudgetMs = defaultBudgetMs(job.sourceKind);
   const budget = d['timeBudgetMinutes'];

@@ -214,7 +214,7 @@ function parseJob(entry: unknown, index: number, context: JobConfigContext): Bac
     alertRoutes = Object.freeze([...new Set(routes as string[])]);
   }
 
-  const drill = parseDrillConfig(o['drill'], { sourceKind: source.kind, databases: source.kind === 'mariadb-dump' ? source.databases : undefined, timeZone: timeZone! }, fail, context.env);
+  const drill = parseDrillConfig(o['drill'], { sourceKind: source.kind, databases: source.kind === 'mariadb-dump' ? source.databases : source.kind === 'mongodump' && source.database !== undefined ? [source.database] : undefined, timeZone: timeZone! }, fail, context.env);
 
   return Object.freeze({
     name,

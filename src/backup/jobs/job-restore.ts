@@ -11,6 +11,7 @@ import { type JobRunManifest, parseJobRunManifest } from './job-run-manifest.js'
 import { pgConnection, pgToolEnv } from './sources/pg-dump-source.js';
 import { MONGODB_TOOLS_INSTALL_HINT } from './sources/mongodb-tools.js';
 import { mongoPasswordFile } from './sources/mongodump-source.js';
+import { queryPsql, sqlIdentifier, sqlLiteral } from './psql-query.js';
 
 /**
  * Restores of streamed job runs (`holdfast jobs restore`): the manifest and every part are read
@@ -113,7 +114,7 @@ export async function restoreMariadbRun(client: S3Client, bucket: string, manife
 
 export interface PostgresTarget {
   /** libpq conninfo without dbname, e.g. `host=127.0.0.1 port=5432 user=postgres`. */
-  readonly connection: string;
+  readonly connection: string | undefined;
   /** The environment variable with the password, if any. */
   readonly passwordEnv: string | undefined;
   readonly database: string;
@@ -126,19 +127,19 @@ export interface PostgresTarget {
  * "pg_restore": a failure rolls everything back), without owners and grants, which name roles
  * the target cluster may not have: the restored objects belong to the restoring user.
  */
-export async function restorePgDumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: PostgresTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+export async function restorePgDumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: PostgresTarget, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ bytes: number }> {
   if (manifest.source.kind !== 'pg-dump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a PostgreSQL dump`);
   if (target.database === '' || target.database.length > 63 || target.database.startsWith('-')) throw new JobRestoreError(`"${target.database}" is not a database name`);
   const childEnv = pgToolEnv(env, target.passwordEnv);
   const admin = pgConnection(target.connection, 'postgres');
-  const exists = (await runPsql(admin, `SELECT 1 FROM pg_database WHERE datname = ${literal(target.database)}`, childEnv)) === '1';
-  if (!exists) await runPsql(admin, `CREATE DATABASE ${identifier(target.database)} TEMPLATE template0`, childEnv);
+  const [exists] = await queryPsql(admin, `SELECT 1 FROM pg_database WHERE datname = ${sqlLiteral(target.database)}`, childEnv, signal);
+  if (exists !== '1') await queryPsql(admin, `CREATE DATABASE ${sqlIdentifier(target.database)} TEMPLATE template0`, childEnv, signal);
   else {
-    const tables = await runPsql(pgConnection(target.connection, target.database), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'", childEnv);
+    const [tables] = await queryPsql(pgConnection(target.connection, target.database), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'", childEnv, signal);
     if (tables !== '0') throw new JobRestoreError(`database ${target.database} already holds ${tables} table(s), view(s) or sequence(s); restore into a new or empty database`);
   }
   const args = ['--no-password', '--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${pgConnection(target.connection, target.database)}`];
-  return streamRunIntoTool(client, bucket, manifest, { command: 'pg_restore', args, env: childEnv, missing: 'pg_restore is not installed (apt-get install postgresql-client)' });
+  return streamRunIntoTool(client, bucket, manifest, { command: 'pg_restore', args, env: childEnv, missing: 'pg_restore is not installed (apt-get install postgresql-client)' }, signal);
 }
 
 export interface MongoTarget {
@@ -155,7 +156,7 @@ export interface MongoTarget {
  * never dropped (no `--drop`): duplicates fail the restore. Not exercised on the build machine
  * (no MongoDB there); the missing tool is reported with where to get it.
  */
-export async function restoreMongodumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MongoTarget, env: NodeJS.ProcessEnv): Promise<{ bytes: number }> {
+export async function restoreMongodumpRun(client: S3Client, bucket: string, manifest: JobRunManifest, target: MongoTarget, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ bytes: number }> {
   if (manifest.source.kind !== 'mongodump') throw new JobRestoreError(`run ${manifest.runId} is a ${manifest.source.kind} backup, not a MongoDB archive`);
   const dumped = manifest.source['database'];
   const rename = target.database === undefined || dumped === undefined || dumped === 'all' ? [] : [`--nsFrom=${String(dumped)}.*`, `--nsTo=${target.database}.*`];
@@ -168,31 +169,10 @@ export async function restoreMongodumpRun(client: S3Client, bucket: string, mani
       args,
       env: { PATH: env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
       missing: `mongorestore is not installed or not on PATH: ${MONGODB_TOOLS_INSTALL_HINT}`,
-    });
+    }, signal);
   } finally {
     credentials?.remove();
   }
-}
-
-/** One psql query; resolves with its unaligned, tuples-only output. */
-function runPsql(connection: string, query: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('psql', ['--no-psqlrc', '--no-password', '--tuples-only', '--no-align', '--set=ON_ERROR_STOP=1', `--dbname=${connection}`, '--command', query], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', (e: NodeJS.ErrnoException) => reject(new JobRestoreError(e.code === 'ENOENT' ? 'psql is not installed (apt-get install postgresql-client)' : e.message)));
-    child.once('close', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new JobRestoreError(`psql failed (exit ${code}): ${stderr.trim()}`))));
-  });
-}
-
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-function identifier(text: string): string {
-  return `"${text.replaceAll('"', '""')}"`;
 }
 
 /** Extracts a directory run into `into`, which must be empty or not exist. */

@@ -4,7 +4,8 @@ import type { JobRunManifest } from '../job-run-manifest.js';
 import { restoreMariadbRun } from '../job-restore.js';
 import type { DrillCheck } from './drill-record.js';
 import { type KindDrillContext, type KindDrillResult, message } from './kind-drill.js';
-import { dropScratchDatabase, type MariadbConnection, queryMariadb, scratchDatabaseName } from './mariadb-query.js';
+import { dropScratchDatabase, type MariadbConnection, queryMariadb } from './mariadb-query.js';
+import { scratchDatabaseName } from './scratch-database-name.js';
 
 /**
  * A drill of a single-database dump: a scratch database `holdfast_drill_<id>` on the same

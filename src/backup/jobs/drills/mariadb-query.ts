@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { checkScratchDatabaseName } from './scratch-database-name.js';
 
 export interface MariadbConnection {
   readonly host: string;
@@ -28,11 +29,6 @@ export function queryMariadb(connection: MariadbConnection, sql: string, databas
   });
 }
 
-/** `holdfast_drill_20260601t030000z_3f9a1c`: letters, digits and `_` only, so it needs no quoting anywhere. */
-export function scratchDatabaseName(id: string): string {
-  return `holdfast_drill_${id.toLowerCase().replace(/[^a-z0-9]/g, '_')}`.slice(0, 64);
-}
-
 /**
  * Drops a drill's scratch database. Its own connections still in it (a probe or a load cut off
  * by the budget or by a crash: the server keeps a statement running after its client died) are
@@ -40,7 +36,7 @@ export function scratchDatabaseName(id: string): string {
  * its own connections without the PROCESS privilege.
  */
 export async function dropScratchDatabase(connection: MariadbConnection, database: string): Promise<void> {
-  if (!/^holdfast_drill_[a-z0-9_]+$/.test(database)) throw new Error(`refusing to drop ${JSON.stringify(database)}: not a drill's scratch database`);
+  checkScratchDatabaseName(database);
   const ids = await queryMariadb(connection, `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '${database}' AND ID <> CONNECTION_ID()`);
   for (const id of ids) await queryMariadb(connection, `KILL ${Number(id)}`).catch(() => undefined);
   await queryMariadb(connection, `DROP DATABASE IF EXISTS \`${database}\``);

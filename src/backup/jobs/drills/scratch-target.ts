@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dropScratchDatabase } from './mariadb-query.js';
+import { describeConninfo, dropPgScratchDatabase } from './pg-scratch-database.js';
+import { dropMongoScratchDatabase } from './mongo-scratch-database.js';
 import { stopSpoolWorkers } from '../../pg/spool-worker-lock.js';
 
 /**
  * A scratch target a drill creates, described well enough to tear it down without the drill that
  * made it: after the drill's budget ran out, or at start-up after a crash cut the drill off. No
- * secrets: a MariaDB password is named by its environment variable, as in the config.
+ * secrets: a MariaDB or PostgreSQL password is named by its environment variable, as in the config.
  */
 export type ScratchTarget =
   | {
@@ -18,6 +20,15 @@ export type ScratchTarget =
       readonly passwordEnv: string | undefined;
       readonly database: string;
     }
+  /** A scratch database on the PostgreSQL server of a pg-dump job (`connection`: libpq conninfo without dbname). */
+  | {
+      readonly kind: 'pg-database';
+      readonly connection: string | undefined;
+      readonly passwordEnv: string | undefined;
+      readonly database: string;
+    }
+  /** A scratch database on the MongoDB deployment of a mongodump job (`uri`: without a password). */
+  | { readonly kind: 'mongo-database'; readonly uri: string; readonly passwordEnv: string | undefined; readonly database: string }
   /** A temporary directory (a directory drill's extracted tree). */
   | { readonly kind: 'directory'; readonly path: string }
   /** A directory holding a throwaway PostgreSQL cluster (its data directory somewhere below, with postmaster.pid while it runs). */
@@ -27,6 +38,10 @@ export function describeScratchTarget(target: ScratchTarget): string {
   switch (target.kind) {
     case 'mariadb-database':
       return `scratch database ${target.database} on MariaDB ${target.host}:${target.port}`;
+    case 'pg-database':
+      return `scratch database ${target.database} on PostgreSQL ${describeConninfo(target.connection)}`;
+    case 'mongo-database':
+      return `scratch database ${target.database} on MongoDB ${new URL(target.uri).host}`;
     case 'directory':
       return `temporary directory ${target.path}`;
     case 'pg-scratch':
@@ -48,6 +63,12 @@ export async function tearDownScratchTarget(target: ScratchTarget, options: Tear
       await dropScratchDatabase({ host: target.host, port: target.port, user: target.user, password, env: options.env }, target.database);
       return `dropped ${describeScratchTarget(target)}`;
     }
+    case 'pg-database':
+      await dropPgScratchDatabase(target, target.database, options.env);
+      return `dropped ${describeScratchTarget(target)}`;
+    case 'mongo-database':
+      await dropMongoScratchDatabase(target.uri, target.passwordEnv === undefined ? undefined : options.env[target.passwordEnv], target.database, options.env);
+      return `dropped ${describeScratchTarget(target)}`;
     case 'directory':
       await rm(target.path, { recursive: true, force: true });
       return `removed ${describeScratchTarget(target)}`;
