@@ -11,9 +11,16 @@ const USAGE = `Usage: holdfast drill run JOB [--json] [connection options]
              evidence (\`holdfast evidence show drills ID\`). Waits for the outcome:
                mariadb-dump     a scratch database holdfast_drill_<id> on the job's server, row
                                 counts against those recorded at backup time, the drill.probes
+               pg-dump          a scratch database holdfast_drill_<id> on the job's server, pg_restore,
+                                row counts against those the archive held, the drill.probes
+               mongodump        mongorestore into holdfast_drill_<id> on the job's deployment (needs
+                                mongorestore and mongosh on the server's host)
                directory        a temporary directory, every file's SHA-256 against the run's list
                pg-base-backup   a throwaway cluster on a free port, PITR to the newest archived WAL,
                                 promoted, pg_amcheck, the drill.probes
+
+While it runs, the drill's current step is shown on stderr (a line rewritten in place on a
+terminal, a line per step otherwise); --json prints only the final record.
 
 Scheduled drills and probes are configured in the job's "drill" block (see README).
 Needs the admin role. Connection options as for \`holdfast admin\`.
@@ -27,6 +34,8 @@ interface DrillView {
   id: string;
   job: string;
   status: string;
+  /** While it runs: what the drill is doing now. */
+  step?: string;
   record?: JobDrillRecord;
 }
 
@@ -43,7 +52,8 @@ export function runDrillCommand(args: string[]): Promise<number> {
     for (;;) {
       drill = ((await client.call('GET', `drills/${encodeURIComponent(started.drill.id)}`)) as { drill: DrillView }).drill;
       if (drill.status !== 'running') break;
-      progress.update(0, undefined, 'running in the server');
+      // --json: only the final record, on stdout; nothing on stderr while it runs.
+      if (!json) progress.step(drill.step ?? 'running in the server');
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     progress.done();

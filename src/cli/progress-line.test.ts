@@ -29,4 +29,26 @@ describe('progress lines', () => {
     tty.done();
     assert.equal(shown.at(-1), '\n');
   });
+
+  test('steps: a log gets a line per new step, a terminal the step rewritten in place with the time so far', () => {
+    let now = 0;
+    const logged: string[] = [];
+    const log = new ProgressLine('drill 1', { write: (t) => logged.push(t), interactive: false, nowMs: () => now });
+    for (const step of ['starting', 'restoring', 'restoring', 'restoring', 'probe orders', 'restoring']) {
+      log.step(step);
+      now += 1000;
+    }
+    assert.deepEqual(logged, ['drill 1: starting\n', 'drill 1: restoring\n', 'drill 1: probe orders\n', 'drill 1: restoring\n']);
+    log.done();
+    assert.equal(logged.length, 4);
+
+    const shown: string[] = [];
+    const tty = new ProgressLine('drill 2', { write: (t) => shown.push(t), interactive: true, nowMs: () => now });
+    tty.step('restoring');
+    now += 61_000;
+    tty.step('restoring');
+    assert.deepEqual(shown, ['\r\x1b[2Kdrill 2: restoring (0 s)', '\r\x1b[2Kdrill 2: restoring (1 min 1 s)']);
+    tty.done();
+    assert.equal(shown.at(-1), '\n');
+  });
 });

@@ -21,6 +21,7 @@ export class ProgressLine {
   readonly #startedMs: number;
   #lastShownMs = -Infinity;
   #shown = false;
+  #lastStep: string | undefined;
 
   constructor(
     readonly label: string,
@@ -43,6 +44,23 @@ export class ProgressLine {
     const text = `${this.label}: ${describeProgress(bytes, totalBytes, (now - this.#startedMs) / 1000)}${detail === '' ? '' : `, ${detail}`}`;
     this.#shown = true;
     this.#write(this.#interactive ? `\r\x1b[2K${text}` : `${text}\n`);
+  }
+
+  /**
+   * What a long job is doing now, when that is all there is to show (a restore drill in the
+   * server): on a terminal the line rewritten with the step and the time so far; in a log one
+   * line per new step, none for the same step again.
+   */
+  step(text: string): void {
+    const now = this.#nowMs();
+    const line = `${this.label}: ${text}`;
+    if (this.#interactive) {
+      this.#write(`\r\x1b[2K${line} (${formatDuration((now - this.#startedMs) / 1000)})`);
+      this.#shown = true;
+    } else if (text !== this.#lastStep) {
+      this.#write(`${line}\n`);
+    }
+    this.#lastStep = text;
   }
 
   /** Ends the live line (a newline after the last rewrite); nothing when nothing was shown. */

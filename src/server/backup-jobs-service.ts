@@ -213,7 +213,7 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     },
     drill: async (id) => {
       const active = drills.active(id);
-      if (active !== undefined) return { drill: { id, job: active.job, status: 'running', startedAt: iso(active.startedMs) } };
+      if (active !== undefined) return { drill: { id, job: active.job, status: 'running', startedAt: iso(active.startedMs), step: active.step } };
       const kept = history.getEvidence('drills', id);
       if (kept === undefined) throw s3errors.noSuchEntity(`Restore drill "${id}"`);
       return { drill: { id, job: kept.job, status: kept.outcome, archivedAt: kept.archivedAt ?? null, record: JSON.parse(kept.record) as unknown } };

@@ -56,6 +56,8 @@ interface ActiveDrill {
   readonly abort: AbortController;
   /** When the drill left the queue (its budget counts from here); undefined while queued. */
   beganMs: number | undefined;
+  /** What the drill is doing now, for `holdfast drill run` to show while it waits. */
+  step: string;
   done: Promise<JobDrillRecord> | undefined;
 }
 
@@ -107,9 +109,9 @@ export class DrillRunner {
     });
   }
 
-  /** The drill in progress with this id, if any. */
-  active(id: string): { id: string; job: string; startedMs: number } | undefined {
-    for (const drill of this.#active.values()) if (drill.id === id) return { id: drill.id, job: drill.job.name, startedMs: drill.startedMs };
+  /** The drill in progress with this id, if any, and its current step. */
+  active(id: string): { id: string; job: string; startedMs: number; step: string } | undefined {
+    for (const drill of this.#active.values()) if (drill.id === id) return { id: drill.id, job: drill.job.name, startedMs: drill.startedMs, step: drill.step };
     return undefined;
   }
 
@@ -140,7 +142,7 @@ export class DrillRunner {
     if (running !== undefined) throw new JobRunRefused('already-running', `A drill of job "${name}" is already in progress (drill ${running.id}, started ${new Date(running.startedMs).toISOString()}).`);
     const startedMs = this.#options.clock.nowMs();
     const id = newBackupId(startedMs);
-    const active: ActiveDrill = { id, job, startedMs, abort: new AbortController(), beganMs: undefined, done: undefined };
+    const active: ActiveDrill = { id, job, startedMs, abort: new AbortController(), beganMs: undefined, step: 'queued behind another drill', done: undefined };
     const done = this.#queue.then(() => this.#run(active, trigger));
     active.done = done;
     this.#queue = done.catch(() => undefined);
@@ -196,6 +198,7 @@ export class DrillRunner {
     // The drill's clock starts when it leaves the queue: RTO and the budget are the drill's, not the wait's.
     const startedMs = this.#options.clock.nowMs();
     active.beganMs = startedMs;
+    active.step = 'starting';
     await this.#options.journal.begin({ id, job: job.name, trigger, startedMs });
     const targets: ScratchTarget[] = [];
     const run = this.#options.history.lastSuccess(job.name);
@@ -210,7 +213,10 @@ export class DrillRunner {
       endpoint: this.#options.endpoint(),
       restoreCommand: (spool) => this.#options.restoreCommand(job, spool),
       caBundle: this.#options.caBundle,
-      onStep: (step) => this.#options.onStep?.(job.name, step),
+      onStep: (step) => {
+        active.step = step;
+        this.#options.onStep?.(job.name, step);
+      },
       signal: active.abort.signal,
       track: async (target) => {
         await this.#options.journal.addTarget(id, target);
