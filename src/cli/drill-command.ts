@@ -36,6 +36,8 @@ interface DrillView {
   status: string;
   /** While it runs: what the drill is doing now. */
   step?: string;
+  /** Every step so far (of a drill in progress or recently finished). */
+  steps?: string[];
   record?: JobDrillRecord;
 }
 
@@ -49,11 +51,18 @@ export function runDrillCommand(args: string[]): Promise<number> {
     if (!json) process.stderr.write(`holdfast drill: drill ${started.drill.id} of ${name} started\n`);
     const progress = new ProgressLine(`drill ${started.drill.id}`, { write: (t) => process.stderr.write(t), interactive: process.stderr.isTTY === true });
     let drill: DrillView;
+    let shown = 0;
     for (;;) {
       drill = ((await client.call('GET', `drills/${encodeURIComponent(started.drill.id)}`)) as { drill: DrillView }).drill;
-      if (drill.status !== 'running') break;
       // --json: only the final record, on stdout; nothing on stderr while it runs.
-      if (!json) progress.step(drill.step ?? 'running in the server');
+      if (!json) {
+        // Every step since the last poll (a log shows each), then the current one again (a terminal's clock ticks on).
+        const steps = drill.steps ?? [];
+        for (const step of steps.slice(shown)) progress.step(step);
+        shown = Math.max(shown, steps.length);
+        if (drill.status === 'running') progress.step(drill.step ?? steps.at(-1) ?? 'running in the server');
+      }
+      if (drill.status !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     progress.done();

@@ -213,10 +213,11 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     },
     drill: async (id) => {
       const active = drills.active(id);
-      if (active !== undefined) return { drill: { id, job: active.job, status: 'running', startedAt: iso(active.startedMs), step: active.step } };
+      const steps = drills.steps(id) ?? [];
+      if (active !== undefined) return { drill: { id, job: active.job, status: 'running', startedAt: iso(active.startedMs), step: active.step, steps } };
       const kept = history.getEvidence('drills', id);
       if (kept === undefined) throw s3errors.noSuchEntity(`Restore drill "${id}"`);
-      return { drill: { id, job: kept.job, status: kept.outcome, archivedAt: kept.archivedAt ?? null, record: JSON.parse(kept.record) as unknown } };
+      return { drill: { id, job: kept.job, status: kept.outcome, archivedAt: kept.archivedAt ?? null, steps, record: JSON.parse(kept.record) as unknown } };
     },
     history: async (job, limit) => {
       if (job !== undefined && !byName.has(job) && history.list({ job, limit: 1 }).length === 0) throw s3errors.noSuchEntity(`Backup job "${job}"`);

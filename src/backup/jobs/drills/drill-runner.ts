@@ -49,6 +49,9 @@ export interface DrillStatus {
   readonly skippedCount: number;
 }
 
+const KEPT_STEP_LISTS = 20;
+const MAX_STEPS = 200;
+
 interface ActiveDrill {
   readonly id: string;
   readonly job: BackupJob;
@@ -56,7 +59,7 @@ interface ActiveDrill {
   readonly abort: AbortController;
   /** When the drill left the queue (its budget counts from here); undefined while queued. */
   beganMs: number | undefined;
-  /** What the drill is doing now, for `holdfast drill run` to show while it waits. */
+  /** What the drill is doing now. */
   step: string;
   done: Promise<JobDrillRecord> | undefined;
 }
@@ -80,6 +83,8 @@ export class DrillRunner {
   readonly #active = new Map<string, ActiveDrill>();
   readonly #next = new Map<string, number>();
   readonly #skipped = new Map<string, { dueMs: number; reason: string; count: number }>();
+  /** The steps of the drills in progress and of the last few finished, by drill id, for `holdfast drill run` to show. */
+  readonly #steps = new Map<string, string[]>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -113,6 +118,25 @@ export class DrillRunner {
   active(id: string): { id: string; job: string; startedMs: number; step: string } | undefined {
     for (const drill of this.#active.values()) if (drill.id === id) return { id: drill.id, job: drill.job.name, startedMs: drill.startedMs, step: drill.step };
     return undefined;
+  }
+
+  /**
+   * Every step of a drill in progress or recently finished, in order (a client polling now and
+   * then misses none); undefined for a drill long gone or unknown.
+   */
+  steps(id: string): readonly string[] | undefined {
+    return this.#steps.get(id);
+  }
+
+  #recordStep(id: string, step: string): void {
+    let steps = this.#steps.get(id);
+    if (steps === undefined) {
+      steps = [];
+      this.#steps.set(id, steps);
+      // Keep the newest KEPT_STEP_LISTS drills (a Map iterates in insertion order).
+      for (const old of this.#steps.keys()) if (this.#steps.size > KEPT_STEP_LISTS) this.#steps.delete(old);
+    }
+    if (steps.length < MAX_STEPS) steps.push(step);
   }
 
   /**
@@ -199,6 +223,7 @@ export class DrillRunner {
     const startedMs = this.#options.clock.nowMs();
     active.beganMs = startedMs;
     active.step = 'starting';
+    this.#recordStep(id, 'starting');
     await this.#options.journal.begin({ id, job: job.name, trigger, startedMs });
     const targets: ScratchTarget[] = [];
     const run = this.#options.history.lastSuccess(job.name);
@@ -215,6 +240,7 @@ export class DrillRunner {
       caBundle: this.#options.caBundle,
       onStep: (step) => {
         active.step = step;
+        this.#recordStep(id, step);
         this.#options.onStep?.(job.name, step);
       },
       signal: active.abort.signal,
