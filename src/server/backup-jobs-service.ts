@@ -162,6 +162,12 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
       options.metrics.restoreDrillSkipped(job.name);
       log.error(`restore drill of ${job.name}: the scheduled drill did not start: ${reason}`);
     },
+    missed: (job, missed) => {
+      options.metrics.restoreDrillMissed(job.name, missed.count);
+      const alert = securityAlerts.restoreDrillMissed({ job: job.name, schedule: job.drill.schedule?.text ?? '', timeZone: job.drill.timeZone, ...missed });
+      log.error(`ALERT: ${alert.summary}`);
+      options.raise(alert, job.alertRoutes);
+    },
     onStep: (job, step) => log.info(`restore drill of ${job}: ${step}`),
   });
   options.metrics.watchRestoreDrills(
@@ -176,6 +182,8 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
   );
   // Drills a previous process left half-done: their scratch targets torn down, each recorded interrupted (and alerted).
   for (const record of await drills.recoverInterrupted()) log.error(`restore drill ${record.id} of ${record.job} was cut off by the previous process; ${record.target}`);
+  // Then the scheduled drills nobody ran while the server was down: reported, and drilled once now.
+  drills.catchUpMissed();
   const drillTimer = setInterval(() => {
     try {
       drills.tick();

@@ -40,6 +40,7 @@ export class VaultMetrics {
   #drills: ReturnType<MetricsRegistry['counter']> | undefined;
   #jobRunsPruned: ReturnType<MetricsRegistry['counter']> | undefined;
   #drillsSkipped: ReturnType<MetricsRegistry['counter']> | undefined;
+  #drillsMissed: ReturnType<MetricsRegistry['counter']> | undefined;
 
   constructor(clock: Clock, sources: MetricSources) {
     const registry = new MetricsRegistry();
@@ -142,7 +143,9 @@ export class VaultMetrics {
     this.#drillsSkipped = this.registry.counter({ name: 'holdfast_restore_drills_skipped_total', help: 'Scheduled restore drills that did not start because the previous drill of the job was still running.', labelNames: ['job'] });
     this.#drills = drills;
     for (const job of jobs) for (const outcome of ['passed', 'failed']) drills.labels(job, outcome);
+    this.#drillsMissed = this.registry.counter({ name: 'holdfast_restore_drills_missed_total', help: 'Scheduled restore drill times that passed while the server was down (counted at start-up; one catch-up drill runs).', labelNames: ['job'] });
     for (const job of jobs) this.#drillsSkipped.labels(job);
+    for (const job of jobs) this.#drillsMissed.labels(job);
     const labelNames = ['job'] as const;
     const gauge = (name: string, help: string, value: (d: ReturnType<typeof last>[number]) => number | null) =>
       this.registry.gauge({
@@ -164,6 +167,10 @@ export class VaultMetrics {
 
   restoreDrillSkipped(job: string): void {
     this.#drillsSkipped?.labels(job).inc();
+  }
+
+  restoreDrillMissed(job: string, count: number): void {
+    this.#drillsMissed?.labels(job).inc(count);
   }
 
   restoreDrillFinished(job: string, outcome: string): void {

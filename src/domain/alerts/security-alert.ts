@@ -23,6 +23,8 @@ export const ALERT_RULES = [
   'backup-job-overdue',
   /** A restore drill of a backup job failed: the backup may not restore. */
   'restore-drill-failed',
+  /** Scheduled restore drills passed while the server was down (found at start-up; a catch-up drill runs). */
+  'restore-drill-missed',
   'wal-archive-stale',
   'wal-archive-resumed',
   'wal-archive-conflict',

@@ -178,6 +178,18 @@ export const securityAlerts = {
     coalesceKey: input.job,
   }),
 
+  restoreDrillMissed: (input: { job: string; schedule: string; timeZone: string; count: number; firstDueMs: number; lastDueMs: number; sinceMs: number; catchUpId: string | undefined }): NewSecurityAlert => ({
+    rule: 'restore-drill-missed',
+    severity: 'warning',
+    title: `${input.count} scheduled restore drill(s) of backup job ${input.job} were missed`,
+    summary:
+      `The restore drill of backup job ${input.job} (schedule "${input.schedule}" ${input.timeZone}) was due ${input.count === 1 ? `at ${iso(input.firstDueMs)}` : `${input.count} times from ${iso(input.firstDueMs)} to ${iso(input.lastDueMs)}`} ` +
+      `and did not run: nothing was watching the schedule (the server was down). ` +
+      (input.catchUpId === undefined ? 'A catch-up drill could not start; run `holdfast drill run ' + input.job + '`.' : `Catch-up drill ${input.catchUpId} started; see \`holdfast evidence show drills ${input.catchUpId}\`.`),
+    details: details({ job: input.job, missed: input.count, firstDue: iso(input.firstDueMs), lastDue: iso(input.lastDueMs), since: iso(input.sinceMs), catchUpDrillId: input.catchUpId }),
+    coalesceKey: input.job,
+  }),
+
   backupJobOverdue: (input: { job: string; schedule: string; timeZone: string; lastSuccessMs: number | undefined; sinceMs: number; expectedIntervalMs: number; nowMs: number; lastOutcome: string | undefined }): NewSecurityAlert => ({
     rule: 'backup-job-overdue',
     severity: 'critical',

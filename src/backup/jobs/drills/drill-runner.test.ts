@@ -9,7 +9,7 @@ import { parseBackupJobs } from '../job-config.js';
 import { SqliteJobRunHistory } from '../sqlite-job-run-history.js';
 import { FileDrillJournal } from './drill-journal.js';
 import type { JobDrillRecord } from './drill-record.js';
-import { type DrilledJob, DrillRunner } from './drill-runner.js';
+import { type DrilledJob, DrillRunner, type MissedDrills } from './drill-runner.js';
 import { DrillOverTimeBudget, DrillShutdown, type JobDrillContext } from './job-drill.js';
 import { waitUntil } from '../../../../test/support/wait-until.js';
 import { JobRunRefused } from '../job-runner.js';
@@ -34,14 +34,15 @@ interface HeldDrill {
   finish(): void;
 }
 
-function harness(jobs: unknown[], clock: ManualClock) {
+/** `name`: the same history and journal as an earlier harness (a restarted server). */
+function harness(jobs: unknown[], clock: ManualClock, name = `h${Math.random().toString(16).slice(2)}`) {
   const parsed = parseBackupJobs(jobs, { alertChannels: ['log'], env: {}, nowMs: clock.nowMs() });
-  const name = `h${Math.random().toString(16).slice(2)}`;
   const history = new SqliteJobRunHistory(join(dir, `${name}.sqlite`));
   const journal = new FileDrillJournal(join(dir, name, 'drills-in-progress'));
   const held: HeldDrill[] = [];
   const finished: JobDrillRecord[] = [];
   const skipped: string[] = [];
+  const missed: [string, MissedDrills][] = [];
   const runner = new DrillRunner({
     jobs: parsed,
     history,
@@ -51,15 +52,20 @@ function harness(jobs: unknown[], clock: ManualClock) {
     endpoint: () => 'http://127.0.0.1:1',
     restoreCommand: () => 'false',
     journal,
-    finished: (_job: DrilledJob, record) => void finished.push(record),
+    // As the server does: the record is kept in the history (catchUpMissed reads it).
+    finished: (job: DrilledJob, record) => {
+      finished.push(record);
+      history.putEvidence({ kind: 'drills', id: record.id, job: job.name, outcome: record.outcome, recordedMs: clock.nowMs(), record: JSON.stringify(record) });
+    },
     skipped: (job, reason) => skipped.push(`${job.name}: ${reason}`),
+    missed: (job, found) => missed.push([job.name, found]),
     drill: (job, _run, context) =>
       new Promise<JobDrillRecord>((resolve) => {
-        const record = { id: context.id, job: job.name, trigger: context.trigger, outcome: context.signal.aborted ? 'failed' : 'passed' } as unknown as JobDrillRecord;
+        const record = { id: context.id, job: job.name, trigger: context.trigger, startedAt: new Date(context.startedMs).toISOString(), outcome: context.signal.aborted ? 'failed' : 'passed' } as unknown as JobDrillRecord;
         held.push({ job: job.name, context, finish: () => resolve({ ...record, outcome: context.signal.aborted ? 'failed' : 'passed' }) });
       }),
   });
-  return { runner, history, journal, held, finished, skipped, close: () => history.close() };
+  return { name, runner, history, journal, held, finished, skipped, missed, close: () => history.close() };
 }
 
 const hourly = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -210,3 +216,55 @@ test('a drill a crash left in the journal becomes an interrupted record, and its
   assert.deepEqual((await readdir(join(dir))).filter((n) => n.startsWith('holdfast-drill-')), []);
   h.close();
 });
+
+test('drills missed while the server was down: found at start-up, each missed time counted, one catch-up drill now; an interrupted drill owes its time still', async () => {
+  const weekly = [{ ...hourly('weekly'), drill: { schedule: '0 5 * * SUN', timeZone: 'Europe/Berlin' } }];
+  // First start, Monday: the schedule is watched from now on; nothing is missed.
+  const clock = new ManualClock(Date.parse('2026-06-01T09:00:00Z'));
+  const first = harness(weekly, clock);
+  assert.deepEqual([...first.runner.catchUpMissed()], []);
+  first.close();
+
+  // Down from Saturday to the next Tuesday: Sunday 05:00 Berlin (03:00 UTC) passed unwatched.
+  clock.set(Date.parse('2026-06-09T08:00:00Z'));
+  const second = harness(weekly, clock, first.name);
+  const found = second.runner.catchUpMissed().get('weekly')!;
+  assert.deepEqual({ ...found, catchUpId: typeof found.catchUpId }, { firstDueMs: Date.parse('2026-06-07T03:00:00Z'), lastDueMs: Date.parse('2026-06-07T03:00:00Z'), count: 1, sinceMs: Date.parse('2026-06-01T09:00:00Z'), catchUpId: 'string' });
+  assert.deepEqual(second.missed.map(([job, m]) => [job, m.count]), [['weekly', 1]]);
+  assert.deepEqual(second.runner.statuses()[0]!.lastMissed, found);
+  await drillsStarted(second, 1);
+  assert.deepEqual([second.held[0]!.context.id, second.held[0]!.context.trigger], [found.catchUpId, 'schedule']);
+  second.held[0]!.finish();
+  await second.runner.idle();
+  second.close();
+
+  // Restarted an hour later: the catch-up drill is the newest; nothing is owed.
+  clock.advance(3600_000);
+  const third = harness(weekly, clock, first.name);
+  assert.deepEqual([...third.runner.catchUpMissed()], []);
+  // A scheduled drill cut off by a crash (recorded interrupted at the next start) proved nothing.
+  clock.set(Date.parse('2026-06-14T03:00:00Z'));
+  third.runner.tick();
+  await drillsStarted(third, 1);
+  third.close();
+  clock.set(Date.parse('2026-06-14T09:00:00Z'));
+  const fourth = harness(weekly, clock, first.name);
+  assert.deepEqual((await fourth.runner.recoverInterrupted()).map((r) => r.outcome), ['interrupted']);
+  assert.deepEqual([...fourth.runner.catchUpMissed()].map(([job, m]) => [job, m.count, new Date(m.firstDueMs).toISOString()]), [['weekly', 1, '2026-06-14T03:00:00.000Z']]);
+  await drillsStarted(fourth, 1);
+  fourth.held[0]!.finish();
+  await fourth.runner.idle();
+  fourth.close();
+
+  // Down three weeks: three missed Sundays, one catch-up drill.
+  clock.set(Date.parse('2026-07-06T12:00:00Z'));
+  const fifth = harness(weekly, clock, first.name);
+  const long = fifth.runner.catchUpMissed().get('weekly')!;
+  assert.deepEqual([long.count, new Date(long.firstDueMs).toISOString(), new Date(long.lastDueMs).toISOString()], [3, '2026-06-21T03:00:00.000Z', '2026-07-05T03:00:00.000Z']);
+  await drillsStarted(fifth, 1);
+  assert.equal(fifth.held.length, 1);
+  fifth.held[0]!.finish();
+  await fifth.runner.idle();
+  fifth.close();
+});
+

@@ -29,6 +29,8 @@ export interface DrillRunnerOptions {
   readonly finished: (job: DrilledJob, record: JobDrillRecord) => Promise<void> | void;
   /** A scheduled drill that did not start (the job's previous drill still runs). */
   readonly skipped?: (job: BackupJob, reason: string) => void;
+  /** Scheduled drills whose time passed while no process was watching (found by `catchUpMissed` at start-up). */
+  readonly missed?: (job: BackupJob, missed: MissedDrills) => void;
   readonly onStep?: (job: string, step: string) => void;
   /** How long a drill stopped at its budget gets to stop on its own (default 30 s). */
   readonly stopGraceMs?: number;
@@ -39,6 +41,18 @@ export interface DrillRunnerOptions {
 /** What `finished` needs of a job; a drill interrupted by a crash may belong to a job since removed from the config. */
 export type DrilledJob = Pick<BackupJob, 'name' | 'alertRoutes'> & { readonly destination: Pick<BackupJob['destination'], 'bucket'> };
 
+/** The scheduled drill times of a job that passed with no drill, found at start-up. */
+export interface MissedDrills {
+  /** The first and the newest missed time, and how many there were (counted up to MAX_COUNTED_MISSES). */
+  readonly firstDueMs: number;
+  readonly lastDueMs: number;
+  readonly count: number;
+  /** Since when nothing was drilled: the newest drill record of the job, or when its schedule was first watched here. */
+  readonly sinceMs: number;
+  /** The catch-up drill started for them (undefined: it could not start, see `skipped`). */
+  readonly catchUpId: string | undefined;
+}
+
 export interface DrillStatus {
   readonly job: string;
   /** When the next scheduled drill is due; undefined: drills of this job run only when asked. */
@@ -47,9 +61,13 @@ export interface DrillStatus {
   /** The newest scheduled drill that did not start, and why. */
   readonly lastSkipped: { readonly dueMs: number; readonly reason: string } | undefined;
   readonly skippedCount: number;
+  /** What the last start-up found missed, if anything. */
+  readonly lastMissed: MissedDrills | undefined;
 }
 
 const KEPT_STEP_LISTS = 20;
+/** Missed times counted per job at one start-up (an every-minute schedule down for a month stops here). */
+const MAX_COUNTED_MISSES = 10_000;
 const MAX_STEPS = 200;
 
 interface ActiveDrill {
@@ -72,8 +90,9 @@ interface ActiveDrill {
  *
  * `tick()` works against the injected clock, as JobScheduler does for runs: it stops drills past
  * their time budget (`drill.timeBudgetMinutes`, counted from when the drill left the queue) and
- * starts the scheduled drills that are due. A drill missed while the server was down is not
- * caught up. Every drill is in the journal from before it starts until its record is kept, with
+ * starts the scheduled drills that are due. Drills missed while the server was down are found by
+ * `catchUpMissed()` at start-up: reported (each missed time counted) and caught up with one
+ * drill right away. Every drill is in the journal from before it starts until its record is kept, with
  * each scratch target before it is created; `recoverInterrupted()` (at start-up) turns what a
  * crash left there into `interrupted` records and tears the targets down.
  */
@@ -83,6 +102,7 @@ export class DrillRunner {
   readonly #active = new Map<string, ActiveDrill>();
   readonly #next = new Map<string, number>();
   readonly #skipped = new Map<string, { dueMs: number; reason: string; count: number }>();
+  readonly #missed = new Map<string, MissedDrills>();
   /** The steps of the drills in progress and of the last few finished, by drill id, for `holdfast drill run` to show. */
   readonly #steps = new Map<string, string[]>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -110,6 +130,7 @@ export class DrillRunner {
         running: active === undefined ? undefined : { id: active.id, startedMs: active.startedMs, budgetMs: job.drill.timeBudgetMs },
         lastSkipped: skipped === undefined ? undefined : { dueMs: skipped.dueMs, reason: skipped.reason },
         skippedCount: skipped?.count ?? 0,
+        lastMissed: this.#missed.get(job.name),
       });
     });
   }
@@ -156,6 +177,58 @@ export class DrillRunner {
       records.push(record);
     }
     return records;
+  }
+
+  /**
+   * At start-up (after `recoverInterrupted`): for each job with a drill schedule, the scheduled
+   * times that passed since its newest drill that reached an outcome started — or, if none did, since its schedule was
+   * first watched here (kept in the job history, so a first start finds nothing missed) — are
+   * missed drills. Each job with any is reported through `missed` and drilled once, now: a
+   * demanding operator wants the proof the schedule promised as soon as the server is back, and
+   * one drill proves the newest backup as well as three would; the missed times stay in the
+   * report, the metric and the alert.
+   */
+  catchUpMissed(): Map<string, MissedDrills> {
+    const now = this.#options.clock.nowMs();
+    const found = new Map<string, MissedDrills>();
+    for (const job of this.#options.jobs) {
+      const schedule = job.drill.schedule;
+      if (schedule === undefined) continue;
+      const watchedSince = this.#options.history.firstSeenMs(`drill-schedule:${job.name}`, now);
+      const sinceMs = Math.max(watchedSince, this.#lastCompletedDrillMs(job.name) ?? -Infinity);
+      const firstDueMs = nextRun(schedule, sinceMs, job.drill.timeZone);
+      if (firstDueMs > now) continue;
+      let lastDueMs = firstDueMs;
+      let count = 1;
+      for (let due = nextRun(schedule, firstDueMs, job.drill.timeZone); due <= now && count < MAX_COUNTED_MISSES; due = nextRun(schedule, due, job.drill.timeZone)) {
+        lastDueMs = due;
+        count++;
+      }
+      let catchUpId: string | undefined;
+      try {
+        catchUpId = this.start(job.name, 'schedule').id;
+      } catch (error) {
+        if (!(error instanceof JobRunRefused)) throw error;
+        this.#options.skipped?.(job, error.message);
+      }
+      const missed: MissedDrills = Object.freeze({ firstDueMs, lastDueMs, count, sinceMs, catchUpId });
+      this.#missed.set(job.name, missed);
+      found.set(job.name, missed);
+      this.#options.missed?.(job, missed);
+    }
+    return found;
+  }
+
+  /**
+   * When the newest drill of the job that ran to an outcome started. An interrupted drill proved
+   * nothing: the scheduled time it was serving is still owed (and recoverInterrupted has just
+   * recorded it, so its record is the newest).
+   */
+  #lastCompletedDrillMs(job: string): number | undefined {
+    const kept = this.#options.history.listEvidence({ kind: 'drills', job, limit: 50 }).find((e) => e.outcome !== 'interrupted');
+    if (kept === undefined) return undefined;
+    const startedAt = Date.parse((JSON.parse(kept.record) as { startedAt?: string }).startedAt ?? '');
+    return Number.isNaN(startedAt) ? kept.recordedMs : startedAt;
   }
 
   start(name: string, trigger: 'schedule' | 'manual'): { id: string; startedMs: number; done: Promise<JobDrillRecord> } {
