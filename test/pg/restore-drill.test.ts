@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { restoreToPointInTime } from '../../src/backup/pg/point-in-time-restore.js';
 import { type KeyPair, clientFor, createIdentityWithKey, holdfastCli, rootKey } from '../support/admin-cli.js';
+import { leanClient } from '../support/job-fixtures.js';
 import { requireTool, runCommand, type RunResult } from '../support/tools.js';
 import { type RunningVault, startVault } from '../support/vault-server.js';
 import { createLockedBucket, switchAndArchive } from './pg-test-kit.js';
@@ -120,4 +122,36 @@ test('holdfast pg drill restores the newest backup into a scratch cluster, check
   const usage = await run(['drill', '--probe', 'no-sql-here', ...repo(BUCKET)]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--probe "no-sql-here" is not NAME=SQL/);
+});
+
+test("the restore step of a drill observes the drill's abort signal itself: no further part is fetched, what was written is removed, the reason is the signal's", { timeout: 120_000 }, async (t) => {
+  if (vault === undefined) return t.skip('needs the backup of the test above');
+  const client = leanClient(vault);
+  t.after(() => client.close());
+  const into = join(await mkdtemp(join(tmpdir(), 'holdfast-drill-abort-')), 'data');
+  dirs.push(dirname(into));
+  const stop = new AbortController();
+  const fetched: number[] = [];
+  const restoring = restoreToPointInTime({
+    client,
+    location: { bucket: BUCKET, prefix: 'db' },
+    into,
+    target: { kind: 'latest' },
+    targetTimeline: 'latest',
+    targetAction: 'promote',
+    targetInclusive: true,
+    restoreCommand: 'false',
+    env: process.env,
+    sync: false,
+    signal: stop.signal,
+    // The budget runs out once the first part is in.
+    onProgress: (progress) => {
+      fetched.push(progress.bytes);
+      if (fetched.length === 1) stop.abort(new Error('still running after its time budget of 1 min (drill.timeBudgetMinutes)'));
+      else assert.ok(progress.bytes < progress.totalBytes, 'no part after the abort completes the backup');
+    },
+  });
+  await assert.rejects(restoring, /still running after its time budget of 1 min/);
+  await assert.rejects(stat(into), { code: 'ENOENT' }, 'the half-restored data directory is removed');
+  t.diagnostic(`parts taken before the stop: ${fetched.length}`);
 });

@@ -52,6 +52,8 @@ export interface ExtractBaseBackupOptions {
   readonly onProgress?: (progress: ExtractionProgress) => void;
   /** The repository key, required when the manifest says the parts are sealed. */
   readonly encryption?: RepositoryKey | undefined;
+  /** Stops the restore (a drill over its budget): no further part is fetched, what was written is removed, and it rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Creates `into` (mode 0700) or checks that it is empty; says whether it was created. */
@@ -93,7 +95,8 @@ export async function extractBaseBackup(options: ExtractBaseBackupOptions): Prom
       }),
     );
     // 1 MiB output chunks: a callback and a write per MiB rather than per 16 KiB (the default).
-    await pipeline(parts, createGunzip({ chunkSize: 1024 * 1024 }), tar, extractor);
+    await pipeline(parts, createGunzip({ chunkSize: 1024 * 1024 }), tar, extractor, ...(options.signal === undefined ? [] : [{ signal: options.signal }]));
+    options.signal?.throwIfAborted();
     const compressedSha256 = compressedHash.digest('hex');
     if (compressedBytes !== manifest.compressedBytes || compressedSha256 !== manifest.compressedSha256) {
       throw new BackupIntegrityError(`backup ${manifest.id}: the stored parts add up to ${compressedBytes} bytes with sha256 ${compressedSha256}, the manifest says ${manifest.compressedBytes} bytes with ${manifest.compressedSha256}.`);
@@ -105,6 +108,8 @@ export async function extractBaseBackup(options: ExtractBaseBackupOptions): Prom
     return { ...extractor.summary(), createdTarget: created };
   } catch (error) {
     await removeRestoredFiles(into, created);
+    // An abort surfaces from the pipeline as a generic AbortError; the signal's reason says why.
+    options.signal?.throwIfAborted();
     throw error;
   }
 }
@@ -126,13 +131,14 @@ async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey
   const parts = options.manifest.parts;
   const startNext = () => {
     const part = parts[next++]!;
-    const download = downloadPart(options.client, options.location.bucket, part, options.manifest.id);
+    const download = downloadPart(options.client, options.location.bucket, part, options.manifest.id, options.signal);
     download.catch(() => undefined); // handled when awaited in order below
     queue.push(download);
   };
   try {
     while (next < parts.length && queue.length < ahead) startNext();
     for (let index = 0; queue.length > 0; index++) {
+      options.signal?.throwIfAborted();
       const stored = await queue.shift()!;
       if (next < parts.length) startNext();
       const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(options.manifest.id, index + 1), parts[index]!.key);
@@ -145,13 +151,18 @@ async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey
   }
 }
 
-async function downloadPart(client: S3Client, bucket: string, part: BackupPart, backupId: string): Promise<Buffer> {
+async function downloadPart(client: S3Client, bucket: string, part: BackupPart, backupId: string, signal: AbortSignal | undefined): Promise<Buffer> {
   const read = await readWriteOnceObject(client, bucket, part.key);
   if (read === undefined) throw new BackupIntegrityError(`backup ${backupId}: ${part.key} is missing from the repository.`);
   const { body } = read;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (signal?.aborted === true) {
+      // A download running ahead stops with the restore rather than finishing for nothing.
+      body.destroy();
+      signal.throwIfAborted();
+    }
     size += chunk.length;
     if (size > part.size) {
       body.destroy();

@@ -47,6 +47,8 @@ export interface PointInTimeRestoreOptions {
   readonly onProgress?: (progress: ExtractionProgress) => void;
   /** The repository key, for an encrypted backup. */
   readonly encryption?: RepositoryKey | undefined;
+  /** Stops the restore between steps and during the download (a drill over its budget); what was written is removed. Rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface PointInTimeRestoreResult {
@@ -80,6 +82,7 @@ export async function restoreToPointInTime(options: PointInTimeRestoreOptions): 
   const histories = await readHistories(options, catalog.listing, targetTimeline);
   const plan = planRecoveryWal(backup, catalog.listing, histories, options.target, targetTimeline);
   if (plan.missingCount > 0) throw gapError(backup, plan, options.target);
+  options.signal?.throwIfAborted();
 
   const extracted = await extractBaseBackup({
     client: options.client,
@@ -89,10 +92,12 @@ export async function restoreToPointInTime(options: PointInTimeRestoreOptions): 
     ...(options.sync === undefined ? {} : { sync: options.sync }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     encryption: options.encryption,
+    signal: options.signal,
   });
   let fileCheck: PointInTimeRestoreResult['fileCheck'];
   try {
     fileCheck = await verifyFiles(options.into, options.env);
+    options.signal?.throwIfAborted();
   } catch (error) {
     await removeRestoredFiles(options.into, extracted.createdTarget);
     throw error;

@@ -150,8 +150,11 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
         sync: false,
         clock,
         encryption: options.encryption,
+        signal: options.signal,
       });
     } catch (error) {
+      // Stopped by the budget or a shutdown: said so, not "the restore failed".
+      stopIfAborted('restore');
       reason = `the restore failed: ${(error as Error).message}`;
       checks.push({ name: 'restore', outcome: 'failed', detail: (error as Error).message });
       throw new DrillStop();
