@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { AdminClient } from './admin-client.js';
-import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
+import { type AdminClient, AdminRequestError } from './admin-client.js';
+import { CONNECTION_OPTIONS, connect } from './admin-connection.js';
+import { UsageError } from './usage-error.js';
+import { EXIT_FAILURE, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
 
 /**
  * The frame of a CLI command that talks to a running server over the admin API: its connection
@@ -49,3 +51,23 @@ export async function runAdminApiCommand(
   }
 }
 
+/** A string option's value; undefined when it was not given. */
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Maps a failure to its exit code and message: 2 usage, 3 refused by the server, 1 anything else. */
+function reportFailure(command: string, error: unknown, json: boolean, usage: string): number {
+  if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`holdfast ${command}: ${error.message}\n${usage}`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof AdminRequestError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, status: error.status } }, null, 2)}\n`);
+    process.stderr.write(`holdfast ${command}: ${error.code}: ${error.message}\n`);
+    return error.status >= 500 ? EXIT_FAILURE : EXIT_REFUSED;
+  }
+  process.stderr.write(`holdfast ${command}: ${(error as Error).message}\n`);
+  return EXIT_FAILURE;
+}

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { type Flags, stringFlag as flag } from './admin-api-command.js';
 import type { AdminClient } from './admin-client.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
 import { ProgressLine } from './progress-line.js';
+import { UsageError } from './usage-error.js';
 
-/** A usage problem the CLI reports with the usage text (exit 2). */
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface SubcommandInput {
   readonly client: AdminClient;
   readonly args: readonly string[];
-  readonly flags: Readonly<Record<string, string | boolean | string[] | undefined>>;
+  readonly flags: Flags;
 }
 
 export interface SubcommandOutput {
@@ -28,11 +29,6 @@ const enc = encodeURIComponent;
 function arity(args: readonly string[], names: readonly string[]): string[] {
   if (args.length !== names.length) throw new UsageError(`Expected ${names.length === 0 ? 'no arguments' : names.join(' ')}, got ${args.length === 0 ? 'none' : args.join(' ')}.`);
   return [...args];
-}
-
-function flag(flags: SubcommandInput['flags'], name: string): string | undefined {
-  const value = flags[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function isoFlag(flags: SubcommandInput['flags'], name: string): string | undefined {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentConfigError, loadAgentConfig } from '../backup/jobs/agent-config.js';
+import { AgentPrunerKeyError, prunerCredentialsFromEnvironment } from '../backup/jobs/agent-pruner-key.js';
 import { agentHistoryPath, startBackupAgent } from '../backup/jobs/backup-agent.js';
 import { JobRunner } from '../backup/jobs/job-runner.js';
 import { JobScheduler } from '../backup/jobs/job-scheduler.js';
@@ -25,7 +26,10 @@ const USAGE = `Usage:
   holdfast agent jobs history [JOB] --data DIR [--limit N] [--json]
 
 FILE: {"endpoint": "https://vault.internal:9470", "jobs": [ … the server's job syntax … ]}.
-The agent holds no admin or pruner rights: it can add backups, never delete them.
+The agent holds no admin rights, and with the writer key alone it can add backups, never delete
+them. To apply the jobs' "retention" after each successful run, give it a second key, of a
+service identity with the pruner role, in HOLDFAST_PRUNER_ACCESS_KEY_ID and
+HOLDFAST_PRUNER_SECRET_ACCESS_KEY (never in FILE); without one it warns once per such job.
 Exit codes: 0 done (or stopped by SIGTERM), 1 failure, 2 usage or configuration error.
 `;
 
@@ -90,7 +94,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     }
     return usage(action === undefined ? 'Name an action: jobs list or jobs history.' : `Unknown agent jobs action "${action}".`);
   } catch (error) {
-    if (error instanceof AgentConfigError || error instanceof S3ClientConfigError || error instanceof S3CredentialsError) {
+    if (error instanceof AgentConfigError || error instanceof AgentPrunerKeyError || error instanceof S3ClientConfigError || error instanceof S3CredentialsError) {
       process.stderr.write(`holdfast agent: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -107,15 +111,18 @@ function usage(message: string): number {
 async function runAgent(configFile: string, dataDir: string): Promise<number> {
   const config = loadAgentConfig(configFile, { env: process.env, nowMs: systemClock.nowMs(), toolInstalled: (tool) => findExecutable(tool, process.env['PATH']) !== undefined });
   const options = s3ClientOptionsFromEnvironment(config.endpoint, process.env);
+  const prunerCredentials = prunerCredentialsFromEnvironment(process.env, options.credentials.accessKeyId);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(dataDir);
   const client = new S3Client(options);
+  const pruneClient = prunerCredentials === undefined ? undefined : new S3Client({ ...options, credentials: prunerCredentials });
   const log = {
     info: (message: string) => process.stdout.write(`holdfast agent: ${message}\n`),
     error: (message: string) => process.stderr.write(`holdfast agent: ${message}\n`),
   };
-  const agent = startBackupAgent({ jobs: config.jobs, dataDir, client, clock: systemClock, env: process.env, tickMs: AGENT_TICK_MS, log });
-  log.info(`running ${config.jobs.length} job(s) against ${config.endpoint} as access key ${options.credentials.accessKeyId} (${options.credentials.source}); history in ${agentHistoryPath(dataDir)}`);
+  const agent = startBackupAgent({ jobs: config.jobs, dataDir, client, ...(pruneClient === undefined ? {} : { pruneClient }), clock: systemClock, env: process.env, tickMs: AGENT_TICK_MS, log });
+  const pruning = prunerCredentials === undefined ? '' : `, pruning by retention as access key ${prunerCredentials.accessKeyId}`;
+  log.info(`running ${config.jobs.length} job(s) against ${config.endpoint} as access key ${options.credentials.accessKeyId} (${options.credentials.source})${pruning}; history in ${agentHistoryPath(dataDir)}`);
   for (const status of agent.statuses()) log.info(`job ${status.job.name}: "${status.job.schedule.text}" ${status.job.timeZone}, next run ${new Date(status.nextRunMs).toISOString()}`);
   // The scheduler's timer is unref'd (inside the server the listener keeps the process up): here this does.
   const keepAlive = setInterval(() => undefined, 3600_000);
@@ -130,6 +137,7 @@ async function runAgent(configFile: string, dataDir: string): Promise<number> {
         .close()
         .then(() => {
           client.close();
+          pruneClient?.close();
           return release();
         })
         .then(

@@ -1,10 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readRunManifest, restoreDirectoryRun, restoreMariadbRun, restoreMongodumpRun, restorePgDumpRun } from '../backup/jobs/job-restore.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 import type { AdminClient } from './admin-client.js';
-import { CONNECTION_OPTIONS, connect, reportFailure } from './admin-command.js';
-import { UsageError } from './admin-subcommands.js';
+import { type Flags, runAdminApiCommand, stringFlag } from './admin-api-command.js';
+import { UsageError } from './usage-error.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 
 const USAGE = `Usage: holdfast jobs ACTION [ARGS] [--json] [connection options]
@@ -63,50 +62,36 @@ export interface JobView {
   running?: { id: string } | null;
 }
 
-export async function runJobsCommand(args: string[]): Promise<number> {
-  let json = false;
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...CONNECTION_OPTIONS,
-        limit: { type: 'string' },
-        run: { type: 'string' },
-        into: { type: 'string' },
-        'db-host': { type: 'string' },
-        'db-port': { type: 'string' },
-        'db-user': { type: 'string' },
-        'db-password-env': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const [action, ...rest] = positionals;
-    const print = (result: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
+const JOBS_OPTIONS = {
+  limit: { type: 'string' },
+  run: { type: 'string' },
+  into: { type: 'string' },
+  'db-host': { type: 'string' },
+  'db-port': { type: 'string' },
+  'db-user': { type: 'string' },
+  'db-password-env': { type: 'string' },
+} as const;
+
+export function runJobsCommand(args: string[]): Promise<number> {
+  return runAdminApiCommand('jobs', USAGE, args, JOBS_OPTIONS, async ({ action, args: rest, flags, json, client: connect, print }) => {
     switch (action) {
       case 'list': {
         expectArgs(rest, 0, 'list');
-        const result = (await connect(values).call('GET', 'jobs')) as { jobs: JobView[] };
+        const result = (await connect().call('GET', 'jobs')) as { jobs: JobView[] };
         print(result, result.jobs.length === 0 ? 'No backup jobs are configured.' : result.jobs.map(describeJob).join('\n'));
         return EXIT_OK;
       }
       case 'history': {
         if (rest.length > 1) throw new UsageError('history takes at most one job name.');
-        const limit = values.limit ?? '20';
+        const limit = stringFlag(flags, 'limit') ?? '20';
         if (!/^\d{1,4}$/.test(limit)) throw new UsageError(`--limit takes a whole number, not "${limit}".`);
-        const result = (await connect(values).call('GET', 'job-runs', undefined, { limit, ...(rest[0] === undefined ? {} : { job: rest[0] }) })) as { runs: RunView[] };
+        const result = (await connect().call('GET', 'job-runs', undefined, { limit, ...(rest[0] === undefined ? {} : { job: rest[0] }) })) as { runs: RunView[] };
         print(result, result.runs.length === 0 ? 'No runs yet.' : result.runs.map(describeRun).join('\n'));
         return EXIT_OK;
       }
       case 'run': {
         const [name] = expectArgs(rest, 1, 'run JOB');
-        const client = connect(values);
+        const client = connect();
         const started = (await client.call('POST', `jobs/${encodeURIComponent(name!)}/runs`)) as { run: RunView };
         if (!json) process.stderr.write(`holdfast jobs: run ${started.run.id} of ${name} started\n`);
         const run = await waitForOutcome(client, started.run.id);
@@ -115,18 +100,16 @@ export async function runJobsCommand(args: string[]): Promise<number> {
       }
       case 'restore': {
         const [name] = expectArgs(rest, 1, 'restore JOB --into TARGET');
-        if (values.into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump, pg-dump) or an empty directory (directory).');
-        const admin = connect(values);
-        const result = await restore(admin, name!, values.run, values.into, values);
+        const into = stringFlag(flags, 'into');
+        if (into === undefined) throw new UsageError('restore needs --into: a database name (mariadb-dump, pg-dump) or an empty directory (directory).');
+        const result = await restore(connect(), name!, stringFlag(flags, 'run'), into, flags);
         print(result, `restored run ${result.run} of ${name} into ${result.into}: ${result.bytes} bytes${result.files === undefined ? '' : `, ${result.files} files`}`);
         return EXIT_OK;
       }
       default:
         throw new UsageError(action === undefined ? 'Name an action: list, run, history or restore.' : `Unknown jobs action "${action}".`);
     }
-  } catch (error) {
-    return reportFailure('jobs', error, json, USAGE);
-  }
+  });
 }
 
 function expectArgs(rest: readonly string[], count: number, usage: string): string[] {
@@ -147,8 +130,9 @@ async function restore(
   name: string,
   runId: string | undefined,
   into: string,
-  flags: { 'db-host'?: string; 'db-port'?: string; 'db-user'?: string; 'db-password-env'?: string },
+  options: Flags,
 ): Promise<{ run: string; into: string; bytes: number; files?: number }> {
+  const db = { host: stringFlag(options, 'db-host'), port: stringFlag(options, 'db-port'), user: stringFlag(options, 'db-user'), passwordEnv: stringFlag(options, 'db-password-env') };
   const { jobs } = (await admin.call('GET', 'jobs')) as { jobs: JobView[] };
   const job = jobs.find((j) => j.name === name);
   if (job === undefined) throw new UsageError(`The server has no backup job named "${name}".`);
@@ -167,35 +151,29 @@ async function restore(
     const manifest = await readRunManifest(s3, job.destination.bucket, run.manifestKey!);
     switch (job.source) {
       case 'mariadb-dump': {
-        const user = flags['db-user'];
+        const user = db.user;
         if (user === undefined) throw new UsageError('A MariaDB restore needs --db-user (and --db-password-env VAR when the user has a password).');
-        const port = Number(flags['db-port'] ?? 3306);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
-        const passwordEnv = flags['db-password-env'];
-        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
-        const result = await restoreMariadbRun(s3, job.destination.bucket, manifest, { host: flags['db-host'] ?? '127.0.0.1', port, user, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
+        const port = tcpPort(db.port, 3306);
+        const passwordEnv = setVariable(db.passwordEnv);
+        const result = await restoreMariadbRun(s3, job.destination.bucket, manifest, { host: db.host ?? '127.0.0.1', port, user, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
       }
       case 'pg-dump': {
-        const user = flags['db-user'];
+        const user = db.user;
         if (user === undefined) throw new UsageError('A PostgreSQL restore needs --db-user (and --db-password-env VAR when the user has a password).');
-        const port = Number(flags['db-port'] ?? 5432);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
-        const host = flags['db-host'] ?? '127.0.0.1';
+        const port = tcpPort(db.port, 5432);
+        const host = db.host ?? '127.0.0.1';
         if (!/^[A-Za-z0-9.:_/-]+$/.test(host) || !/^[A-Za-z0-9._-]+$/.test(user)) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
-        const passwordEnv = flags['db-password-env'];
-        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const passwordEnv = setVariable(db.passwordEnv);
         const result = await restorePgDumpRun(s3, job.destination.bucket, manifest, { connection: `host=${host} port=${port} user=${user}`, passwordEnv, database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
       }
       case 'mongodump': {
-        const port = Number(flags['db-port'] ?? 27017);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${flags['db-port']} is not a TCP port.`);
-        const host = flags['db-host'] ?? '127.0.0.1';
-        const user = flags['db-user'];
+        const port = tcpPort(db.port, 27017);
+        const host = db.host ?? '127.0.0.1';
+        const user = db.user;
         if (!/^[A-Za-z0-9.:_-]+$/.test(host) || (user !== undefined && !/^[A-Za-z0-9._-]+$/.test(user))) throw new UsageError('--db-host and --db-user take a plain host name and user name.');
-        const passwordEnv = flags['db-password-env'];
-        if (passwordEnv !== undefined && process.env[passwordEnv] === undefined) throw new UsageError(`--db-password-env names ${passwordEnv}, which is not set.`);
+        const passwordEnv = setVariable(db.passwordEnv);
         const uri = `mongodb://${user === undefined ? '' : `${encodeURIComponent(user)}@`}${host}:${port}/${user === undefined ? '' : '?authSource=admin'}`;
         const result = await restoreMongodumpRun(s3, job.destination.bucket, manifest, { uri, password: passwordEnv === undefined ? undefined : process.env[passwordEnv], database: into }, process.env);
         return { run: run.id, into, bytes: result.bytes };
@@ -211,6 +189,18 @@ async function restore(
   } finally {
     s3.close();
   }
+}
+
+function tcpPort(text: string | undefined, fallback: number): number {
+  const port = Number(text ?? fallback);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--db-port ${text} is not a TCP port.`);
+  return port;
+}
+
+/** The name --db-password-env gives, checked to be set (the password itself never passes through argv). */
+function setVariable(name: string | undefined): string | undefined {
+  if (name !== undefined && process.env[name] === undefined) throw new UsageError(`--db-password-env names ${name}, which is not set.`);
+  return name;
 }
 
 export function describeJob(job: JobView): string {

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readBackupCatalog } from '../backup/pg/backup-catalog.js';
 import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
 import { runBaseBackup } from '../backup/pg/base-backup.js';
@@ -143,8 +143,36 @@ export async function restore(context: PgVerbContext): Promise<number> {
     }),
   );
   progress.done();
+  if (values['no-prefetch'] !== true && values['restore-command'] === undefined) {
+    const spoolRoot = values.spool === undefined ? join(resolve(into), DEFAULT_RESTORE_SPOOL) : resolve(values.spool);
+    const first = result.plan.required[0]?.firstSegment;
+    if (first !== undefined) await startPrefetchFor(first, result.backup.walSegmentSize, spoolRoot, prefetch ?? DEFAULT_RESTORE_PREFETCH, context);
+  }
   reportRestore(result, resolve(into), context.json, context.io);
   return EXIT_OK;
+}
+
+/**
+ * Starts prefetching the recovery's first segments now, so they are in the spool when the
+ * server starts. An optimisation only: a failure is a warning, and wal-fetch starts the worker
+ * itself then.
+ */
+async function startPrefetchFor(firstSegment: string, segmentBytes: number, spoolRoot: string, count: number, context: PgVerbContext): Promise<void> {
+  try {
+    const { startRecoveryPrefetch } = await import('./pg-prefetch-worker-launch.js');
+    startRecoveryPrefetch({
+      spoolRoot,
+      firstSegment,
+      segmentBytes,
+      count,
+      repository: formatRepositoryLocation(context.location),
+      endpoint: context.endpoint,
+      keyFile: context.values['encryption-key-file'],
+      env: context.io.env,
+    });
+  } catch (error) {
+    context.io.stderr(`holdfast pg ${context.verb}: warning: could not start prefetching WAL into ${spoolRoot} (${error instanceof Error ? error.message : String(error)}); the server's first restore_command starts it.\n`);
+  }
 }
 
 /** `holdfast pg keygen --out FILE`: a new repository key (base64 of 32 random bytes), mode 0600, never over an existing file. */
@@ -189,6 +217,7 @@ export async function drill(context: PgVerbContext): Promise<number> {
       ...(context.values.scratch === undefined ? {} : { scratchRoot: resolve(context.values.scratch) }),
       storeEvidence: context.values['no-evidence'] !== true,
       restoreCommand: (spool) => defaultRestoreCommand(formatRepositoryLocation(context.location), context.endpoint, ['--prefetch', String(DEFAULT_RESTORE_PREFETCH), '--spool', spool, ...keyFileArguments(context)]),
+      startPrefetch: (spool, firstSegment, segmentBytes) => startPrefetchFor(firstSegment, segmentBytes, spool, DEFAULT_RESTORE_PREFETCH, context),
       clock: context.io.clock,
       onStep: (text) => progress.update(0, undefined, text),
     }),

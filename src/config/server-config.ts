@@ -55,6 +55,14 @@ export interface ServerConfig {
   readonly configGuardPostgresUrl: string | undefined;
   /** The PostgreSQL schema (namespace) of those tables; several vaults can share one database. */
   readonly configGuardPostgresSchema: string;
+  /**
+   * PostgreSQL connection URL for the vault's metadata (buckets, versions, identities, settings);
+   * unset = DATA/metadata/vault.sqlite. Blobs stay in DATA/blobs either way. May hold a password:
+   * never logged.
+   */
+  readonly metadataPostgresUrl: string | undefined;
+  /** The PostgreSQL schema of the metadata tables; one server at a time uses it (its keys unseal what it stores). */
+  readonly metadataPostgresSchema: string;
   /** Hours between integrity scrub passes; 0 turns the scheduled scrub off (`holdfast admin scrub run` still works). */
   readonly scrubIntervalHours: number;
   /** The share of stored versions each pass re-reads, continuing where the last one stopped: 1 = all. */
@@ -125,6 +133,23 @@ function parseSyslog(value: unknown, origin: string): { protocol: 'udp' | 'tcp';
     fail('auditSyslog', origin, value, 'is not udp://HOST:PORT or tcp://HOST:PORT', 'use e.g. udp://127.0.0.1:514');
   }
   return { protocol: match[1] as 'udp' | 'tcp', host: match[2]!.replace(/^\[|\]$/g, ''), port: Number(match[3]) };
+}
+
+function postgresUrl(key: string, unsetMeans: string) {
+  return (value: unknown, origin: string): string => {
+    // The value is not echoed back: a connection URL may carry a password.
+    if (typeof value !== 'string' || !/^postgres(ql)?:\/\//.test(value)) {
+      throw new ConfigError(`Invalid configuration: ${key} (from ${origin}) is not a postgres:// or postgresql:// URL. Fix: use e.g. postgres://holdfast@db.internal:5432/holdfast, or unset it ${unsetMeans}.`);
+    }
+    return value;
+  };
+}
+
+function schemaName(key: string) {
+  return (value: unknown, origin: string): string => {
+    if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) fail(key, origin, value, 'is not a schema name', 'use lower-case letters, digits and _ (at most 63), e.g. holdfast');
+    return value;
+  };
 }
 
 /** A share in (0, 1], e.g. 0.25 for a quarter. */
@@ -207,23 +232,10 @@ const SPECS: Record<string, KeySpec> = {
       return n;
     },
   },
-  configGuardPostgresUrl: {
-    env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_URL',
-    parse: (value, origin) => {
-      // The value is not echoed back: a connection URL may carry a password.
-      if (typeof value !== 'string' || !/^postgres(ql)?:\/\//.test(value)) {
-        throw new ConfigError(`Invalid configuration: configGuardPostgresUrl (from ${origin}) is not a postgres:// or postgresql:// URL. Fix: use e.g. postgres://holdfast@db.internal:5432/holdfast, or unset it to keep the records in SQLite.`);
-      }
-      return value;
-    },
-  },
-  configGuardPostgresSchema: {
-    env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_SCHEMA',
-    parse: (value, origin) => {
-      if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) fail('configGuardPostgresSchema', origin, value, 'is not a schema name', 'use lower-case letters, digits and _ (at most 63), e.g. holdfast');
-      return value;
-    },
-  },
+  configGuardPostgresUrl: { env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_URL', parse: postgresUrl('configGuardPostgresUrl', 'to keep the records in SQLite') },
+  configGuardPostgresSchema: { env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_SCHEMA', parse: schemaName('configGuardPostgresSchema') },
+  metadataPostgresUrl: { env: 'HOLDFAST_METADATA_POSTGRES_URL', parse: postgresUrl('metadataPostgresUrl', 'to keep the metadata in DATA/metadata/vault.sqlite') },
+  metadataPostgresSchema: { env: 'HOLDFAST_METADATA_POSTGRES_SCHEMA', parse: schemaName('metadataPostgresSchema') },
   scrubIntervalHours: { env: 'HOLDFAST_SCRUB_INTERVAL_HOURS', parse: positiveInt('scrubIntervalHours', 24 * 366) },
   scrubFraction: { env: 'HOLDFAST_SCRUB_FRACTION', parse: fraction('scrubFraction') },
   scrubBytesPerSecond: { env: 'HOLDFAST_SCRUB_BYTES_PER_SECOND', parse: bytesPerSecond('scrubBytesPerSecond') },
@@ -258,6 +270,7 @@ const DEFAULTS: Record<string, unknown> = {
   reviewFrequencies: {},
   reviewCheckSeconds: 3600,
   configGuardPostgresSchema: 'holdfast',
+  metadataPostgresSchema: 'holdfast',
   scrubIntervalHours: 24,
   scrubFraction: 1,
   scrubBytesPerSecond: 32 * 1024 * 1024,

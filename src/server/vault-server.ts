@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
+import type { MetadataStore } from '../domain/ports.js';
 import { BucketProtection } from '../domain/bucket-protection.js';
 import { AccessControl, parseBucketPolicy } from '../domain/identity/access-control.js';
 import { ChangeApprovals } from '../domain/identity/change-approvals.js';
@@ -16,7 +17,6 @@ import type { Clock } from '../infra/clock.js';
 import type { ServerResponse } from 'node:http';
 import { s3errors } from '../domain/errors.js';
 import { SecretBox } from '../infra/crypto/secret-box.js';
-import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
 import { ADMIN_PREFIX, createAdminHandler } from '../protocol/admin/admin-http-handler.js';
 import { createS3Handler } from '../protocol/s3/s3-http-handler.js';
 import { type RootCredentialsOutcome, bootstrapRootCredentials } from './root-credentials-bootstrap.js';
@@ -55,6 +55,7 @@ import { parseReviewFrequencies, ReviewConfigError, type ReviewFrequencies } fro
 import { PostgresConfigGuardStore } from '../infra/config-guard/postgres-config-guard-store.js';
 import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guard-store.js';
 import { startIntegrityScrub } from './integrity-scrub-service.js';
+import { openVaultMetadata } from './vault-metadata.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -78,7 +79,7 @@ export interface RunningVault {
 
 /**
  * The composition root of the embedded deployment: one data directory holding
- *   metadata/vault.sqlite   metadata (SQLite, WAL)
+ *   metadata/vault.sqlite   metadata (SQLite, WAL; in PostgreSQL instead when metadataPostgresUrl is set)
  *   blobs/                  object bytes
  *   metadata/audit.sqlite   the tamper-evident audit chain (checkpoints go to the locked
  *                           holdfast-system-audit bucket)
@@ -157,8 +158,8 @@ export async function startVaultServer(
   };
   try {
     const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
-    const metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata', 'vault.sqlite'));
-    closers.push(() => metadata.close());
+    const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
+    closers.push(closeMetadata);
     const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
 
     // Alerts first: the clock check below may already have something to say.
@@ -498,7 +499,7 @@ async function loadTls(config: ServerConfig, clock: Clock, log: Logger): Promise
 }
 
 /** This node's audit chain name, made once per data directory. */
-async function stableNodeId(metadata: SqliteMetadataStore): Promise<string> {
+async function stableNodeId(metadata: MetadataStore): Promise<string> {
   const existing = await metadata.getSetting(NODE_ID_SETTING);
   if (existing !== undefined) return existing;
   const id = `node-${randomBytes(6).toString('hex')}`;

@@ -45,7 +45,7 @@ test('an agent with writer credentials runs a scheduled job against the vault; t
   await writeFile(join(files, 'a.txt'), 'agent backup\n');
   await writeFile(join(files, 'sub', 'b.bin'), Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7) % 256)));
   const config = join(dir, 'agent.json');
-  await writeFile(config, JSON.stringify({ endpoint: vault.endpoint, jobs: [{ name: 'files', source: { kind: 'directory', path: files }, schedule: '* * * * *', destination: { bucket, prefix: 'agent/files' } }] }));
+  await writeFile(config, JSON.stringify({ endpoint: vault.endpoint, jobs: [{ name: 'files', source: { kind: 'directory', path: files }, schedule: '* * * * *', destination: { bucket, prefix: 'agent/files' }, retention: { keepCount: 30 } }] }));
   const data = join(dir, 'agent-data');
   const env = { PATH: process.env['PATH'], HOME: dir, AWS_ACCESS_KEY_ID: writer.accessKeyId, AWS_SECRET_ACCESS_KEY: writer.secretAccessKey };
 
@@ -71,6 +71,8 @@ test('an agent with writer credentials runs a scheduled job against the vault; t
   assert.equal(run.trigger, 'schedule');
   assert.match(output, /running 1 job\(s\) against http:\/\/127\.0\.0\.1:\d+ as access key \w+ \(environment\)/);
   assert.doesNotMatch(output, new RegExp(writer.secretAccessKey), 'the secret is never printed');
+  // A writer key alone never deletes: the job's retention is named once as not applied.
+  assert.equal(output.match(/warning: runs of job files will not be pruned by its retention/g)?.length, 1, output);
 
   const listed = JSON.parse((await agentCli(['jobs', 'list', '--config', config, '--json'])).stdout) as { jobs: Array<{ name: string; lastRun: RunView | null; lastSuccessAt: string | null; overdue: boolean }> };
   assert.equal(listed.jobs[0]!.name, 'files');
@@ -100,4 +102,13 @@ test('an agent with writer credentials runs a scheduled job against the vault; t
   agent.kill('SIGTERM');
   assert.equal(await exited, 0, output);
   assert.match(output, /SIGTERM received/);
+
+  // The pruner key must be another identity's: the writer's own key is refused before anything runs.
+  const refused = await runCommand(process.execPath, [holdfastCli, 'agent', '--config', config, '--data', join(dir, 'refused')], {
+    env: { ...env, HOLDFAST_PRUNER_ACCESS_KEY_ID: writer.accessKeyId, HOLDFAST_PRUNER_SECRET_ACCESS_KEY: writer.secretAccessKey },
+    expectExitCode: 2,
+    timeoutMs: 30_000,
+  });
+  assert.match(refused.stderr, /HOLDFAST_PRUNER_ACCESS_KEY_ID is the writer's key/);
+  assert.doesNotMatch(refused.stderr + refused.stdout, new RegExp(writer.secretAccessKey));
 });

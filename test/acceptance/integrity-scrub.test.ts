@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { after, test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/infra/alerts/receivers.test-fixture.js';
 import { clientFor, createIdentityWithKey, holdfast, rootKey } from '../support/admin-cli.js';
+import { POSTGRES_TEST_URL, postgresUnreachable, scratchSchema } from '../support/postgres.js';
 import { Teardown } from '../support/teardown.js';
 import { type RunningVault, randomCredentials, startVault } from '../support/vault-server.js';
 import { waitUntil } from '../support/wait-until.js';
@@ -17,6 +19,9 @@ import { waitUntil } from '../support/wait-until.js';
  * bytes changed on disk behind the vault's back, and `holdfast admin scrub run` finds exactly
  * that object, records it, counts it in the metrics, and the alert reaches a real webhook
  * receiver. Black box: the built server and CLI; the damaged file is found by its contents.
+ * The same scenario runs with the metadata in SQLite (the default) and in PostgreSQL
+ * (metadataPostgresUrl, a fresh schema dropped afterwards): the scrub walks the vault through
+ * the metadata port, so both stores must lead it to the same finding.
  */
 interface DeliveredAlert {
   rule: string;
@@ -44,8 +49,33 @@ interface FindingView {
 const teardown = new Teardown();
 after(() => teardown.run());
 
-test('a blob changed on disk is found by the scrub, recorded, counted and alerted to a webhook; the other objects pass', { timeout: 180_000 }, async () => {
+const pgUnreachable = await postgresUnreachable();
+
+test('a blob changed on disk is found by the scrub, recorded, counted and alerted to a webhook; the other objects pass (SQLite metadata)', { timeout: 180_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'holdfast-scrub-acceptance-'));
+  teardown.removeDir(dir);
+  await scrubFindsTheDamagedBlob(dir, {});
+  assert.equal(existsSync(join(dir, 'data', 'metadata', 'vault.sqlite')), true);
+});
+
+test('the same with the vault metadata in PostgreSQL (metadataPostgresUrl, a scratch schema)', { timeout: 180_000 }, async (t) => {
+  if (pgUnreachable !== undefined) {
+    if (process.env['CI'] === 'true') assert.fail(pgUnreachable);
+    t.skip(pgUnreachable);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'holdfast-scrub-acceptance-pg-'));
+  teardown.removeDir(dir);
+  const scratch = scratchSchema('holdfast_scrub');
+  teardown.add(() => scratch.drop());
+  await scrubFindsTheDamagedBlob(dir, { HOLDFAST_METADATA_POSTGRES_URL: POSTGRES_TEST_URL, HOLDFAST_METADATA_POSTGRES_SCHEMA: scratch.schema });
+  // The versions the scrub walked were PostgreSQL rows: no SQLite metadata file was made.
+  assert.equal(existsSync(join(dir, 'data', 'metadata', 'vault.sqlite')), false);
+  const rows = await scratch.query<{ key: string }>(`SELECT key FROM ${scratch.schema}.versions WHERE bucket = 'scrubbed' ORDER BY key`);
+  assert.deepEqual(rows.map((r) => r.key), [...Array.from({ length: 6 }, (_, i) => `backups/part-${i}.bin`), 'notes.txt']);
+});
+
+async function scrubFindsTheDamagedBlob(dir: string, metadataEnv: Readonly<Record<string, string>>): Promise<void> {
   teardown.removeDir(dir);
   const webhook: WebhookReceiver = await startWebhookReceiver();
   teardown.add(() => webhook.close());
@@ -55,7 +85,7 @@ test('a blob changed on disk is found by the scrub, recorded, counted and alerte
   await writeFile(configFile, JSON.stringify({ alertChannels: [{ kind: 'webhook', name: 'hook', url: webhook.url, format: 'json' }], scrubIntervalHours: 0 }));
   const vault: RunningVault = await startVault({
     dataDir: join(dir, 'data'),
-    env: { HOLDFAST_ROOT_ACCESS_KEY_ID: root.accessKeyId, HOLDFAST_ROOT_SECRET_ACCESS_KEY: root.secretAccessKey, HOLDFAST_CONFIG: configFile, HOLDFAST_AUDIT_LOG_STREAM: 'none' },
+    env: { HOLDFAST_ROOT_ACCESS_KEY_ID: root.accessKeyId, HOLDFAST_ROOT_SECRET_ACCESS_KEY: root.secretAccessKey, HOLDFAST_CONFIG: configFile, HOLDFAST_AUDIT_LOG_STREAM: 'none', ...metadataEnv },
   });
   teardown.add(() => vault.stop());
   const admin = rootKey(vault);
@@ -131,7 +161,8 @@ test('a blob changed on disk is found by the scrub, recorded, counted and alerte
   const read = async (key: string) => Buffer.from(await (await writer.send(new GetObjectCommand({ Bucket: 'scrubbed', Key: key }))).Body!.transformToByteArray());
   assert.deepEqual(await read('backups/part-2.bin'), bodies.get('backups/part-2.bin'));
   await assert.rejects(read(victim), /Checksum mismatch/);
-});
+  await vault.stop();
+}
 
 function alerts(webhook: WebhookReceiver): DeliveredAlert[] {
   return webhook.requests.map((r) => (JSON.parse(r.body) as { alert: DeliveredAlert }).alert);

@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
-import pg from 'pg';
+import { after, test } from 'node:test';
 import { holdfast, rootKey } from '../support/admin-cli.js';
 import { createBackupBucket } from '../support/job-fixtures.js';
 import { Teardown } from '../support/teardown.js';
-import { requireTool } from '../support/tools.js';
+import { pgQuery, requirePostgres } from '../support/postgres.js';
 import { type RunningVault, randomCredentials, startVault } from '../support/vault-server.js';
 
 /**
@@ -18,33 +17,9 @@ import { type RunningVault, randomCredentials, startVault } from '../support/vau
  * restored tables, view, function and sequence equal the source. Locally an unreachable server
  * skips; in CI it fails.
  */
-const ADMIN_URL = process.env['HOLDFAST_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const teardown = new Teardown();
 after(() => teardown.run());
-
-async function query<T>(database: string, text: string): Promise<T[]> {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-async function reachable(t: TestContext): Promise<boolean> {
-  try {
-    await query('postgres', 'SELECT 1');
-    return true;
-  } catch (error) {
-    const reason = `PostgreSQL at ${ADMIN_URL} is unreachable (${(error as Error).message}); start it as .ci/run does`;
-    if (process.env['CI'] === 'true') assert.fail(reason);
-    t.skip(reason);
-    return false;
-  }
-}
+const query = pgQuery;
 
 /** What must survive the round trip: every row of every table, in order, plus the schema objects. */
 async function fingerprint(database: string) {
@@ -57,8 +32,7 @@ async function fingerprint(database: string) {
 }
 
 test('a pg-dump job runs in the server and restores with pg_restore into a new database, equal to the source', { timeout: 180_000 }, async (t) => {
-  for (const tool of ['pg_dump', 'pg_restore', 'psql']) if (!(await requireTool(t, tool, ['--version'], 'postgresql-client'))) return;
-  if (!(await reachable(t))) return;
+  if (!(await requirePostgres(t))) return;
   const suffix = randomBytes(4).toString('hex');
   const source = `hf_pgdump_src_${suffix}`;
   const restored = `hf_pgdump_restored_${suffix}`;

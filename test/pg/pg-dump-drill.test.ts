@@ -4,6 +4,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { JobDrillRecord as DrillRecord } from '../../src/backup/jobs/drills/drill-record.js';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from '../../src/infra/alerts/receivers.test-fixture.js';
 import { holdfast, rootKey } from '../support/admin-cli.js';
 import { createBackupBucket } from '../support/job-fixtures.js';
@@ -22,17 +23,6 @@ import { type RunningVault, randomCredentials, startVault } from '../support/vau
  * the scratch database leaves, after its restart, an `interrupted` record and no scratch
  * database (the journal's pg-database target, its connections terminated first).
  */
-interface DrillRecord {
-  id: string;
-  outcome: string;
-  reason?: string;
-  rtoSeconds: number | null;
-  rpoSeconds: number | null;
-  target: string;
-  backup: { runId: string | null } | null;
-  checks: { name: string; outcome: string; detail: string }[];
-}
-
 const root = randomCredentials();
 const teardown = new Teardown();
 let dir: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -163,6 +163,10 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const crossReport = JSON.parse(acrossTimelines.result.stdout) as { targetTimeline: number; walRequired: { timeline: number }[] };
   assert.equal(crossReport.targetTimeline, 2);
   assert.deepEqual(crossReport.walRequired.map((r) => r.timeline), [1, 2]);
+  // restore started the prefetch worker itself, as the spool's owner (postgres), before the server asks for a file.
+  const [startedSpool] = await readdir(join(prefetchBase, 'spool', 'archive-get'));
+  const launchLog = await stat(join(prefetchBase, 'spool', 'archive-get', startedSpool!, 'worker.log'));
+  assert.equal(launchLog.uid, (await stat(prefetchBase)).uid, 'restore started the prefetch worker as the owner of the spool');
   const crossCopy = await startRestored(acrossTimelines.base);
   await waitPromoted(crossCopy);
   assert.deepEqual((await crossCopy.query<Digest>(TABLE_DIGEST('after_drop')))[0], newest, 'timeline 1 backup + timeline 1 and 2 WAL = the newest state');

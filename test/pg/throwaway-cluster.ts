@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freeLoopbackPort } from '../../src/infra/net/free-port.js';
+import { stopSpoolWorkers } from '../../src/backup/pg/spool-worker-lock.js';
+import { DEFAULT_RESTORE_SPOOL } from '../../src/cli/pg-restore-options.js';
 import { runCommand } from '../support/tools.js';
 
 /** A free TCP port on 127.0.0.1 (re-exported for the tests that import it from here). */
@@ -89,7 +91,7 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     await appendFile(join(dataDir, 'postgresql.conf'), `\n# holdfast test settings\n${Object.entries(settings).map(([k, v]) => `${k} = ${quoteSetting(v)}`).join('\n')}\n`);
     return await startPostgres(base, dataDir, port, [], user, options);
   } catch (error) {
-    await rm(base, { recursive: true, force: true });
+    await removeBase(base).catch(() => undefined); // the start failure is the error to report
     throw error;
   }
 }
@@ -118,7 +120,7 @@ export async function startRestoredCluster(base: string, options: ThrowawayClust
   try {
     return await startPostgres(base, dataDir, port, args, user, options);
   } catch (error) {
-    await rm(base, { recursive: true, force: true });
+    await removeBase(base).catch(() => undefined); // the start failure is the error to report
     throw error;
   }
 }
@@ -207,7 +209,7 @@ async function startPostgres(base: string, dataDir: string, port: number, extraA
             await exited;
           }
         }
-        await rm(base, { recursive: true, force: true });
+        await removeBase(base);
       },
     };
   } catch (error) {
@@ -226,4 +228,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal);
   }
+}
+
+/**
+ * Removes a cluster's base directory. A restored copy's WAL prefetch worker (started by its
+ * restore_command) outlives the server by its idle time and may be writing into the spool.
+ */
+async function removeBase(base: string): Promise<void> {
+  await stopSpoolWorkers(join(base, 'data', DEFAULT_RESTORE_SPOOL));
+  await rm(base, { recursive: true, force: true, maxRetries: 10 });
 }

@@ -4,22 +4,54 @@ import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { requireTool } from './tools.js';
 
-/**
- * The real PostgreSQL the suite uses (127.0.0.1:5432, trust, as .ci/run starts it;
- * HOLDFAST_TEST_PG_URL points elsewhere). Tests create databases with random names and drop
- * them afterwards.
- */
-export const PG_ADMIN_URL = process.env['HOLDFAST_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The PostgreSQL server the suite uses (.ci/run starts one at 127.0.0.1:5432, trust auth). */
+export const POSTGRES_TEST_URL = process.env['HOLDFAST_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** libpq conninfo of the admin URL without dbname, as a job's `source.connection`. */
+/** Why PostgreSQL cannot be used, or undefined when it answers. */
+export async function postgresUnreachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_TEST_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return `PostgreSQL is not reachable at ${POSTGRES_TEST_URL} (${error instanceof Error ? error.message : String(error)}); start it as .ci/run does, or point HOLDFAST_TEST_PG_URL at a server`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A fresh schema name for one test; `drop` removes it and all it holds. */
+export function scratchSchema(prefix: string): { readonly schema: string; query<T extends pg.QueryResultRow>(sql: string): Promise<T[]>; drop(): Promise<void> } {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const run = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    schema,
+    query: run,
+    drop: async () => {
+      await run(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    },
+  };
+}
+
+/** libpq conninfo of the test server without dbname, as a job's `source.connection`. */
 export function pgJobConnection(): string {
-  const url = new URL(PG_ADMIN_URL);
+  const url = new URL(POSTGRES_TEST_URL);
   return `host=${url.hostname} port=${url.port || '5432'} user=${decodeURIComponent(url.username || 'postgres')}`;
 }
 
-/** Runs SQL in `database` as the admin user; the rows. */
+/** Runs SQL in `database` as the test server's user; the rows. */
 export async function pgQuery<T>(database: string, text: string): Promise<T[]> {
-  const url = new URL(PG_ADMIN_URL);
+  const url = new URL(POSTGRES_TEST_URL);
   url.pathname = `/${database}`;
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
@@ -33,15 +65,11 @@ export async function pgQuery<T>(database: string, text: string): Promise<T[]> {
 /** false when the test was skipped (locally only: under CI an unreachable server or a missing client tool fails). */
 export async function requirePostgres(t: TestContext, tools: readonly string[] = ['pg_dump', 'pg_restore', 'psql']): Promise<boolean> {
   for (const tool of tools) if (!(await requireTool(t, tool, ['--version'], 'postgresql-client'))) return false;
-  try {
-    await pgQuery('postgres', 'SELECT 1');
-    return true;
-  } catch (error) {
-    const reason = `PostgreSQL at ${PG_ADMIN_URL} is unreachable (${(error as Error).message}); start it as .ci/run does`;
-    if (process.env['CI'] === 'true') assert.fail(reason);
-    t.skip(reason);
-    return false;
-  }
+  const unreachable = await postgresUnreachable();
+  if (unreachable === undefined) return true;
+  if (process.env['CI'] === 'true') assert.fail(unreachable);
+  t.skip(unreachable);
+  return false;
 }
 
 /** A new empty database with a random name; `drop()` removes it, its connections included. */

@@ -14,7 +14,8 @@ export class Teardown {
 
   /** Removes `path` (recursively) at the end. */
   removeDir(path: string): void {
-    this.add(() => rm(path, { recursive: true, force: true }));
+    // Retried: a detached worker (WAL prefetch) may still be writing into it for a moment.
+    this.add(() => rm(path, { recursive: true, force: true, maxRetries: 10 }));
   }
 
   async run(): Promise<void> {

@@ -43,6 +43,11 @@ export interface RestoreDrillOptions {
   readonly endpoint: string;
   readonly env: NodeJS.ProcessEnv;
   readonly restoreCommand: (spool: string) => string;
+  /**
+   * Starts fetching the recovery's WAL into `spool` once the copy is unpacked, before the
+   * scratch server starts (`startRecoveryPrefetch` of the CLI); optional, an optimisation.
+   */
+  readonly startPrefetch?: (spool: string, firstSegment: string, segmentBytes: number) => void | Promise<void>;
   readonly probes: readonly DrillProbe[];
   readonly backupId?: string | undefined;
   readonly encryption?: RepositoryKey | undefined;
@@ -163,6 +168,10 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
     objects = restored.backup.parts.map((p) => ({ key: p.key, sha256: p.sha256 }));
     walReplayed = restored.plan.required;
     checks.push({ name: 'restore', outcome: 'passed', detail: `backup ${restored.backup.id}: ${restored.extracted.files} files, ${restored.extracted.bytes} bytes, checked by ${restored.fileCheck}` });
+    const firstSegment = restored.plan.required[0]?.firstSegment;
+    if (options.startPrefetch !== undefined && firstSegment !== undefined) {
+      await Promise.resolve(options.startPrefetch(spool, firstSegment, restored.backup.walSegmentSize)).catch(() => undefined); // the first wal-fetch starts it otherwise
+    }
 
     stopIfAborted('recovery');
     step('starting the restored cluster and replaying WAL');

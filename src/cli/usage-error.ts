@@ -1,0 +1,2 @@
+/** A usage problem the CLI reports with the usage text (exit 2). */
+export class UsageError extends Error {}
