@@ -36,6 +36,13 @@ export class PgArchiveRowCounter extends Transform {
   #pendingBytes = 0;
   #problem: string | undefined;
   #finished = false;
+  /** In a `chunks` need: the chunk length being read (sign byte and `intSize` bytes), and the data bytes left of the current chunk. */
+  readonly #chunkHeader = Buffer.alloc(9);
+  #chunkHeaderFill = 0;
+  #chunkLeft = 0;
+  /** Newlines of the data block being read, and its last bytes (committed to the table at the block's end). */
+  #blockNewlines = 0;
+  #blockTail: Buffer = Buffer.alloc(0);
 
   constructor() {
     super();
@@ -74,6 +81,10 @@ export class PgArchiveRowCounter extends Transform {
     let offset = 0;
     while (this.#need !== undefined && offset < chunk.length) {
       const need = this.#need;
+      if (need.kind === 'chunks') {
+        offset = this.#feedChunks(need, chunk, offset);
+        continue;
+      }
       const take = Math.min(need.remaining, chunk.length - offset);
       const piece = chunk.subarray(offset, offset + take);
       offset += take;
@@ -81,9 +92,6 @@ export class PgArchiveRowCounter extends Transform {
       if (need.kind === 'read') {
         this.#pending.push(piece);
         this.#pendingBytes += take;
-      } else if (need.table !== undefined) {
-        this.#rows.set(need.table, (this.#rows.get(need.table) ?? 0) + countNewlines(piece));
-        this.#tails.set(need.table, Buffer.concat([this.#tails.get(need.table) ?? Buffer.alloc(0), piece.subarray(-END_OF_DATA.length)]).subarray(-END_OF_DATA.length));
       }
       if (need.remaining > 0) return;
       const bytes = need.kind === 'read' ? Buffer.concat(this.#pending, this.#pendingBytes) : undefined;
@@ -91,6 +99,57 @@ export class PgArchiveRowCounter extends Transform {
       this.#pendingBytes = 0;
       this.#need = this.#advance(bytes);
     }
+  }
+
+  /**
+   * The chunks of one data block, read here rather than through the parser: a table's data comes
+   * as one chunk per row, and a generator step per row would cost more than pg_dump takes to
+   * write it. Returns where in `chunk` it stopped; advances the parser at the zero length.
+   */
+  #feedChunks(need: Need & { readonly kind: 'chunks' }, chunk: Buffer, from: number): number {
+    let offset = from;
+    const headerSize = 1 + need.intSize;
+    while (offset < chunk.length) {
+      if (this.#chunkLeft > 0) {
+        const take = Math.min(this.#chunkLeft, chunk.length - offset);
+        if (need.table !== undefined) this.#see(chunk.subarray(offset, offset + take));
+        this.#chunkLeft -= take;
+        offset += take;
+        continue;
+      }
+      const take = Math.min(headerSize - this.#chunkHeaderFill, chunk.length - offset);
+      chunk.copy(this.#chunkHeader, this.#chunkHeaderFill, offset, offset + take);
+      this.#chunkHeaderFill += take;
+      offset += take;
+      if (this.#chunkHeaderFill < headerSize) return offset;
+      this.#chunkHeaderFill = 0;
+      const length = decodeInt(this.#chunkHeader, need.intSize);
+      if (length === 0) {
+        if (need.table !== undefined) this.#commit(need.table);
+        this.#need = this.#advance(undefined);
+        return offset;
+      }
+      if (length < 0) {
+        this.#problem = `a data chunk has the length ${length}`;
+        this.#need = undefined;
+        return chunk.length;
+      }
+      this.#chunkLeft = length;
+    }
+    return offset;
+  }
+
+  #see(piece: Buffer): void {
+    this.#blockNewlines += countNewlines(piece);
+    // The last bytes only; a reference, not a copy (most pieces are longer than the marker).
+    this.#blockTail = piece.length >= END_OF_DATA.length ? piece : Buffer.concat([this.#blockTail, piece]).subarray(-END_OF_DATA.length);
+  }
+
+  #commit(table: string): void {
+    this.#rows.set(table, (this.#rows.get(table) ?? 0) + this.#blockNewlines);
+    this.#tails.set(table, Buffer.from(this.#blockTail.subarray(-END_OF_DATA.length)));
+    this.#blockNewlines = 0;
+    this.#blockTail = Buffer.alloc(0);
   }
 
   #advance(bytes: Buffer | undefined): Need | undefined {
@@ -106,14 +165,13 @@ export class PgArchiveRowCounter extends Transform {
 
 class ArchiveFormatProblem extends Error {}
 
-/** What the parser waits for: `read` bytes handed to it, or `skip` bytes (counting newlines for `table`). */
-interface Need {
-  readonly kind: 'read' | 'skip';
-  remaining: number;
-  readonly table?: string;
-  /** The first byte of a block: the archive may end here. */
-  readonly atBlockStart?: boolean;
-}
+/**
+ * What the parser waits for: `read` bytes handed to it, `skip` bytes, or the `chunks` of a data
+ * block up to its zero length (counting the newlines of `table`'s rows).
+ */
+type Need =
+  | { readonly kind: 'read' | 'skip'; remaining: number; readonly atBlockStart?: boolean; readonly table?: undefined; readonly intSize?: undefined }
+  | { readonly kind: 'chunks'; remaining: number; readonly intSize: number; readonly table: string | undefined; readonly atBlockStart?: undefined };
 
 /** `\\.` on a line of its own and two empty lines: the end of a table's COPY data in the archive. */
 const END_OF_DATA = Buffer.from('\\.\n\n\n', 'latin1');
@@ -145,10 +203,7 @@ function* readArchive(rows: Map<string, number>): Generator<Need, void, Buffer |
   if (intSize < 1 || intSize > 8 || offSize < 1 || offSize > 16) throw new ArchiveFormatProblem(`archive int size ${intSize} / offset size ${offSize} is not plausible`);
 
   const readInt = function* (): Generator<Need, number, Buffer | undefined> {
-    const bytes = yield* read(1 + intSize);
-    let value = 0;
-    for (let i = intSize; i >= 1; i--) value = value * 256 + bytes[i]!;
-    return bytes[0] === 0 ? value : -value;
+    return decodeInt(yield* read(1 + intSize), intSize);
   };
   /** A string: kept when short, skipped when not needed or long. */
   const readString = function* (keep: boolean): Generator<Need, string | null, Buffer | undefined> {
@@ -201,21 +256,21 @@ function* readArchive(rows: Map<string, number>): Generator<Need, void, Buffer |
     const [type] = (yield { kind: 'read', remaining: 1, atBlockStart: true })!;
     const dumpId = yield* readInt();
     if (type === BLOCK_DATA) {
-      yield* skipChunks(readInt, tables.get(dumpId));
+      yield { kind: 'chunks', remaining: 0, intSize, table: tables.get(dumpId) };
     } else if (type === BLOCK_LARGE_OBJECTS) {
       // Each large object: its oid, then its chunks; an oid of 0 ends the block.
-      while ((yield* readInt()) !== 0) yield* skipChunks(readInt, undefined);
+      while ((yield* readInt()) !== 0) yield { kind: 'chunks', remaining: 0, intSize, table: undefined };
     } else {
       throw new ArchiveFormatProblem(`data block type ${String(type)} (dump id ${dumpId}) is not one this reader knows`);
     }
   }
 }
 
-function* skipChunks(readInt: () => Generator<Need, number, Buffer | undefined>, table: string | undefined): Generator<Need, void, Buffer | undefined> {
-  for (let length = yield* readInt(); length !== 0; length = yield* readInt()) {
-    if (length < 0) throw new ArchiveFormatProblem(`a data chunk has the length ${length}`);
-    yield table === undefined ? { kind: 'skip', remaining: length } : { kind: 'skip', remaining: length, table };
-  }
+/** An archive int: a sign byte, then `intSize` bytes, least significant first. */
+function decodeInt(bytes: Buffer, intSize: number): number {
+  let value = 0;
+  for (let i = intSize; i >= 1; i--) value = value * 256 + bytes[i]!;
+  return bytes[0] === 0 ? value : -value;
 }
 
 function countNewlines(bytes: Buffer): number {
