@@ -10,7 +10,8 @@ import type { JobDrillRecord } from '../backup/jobs/drills/drill-record.js';
 import { EvidenceRecorder } from '../backup/jobs/evidence-recorder.js';
 import { jobRunEvidence } from '../backup/jobs/job-run-evidence.js';
 import { formatRepositoryLocation } from '../backup/pg/backup-repository.js';
-import { defaultRestoreCommand } from '../cli/pg-restore-options.js';
+import { startRecoveryPrefetch } from '../cli/pg-prefetch-worker-launch.js';
+import { DEFAULT_RESTORE_PREFETCH, defaultRestoreCommand } from '../cli/pg-restore-options.js';
 import type { EvidenceArchive } from '../domain/evidence/evidence-archive.js';
 import type { NewSecurityAlert } from '../domain/alerts/security-alert.js';
 import { securityAlerts } from '../domain/alerts/security-alerts.js';
@@ -147,7 +148,19 @@ export async function startBackupJobs(options: BackupJobsServiceOptions): Promis
     // An https endpoint with the vault's own certificate: wal-fetch in the scratch cluster must trust it.
     caBundle: options.endpoint.startsWith('https:') ? options.ca : undefined,
     journal: new FileDrillJournal(join(options.dataDir, 'metadata', 'drills-in-progress')),
-    restoreCommand: (job, spool) => defaultRestoreCommand(formatRepositoryLocation({ bucket: job.destination.bucket, prefix: job.destination.prefix }), options.endpoint, ['--prefetch', '8', '--spool', spool]),
+    restoreCommand: (job, spool) => defaultRestoreCommand(formatRepositoryLocation({ bucket: job.destination.bucket, prefix: job.destination.prefix }), options.endpoint, ['--prefetch', String(DEFAULT_RESTORE_PREFETCH), '--spool', spool]),
+    startPrefetch: (job, spool, firstSegment, segmentBytes, env) => {
+      startRecoveryPrefetch({
+        spoolRoot: spool,
+        firstSegment,
+        segmentBytes,
+        count: DEFAULT_RESTORE_PREFETCH,
+        repository: formatRepositoryLocation({ bucket: job.destination.bucket, prefix: job.destination.prefix }),
+        endpoint: options.endpoint,
+        keyFile: undefined,
+        env,
+      });
+    },
     finished: async (job, record) => {
       options.metrics.restoreDrillFinished(job.name, record.outcome);
       await recorder.record('drills', record.id, job.name, record.outcome, Date.parse(record.finishedAt), { ...record });

@@ -47,7 +47,7 @@ export interface RestoreDrillOptions {
    * Starts fetching the recovery's WAL into `spool` once the copy is unpacked, before the
    * scratch server starts (`startRecoveryPrefetch` of the CLI); optional, an optimisation.
    */
-  readonly startPrefetch?: (spool: string, firstSegment: string, segmentBytes: number) => void | Promise<void>;
+  readonly startPrefetch?: (spool: string, firstSegment: string, segmentBytes: number, env: NodeJS.ProcessEnv) => void | Promise<void>;
   readonly probes: readonly DrillProbe[];
   readonly backupId?: string | undefined;
   readonly encryption?: RepositoryKey | undefined;
@@ -170,7 +170,7 @@ export async function runRestoreDrill(options: RestoreDrillOptions): Promise<Dri
     checks.push({ name: 'restore', outcome: 'passed', detail: `backup ${restored.backup.id}: ${restored.extracted.files} files, ${restored.extracted.bytes} bytes, checked by ${restored.fileCheck}` });
     const firstSegment = restored.plan.required[0]?.firstSegment;
     if (options.startPrefetch !== undefined && firstSegment !== undefined) {
-      await Promise.resolve(options.startPrefetch(spool, firstSegment, restored.backup.walSegmentSize)).catch(() => undefined); // the first wal-fetch starts it otherwise
+      await Promise.resolve(options.startPrefetch(spool, firstSegment, restored.backup.walSegmentSize, options.env)).catch(() => undefined); // the first wal-fetch starts it otherwise
     }
 
     stopIfAborted('recovery');

@@ -23,6 +23,8 @@ export interface DrillRunnerOptions {
   readonly caBundle?: string | undefined;
   /** pg-base-backup: the scratch cluster's restore_command (wal-fetch from the job's repository). */
   readonly restoreCommand: (job: BackupJob, spool: string) => string;
+  /** pg-base-backup: starts the scratch cluster's WAL prefetch once the copy is unpacked. */
+  readonly startPrefetch?: (job: BackupJob, spool: string, firstSegment: string, segmentBytes: number, env: NodeJS.ProcessEnv) => void;
   /** Drills in progress and their scratch targets, kept durably (a crash leaves them for `recoverInterrupted`). */
   readonly journal: DrillJournal;
   /** Every finished drill; the server keeps the evidence, counts it and alerts on failure. */
@@ -310,6 +312,7 @@ export class DrillRunner {
       trigger,
       endpoint: this.#options.endpoint(),
       restoreCommand: (spool) => this.#options.restoreCommand(job, spool),
+      startPrefetch: this.#options.startPrefetch === undefined ? undefined : (spool, first, bytes, env) => this.#options.startPrefetch?.(job, spool, first, bytes, env),
       caBundle: this.#options.caBundle,
       onStep: (step) => {
         active.step = step;

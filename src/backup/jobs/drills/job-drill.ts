@@ -18,6 +18,8 @@ export interface JobDrillContext extends KindDrillContext {
   /** The vault's S3 endpoint and the wal-fetch restore_command, for pg-base-backup drills. */
   readonly endpoint: string;
   readonly restoreCommand: (spool: string) => string;
+  /** Starts prefetching the scratch cluster's WAL into `spool` before it starts (see runRestoreDrill). */
+  readonly startPrefetch?: ((spool: string, firstSegment: string, segmentBytes: number, env: NodeJS.ProcessEnv) => void) | undefined;
   /** PEM certificates the restore_command's wal-fetch must trust (the vault's own, when it serves https with a self-signed certificate). */
   readonly caBundle?: string | undefined;
   /** Tears down every scratch target tracked so far: the budget's backstop for a drill that does not stop on its own. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MANIFEST_NAME } from '../../pg/backup-layout.js';
 import { isBackupId } from '../../pg/backup-id.js';
-import { runRestoreDrill } from '../../pg/restore-drill.js';
+import { type RestoreDrillOptions, runRestoreDrill } from '../../pg/restore-drill.js';
 import { isNoSuchKey } from '../../../infra/s3-client/s3-client-errors.js';
 import type { DrillConfig } from '../drill-config.js';
 import type { BackupJob } from '../job-config.js';
@@ -24,7 +24,7 @@ export async function drillPgBaseBackup(
   job: BackupJob,
   run: JobRun,
   drill: DrillConfig,
-  context: KindDrillContext & { readonly endpoint: string; readonly restoreCommand: (spool: string) => string; readonly caBundle?: string | undefined },
+  context: KindDrillContext & { readonly endpoint: string; readonly restoreCommand: (spool: string) => string; readonly startPrefetch?: RestoreDrillOptions['startPrefetch']; readonly caBundle?: string | undefined },
 ): Promise<KindDrillResult> {
   const backupId = backupIdOfRun(job, run);
   const where = `s3://${job.destination.bucket}/${job.destination.prefix}`;
@@ -61,6 +61,7 @@ export async function drillPgBaseBackup(
     endpoint: context.endpoint,
     env,
     restoreCommand: context.restoreCommand,
+    ...(context.startPrefetch === undefined ? {} : { startPrefetch: context.startPrefetch }),
     probes: drill.probes.map((p) => ({ name: p.name, sql: p.sql, ...(p.database === undefined ? {} : { database: p.database }) })),
     backupId,
     scratchDirectory: scratchRoot,
