@@ -124,7 +124,7 @@ const keywordPattern = [...new Set(rules.rules.flatMap((rule) => rule.keywords))
 interface Row { corpus: string; megabytes: number; holdfast: Timing; floor: Timing; findings: number }
 
 async function benchTree(name: string, root: string, rows: Row[]): Promise<void> {
-  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [] };
+  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [], decoding: rules.textDecoding };
   await timeScan(workingTreeUnits(root, options, emptySourceStats()), emptySourceStats()); // warm the page cache
   const best = await bestOf(
     () => {
@@ -141,7 +141,7 @@ async function benchHistory(name: string, repo: string, rows: Row[]): Promise<vo
   const best = await bestOf(
     () => {
       const stats = emptySourceStats();
-      return timeScan(gitHistoryUnits(repo, { maxUnitBytes: 5 * 1024 * 1024 }, stats), stats);
+      return timeScan(gitHistoryUnits(repo, { maxUnitBytes: 5 * 1024 * 1024, decoding: rules.textDecoding }, stats), stats);
     },
     () => timeShell(`git log --all -p -U1 --no-color | LC_ALL=C grep -E -i -c '${keywordPattern.replaceAll("'", "'\\''")}'`, repo),
   );

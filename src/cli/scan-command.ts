@@ -199,10 +199,10 @@ async function runSecrets(args: string[], io: ScanCommandIo): Promise<number> {
   const stats = emptySourceStats();
   const units: AsyncIterable<TextUnit> =
     mode === 'working-tree'
-      ? workingTreeUnits(root, { maxFileBytes, excludedDirectories: values['all-files'] === true ? [] : DEFAULT_EXCLUDED_DIRECTORIES }, stats)
+      ? workingTreeUnits(root, { maxFileBytes, excludedDirectories: values['all-files'] === true ? [] : DEFAULT_EXCLUDED_DIRECTORIES, decoding: ruleSet.textDecoding }, stats)
       : mode === 'git-history'
-        ? gitHistoryUnits(root, { maxUnitBytes: maxFileBytes }, stats)
-        : stagedUnits(root, { maxUnitBytes: maxFileBytes }, stats);
+        ? gitHistoryUnits(root, { maxUnitBytes: maxFileBytes, decoding: ruleSet.textDecoding }, stats)
+        : stagedUnits(root, { maxUnitBytes: maxFileBytes, decoding: ruleSet.textDecoding }, stats);
   const started = performance.now();
   let findings = await scanUnits(units, { ruleSet, clock: io.clock, policy: mode === 'working-tree' ? SECRETS_NOT_IN_SOURCE : NO_COMMITTED_CREDENTIALS, ...(baseline === undefined ? {} : { baseline }) });
   const durationMs = performance.now() - started;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { readableText, type TextDecoding } from './latin1-text.js';
 import type { SourceStats, TextUnit } from './text-unit.js';
 
 /**
@@ -22,7 +23,8 @@ interface GitRun {
   readonly done: Promise<void>;
 }
 
-function runGit(repo: string, args: readonly string[]): GitRun {
+/** `decoding` 'latin1' yields each byte of git's output as one character (latin1-text.ts). */
+function runGit(repo: string, args: readonly string[], decoding: TextDecoding = 'utf8'): GitRun {
   const child = spawn('git', ['-C', repo, '-c', 'core.quotePath=false', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -37,7 +39,7 @@ function runGit(repo: string, args: readonly string[]): GitRun {
   });
   done.catch(() => {}); // awaited by the reader; this only keeps an early failure from being unhandled
   async function* lines(): AsyncGenerator<string> {
-    const decoder = new StringDecoder('utf8');
+    const decoder = new StringDecoder(decoding);
     let pending = '';
     for await (const chunk of child.stdout) {
       pending += decoder.write(chunk as Buffer);
@@ -83,7 +85,8 @@ export function unquoteGitPath(path: string): string {
 const HUNK = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/;
 
 /** Turns the lines of `git log -p` / `git diff` into units, one per file per commit. */
-async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats): AsyncGenerator<TextUnit> {
+async function* diffUnits(run: GitRun, options: GitSourceOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
+  const { maxUnitBytes, decoding } = options;
   let commit: TextUnit['commit'];
   let path: string | undefined;
   let inHeader = false;
@@ -98,7 +101,7 @@ async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats)
       else {
         stats.units++;
         stats.bytes += size;
-        yield { path, text: text.join('\n'), lines: { numbers, added }, ...(commit === undefined ? {} : { commit }) };
+        yield { path, text: text.join('\n'), decoding, lines: { numbers, added }, ...(commit === undefined ? {} : { commit }) };
       }
     }
     text = [];
@@ -110,7 +113,7 @@ async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats)
     if (line.startsWith('\0')) {
       yield* flush();
       path = undefined;
-      const [hash = '', author = '', date = ''] = line.slice(1).split('\0');
+      const [hash = '', author = '', date = ''] = readableText(line.slice(1), decoding).split('\0');
       commit = { hash, author, date };
     } else if (line.startsWith('diff --git ')) {
       yield* flush();
@@ -119,7 +122,7 @@ async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats)
     } else if (inHeader) {
       if (line.startsWith('+++ ')) {
         // git ends a name holding a space with a tab, so the line cannot be misread.
-        const target = unquoteGitPath(line.slice(4).replace(/\t$/, ''));
+        const target = unquoteGitPath(readableText(line.slice(4), decoding).replace(/\t$/, ''));
         path = target === '/dev/null' ? undefined : target.replace(/^b\//, '');
       } else if (line.startsWith('Binary files ')) {
         stats.skippedBinary++;
@@ -143,16 +146,18 @@ async function* diffUnits(run: GitRun, maxUnitBytes: number, stats: SourceStats)
 
 export interface GitSourceOptions {
   readonly maxUnitBytes: number;
+  /** How git's output becomes text: the rule set's `textDecoding` (latin1-text.ts). */
+  readonly decoding: TextDecoding;
 }
 
 /** What every commit reachable from any ref added, newest commit first. */
 export function gitHistoryUnits(repo: string, options: GitSourceOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  return diffUnits(runGit(repo, ['log', '--all', '--no-show-signature', COMMIT_FORMAT, ...DIFF_OPTIONS]), options.maxUnitBytes, stats);
+  return diffUnits(runGit(repo, ['log', '--all', '--no-show-signature', COMMIT_FORMAT, ...DIFF_OPTIONS], options.decoding), options, stats);
 }
 
 /** What the index adds to HEAD: the changes `git commit` is about to record. */
 export function stagedUnits(repo: string, options: GitSourceOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  return diffUnits(runGit(repo, ['diff', '--cached', '--diff-filter=ACMR', ...DIFF_OPTIONS]), options.maxUnitBytes, stats);
+  return diffUnits(runGit(repo, ['diff', '--cached', '--diff-filter=ACMR', ...DIFF_OPTIONS], options.decoding), options, stats);
 }
 
 /** The top directory of the repository holding `path`, or undefined when it is in none. */

@@ -1,5 +1,6 @@
 import { decodeBase64Runs } from './base64-candidates.js';
 import { joinedSlice, joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
+import { utf8FromLatin1, type TextDecoding } from './latin1-text.js';
 import type { SecretEncoding } from './secret-finding.js';
 import type { SecretRule, SecretRuleSet } from './secret-rules.js';
 
@@ -35,7 +36,11 @@ export function shannonEntropy(value: string): number {
 /** Line starts of a text, computed once and only when a candidate needs a position. */
 class LineIndex {
   #starts: number[] | undefined;
-  constructor(readonly text: string) {}
+  /** `decoding` 'latin1': offsets count bytes, and a column is counted in the decoded line. */
+  constructor(
+    readonly text: string,
+    readonly decoding: TextDecoding = 'utf8',
+  ) {}
   #lineStarts(): number[] {
     if (this.#starts === undefined) {
       const starts = [0];
@@ -58,7 +63,9 @@ class LineIndex {
   }
   position(offset: number): { line: number; column: number } {
     const line = this.lineOf(offset);
-    return { line: line + 1, column: offset - this.#lineStarts()[line]! + 1 };
+    const lineStart = this.#lineStarts()[line]!;
+    const before = this.decoding === 'latin1' ? utf8FromLatin1(this.text.slice(lineStart, offset)).length : offset - lineStart;
+    return { line: line + 1, column: before + 1 };
   }
   /** Offsets of lines [first, last] (0-based, clamped), the last line's break included. */
   lineSpan(first: number, last: number): { start: number; end: number } {
@@ -109,10 +116,12 @@ function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, 
 /** The candidate a rule's match makes, or undefined when a check turns it down. */
 function candidateOf(match: RegExpExecArray, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex): Candidate | undefined {
   const span = match.indices?.[rule.secretGroup];
+  const matched = match[rule.secretGroup];
+  if (matched === undefined || span === undefined) return undefined;
   // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
   // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
-  const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
-  if (secret === undefined || span === undefined || secret === '') return undefined;
+  const secret = (index.decoding === 'latin1' ? utf8FromLatin1(matched) : matched).replace(LINE_BREAKS, '');
+  if (secret === '') return undefined;
   if (shannonEntropy(secret) < rule.minEntropy) return undefined;
   if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) return undefined;
   if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) return undefined;
@@ -171,12 +180,14 @@ function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Can
 export interface ScanTextOptions {
   /** How many base64 layers to decode (0 turns decoding off). Default 2. */
   readonly base64Depth?: number;
+  /** How `text` holds its bytes (latin1-text.ts). Default 'utf8'. */
+  readonly decoding?: TextDecoding;
 }
 
 /** Every secret in `text`, in order of position. */
 export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanTextOptions = {}): SecretMatch[] {
   const depth = options.base64Depth ?? 2;
-  const index = new LineIndex(text);
+  const index = new LineIndex(text, options.decoding);
   const matches: SecretMatch[] = [];
   const seen = new Set<string>();
   const add = (rule: SecretRule, secret: string, offset: number, encoding: SecretEncoding) => {
@@ -195,7 +206,7 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
       const part = joinedSlice(joined, window.start, window.end);
-      for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
+      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding))) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;
         if (!spansJoin(joined, start, end)) continue;

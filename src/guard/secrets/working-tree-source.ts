@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
+import type { TextDecoding } from './latin1-text.js';
 import { looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
 
 /** Directories a working-tree scan leaves out unless asked: history and installed dependencies. */
@@ -11,6 +12,8 @@ export interface WorkingTreeOptions {
   readonly maxFileBytes: number;
   /** Directory names skipped wherever they occur below the root; empty to scan everything. */
   readonly excludedDirectories: readonly string[];
+  /** How file bytes become text: the rule set's `textDecoding` (latin1-text.ts). */
+  readonly decoding: TextDecoding;
 }
 
 /*
@@ -52,7 +55,10 @@ type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: 
 class FileReader {
   #buffer = Buffer.allocUnsafe(ONE_READ_BYTES + 1);
 
-  constructor(private readonly maxFileBytes: number) {}
+  constructor(
+    private readonly maxFileBytes: number,
+    private readonly decoding: TextDecoding,
+  ) {}
 
   #fill(fd: number, from: number, to: number): number {
     let at = from;
@@ -94,7 +100,7 @@ class FileReader {
       }
       if (length > this.maxFileBytes) return { kind: 'large' };
       if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-      return { kind: 'text', text: this.#buffer.toString('utf8', 0, length), bytes: length };
+      return { kind: 'text', text: this.#buffer.toString(this.decoding, 0, length), bytes: length };
     } catch {
       return { kind: 'unreadable' };
     } finally {
@@ -110,7 +116,7 @@ class FileReader {
 export async function* workingTreeUnits(root: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
   const rootIsFile = lstatSync(root).isFile();
   const files = rootIsFile ? [root] : walk(root, root, options, stats);
-  const reader = new FileReader(options.maxFileBytes);
+  const reader = new FileReader(options.maxFileBytes, options.decoding);
   for (const file of files) {
     const path = rootIsFile ? basename(file) : relative(root, file).split(sep).join('/');
     const read = reader.read(file);
@@ -127,7 +133,7 @@ export async function* workingTreeUnits(root: string, options: WorkingTreeOption
       case 'text':
         stats.units++;
         stats.bytes += read.bytes;
-        yield { path, text: read.text };
+        yield { path, text: read.text, decoding: options.decoding };
     }
   }
 }
