@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { plantedSecretsCorpus } from '../../../test/support/planted-secrets.js';
 import { redactSecret, secretFingerprint } from './secret-finding.js';
 import { loadSecretRules, RuleFileError } from './secret-rules.js';
@@ -46,6 +47,21 @@ test('Shannon entropy: 0 for one repeated character, log2(n) for n distinct ones
   assert.equal(shannonEntropy('aaaa'), 0);
   assert.equal(shannonEntropy('ab'), 1);
   assert.equal(shannonEntropy('0123456789abcdef'), 4);
+});
+
+test('Shannon entropy is the same to the last bit as the sum over a Map, in first-occurrence order', () => {
+  const reference = (value: string) => {
+    const counts = new Map<string, number>();
+    for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+    let entropy = 0;
+    for (const count of counts.values()) entropy -= (count / value.length) * Math.log2(count / value.length);
+    return entropy;
+  };
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...'abcAB01+/_-é\u00ff'), maxLength: 120 }), (value) => Object.is(shannonEntropy(value), reference(value))),
+    { numRuns: 2000 },
+  );
+  assert.ok(Object.is(shannonEntropy('ключ-key-ключ'), reference('ключ-key-ключ')));
 });
 
 test('a low-entropy value is no finding even where the rule matches', () => {
