@@ -1,4 +1,5 @@
 import { compareDpkgVersions, parseDpkgVersion } from './dpkg-version.js';
+import { comparePep440, parsePep440 } from './pep440-version.js';
 import { compareSemver, parseSemver } from './semver-version.js';
 
 /**
@@ -30,11 +31,21 @@ export const DPKG_SCHEME: VersionScheme = Object.freeze({
   },
 });
 
+export const PEP440_SCHEME: VersionScheme = Object.freeze({
+  name: 'PEP 440',
+  compare(a: string, b: string) {
+    const x = parsePep440(a);
+    const y = parsePep440(b);
+    return x === undefined || y === undefined ? undefined : comparePep440(x, y);
+  },
+});
+
 /** The ecosystems `scan deps` reads, by OSV ecosystem name (before any ":release" suffix). */
 const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map([
   ['npm', SEMVER_SCHEME],
   ['Go', SEMVER_SCHEME],
   ['crates.io', SEMVER_SCHEME],
+  ['PyPI', PEP440_SCHEME],
   ['Debian', DPKG_SCHEME],
   ['Ubuntu', DPKG_SCHEME],
 ]);
