@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { comparePep440, parsePep440 } from './pep440-version.js';
+import { assertAscendingIn, compareIn } from '../../../../test/support/version-order.js';
+import { PEP440_SCHEME } from './ecosystem-versions.js';
+import { parsePep440 } from './pep440-version.js';
 
-function compare(a: string, b: string): number {
-  const x = parsePep440(a);
-  const y = parsePep440(b);
-  assert.ok(x !== undefined && y !== undefined, `${a} and ${b} parse`);
-  return comparePep440(x, y);
-}
-
-function assertAscending(versions: readonly string[]): void {
-  for (let i = 0; i < versions.length; i++) {
-    for (let j = 0; j < versions.length; j++) assert.equal(compare(versions[i]!, versions[j]!), Math.sign(i - j), `${versions[i]} vs ${versions[j]}`);
-  }
-}
+const compare = (a: string, b: string) => compareIn(PEP440_SCHEME, a, b);
+const assertAscending = (versions: readonly string[]) => assertAscendingIn(PEP440_SCHEME, versions);
 
 test("PEP 440's own example of the order of a release's pre-, post- and development releases", () => {
   assertAscending(['1.dev0', '1.0.dev456', '1.0a1', '1.0a2.dev456', '1.0a12.dev456', '1.0a12', '1.0b1.dev456', '1.0b2', '1.0b2.post345.dev456', '1.0b2.post345', '1.0rc1.dev456', '1.0rc1', '1.0', '1.0+abc.5', '1.0+abc.7', '1.0+5', '1.0.post456.dev34', '1.0.post456', '1.0.15', '1.1.dev1']);
