@@ -30,7 +30,7 @@ const ONE_READ_BYTES = 64 * 1024;
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 /** A file to read: where it is, and its path as reported (relative to the root, with `/`). */
-interface TreeFile {
+export interface TreeFile {
   readonly file: string;
   readonly path: string;
 }
@@ -60,10 +60,10 @@ function* walk(dir: string, prefix: string, options: WorkingTreeOptions, stats: 
   }
 }
 
-type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
+export type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
 
 /** Reads files into one buffer that grows to the largest file read, so a scan allocates little. */
-class FileReader {
+export class FileReader {
   #buffer = Buffer.allocUnsafe(ONE_READ_BYTES + 1);
 
   constructor(
@@ -120,30 +120,38 @@ class FileReader {
   }
 }
 
+/** The files under `root` (or `root` itself when it is a file), in path order; excluded directories are counted in `stats`. */
+export function treeFiles(root: string, options: WorkingTreeOptions, stats: SourceStats): Iterable<TreeFile> {
+  return lstatSync(root).isFile() ? [{ file: root, path: basename(root) }] : walk(normalize(root), '', options, stats);
+}
+
+/** Counts a file read in `stats`: a text file of `bytes` scanned, or a file skipped and why. */
+export function countRead(kind: FileRead['kind'], bytes: number, stats: SourceStats): void {
+  switch (kind) {
+    case 'unreadable':
+      stats.skippedUnreadable++;
+      break;
+    case 'large':
+      stats.skippedLarge++;
+      break;
+    case 'binary':
+      stats.skippedBinary++;
+      break;
+    case 'text':
+      stats.units++;
+      stats.bytes += bytes;
+  }
+}
+
 /**
  * The text files under `root` (or `root` itself when it is a file), in path order. Binary files
  * (a NUL in the first 8 KiB) and files over the size cap are counted in `stats` and skipped.
  */
 export async function* workingTreeUnits(root: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  const rootIsFile = lstatSync(root).isFile();
-  const files = rootIsFile ? [{ file: root, path: basename(root) }] : walk(normalize(root), '', options, stats);
   const reader = new FileReader(options.maxFileBytes, options.decoding);
-  for (const { file, path } of files) {
+  for (const { file, path } of treeFiles(root, options, stats)) {
     const read = reader.read(file);
-    switch (read.kind) {
-      case 'unreadable':
-        stats.skippedUnreadable++;
-        continue;
-      case 'large':
-        stats.skippedLarge++;
-        continue;
-      case 'binary':
-        stats.skippedBinary++;
-        continue;
-      case 'text':
-        stats.units++;
-        stats.bytes += read.bytes;
-        yield { path, text: read.text, decoding: options.decoding };
-    }
+    countRead(read.kind, read.kind === 'text' ? read.bytes : 0, stats);
+    if (read.kind === 'text') yield { path, text: read.text, decoding: options.decoding };
   }
 }
