@@ -69,6 +69,21 @@ test('--threads N reports what one thread reports: the same findings in the same
   assert.equal(one.summary.skipped.binary, 1);
 });
 
+test('a team rule written in another script is matched on decoded text', async (t) => {
+  const root = await tempDir(t, 'holdfast-scan-cyrillic-');
+  const rules = join(root, 'rules.json');
+  await writeFile(rules, JSON.stringify({ version: 1, extends: 'none', rules: [{ id: 'ru-password', title: 'Пароль', severity: 'high', keywords: ['пароль'], pattern: 'пароль\\s*=\\s*(\\S{12,})', fix: 'Уберите его.' }] }));
+  const value = ['Zq4Rt7', 'Yu1Io3', 'Pa5Sd8'].join('');
+  await writeFile(join(root, 'настройки.env'), `# конфигурация\nпароль = ${value}\n`);
+  const run = await scan(['secrets', root, '--rules', rules, '--json']);
+  assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
+  const report = JSON.parse(run.stdout) as { findings: Array<{ ruleId: string; fingerprint: string; location: { path: string; line: number; column: number } }> };
+  assert.deepEqual(
+    report.findings.map((finding) => [finding.ruleId, finding.fingerprint, finding.location.path, finding.location.line, finding.location.column]),
+    [['ru-password', secretFingerprint('ru-password', value), 'настройки.env', 2, 10]],
+  );
+});
+
 test('no secret reaches stdout, stderr, JSON, SARIF or a baseline beyond its first four characters', async (t) => {
   const { root, corpus } = await corpusTree(t);
   const out = await tempDir(t, 'holdfast-scan-out-');
