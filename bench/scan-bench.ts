@@ -7,7 +7,8 @@
 // core, and `rg`, which needs -j1). Each pair runs SCAN_BENCH_REPEAT times (default 3),
 // interleaved, and the best of each is kept; CPU seconds (user + system, from the shell's
 // `times` for grep, /proc for the scanner's `git log`) are printed too, since on a shared machine
-// wall time also measures the neighbours.
+// wall time also measures the neighbours. SCAN_BENCH_THREADS=N (default 1) adds rows for the
+// working trees scanned by N worker threads (`scan secrets --threads N`), beside the same floor.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,8 +19,9 @@ import { ManualClock } from '../src/infra/clock.js';
 import { gitHistoryUnits } from '../src/guard/secrets/git-history-source.js';
 import { SECRETS_NOT_IN_SOURCE } from '../src/guard/secrets/secret-finding.js';
 import { loadSecretRules } from '../src/guard/secrets/secret-rules.js';
+import { scanTreeInParallel } from '../src/guard/secrets/parallel-tree-scan.js';
 import { scanUnits } from '../src/guard/secrets/secret-scan.js';
-import { emptySourceStats, type SourceStats, type TextUnit } from '../src/guard/secrets/text-unit.js';
+import { emptySourceStats, type SourceStats } from '../src/guard/secrets/text-unit.js';
 import { workingTreeUnits } from '../src/guard/secrets/working-tree-source.js';
 
 const TREE_MB = Number(process.env.SCAN_BENCH_TREE_MB ?? 64);
@@ -65,6 +67,7 @@ async function generateTree(root: string, megabytes: number): Promise<void> {
 }
 
 const REPEAT = Number(process.env.SCAN_BENCH_REPEAT ?? 3);
+const THREADS = Number(process.env.SCAN_BENCH_THREADS ?? 1);
 
 interface Timing { seconds: number; cpuSeconds: number }
 
@@ -79,11 +82,12 @@ function childrenCpuSeconds(): number {
   }
 }
 
-async function timeScan(units: AsyncIterable<TextUnit>, stats: SourceStats) {
+/** Times a scan; `process.cpuUsage()` covers worker threads too, `git log` is added from /proc. */
+async function timeScan(scan: () => Promise<readonly unknown[]>, stats: SourceStats) {
   const started = performance.now();
   const cpu = process.cpuUsage();
   const children = childrenCpuSeconds();
-  const findings = await scanUnits(units, { ruleSet: rules, clock: new ManualClock(0), policy: SECRETS_NOT_IN_SOURCE });
+  const findings = await scan();
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6 + childrenCpuSeconds() - children;
   return { seconds: (performance.now() - started) / 1000, cpuSeconds, bytes: stats.bytes, findings: findings.length };
@@ -123,13 +127,17 @@ const keywordPattern = [...new Set(rules.rules.flatMap((rule) => rule.keywords))
 
 interface Row { corpus: string; megabytes: number; holdfast: Timing; floor: Timing; findings: number }
 
-async function benchTree(name: string, root: string, rows: Row[]): Promise<void> {
-  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [] };
-  await timeScan(workingTreeUnits(root, options, emptySourceStats()), emptySourceStats()); // warm the page cache
+const judging = { clock: new ManualClock(0), policy: SECRETS_NOT_IN_SOURCE };
+const scanOptions = { ruleSet: rules, ...judging };
+
+async function benchTree(name: string, root: string, rows: Row[], threads = 1): Promise<void> {
+  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [], decoding: rules.textDecoding };
+  const scanTree = (stats: SourceStats) => (threads === 1 ? scanUnits(workingTreeUnits(root, options, stats), scanOptions) : scanTreeInParallel(root, options, { ...judging, threads }, stats));
+  await scanTree(emptySourceStats()); // warm the page cache
   const best = await bestOf(
     () => {
       const stats = emptySourceStats();
-      return timeScan(workingTreeUnits(root, options, stats), stats);
+      return timeScan(() => scanTree(stats), stats);
     },
     // -I skips binary files, as the scanner does; -c makes grep read every file to the end.
     () => timeShell(`LC_ALL=C grep -E -r -i -c -I '${keywordPattern.replaceAll("'", "'\\''")}' .`, root),
@@ -141,7 +149,7 @@ async function benchHistory(name: string, repo: string, rows: Row[]): Promise<vo
   const best = await bestOf(
     () => {
       const stats = emptySourceStats();
-      return timeScan(gitHistoryUnits(repo, { maxUnitBytes: 5 * 1024 * 1024 }, stats), stats);
+      return timeScan(() => scanUnits(gitHistoryUnits(repo, { maxUnitBytes: 5 * 1024 * 1024, decoding: rules.textDecoding }, stats), scanOptions), stats);
     },
     () => timeShell(`git log --all -p -U1 --no-color | LC_ALL=C grep -E -i -c '${keywordPattern.replaceAll("'", "'\\''")}'`, repo),
   );
@@ -156,6 +164,10 @@ async function main(): Promise<void> {
     await generateTree(tree, TREE_MB);
     await benchTree(`generated tree (${TREE_MB} MiB)`, tree, rows);
     await benchTree('node_modules', join(findRoot(), 'node_modules'), rows);
+    if (THREADS > 1) {
+      await benchTree(`generated tree, ${THREADS} threads`, tree, rows, THREADS);
+      await benchTree(`node_modules, ${THREADS} threads`, join(findRoot(), 'node_modules'), rows, THREADS);
+    }
     const git = (args: string[]) => spawnSync('git', ['-C', tree, '-c', 'user.name=bench', '-c', 'user.email=bench@example.org', '-c', 'commit.gpgsign=false', ...args], { stdio: 'ignore' });
     if (git(['init', '-q']).status === 0) {
       for (let part = 0; part < 40; part += 10) {

@@ -57,6 +57,33 @@ test('scan secrets over the planted corpus: every secret by rule, file and finge
   }
 });
 
+test('--threads N reports what one thread reports: the same findings in the same order, the same files scanned and skipped', async (t) => {
+  const { root } = await corpusTree(t);
+  await writeFile(join(root, 'image.bin'), Buffer.from([1, 0, 2]));
+  const one = JSON.parse((await scan(['secrets', root, '--json'])).stdout) as JsonReport;
+  const three = await scan(['secrets', root, '--json', '--threads', '3']);
+  assert.equal(three.code, EXIT_PROBLEMS_FOUND, three.stderr);
+  const report = JSON.parse(three.stdout) as JsonReport;
+  assert.deepEqual(report.findings, one.findings);
+  assert.deepEqual([report.summary.scanned, report.summary.skipped], [one.summary.scanned, one.summary.skipped]);
+  assert.equal(one.summary.skipped.binary, 1);
+});
+
+test('a team rule written in another script is matched on decoded text', async (t) => {
+  const root = await tempDir(t, 'holdfast-scan-cyrillic-');
+  const rules = join(root, 'rules.json');
+  await writeFile(rules, JSON.stringify({ version: 1, extends: 'none', rules: [{ id: 'ru-password', title: 'Пароль', severity: 'high', keywords: ['пароль'], pattern: 'пароль\\s*=\\s*(\\S{12,})', fix: 'Уберите его.' }] }));
+  const value = ['Zq4Rt7', 'Yu1Io3', 'Pa5Sd8'].join('');
+  await writeFile(join(root, 'настройки.env'), `# конфигурация\nпароль = ${value}\n`);
+  const run = await scan(['secrets', root, '--rules', rules, '--json']);
+  assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
+  const report = JSON.parse(run.stdout) as { findings: Array<{ ruleId: string; fingerprint: string; location: { path: string; line: number; column: number } }> };
+  assert.deepEqual(
+    report.findings.map((finding) => [finding.ruleId, finding.fingerprint, finding.location.path, finding.location.line, finding.location.column]),
+    [['ru-password', secretFingerprint('ru-password', value), 'настройки.env', 2, 10]],
+  );
+});
+
 test('no secret reaches stdout, stderr, JSON, SARIF or a baseline beyond its first four characters', async (t) => {
   const { root, corpus } = await corpusTree(t);
   const out = await tempDir(t, 'holdfast-scan-out-');
@@ -179,6 +206,9 @@ test('usage errors exit 2 and name the problem and the fix', async (t) => {
     [['secrets', dir, '--owner', 'me'], /--owner is for --write-baseline FILE/],
     [['secrets', dir, '--write-baseline', join(dir, 'b.json'), '--expires', '2031-02-30'], /--expires takes a date YYYY-MM-DD/],
     [['secrets', dir, '--bogus'], /Unknown option '--bogus'/],
+    [['secrets', dir, '--threads', '0'], /--threads takes a whole number from 1 to 256, not "0"/],
+    [['secrets', dir, '--threads', 'all'], /--threads takes a whole number from 1 to 256, not "all"/],
+    [['secrets', dir, '--git', '--threads', '2'], /--threads applies to working-tree scans only/],
     [['detect'], /unknown scanner "detect"/],
   ];
   for (const [argv, message] of cases) {

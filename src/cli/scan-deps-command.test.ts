@@ -66,15 +66,21 @@ async function fixture(t: TestContext): Promise<{ tree: string; db: string }> {
   return { tree, db };
 }
 
-test('scan deps over lockfiles v1 and v3, a dpkg database, go.mod and Cargo.lock: exactly the known findings', async (t) => {
+test('scan deps over lockfiles v1 and v3, a dpkg database, go.mod, Cargo.lock, poetry.lock and requirements.txt: exactly the known findings', async (t) => {
   const { tree, db } = await fixture(t);
   const run = await scan([tree, '--db', db, '--json']);
   assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
   const report = JSON.parse(run.stdout) as JsonReport;
   assert.deepEqual(report.findings.map((finding) => `${finding.file} ${finding.package} ${finding.version} ${finding.vulnerabilityId}`).sort(), EXPECTED_FINDINGS);
   assert.deepEqual(report.warnings.filter((warning) => warning.kind !== 'not-checked'), []);
-  assert.equal(report.summary.manifests, 5, 'node_modules was not entered');
+  assert.equal(report.summary.manifests, 7, 'node_modules was not entered');
   const byId = new Map(report.findings.map((finding) => [`${finding.file} ${finding.vulnerabilityId}`, finding]));
+
+  assert.equal(byId.get('py/requirements.txt PYSEC-2031-0002')?.fix, 'upgrade pyyaml to 5.4 (pin pyyaml==5.4, or poetry add pyyaml@5.4)');
+  assert.equal(byId.get('py/requirements.txt PYSEC-2031-0003')?.line, 5, 'the line of the requirement, after a continued one');
+  const notChecked = report.warnings.filter((warning) => warning.kind === 'not-checked').map((warning) => warning.message);
+  assert.ok(notChecked.includes('py/poetry.lock: 1 package(s) from git, a path, a URL or another index not checked'), notChecked.join('\n'));
+  assert.ok(notChecked.includes('py/requirements.txt: 2 line(s) not pinned with == (ranges, URLs, editable installs, -r/-c and other options) not checked'), notChecked.join('\n'));
 
   const lodash = byId.get('app/package-lock.json GHSA-np01-lodash')!;
   assert.equal(lodash.fix, 'upgrade lodash to 4.17.21');
@@ -137,7 +143,7 @@ test('withdrawn records never match, and a re-import does not bring back an olde
   const run = JSON.parse((await scan([join(tree, 'app'), '--db', db, '--json'])).stdout) as JsonReport;
   assert.ok(!run.findings.some((finding) => finding.package === 'left-pad'));
   const status = JSON.parse((await vulndb(['status', '--db', db, '--json'])).stdout) as { records: number; withdrawn: number };
-  assert.deepEqual([status.records, status.withdrawn], [16, 1]);
+  assert.deepEqual([status.records, status.withdrawn], [21, 1]);
 });
 
 test('an ecosystem with no imported records is named as not checked, never reported clean silently', async (t) => {
@@ -148,7 +154,7 @@ test('an ecosystem with no imported records is named as not checked, never repor
   await writeFiles(join(dir, 'tree'), MANIFEST_TREE);
   const report = JSON.parse((await scan([join(dir, 'tree'), '--db', db, '--json'])).stdout) as JsonReport;
   const missing = report.warnings.filter((warning) => warning.kind === 'ecosystem-not-imported').map((warning) => warning.ecosystem).sort();
-  assert.deepEqual(missing, ['Debian', 'Go', 'crates.io']);
+  assert.deepEqual(missing, ['Debian', 'Go', 'PyPI', 'crates.io']);
   assert.ok(report.summary.packagesChecked < report.summary.packages);
 });
 

@@ -20,7 +20,8 @@ export const SCAN_DEPS_USAGE = `Usage:
 scan deps checks installed and locked packages against the OSV advisories imported with
 \`holdfast vulndb import\`, offline. PATH (default .) is a lockfile, a dpkg status file, or a
 directory searched for package-lock.json, npm-shrinkwrap.json, node_modules/.package-lock.json,
-go.mod, Cargo.lock and var/lib/dpkg/status (an unpacked image root works).
+go.mod, Cargo.lock, poetry.lock, requirements*.txt (== pins) and var/lib/dpkg/status (an
+unpacked image root works).
 
   --db           the vulnerability database (default $HOLDFAST_VULNDB, else the per-user one)
   --fail-on      the lowest severity that makes the exit code 4 (default high)
@@ -81,7 +82,7 @@ async function run(args: string[], io: ScanDepsIo): Promise<number> {
 
   const started = performance.now();
   const found = findManifests(root, values.distro === undefined ? {} : { distro: values.distro });
-  if (found.manifests.length === 0 && found.problems.length === 0) throw new UsageError(`found no lockfile or dpkg database under ${root}; pass a package-lock.json, go.mod, Cargo.lock, a dpkg status file, or the directory that holds them.`);
+  if (found.manifests.length === 0 && found.problems.length === 0) throw new UsageError(`found no lockfile or dpkg database under ${root}; pass a package-lock.json, go.mod, Cargo.lock, poetry.lock, requirements.txt, a dpkg status file, or the directory that holds them.`);
   let database: VulnerabilityDatabase;
   try {
     database = VulnerabilityDatabase.openForScan(dbPath);

@@ -16,7 +16,7 @@ const USAGE = `Usage:
 
 import reads OSV exports offline — the per-ecosystem all.zip OSV publishes, e.g.
 https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip (also Debian/, Ubuntu/, Go/,
-crates.io/), or a directory of OSV JSON files — into the local database. A record replaces a stored
+crates.io/, PyPI/), or a directory of OSV JSON files — into the local database. A record replaces a stored
 one only when it is as new or newer; withdrawn records stop matching.
 status shows each ecosystem's import time and the age of its newest record; exit 4 when one is
 older than --max-age (default ${DEFAULT_MAX_AGE_DAYS} days).

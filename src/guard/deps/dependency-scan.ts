@@ -5,7 +5,7 @@ import { ecosystemApplies } from './manifests/os-release.js';
 import type { InstalledPackage, PackageManifest } from './manifests/package-manifest.js';
 import { matchAffected, type AffectedMatch } from './osv-range.js';
 import { ecosystemBase, versionSchemeOf } from './versions/ecosystem-versions.js';
-import type { EcosystemFreshness, VulnerabilityDatabase } from './vulnerability-database.js';
+import { packageKey, type EcosystemFreshness, type VulnerabilityDatabase } from './vulnerability-database.js';
 import { assessSeverity } from './vulnerability-severity.js';
 
 export const DEFAULT_MAX_AGE_DAYS = 7;
@@ -60,6 +60,8 @@ function fixText(pkg: InstalledPackage, match: AffectedMatch, advisory: string):
       return `upgrade ${pkg.name} to ${target} (go get ${pkg.name}@${target})`;
     case 'crates.io':
       return `upgrade ${pkg.name} to ${target} (cargo update -p ${pkg.name} --precise ${target})`;
+    case 'PyPI':
+      return `upgrade ${pkg.name} to ${target} (pin ${pkg.name}==${target}, or poetry add ${pkg.name}@${target})`;
     default:
       return `upgrade ${pkg.name} to ${target}`;
   }
@@ -94,7 +96,7 @@ export function scanManifests(manifests: readonly PackageManifest[], database: V
       packagesChecked++;
       const seen = new Set<string>();
       for (const { vulnerability, affected } of database.candidates(pkg.ecosystem, pkg.name)) {
-        if (seen.has(vulnerability.id) || affected.name !== pkg.name || !ecosystemApplies(pkg.ecosystem, affected.ecosystem)) continue;
+        if (seen.has(vulnerability.id) || packageKey(affected.ecosystem, affected.name) !== packageKey(pkg.ecosystem, pkg.name) || !ecosystemApplies(pkg.ecosystem, affected.ecosystem)) continue;
         const match = matchAffected(pkg.version, affected, scheme);
         if (match === undefined) continue;
         seen.add(vulnerability.id);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matchAffected } from './osv-range.js';
 import type { OsvAffected, OsvEvent, OsvRange } from './osv-record.js';
-import { DPKG_SCHEME, SEMVER_SCHEME } from './versions/ecosystem-versions.js';
+import { DPKG_SCHEME, PEP440_SCHEME, SEMVER_SCHEME } from './versions/ecosystem-versions.js';
 
 function affected(ranges: OsvRange[], versions: string[] = []): OsvAffected {
   return { ecosystem: 'npm', name: 'pkg', ranges, versions, severity: [] };
@@ -53,6 +53,12 @@ test('ECOSYSTEM ranges for Debian use dpkg ordering: ~ pre-releases, epochs and 
   const entry = { ...affected([range('ECOSYSTEM', { introduced: '0' }, { fixed: '1:2.4.1-1' })]), ecosystem: 'Debian:12' };
   const installed = ['2.9-1', '1:2.4.1~rc1-1', '1:2.4.1-0.1', '1:2.4.1-1', '1:2.4.1-1+b1', '1:2.4.2-1'];
   assert.deepEqual(affectedVersions(entry, installed, DPKG_SCHEME), ['2.9-1', '1:2.4.1~rc1-1', '1:2.4.1-0.1']);
+});
+
+test('ECOSYSTEM ranges for PyPI use PEP 440 ordering: dev and pre-releases, post-releases, trailing zeros, local versions', () => {
+  const entry = { ...affected([range('ECOSYSTEM', { introduced: '2.0.0a1' }, { fixed: '2.0.7' }, { introduced: '3.0' }, { last_affected: '3.1' })]), ecosystem: 'PyPI' };
+  const installed = ['1.26.18', '2.0.0.dev1', '2.0.0a1', '2.0', '2.0.6.post1', '2.0.7rc1', '2.0.7', '2.0.7+local', '2.9', '3.0.0', '3.1.0', '3.1+deb', '3.1.post0', '3.1.1'];
+  assert.deepEqual(affectedVersions(entry, installed, PEP440_SCHEME), ['2.0.0a1', '2.0', '2.0.6.post1', '2.0.7rc1', '3.0.0', '3.1.0']);
 });
 
 test('a range whose events the ordering cannot read is skipped, not guessed', () => {

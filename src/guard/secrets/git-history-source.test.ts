@@ -43,7 +43,7 @@ interface JsonFinding {
   location: { path: string; line: number; commit?: string; author?: string; date?: string };
 }
 
-test('--git finds a secret that a later commit deleted, at the commit that added it, with its author and date', async (t) => {
+test('--git finds a secret that a later commit deleted, at the commit that added it, with its author and date (non-ASCII decoded)', async (t) => {
   if (!(await requireTool(t, 'git', ['--version']))) return;
   const repo = await newRepo(t);
   await writeFile(join(repo, 'README.md'), '# demo\n');
@@ -52,10 +52,10 @@ test('--git finds a secret that a later commit deleted, at the commit that added
 
   const token = ['gh', 'p_', 'Wd3Fk9Lm2Nq8Rs4Tv6Xy1Za5Bc7De0Gh2Jk4'].join('');
   await mkdir(join(repo, 'deploy dir'));
-  await writeFile(join(repo, 'deploy dir', 'ci é.env'), `REGION=eu\nGH_TOKEN=${token}\n`);
+  await writeFile(join(repo, 'deploy dir', 'ci é.env'), `RÉGION=eu\nclé — GH_TOKEN=${token}\n`);
   await git(repo, ['add', '.']);
   await git(repo, ['commit', '-q', '-m', 'add deploy settings'], {
-    env: { GIT_AUTHOR_NAME: 'Dana Leak', GIT_AUTHOR_EMAIL: 'dana@example.org', GIT_AUTHOR_DATE: '2030-04-05T06:07:08+00:00' },
+    env: { GIT_AUTHOR_NAME: 'Dána Leak', GIT_AUTHOR_EMAIL: 'dana@example.org', GIT_AUTHOR_DATE: '2030-04-05T06:07:08+00:00' },
   });
   const leaking = (await git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
   await git(repo, ['rm', '-q', 'deploy dir/ci é.env']);
@@ -70,12 +70,12 @@ test('--git finds a secret that a later commit deleted, at the commit that added
   assert.equal(report.mode, 'git-history');
   assert.deepEqual(
     report.findings.map((finding) => ({ ruleId: finding.ruleId, ...finding.location })),
-    [{ ruleId: 'github-token', path: 'deploy dir/ci é.env', line: 2, column: 10, commit: leaking, author: 'Dana Leak <dana@example.org>', date: '2030-04-05T06:07:08+00:00' }],
+    [{ ruleId: 'github-token', path: 'deploy dir/ci é.env', line: 2, column: 16, commit: leaking, author: 'Dána Leak <dana@example.org>', date: '2030-04-05T06:07:08+00:00' }],
   );
   assert.ok(!history.stdout.includes(token));
 
   const table = await scan(['secrets', '--git', repo]);
-  assert.match(table.stdout, new RegExp(`${leaking.slice(0, 12)}.*Dana Leak`));
+  assert.match(table.stdout, new RegExp(`${leaking.slice(0, 12)}.*Dána Leak`));
   assert.match(table.stdout, /Configuration Management §4\.3: "GitHub secret scanning prevents accidental commit of credentials\."/);
 });
 

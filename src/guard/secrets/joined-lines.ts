@@ -31,15 +31,13 @@ export interface JoinedText {
 /** The concatenations in `text`, or undefined when there is nothing to join. */
 export function joinSplitLiterals(text: string): JoinedText | undefined {
   JOIN.lastIndex = 0;
-  if (!JOIN.test(text)) return undefined;
-  JOIN.lastIndex = 0;
   const cuts: Array<{ at: number; removedBefore: number }> = [];
   let removed = 0;
   for (let match = JOIN.exec(text); match !== null; match = JOIN.exec(text)) {
     cuts.push({ at: match.index - removed, removedBefore: removed + match[0].length });
     removed += match[0].length;
   }
-  return { original: text, length: text.length - removed, cuts };
+  return cuts.length === 0 ? undefined : { original: text, length: text.length - removed, cuts };
 }
 
 /** How many cuts lie at or before `offset` of the joined text (binary search). */

@@ -1,6 +1,7 @@
 import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
 import { isSeverity, SEVERITIES, type Severity } from '../severity.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
+import { isWrittenInAscii, type TextDecoding } from './latin1-text.js';
 
 /**
  * Secret-detection rules are data (issue 7: "Rules are data … not code"). The built-in set is
@@ -42,6 +43,8 @@ export interface SecretRuleSet {
   readonly placeholders: readonly RegExp[];
   /** One pass over a text tells which rules can match it (their keywords occur in it). */
   readonly prefilter: KeywordPrefilter;
+  /** How sources read text for these rules (latin1-text.ts): Latin-1 unless a rule needs UTF-8. */
+  readonly textDecoding: TextDecoding;
 }
 
 /** A rule file that cannot be used; the message names the place and the fix. */
@@ -162,6 +165,18 @@ function parseRuleFile(raw: unknown, source: string): ParsedRuleFile {
 const builtIn = parseRuleFile(defaultRuleFile, 'built-in rules');
 
 /**
+ * 'latin1' when every rule looks for ASCII alone: its keywords, pattern and nearby pattern written
+ * in ASCII and no `u` flag (which \p{…} classes need). A rule for "пароль" needs decoded text.
+ * The checks on a found secret (secretMustMatch, placeholders) see it decoded either way.
+ */
+function textDecodingFor(rules: readonly SecretRule[]): TextDecoding {
+  const ascii = rules.every(
+    (rule) => !rule.flags.includes('u') && rule.keywords.every(isWrittenInAscii) && isWrittenInAscii(rule.pattern) && (rule.requiresNearby === undefined || isWrittenInAscii(rule.requiresNearby.regex.source)),
+  );
+  return ascii ? 'latin1' : 'utf8';
+}
+
+/**
  * The rule set to scan with: the built-in rules, changed by a user's rule file when one is given
  * (`userFile` is its parsed JSON; `source` names it in error messages). A user rule with a
  * built-in id replaces that rule in place; new rules follow the built-in ones, in file order.
@@ -187,6 +202,7 @@ export function loadSecretRules(userFile?: unknown, source = 'rule file'): Secre
     rules: Object.freeze(rules),
     placeholders: Object.freeze(placeholders.map((placeholder) => new RegExp(placeholder, 'i'))),
     prefilter: new KeywordPrefilter(rules),
+    textDecoding: textDecodingFor(rules),
   });
 }
 

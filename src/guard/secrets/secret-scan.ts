@@ -1,4 +1,5 @@
 import type { Clock } from '../../infra/clock.js';
+import { readableText } from './latin1-text.js';
 import { redactSecret, secretFingerprint, type PolicyReference, type SecretFinding } from './secret-finding.js';
 import type { SecretRuleSet } from './secret-rules.js';
 import { scanText } from './secret-scanner.js';
@@ -20,7 +21,7 @@ function markerFor(lines: readonly string[], unit: TextUnit, index: number, rule
   const numbers = unit.lines?.numbers;
   if (index > 0 && (numbers === undefined || numbers[index - 1] === numbers[index]! - 1)) candidates.push(index - 1);
   for (const candidate of candidates) {
-    const terms = parseInlineMarker(lines[candidate] ?? '');
+    const terms = parseInlineMarker(readableText(lines[candidate] ?? '', unit.decoding ?? 'utf8'));
     if (terms !== undefined && (terms.rule === undefined || terms.rule === ruleId)) return terms;
   }
   return undefined;
@@ -28,7 +29,7 @@ function markerFor(lines: readonly string[], unit: TextUnit, index: number, rule
 
 /** The findings of one unit, with suppressions applied. The secrets themselves stay here. */
 export function scanUnit(unit: TextUnit, options: SecretScanOptions): SecretFinding[] {
-  const matches = scanText(unit.text, options.ruleSet);
+  const matches = scanText(unit.text, options.ruleSet, { decoding: unit.decoding ?? 'utf8' });
   if (matches.length === 0) return [];
   const lines = unit.text.split('\n');
   const findings: SecretFinding[] = [];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { plantedSecretsCorpus } from '../../../test/support/planted-secrets.js';
-import { secretFingerprint } from './secret-finding.js';
+import { redactSecret, secretFingerprint } from './secret-finding.js';
 import { loadSecretRules, RuleFileError } from './secret-rules.js';
 import { scanText, shannonEntropy } from './secret-scanner.js';
 
@@ -48,6 +49,21 @@ test('Shannon entropy: 0 for one repeated character, log2(n) for n distinct ones
   assert.equal(shannonEntropy('0123456789abcdef'), 4);
 });
 
+test('Shannon entropy is the same to the last bit as the sum over a Map, in first-occurrence order', () => {
+  const reference = (value: string) => {
+    const counts = new Map<string, number>();
+    for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+    let entropy = 0;
+    for (const count of counts.values()) entropy -= (count / value.length) * Math.log2(count / value.length);
+    return entropy;
+  };
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...'abcAB01+/_-é\u00ff'), maxLength: 120 }), (value) => Object.is(shannonEntropy(value), reference(value))),
+    { numRuns: 2000 },
+  );
+  assert.ok(Object.is(shannonEntropy('ключ-key-ключ'), reference('ключ-key-ключ')));
+});
+
 test('a low-entropy value is no finding even where the rule matches', () => {
   const flat = ['sk', '_live_', 'ababababababababababababab'].join('');
   assert.deepEqual(scanText(`key = '${flat}'`, rules), []);
@@ -90,4 +106,41 @@ test('a broken rule file is refused with the rule, the key and the fix', () => {
   refuse({ version: 1, rules: [rule, rule] }, /appears twice/);
   refuse({ version: 1, disable: ['no-such-rule'] }, /"disable" names "no-such-rule", which is no rule/);
   refuse({ version: 1, rules: [{ ...rule, id: 'Bad Id' }] }, /rules\[0\]\.id must be lower-case/);
+});
+
+/** What a file's bytes look like read as Latin-1 (one character per byte), as the sources read them. */
+const asLatin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+const described = (matches: ReturnType<typeof scanText>) => matches.map((match) => `${match.rule.id} ${secretFingerprint(match.rule.id, match.secret)} ${redactSecret(match.secret)} ${match.encoding} ${match.line}:${match.column}`);
+
+test('text read as Latin-1 gives the findings decoded text gives: rule, fingerprint, redaction, encoding, line and column', () => {
+  // Non-ASCII before the secrets on their lines: the columns count characters, not bytes. (Not
+  // inside PEM blocks, where a base64 line may look like an assignment.)
+  for (const [file, content] of corpus.files) {
+    const text = `// réglage — ключ\n${content.includes('-----BEGIN') ? content : content.replace(/^(\w+ ?[=:])/gm, '/* ключ — é */ $1')}`;
+    const decoded = described(scanText(text, rules));
+    assert.ok(decoded.length >= corpus.planted.filter((planted) => planted.file === file).length, file);
+    assert.deepEqual(described(scanText(asLatin1(text), rules, { decoding: 'latin1' })), decoded, file);
+  }
+});
+
+test('a secret holding non-ASCII characters is fingerprinted and redacted as decoded text is', () => {
+  // "à" is C3 A0 in UTF-8: read as Latin-1 its second byte is a no-break space, which \s matches.
+  const password = ['Zü9q', 'äX7w', 'Ö2m€', 'k4à'].join('');
+  const text = `Ünïcode — DATABASE_URL=postgres://app:${password}@db.internal:5432/app\n`;
+  const [decoded] = scanText(text, rules);
+  assert.equal(decoded?.rule.id, 'database-url-password');
+  assert.equal(decoded.secret, password);
+  const [latin1, ...rest] = scanText(asLatin1(text), rules, { decoding: 'latin1' });
+  assert.equal(rest.length, 0);
+  assert.deepEqual([latin1?.secret, latin1?.line, latin1?.column], [password, decoded.line, decoded.column]);
+  assert.deepEqual(described([latin1!]), described([decoded]));
+});
+
+test('rules written in ASCII read Latin-1; a rule with a non-ASCII keyword, a \\u escape or the u flag needs decoded text', () => {
+  assert.equal(rules.textDecoding, 'latin1');
+  const rule = { id: 'x', title: 'X', severity: 'high', keywords: ['ключ'], pattern: 'ключ=(\\w{12,})', fix: 'f' };
+  assert.equal(loadSecretRules({ version: 1, rules: [rule] }).textDecoding, 'utf8');
+  assert.equal(loadSecretRules({ version: 1, rules: [{ ...rule, keywords: ['key'], pattern: 'key=(\\u00e9\\w{12,})' }] }).textDecoding, 'utf8');
+  assert.equal(loadSecretRules({ version: 1, rules: [{ ...rule, keywords: ['key'], pattern: 'key=(\\p{L}{12,})', flags: 'u' }] }).textDecoding, 'utf8');
+  assert.equal(loadSecretRules({ version: 1, rules: [{ ...rule, keywords: ['key'], pattern: 'key=(\\w{12,})' }] }).textDecoding, 'latin1');
 });

@@ -1,5 +1,6 @@
 import { decodeBase64Runs } from './base64-candidates.js';
 import { joinedSlice, joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
+import { utf8FromLatin1, type TextDecoding } from './latin1-text.js';
 import type { SecretEncoding } from './secret-finding.js';
 import type { SecretRule, SecretRuleSet } from './secret-rules.js';
 
@@ -19,9 +20,14 @@ export interface SecretMatch {
   readonly encoding: SecretEncoding;
 }
 
+/** Counts of the one-byte characters of a secret, reused: secrets are short, and there are many candidates. */
+const byteCounts = new Uint32Array(256);
+const firstSeen = new Uint8Array(256);
+
 /** Shannon entropy of the characters of `value`, in bits per character. */
 export function shannonEntropy(value: string): number {
   if (value.length === 0) return 0;
+  if (!/[\u0100-\uffff]/.test(value)) return oneByteEntropy(value);
   const counts = new Map<string, number>();
   for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
   let entropy = 0;
@@ -32,10 +38,36 @@ export function shannonEntropy(value: string): number {
   return entropy;
 }
 
+/**
+ * The same sum for a string of characters below 256, without a Map: the terms are added in the
+ * order the characters first occur, as above, so the result is the same to the last bit (an
+ * entropy exactly at a rule's threshold must not flip).
+ */
+function oneByteEntropy(value: string): number {
+  let distinct = 0;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (byteCounts[code] === 0) firstSeen[distinct++] = code;
+    byteCounts[code]! += 1;
+  }
+  let entropy = 0;
+  for (let index = 0; index < distinct; index++) {
+    const code = firstSeen[index]!;
+    const p = byteCounts[code]! / value.length;
+    entropy -= p * Math.log2(p);
+    byteCounts[code] = 0;
+  }
+  return entropy;
+}
+
 /** Line starts of a text, computed once and only when a candidate needs a position. */
 class LineIndex {
   #starts: number[] | undefined;
-  constructor(readonly text: string) {}
+  /** `decoding` 'latin1': offsets count bytes, and a column is counted in the decoded line. */
+  constructor(
+    readonly text: string,
+    readonly decoding: TextDecoding = 'utf8',
+  ) {}
   #lineStarts(): number[] {
     if (this.#starts === undefined) {
       const starts = [0];
@@ -58,7 +90,9 @@ class LineIndex {
   }
   position(offset: number): { line: number; column: number } {
     const line = this.lineOf(offset);
-    return { line: line + 1, column: offset - this.#lineStarts()[line]! + 1 };
+    const lineStart = this.#lineStarts()[line]!;
+    const before = this.decoding === 'latin1' ? utf8FromLatin1(this.text.slice(lineStart, offset)).length : offset - lineStart;
+    return { line: line + 1, column: before + 1 };
   }
   /** Offsets of lines [first, last] (0-based, clamped), the last line's break included. */
   lineSpan(first: number, last: number): { start: number; end: number } {
@@ -109,10 +143,12 @@ function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, 
 /** The candidate a rule's match makes, or undefined when a check turns it down. */
 function candidateOf(match: RegExpExecArray, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex): Candidate | undefined {
   const span = match.indices?.[rule.secretGroup];
+  const matched = match[rule.secretGroup];
+  if (matched === undefined || span === undefined) return undefined;
   // A secret spread over lines (a PEM body, with real or JSON-escaped line breaks) is the same
   // secret however it is wrapped: the breaks are no part of it, nor of its fingerprint.
-  const secret = match[rule.secretGroup]?.replace(LINE_BREAKS, '');
-  if (secret === undefined || span === undefined || secret === '') return undefined;
+  const secret = (index.decoding === 'latin1' ? utf8FromLatin1(matched) : matched).replace(LINE_BREAKS, '');
+  if (secret === '') return undefined;
   if (shannonEntropy(secret) < rule.minEntropy) return undefined;
   if (rule.secretMustMatch !== undefined && !rule.secretMustMatch.test(secret)) return undefined;
   if (rule.checkPlaceholders && isPlaceholder(secret, ruleSet)) return undefined;
@@ -171,12 +207,14 @@ function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Can
 export interface ScanTextOptions {
   /** How many base64 layers to decode (0 turns decoding off). Default 2. */
   readonly base64Depth?: number;
+  /** How `text` holds its bytes (latin1-text.ts). Default 'utf8'. */
+  readonly decoding?: TextDecoding;
 }
 
 /** Every secret in `text`, in order of position. */
 export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanTextOptions = {}): SecretMatch[] {
   const depth = options.base64Depth ?? 2;
-  const index = new LineIndex(text);
+  const index = new LineIndex(text, options.decoding);
   const matches: SecretMatch[] = [];
   const seen = new Set<string>();
   const add = (rule: SecretRule, secret: string, offset: number, encoding: SecretEncoding) => {
@@ -195,7 +233,7 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
       const part = joinedSlice(joined, window.start, window.end);
-      for (const candidate of candidates(part, ruleSet, new LineIndex(part))) {
+      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding))) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;
         if (!spansJoin(joined, start, end)) continue;

@@ -74,3 +74,9 @@ test('marker parsing and expiry dates', () => {
   assert.equal(expiryInstant('31-01-2031'), undefined);
   assert.throws(() => parseBaseline({ version: 1, suppressions: [{ ruleId: 'x' }] }, 'b.json'), /suppressions\[0\] needs "fingerprint" and "ruleId"/);
 });
+
+test('a marker read as Latin-1 bytes keeps its non-ASCII reason and owner', () => {
+  const text = `# holdfast:allow-secret reason="révoqué — ключ отозван" owner="zoë@example.org" expires=2031-12-31\nGH_TOKEN=${token}\n`;
+  const [held] = scanUnit({ path: 'ci.env', text: Buffer.from(text).toString('latin1'), decoding: 'latin1' }, options(new ManualClock(NOW_MS)));
+  assert.deepEqual(held?.suppression, { kind: 'inline', status: 'active', reason: 'révoqué — ключ отозван', owner: 'zoë@example.org', expires: '2031-12-31' });
+});

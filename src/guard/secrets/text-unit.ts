@@ -1,3 +1,5 @@
+import type { TextDecoding } from './latin1-text.js';
+
 /**
  * What the scanner reads: a file of a working tree, or the lines one commit (or the index) added
  * to a file. Sources produce units one at a time, so a scan holds one file in memory, not a tree.
@@ -6,6 +8,8 @@ export interface TextUnit {
   /** Relative to the scanned root or the repository, with `/`. */
   readonly path: string;
   readonly text: string;
+  /** How `text` holds the bytes read: one character per byte ('latin1'), or decoded ('utf8', the default). */
+  readonly decoding?: TextDecoding;
   /**
    * For diff hunks: the file's line number for each line of `text`, and whether the change added
    * it (context lines are scanned, so markers and multi-line secrets are seen, but not reported).

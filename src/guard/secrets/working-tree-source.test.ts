@@ -7,16 +7,17 @@ import { tempDir } from '../../../test/support/file-tree.js';
 import { SECRETS_NOT_IN_SOURCE } from './secret-finding.js';
 import { loadSecretRules } from './secret-rules.js';
 import { scanUnits } from './secret-scan.js';
+import type { TextDecoding } from './latin1-text.js';
 import { BINARY_SNIFF_BYTES, emptySourceStats, type TextUnit } from './text-unit.js';
 import { workingTreeUnits } from './working-tree-source.js';
 
 const token = ['gh', 'p_', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'].join('');
-const options = { maxFileBytes: 1024 * 1024, excludedDirectories: [] };
+const options = { maxFileBytes: 1024 * 1024, excludedDirectories: [], decoding: 'latin1' } as const;
 
-async function units(root: string, maxFileBytes = options.maxFileBytes) {
+async function units(root: string, maxFileBytes = options.maxFileBytes, decoding: TextDecoding = options.decoding) {
   const stats = emptySourceStats();
   const read: TextUnit[] = [];
-  for await (const unit of workingTreeUnits(root, { ...options, maxFileBytes }, stats)) read.push(unit);
+  for await (const unit of workingTreeUnits(root, { ...options, maxFileBytes, decoding }, stats)) read.push(unit);
   return { read, stats };
 }
 
@@ -41,7 +42,7 @@ test('a file over 64 KiB is read whole: a secret across the end of the first rea
   );
 });
 
-test('binary files are skipped whatever their size, files over the cap and symbolic links too; UTF-8 is decoded', async (t) => {
+test('binary files are skipped whatever their size, files over the cap and symbolic links too; text is read as Latin-1 or decoded', async (t) => {
   const root = await tempDir(t, 'holdfast-tree-');
   const binaryBig = Buffer.alloc(200 * 1024, 0x41);
   binaryBig[BINARY_SNIFF_BYTES - 1] = 0; // the last byte of the sniff
@@ -56,7 +57,11 @@ test('binary files are skipped whatever their size, files over the cap and symbo
   await symlink(join(root, 'utf8.txt'), join(root, 'dir', 'link.txt'));
   const { read, stats } = await units(root, 1024 * 1024);
   assert.deepEqual(read.map((unit) => unit.path), ['late-nul.txt', 'over-cap.txt', 'utf8.txt']);
-  assert.equal(read[2]!.text, 'naïve — ключ\n');
+  assert.equal(read[2]!.text, Buffer.from('naïve — ключ\n').toString('latin1'), 'one character per byte');
+  assert.equal(read[2]!.decoding, 'latin1');
+  const decoded = await units(root, 1024 * 1024, 'utf8');
+  assert.equal(decoded.read[2]!.text, 'naïve — ключ\n');
+  assert.equal(decoded.read[2]!.decoding, 'utf8');
   assert.equal(stats.skippedBinary, 2);
   const capped = await units(root, 1024);
   assert.deepEqual(capped.read.map((unit) => unit.path), ['utf8.txt']);

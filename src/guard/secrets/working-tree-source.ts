@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, normalize, sep } from 'node:path';
+import type { TextDecoding } from './latin1-text.js';
 import { looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
 
 /** Directories a working-tree scan leaves out unless asked: history and installed dependencies. */
@@ -11,6 +12,8 @@ export interface WorkingTreeOptions {
   readonly maxFileBytes: number;
   /** Directory names skipped wherever they occur below the root; empty to scan everything. */
   readonly excludedDirectories: readonly string[];
+  /** How file bytes become text: the rule set's `textDecoding` (latin1-text.ts). */
+  readonly decoding: TextDecoding;
 }
 
 /*
@@ -26,7 +29,17 @@ export interface WorkingTreeOptions {
 const ONE_READ_BYTES = 64 * 1024;
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
-function* walk(root: string, dir: string, options: WorkingTreeOptions, stats: SourceStats): Generator<string> {
+/** A file to read: where it is, and its path as reported (relative to the root, with `/`). */
+export interface TreeFile {
+  readonly file: string;
+  readonly path: string;
+}
+
+/*
+ * Paths are built by concatenation, not path.join/relative: on node_modules (ten thousand files)
+ * normalizing every path again cost as much as opening the files.
+ */
+function* walk(dir: string, prefix: string, options: WorkingTreeOptions, stats: SourceStats): Generator<TreeFile> {
   const names: Array<{ name: string; directory: boolean }> = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     // Symbolic links are not followed: they may leave the tree or loop.
@@ -35,24 +48,28 @@ function* walk(root: string, dir: string, options: WorkingTreeOptions, stats: So
   }
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const { name, directory } of names) {
-    const path = join(dir, name);
+    const file = dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
+    const path = prefix === '' ? name : `${prefix}/${name}`;
     if (!directory) {
-      yield path;
+      yield { file, path };
     } else if (options.excludedDirectories.includes(name)) {
-      stats.skippedDirectories.push(relative(root, path).split(sep).join('/'));
+      stats.skippedDirectories.push(path);
     } else {
-      yield* walk(root, path, options, stats);
+      yield* walk(file, path, options, stats);
     }
   }
 }
 
-type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
+export type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
 
 /** Reads files into one buffer that grows to the largest file read, so a scan allocates little. */
-class FileReader {
+export class FileReader {
   #buffer = Buffer.allocUnsafe(ONE_READ_BYTES + 1);
 
-  constructor(private readonly maxFileBytes: number) {}
+  constructor(
+    private readonly maxFileBytes: number,
+    private readonly decoding: TextDecoding,
+  ) {}
 
   #fill(fd: number, from: number, to: number): number {
     let at = from;
@@ -94,7 +111,7 @@ class FileReader {
       }
       if (length > this.maxFileBytes) return { kind: 'large' };
       if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-      return { kind: 'text', text: this.#buffer.toString('utf8', 0, length), bytes: length };
+      return { kind: 'text', text: this.#buffer.toString(this.decoding, 0, length), bytes: length };
     } catch {
       return { kind: 'unreadable' };
     } finally {
@@ -103,31 +120,38 @@ class FileReader {
   }
 }
 
+/** The files under `root` (or `root` itself when it is a file), in path order; excluded directories are counted in `stats`. */
+export function treeFiles(root: string, options: WorkingTreeOptions, stats: SourceStats): Iterable<TreeFile> {
+  return lstatSync(root).isFile() ? [{ file: root, path: basename(root) }] : walk(normalize(root), '', options, stats);
+}
+
+/** Counts a file read in `stats`: a text file of `bytes` scanned, or a file skipped and why. */
+export function countRead(kind: FileRead['kind'], bytes: number, stats: SourceStats): void {
+  switch (kind) {
+    case 'unreadable':
+      stats.skippedUnreadable++;
+      break;
+    case 'large':
+      stats.skippedLarge++;
+      break;
+    case 'binary':
+      stats.skippedBinary++;
+      break;
+    case 'text':
+      stats.units++;
+      stats.bytes += bytes;
+  }
+}
+
 /**
  * The text files under `root` (or `root` itself when it is a file), in path order. Binary files
  * (a NUL in the first 8 KiB) and files over the size cap are counted in `stats` and skipped.
  */
 export async function* workingTreeUnits(root: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  const rootIsFile = lstatSync(root).isFile();
-  const files = rootIsFile ? [root] : walk(root, root, options, stats);
-  const reader = new FileReader(options.maxFileBytes);
-  for (const file of files) {
-    const path = rootIsFile ? basename(file) : relative(root, file).split(sep).join('/');
+  const reader = new FileReader(options.maxFileBytes, options.decoding);
+  for (const { file, path } of treeFiles(root, options, stats)) {
     const read = reader.read(file);
-    switch (read.kind) {
-      case 'unreadable':
-        stats.skippedUnreadable++;
-        continue;
-      case 'large':
-        stats.skippedLarge++;
-        continue;
-      case 'binary':
-        stats.skippedBinary++;
-        continue;
-      case 'text':
-        stats.units++;
-        stats.bytes += read.bytes;
-        yield { path, text: read.text };
-    }
+    countRead(read.kind, read.kind === 'text' ? read.bytes : 0, stats);
+    if (read.kind === 'text') yield { path, text: read.text, decoding: options.decoding };
   }
 }

@@ -5,6 +5,8 @@ import { debianReleaseFromBaseFiles, readDpkgStatus } from './dpkg-status.js';
 import { readGoMod } from './go-mod.js';
 import { readNpmLockfile } from './npm-lockfile.js';
 import { ecosystemFromOsRelease } from './os-release.js';
+import { readPipRequirements } from './pip-requirements.js';
+import { readPoetryLock } from './poetry-lock.js';
 import { ManifestFormatError, type PackageManifest } from './package-manifest.js';
 
 /**
@@ -36,6 +38,9 @@ export interface FindOptions {
 }
 
 const DPKG_STATUS = 'var/lib/dpkg/status';
+const LOCKFILE_NAMES: readonly string[] = ['package-lock.json', 'npm-shrinkwrap.json', 'go.mod', 'Cargo.lock', 'poetry.lock'];
+/** requirements.txt and its usual siblings: requirements-dev.txt, requirements.lock.txt, dev-requirements.txt. */
+const REQUIREMENTS = /^(?:[\w.-]+[-_.])?requirements(?:[-_.][\w.-]+)?\.txt$/;
 
 function read(path: string): string {
   if (statSync(path).size > MAX_MANIFEST_BYTES) throw new ManifestFormatError(`larger than ${MAX_MANIFEST_BYTES} bytes`);
@@ -69,13 +74,15 @@ function readFile(root: string, path: string, options: FindOptions): PackageMani
   if (name === 'package-lock.json' || name === 'npm-shrinkwrap.json' || name === '.package-lock.json') return readNpmLockfile(read(path), display);
   if (name === 'go.mod') return readGoMod(read(path), display);
   if (name === 'Cargo.lock') return readCargoLock(read(path), display);
+  if (name === 'poetry.lock') return readPoetryLock(read(path), display);
+  if (REQUIREMENTS.test(name)) return readPipRequirements(read(path), display);
   const text = read(path);
   if (/^Package:/m.test(text.slice(0, 4096))) {
     // A dpkg database given directly: a system root is three levels above var/lib/dpkg/status.
     const systemRoot = path.split(sep).join('/').endsWith(DPKG_STATUS) ? dirname(dirname(dirname(dirname(path)))) : undefined;
     return readDpkgStatus(text, display, releaseOf(systemRoot, text, options.distro));
   }
-  throw new ManifestFormatError('not a supported file: give a package-lock.json, npm-shrinkwrap.json, go.mod, Cargo.lock, a dpkg status file or a directory');
+  throw new ManifestFormatError('not a supported file: give a package-lock.json, npm-shrinkwrap.json, go.mod, Cargo.lock, poetry.lock, requirements.txt, a dpkg status file or a directory');
 }
 
 export function findManifests(target: string, options: FindOptions = {}): FoundManifests {
@@ -107,7 +114,7 @@ export function findManifests(target: string, options: FindOptions = {}): FoundM
         walk(path);
       } else if (entry.isFile()) {
         if (entry.name === 'package-lock.json' && names.has('npm-shrinkwrap.json')) continue;
-        if (['package-lock.json', 'npm-shrinkwrap.json', 'go.mod', 'Cargo.lock'].includes(entry.name)) attempt(relative(target, path), () => readFile(target, path, options));
+        if (LOCKFILE_NAMES.includes(entry.name) || REQUIREMENTS.test(entry.name)) attempt(relative(target, path), () => readFile(target, path, options));
       }
     }
     // dpkg's database: var/lib/dpkg/status (and distroless images' status.d/) under a system root.

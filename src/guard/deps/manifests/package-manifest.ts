@@ -1,6 +1,6 @@
 /** A package found installed or locked, named and versioned the way OSV names its ecosystem. */
 export interface InstalledPackage {
-  /** OSV ecosystem: "npm", "Go", "crates.io", "Debian:12", "Ubuntu:22.04". */
+  /** OSV ecosystem: "npm", "Go", "crates.io", "PyPI", "Debian:12", "Ubuntu:22.04". */
   readonly ecosystem: string;
   /** The name OSV records use: for Debian and Ubuntu the SOURCE package. */
   readonly name: string;
@@ -14,7 +14,7 @@ export interface InstalledPackage {
   readonly dev?: boolean;
 }
 
-export type ManifestKind = 'npm-lockfile' | 'dpkg-status' | 'go-mod' | 'cargo-lock';
+export type ManifestKind = 'npm-lockfile' | 'dpkg-status' | 'go-mod' | 'cargo-lock' | 'poetry-lock' | 'pip-requirements';
 
 export interface PackageManifest {
   readonly kind: ManifestKind;

@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { requireTool, runCommand } from '../../../../test/support/tools.js';
-import { compareDpkgVersions, parseDpkgVersion } from './dpkg-version.js';
+import { assertAscendingIn, compareIn } from '../../../../test/support/version-order.js';
+import { parseDpkgVersion } from './dpkg-version.js';
+import { DPKG_SCHEME } from './ecosystem-versions.js';
 
-function compare(a: string, b: string): number {
-  const x = parseDpkgVersion(a);
-  const y = parseDpkgVersion(b);
-  assert.ok(x !== undefined && y !== undefined, `${a} and ${b} parse`);
-  return compareDpkgVersions(x, y);
-}
-
-function assertAscending(versions: readonly string[]): void {
-  for (let i = 0; i < versions.length; i++) {
-    for (let j = 0; j < versions.length; j++) {
-      assert.equal(compare(versions[i]!, versions[j]!), Math.sign(i - j), `${versions[i]} vs ${versions[j]}`);
-    }
-  }
-}
+const compare = (a: string, b: string) => compareIn(DPKG_SCHEME, a, b);
+const assertAscending = (versions: readonly string[]) => assertAscendingIn(DPKG_SCHEME, versions);
 
 test('Debian Policy §5.6.12: "~~" < "~~a" < "~" < the empty part < "a"; ~ sorts before the end', () => {
   assertAscending(['1.0~~', '1.0~~a', '1.0~', '1.0', '1.0a']);

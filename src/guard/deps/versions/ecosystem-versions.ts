@@ -1,4 +1,5 @@
 import { compareDpkgVersions, parseDpkgVersion } from './dpkg-version.js';
+import { comparePep440, parsePep440 } from './pep440-version.js';
 import { compareSemver, parseSemver } from './semver-version.js';
 
 /**
@@ -12,29 +13,28 @@ export interface VersionScheme {
   compare(a: string, b: string): number | undefined;
 }
 
-export const SEMVER_SCHEME: VersionScheme = Object.freeze({
-  name: 'SemVer 2.0.0',
-  compare(a: string, b: string) {
-    const x = parseSemver(a);
-    const y = parseSemver(b);
-    return x === undefined || y === undefined ? undefined : compareSemver(x, y);
-  },
-});
+/** A scheme from a parser and an order of parsed versions: a version that does not parse compares as undefined. */
+function versionScheme<T>(name: string, parse: (text: string) => T | undefined, order: (a: T, b: T) => number): VersionScheme {
+  return Object.freeze({
+    name,
+    compare(a: string, b: string) {
+      const x = parse(a);
+      const y = parse(b);
+      return x === undefined || y === undefined ? undefined : order(x, y);
+    },
+  });
+}
 
-export const DPKG_SCHEME: VersionScheme = Object.freeze({
-  name: 'dpkg',
-  compare(a: string, b: string) {
-    const x = parseDpkgVersion(a);
-    const y = parseDpkgVersion(b);
-    return x === undefined || y === undefined ? undefined : compareDpkgVersions(x, y);
-  },
-});
+export const SEMVER_SCHEME = versionScheme('SemVer 2.0.0', parseSemver, compareSemver);
+export const DPKG_SCHEME = versionScheme('dpkg', parseDpkgVersion, compareDpkgVersions);
+export const PEP440_SCHEME = versionScheme('PEP 440', parsePep440, comparePep440);
 
 /** The ecosystems `scan deps` reads, by OSV ecosystem name (before any ":release" suffix). */
 const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map([
   ['npm', SEMVER_SCHEME],
   ['Go', SEMVER_SCHEME],
   ['crates.io', SEMVER_SCHEME],
+  ['PyPI', PEP440_SCHEME],
   ['Debian', DPKG_SCHEME],
   ['Ubuntu', DPKG_SCHEME],
 ]);

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareSemver, parseSemver } from './semver-version.js';
+import { assertAscendingIn, compareIn } from '../../../../test/support/version-order.js';
+import { SEMVER_SCHEME } from './ecosystem-versions.js';
+import { parseSemver } from './semver-version.js';
 
-function compare(a: string, b: string): number {
-  const x = parseSemver(a);
-  const y = parseSemver(b);
-  assert.ok(x !== undefined && y !== undefined, `${a} and ${b} parse`);
-  return compareSemver(x, y);
-}
-
-function assertAscending(versions: readonly string[]): void {
-  for (let i = 0; i < versions.length; i++) {
-    for (let j = 0; j < versions.length; j++) assert.equal(compare(versions[i]!, versions[j]!), Math.sign(i - j), `${versions[i]} vs ${versions[j]}`);
-  }
-}
+const compare = (a: string, b: string) => compareIn(SEMVER_SCHEME, a, b);
+const assertAscending = (versions: readonly string[]) => assertAscendingIn(SEMVER_SCHEME, versions);
 
 test('SemVer §11: the specification\'s own pre-release example, in order', () => {
   assertAscending(['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0']);
