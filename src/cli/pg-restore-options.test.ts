@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultRestoreCommand, parseRestoreTarget, parseTargetTime, RestoreOptionError } from './pg-restore-options.js';
+import { WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
+import { DEFAULT_RESTORE_SPOOL, defaultRestoreCommand, parseRestoreTarget, parseTargetTime, RestoreOptionError } from './pg-restore-options.js';
 
 describe('restore target options', () => {
   test('target times need a zone; the exact text (microseconds) is passed on, the instant parsed', () => {
@@ -39,8 +40,18 @@ describe('restore target options', () => {
 
   test('the restore_command quotes what the shell would split, and carries no credentials', () => {
     assert.equal(
-      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', '/var/spool/holdfast x'], ['/usr/bin/node', "/opt/hold fast/it's/main.js"]),
-      "/usr/bin/node '/opt/hold fast/it'\\''s/main.js' pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --prefetch 8 --spool '/var/spool/holdfast x'",
+      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--no-sync'], ['/usr/bin/node', "/opt/hold fast/it's/main.js"]),
+      "/usr/bin/node '/opt/hold fast/it'\\''s/main.js' pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --no-sync",
     );
+  });
+
+  test('with a prefetch spool, the restore_command first moves a prefetched segment from this repository\'s spool folder, else runs wal-fetch', () => {
+    const spool = new WalPrefetchSpool('/var/spool/holdfast x', 'http://127.0.0.1:9470', 's3://pg/prod');
+    assert.equal(
+      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', '/var/spool/holdfast x'], ['/usr/bin/node', '/opt/holdfast/main.js']),
+      `mv -f '${spool.directory}'/%f %p 2>/dev/null || /usr/bin/node /opt/holdfast/main.js pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --prefetch 8 --spool '/var/spool/holdfast x'`,
+    );
+    // The default spool is relative: restore_command runs in the data directory.
+    assert.match(defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', DEFAULT_RESTORE_SPOOL]), /^mv -f pg_wal\/holdfast-prefetch\/archive-get\/[0-9a-f]{16}\/%f %p 2>\/dev\/null \|\| /);
   });
 });

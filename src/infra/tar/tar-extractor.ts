@@ -72,11 +72,19 @@ export class TarExtractor extends Writable {
     this.#directories.add(this.#root);
   }
 
+  #streamBytes = 0;
+
   summary(): TarExtractSummary {
     return { files: this.#files, directories: this.#directories.size - 1, symlinks: this.#symlinkCount, bytes: this.#bytes };
   }
 
+  /** Bytes of the tar stream received so far. */
+  get streamBytes(): number {
+    return this.#streamBytes;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#streamBytes += chunk.length;
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     this.#drain().then(() => callback(), callback);
   }
