@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
+import { ABSENT_FRESH_MS, WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
 import { DEFAULT_RESTORE_SPOOL, defaultRestoreCommand, parseRestoreTarget, parseTargetTime, RestoreOptionError } from './pg-restore-options.js';
 
 describe('restore target options', () => {
@@ -47,11 +52,48 @@ describe('restore target options', () => {
 
   test('with a prefetch spool, the restore_command first moves a prefetched segment from this repository\'s spool folder, else runs wal-fetch', () => {
     const spool = new WalPrefetchSpool('/var/spool/holdfast x', 'http://127.0.0.1:9470', 's3://pg/prod');
-    assert.equal(
-      defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', '/var/spool/holdfast x'], ['/usr/bin/node', '/opt/holdfast/main.js']),
-      `mv -f '${spool.directory}'/%f %p 2>/dev/null || /usr/bin/node /opt/holdfast/main.js pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --prefetch 8 --spool '/var/spool/holdfast x'`,
-    );
+    const command = defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', '/var/spool/holdfast x'], ['/usr/bin/node', '/opt/holdfast/main.js']);
+    assert.ok(command.startsWith(`mv -f '${spool.directory}'/%f %p 2>/dev/null || `), command);
+    assert.ok(command.endsWith(`/usr/bin/node /opt/holdfast/main.js pg wal-fetch %f %p --repo s3://pg/prod --endpoint http://127.0.0.1:9470 --prefetch 8 --spool '/var/spool/holdfast x'; }`), command);
     // The default spool is relative: restore_command runs in the data directory.
     assert.match(defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', DEFAULT_RESTORE_SPOOL]), /^mv -f pg_wal\/holdfast-prefetch\/archive-get\/[0-9a-f]{16}\/%f %p 2>\/dev\/null \|\| /);
   });
+
+  test('run by /bin/sh as PostgreSQL runs it: a prefetched segment is moved, a fresh absence marker answers 1, anything else reaches wal-fetch', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'holdfast-restore-command-'));
+    try {
+      await mkdir(join(dataDir, 'pg_wal'));
+      const spool = new WalPrefetchSpool(join(dataDir, DEFAULT_RESTORE_SPOOL), 'http://127.0.0.1:9470', 's3://pg/prod');
+      await spool.ensure();
+      // wal-fetch stands in as a program that records its call and answers 7.
+      const fallback = join(dataDir, 'fallback-called');
+      const command = defaultRestoreCommand('s3://pg/prod', 'http://127.0.0.1:9470', ['--prefetch', '8', '--spool', DEFAULT_RESTORE_SPOOL], ['sh', '-c', `echo "$0" >> ${fallback}; exit 7`]);
+      // PostgreSQL replaces %f and %p and runs the result with system(), in the data directory.
+      const run = (name: string) => runShell(command.replaceAll('%f', name).replaceAll('%p', 'pg_wal/RECOVERYXLOG'), dataDir);
+      const segment = '000000010000000000000003';
+      await writeFile(spool.pathOf(segment), 'verified segment');
+      assert.equal(await run(segment), 0);
+      assert.equal(await readFile(join(dataDir, 'pg_wal', 'RECOVERYXLOG'), 'utf8'), 'verified segment');
+      assert.equal(existsSync(spool.pathOf(segment)), false, 'moved, not copied');
+
+      await spool.markAbsent('00000002.history');
+      assert.equal(await run('00000002.history'), 1, 'a fresh marker: not in the archive');
+      const stale = new Date(Date.now() - (ABSENT_FRESH_MS + 5_000));
+      await writeFile(spool.pathOf('00000003.history.absent'), '');
+      await utimes(spool.pathOf('00000003.history.absent'), stale, stale);
+      assert.equal(await run('00000003.history'), 7, 'a stale marker is asked again');
+      assert.equal(await run('000000010000000000000004'), 7, 'not prefetched');
+      assert.equal((await readFile(fallback, 'utf8')).trim().split('\n').length, 2, 'wal-fetch ran exactly for the two it had to answer');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
+
+function runShell(command: string, cwd: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+}

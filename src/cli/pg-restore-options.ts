@@ -1,7 +1,7 @@
 import type { RecoveryTargetAction } from '../backup/pg/recovery-settings.js';
 import { shellWord } from '../backup/pg/recovery-settings.js';
 import type { RecoveryTarget } from '../backup/pg/recovery-wal-plan.js';
-import { WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
+import { ABSENT_FRESH_MS, WalPrefetchSpool } from '../backup/pg/wal-prefetch-spool.js';
 import { parseLsn } from '../backup/pg/wal-position.js';
 
 /**
@@ -124,10 +124,13 @@ export function defaultRestoreCommand(repo: string, endpoint: string, extra: rea
   // (about a millisecond) instead of starting node (50–150 ms) for every WAL file — the per-file
   // cost pgBackRest's C binary has. It is the rename wal-fetch would do (WalPrefetchSpool.take):
   // final names in the spool appear only by rename once verified, and the directory is this
-  // repository's own. Anything else — not prefetched, a history file, a marker, no mv — falls
-  // through to wal-fetch, which also starts the worker when none runs.
-  const directory = new WalPrefetchSpool(spool, endpoint, repo).directory;
-  return `mv -f ${shellWord(directory)}/%f %p 2>/dev/null || ${walFetch}`;
+  // repository's own. Likewise the worker's fresh "not in the archive" marker (the history files
+  // recovery probes for) answers 1 as wal-fetch would (WalPrefetchSpool.isKnownAbsent: younger
+  // than ABSENT_FRESH_MS; GNU find). Anything else — not prefetched, no fresh marker, no mv or
+  // find — falls through to wal-fetch, which also starts the worker when none runs.
+  const directory = shellWord(new WalPrefetchSpool(spool, endpoint, repo).directory);
+  const fresh = `-newermt '-${Math.floor(ABSENT_FRESH_MS / 1000)} seconds'`;
+  return `mv -f ${directory}/%f %p 2>/dev/null || { [ -n "$(find ${directory} -maxdepth 1 -name %f.absent ${fresh} 2>/dev/null)" ] && exit 1; ${walFetch}; }`;
 }
 
 function optionValue(args: readonly string[], name: string): string | undefined {
