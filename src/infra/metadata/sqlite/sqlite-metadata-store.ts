@@ -21,6 +21,7 @@ import type {
   VersionScanOptions,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
+import { LatestVersionCache } from './latest-version-cache.js';
 import { addedColumns, schema } from './schema.js';
 import { type SqliteStatements, prepareStatements } from './statements.js';
 import {
@@ -56,6 +57,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #writes: GroupCommitQueue;
   readonly #stmt: SqliteStatements;
   readonly #bucketCache = new Map<string, BucketRecord>();
+  /** Latest versions of recently read keys (see LatestVersionCache for why this is exact here). */
+  readonly #latest = new LatestVersionCache(LATEST_CACHE_ENTRIES, LATEST_CACHE_INLINE_BYTES);
   /** The write batch that last changed a bucket: bucket reads wait for it alone to be durable. */
   #bucketsChangedInBatch = 0;
   /** Orders versions of a key, newest highest; unique across the store. */
@@ -170,6 +173,7 @@ export class SqliteMetadataStore implements MetadataStore {
     change: (current: ObjectVersionRecord) => Pick<ObjectVersionRecord, 'retention' | 'legalHold'>,
   ): Promise<ObjectVersionRecord> {
     return this.#writes.run(() => {
+      this.#latest.forget(bucket, key);
       const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
       if (row === undefined) throw s3errors.noSuchVersion(key, versionId);
       const current = versionFromRow(row);
@@ -194,14 +198,21 @@ export class SqliteMetadataStore implements MetadataStore {
       }
       this.#stmt.deleteBucket.run(name);
       this.#bucketChanged(name);
+      this.#latest.clear();
     });
   }
 
   async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined> {
-    const row = (
-      versionId === undefined ? this.#stmt.getLatest.get(bucket, key) : this.#stmt.getVersion.get(bucket, key, versionId)
-    ) as VersionRow | undefined;
-    return this.#durably(row && versionFromRow(row));
+    if (versionId !== undefined) {
+      const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
+      return this.#durably(row && versionFromRow(row));
+    }
+    const cached = this.#latest.get(bucket, key);
+    if (cached !== undefined) return this.#durably(cached);
+    const row = this.#stmt.getLatest.get(bucket, key) as VersionRow | undefined;
+    const latest = row && versionFromRow(row);
+    if (latest !== undefined) this.#latest.remember(latest);
+    return this.#durably(latest);
   }
 
   async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
@@ -211,6 +222,7 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Runs inside a write batch. */
   #putVersionNow(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): PutVersionResult {
     // The hot path of every write: as few statements as the semantics allow.
+    this.#latest.forget(version.bucket, version.key);
     const bucket = this.#bucketNow(version.bucket);
     if (bucket === undefined) throw s3errors.noSuchBucket(version.bucket);
     if (guard !== undefined) {
@@ -257,6 +269,7 @@ export class SqliteMetadataStore implements MetadataStore {
     guard?: Guard<ObjectVersionRecord>,
   ): Promise<ObjectVersionRecord | undefined> {
     return this.#writes.run(() => {
+      this.#latest.forget(bucket, key);
       const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
       if (row === undefined) return undefined;
       const record = versionFromRow(row);
@@ -414,6 +427,10 @@ export class SqliteMetadataStore implements MetadataStore {
     await this.#wal.close();
   }
 }
+
+/** Bounds of the latest-version cache: a few thousand hot keys, and their inline bytes (objects up to inlineObjectBytes). */
+const LATEST_CACHE_ENTRIES = 8192;
+const LATEST_CACHE_INLINE_BYTES = 32 * 1024 * 1024;
 
 /** Brings a data directory created by an earlier release up to the current columns. */
 function addMissingColumns(db: Database.Database): void {
