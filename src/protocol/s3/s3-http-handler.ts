@@ -6,9 +6,11 @@ import { S3Error, s3errors } from '../../domain/errors.js';
 import type { Clock } from '../../infra/clock.js';
 import { addressRequest } from './addressing.js';
 import { type SecretLookup, authenticateRequest } from './auth/sigv4.js';
+import { parseQuery } from './auth/uri-encoding.js';
 import type { OperationContext } from './operations/context.js';
 import { type RequestNote, buildS3Request, type S3Response } from './request.js';
 import { type AccessDecider, type RequestAuthorizer, createRequestAuthorizer } from './authorization.js';
+import { DecodedQuery } from './query-parameters.js';
 import { type S3RequestRecord, exchangeFacts } from './request-record.js';
 import { routeS3 } from './router.js';
 import { escapeXml } from './xml.js';
@@ -102,9 +104,11 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       }
       ({ bucket, key } = addressRequest(rawPath, req.headers.host, options.virtualHostDomain));
       resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
-      const query = new URLSearchParams(rawQuery);
+      // Decoded once: for the signature (which needs every parameter's canonical encoding) and for routing.
+      const parameters = parseQuery(rawQuery);
+      const query = new DecodedQuery(parameters);
       versionId = query.get('versionId') ?? undefined;
-      const auth = authenticateRequest({ method, rawPath, rawQuery, headers: req.headers }, options.secrets, options.clock);
+      const auth = authenticateRequest({ method, rawPath, rawQuery, query: parameters, headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
       accessKeyId = auth.accessKeyId;
       const signer = options.access.principalOf(auth.accessKeyId);

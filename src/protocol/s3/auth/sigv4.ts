@@ -26,6 +26,8 @@ export interface SigningRequest {
   readonly rawPath: string;
   /** Text after '?', '' if none. */
   readonly rawQuery: string;
+  /** parseQuery(rawQuery), when the caller has it already. */
+  readonly query?: readonly QueryParameter[] | undefined;
   /** Lower-case names (Node's `req.headers`, or `req.headersDistinct` for exact repeated-header joins). */
   readonly headers: IncomingHttpHeaders;
 }
@@ -58,7 +60,7 @@ export function authenticateRequest(
 ): AuthenticatedRequest | undefined {
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   const authorization = singleHeader(req.headers.authorization);
-  const query = parseQuery(req.rawQuery);
+  const query = req.query ?? parseQuery(req.rawQuery);
   const presigned = query.some((p) => PRESIGN_MARKERS.has(p.name));
   if (authorization !== undefined && presigned) {
     throw s3errors.invalidArgument('Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, ' +
