@@ -72,7 +72,7 @@ test('untilDurable(): nothing to wait for when idle; while a batch syncs, a read
   await close();
 });
 
-test('a batch committed while the previous one syncs gets its own sync; writes in one turn share a batch', async () => {
+test('writes made while a batch syncs wait for it, then commit together as the next batch, with one sync', async () => {
   const { db, committed, close } = freshDatabase();
   const gate = gatedSync();
   const queue = new GroupCommitQueue(db, gate.sync);
@@ -81,18 +81,21 @@ test('a batch committed while the previous one syncs gets its own sync; writes i
   const first = ['a', 'b'].map((k) => queue.run(() => insert.run(k)).then(() => acknowledged.push(k)));
   await settle();
   assert.equal(gate.calls.length, 1, 'one batch, one sync');
-  const second = queue.run(() => insert.run('c')).then(() => acknowledged.push('c'));
+  const firstBatch = queue.applyingBatch - 1;
+  const second = ['c', 'd'].map((k) => queue.run(() => insert.run(k)).then(() => acknowledged.push(k)));
   await settle();
-  assert.deepEqual(committed(), ['a', 'b', 'c']);
-  assert.equal(gate.calls.length, 2);
-  const throughFirst = queue.untilDurable(queue.applyingBatch - 2);
+  assert.deepEqual(committed(), ['a', 'b'], 'not committed while the first batch syncs');
+  const throughFirst = queue.untilDurable(firstBatch);
   assert.ok(throughFirst !== undefined);
   gate.calls[0]!.finish();
   await Promise.all([...first, throughFirst]);
   await settle();
+  assert.deepEqual(committed(), ['a', 'b', 'c', 'd'], 'committed as one batch once the first is durable');
+  assert.equal(gate.calls.length, 2, 'and synced once');
   assert.deepEqual(acknowledged.sort(), ['a', 'b'], 'the second batch waits for its own sync');
   gate.calls[1]!.finish();
-  await second;
+  await Promise.all(second);
+  assert.deepEqual(acknowledged.sort(), ['a', 'b', 'c', 'd']);
   await queue.drain();
   await close();
 });

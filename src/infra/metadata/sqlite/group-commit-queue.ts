@@ -19,8 +19,9 @@ interface DurabilityWaiter {
 }
 
 /**
- * Group commit for a synchronous SQLite handle. Writes queued during one event-loop turn run in
- * one transaction, each inside its own savepoint so a write that throws (a failed guard, a
+ * Group commit for a synchronous SQLite handle. Writes queued during one event-loop turn (with a
+ * CommitSync: or while the previous batch is being synced) run in one transaction, each inside
+ * its own savepoint so a write that throws (a failed guard, a
  * constraint) is rolled back alone and rejects alone. Every promise settles only once its batch
  * is durable: with a CommitSync, after COMMIT and the sync that follows it (synchronous=NORMAL,
  * the fdatasync on the thread pool); without one, after COMMIT (synchronous=FULL, the fsync
@@ -68,13 +69,19 @@ export class GroupCommitQueue {
 
   run<T>(apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.#isIdle()) this.#idle = new Promise((done) => (this.#markIdle = done));
       this.#pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#scheduled) {
-        if (this.#isIdle()) this.#idle = new Promise((done) => (this.#markIdle = done));
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      // While a batch is being synced, writes wait for it and then commit together: their sync
+      // could not start before that one ends anyway, and one batch writes each page it touches
+      // (an index leaf, the WAL's own frames) once instead of once per small batch.
+      if (this.#syncing === 0) this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
   }
 
   /**
@@ -149,6 +156,7 @@ export class GroupCommitQueue {
         this.#syncing -= 1;
         this.#markDurable(number);
         settle();
+        if (this.#pending.length > 0) this.#schedule();
         this.#finishTurn();
       },
       (error: unknown) => {
@@ -157,6 +165,7 @@ export class GroupCommitQueue {
         this.#syncFailure ??= error instanceof Error ? error : new Error(String(error));
         for (const waiter of this.#durabilityWaiters.splice(0)) waiter.reject(error);
         for (const write of batch) write.reject(error);
+        if (this.#pending.length > 0) this.#schedule();
         this.#finishTurn();
       },
     );
@@ -174,7 +183,7 @@ export class GroupCommitQueue {
   }
 
   #isIdle(): boolean {
-    return !this.#scheduled && this.#syncing === 0;
+    return !this.#scheduled && this.#syncing === 0 && this.#pending.length === 0;
   }
 
   #finishTurn(): void {
