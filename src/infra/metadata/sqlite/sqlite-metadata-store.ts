@@ -236,7 +236,9 @@ export class SqliteMetadataStore implements MetadataStore {
       const previousNull = this.#stmt.deleteNullVersion.get(version.bucket, version.key) as Pick<VersionRow, 'inline_data' | 'blobs'> | undefined;
       if (previousNull !== undefined) displaced.push(dataFromColumns(previousNull.inline_data, previousNull.blobs));
     }
-    this.#stmt.clearLatest.run(version.bucket, version.key);
+    // A never-versioned bucket holds at most the null version of a key (versioning, once enabled,
+    // can only be suspended), and it was just deleted: nothing is left to be un-marked latest.
+    if (bucket.versioning !== 'Unversioned') this.#stmt.clearLatest.run(version.bucket, version.key);
     // One writer per database (the data directory is locked), so an in-memory sequence is exact.
     const seq = ++this.#seq;
     const data = dataColumns(version.data);
