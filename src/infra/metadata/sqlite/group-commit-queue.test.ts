@@ -34,11 +34,16 @@ function gatedSync() {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-test('with a CommitSync, a write is acknowledged only after the sync that follows its COMMIT', async () => {
+/** A queue on a fresh database whose syncs the test completes, and an insert to queue. */
+function gatedQueue() {
   const { db, committed, close } = freshDatabase();
   const gate = gatedSync();
-  const queue = new GroupCommitQueue(db, gate.sync);
-  const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+  return { queue: new GroupCommitQueue(db, gate.sync), gate, insert: db.prepare('INSERT INTO t (k) VALUES (?)'), committed, close };
+}
+
+
+test('with a CommitSync, a write is acknowledged only after the sync that follows its COMMIT', async () => {
+  const { queue, gate, insert, committed, close } = gatedQueue();
   let acknowledged = false;
   const write = queue.run(() => insert.run('a')).then(() => (acknowledged = true));
   await settle();
@@ -53,10 +58,7 @@ test('with a CommitSync, a write is acknowledged only after the sync that follow
 });
 
 test('untilDurable(): nothing to wait for when idle; while a batch syncs, a reader waits for it', async () => {
-  const { db, close } = freshDatabase();
-  const gate = gatedSync();
-  const queue = new GroupCommitQueue(db, gate.sync);
-  const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+  const { queue, gate, insert, close } = gatedQueue();
   assert.equal(queue.untilDurable(), undefined);
   const write = queue.run(() => insert.run('a'));
   await settle();
@@ -73,10 +75,7 @@ test('untilDurable(): nothing to wait for when idle; while a batch syncs, a read
 });
 
 test('writes made while a batch syncs wait for it, then commit together as the next batch, with one sync', async () => {
-  const { db, committed, close } = freshDatabase();
-  const gate = gatedSync();
-  const queue = new GroupCommitQueue(db, gate.sync);
-  const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+  const { queue, gate, insert, committed, close } = gatedQueue();
   const acknowledged: string[] = [];
   const first = ['a', 'b'].map((k) => queue.run(() => insert.run(k)).then(() => acknowledged.push(k)));
   await settle();
@@ -101,10 +100,7 @@ test('writes made while a batch syncs wait for it, then commit together as the n
 });
 
 test('a failed sync rejects its batch, every later write and every reader waiting, and drain() still ends', async () => {
-  const { db, committed, close } = freshDatabase();
-  const gate = gatedSync();
-  const queue = new GroupCommitQueue(db, gate.sync);
-  const insert = db.prepare('INSERT INTO t (k) VALUES (?)');
+  const { queue, gate, insert, committed, close } = gatedQueue();
   const write = queue.run(() => insert.run('a'));
   await settle();
   const reader = queue.untilDurable();
