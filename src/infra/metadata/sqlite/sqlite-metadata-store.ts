@@ -432,7 +432,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
 /** Bounds of the latest-version cache: a few thousand hot keys, and their inline bytes (objects up to inlineObjectBytes). */
 const LATEST_CACHE_ENTRIES = 8192;
-const LATEST_CACHE_INLINE_BYTES = 32 * 1024 * 1024;
+const LATEST_CACHE_INLINE_BYTES = 16 * 1024 * 1024;
 
 /** Brings a data directory created by an earlier release up to the current columns. */
 function addMissingColumns(db: Database.Database): void {
