@@ -63,21 +63,29 @@ export async function ingestBody(
   const checksum = algorithm === undefined ? undefined : createChecksum(algorithm);
   let size = 0;
 
+  function take(chunk: Uint8Array): void {
+    size += chunk.length;
+    if (size > options.maxSize) throw s3errors.entityTooLarge(options.maxSize);
+    md5.update(chunk);
+    sha256?.update(chunk);
+    checksum?.update(chunk);
+  }
+
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of body) {
-      size += chunk.length;
-      if (size > options.maxSize) throw s3errors.entityTooLarge(options.maxSize);
-      md5.update(chunk);
-      sha256?.update(chunk);
-      checksum?.update(chunk);
+      take(chunk);
       yield chunk;
     }
   }
 
   let data: StoredData;
   if (options.declaredSize !== undefined && options.declaredSize <= options.inlineLimit) {
+    // Read directly, not through hashed(): a generator layer per chunk costs more than the hashing of a small body.
     const chunks: Uint8Array[] = [];
-    for await (const chunk of hashed()) chunks.push(chunk);
+    for await (const chunk of body) {
+      take(chunk);
+      chunks.push(chunk);
+    }
     data = { kind: 'inline', data: Buffer.concat(chunks) };
   } else {
     const blob = await options.blobs.write(hashed());

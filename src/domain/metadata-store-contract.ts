@@ -95,6 +95,42 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     });
 
+    test('the latest version read between writes of every kind is always the one the last write left', async () => {
+      const store = await open();
+      await store.createBucket(bucket('v', 'Enabled'));
+      const latest = async () => {
+        const found = await store.getObjectVersion('v', 'k');
+        return found === undefined ? undefined : `${found.isDeleteMarker ? 'marker' : found.etag} hold=${String(found.legalHold)}`;
+      };
+      assert.equal(await latest(), undefined);
+      const a = await store.putObjectVersion(version('v', 'k', 'a'));
+      assert.equal(await latest(), '"a" hold=undefined');
+      const b = await store.putObjectVersion(version('v', 'k', 'b'));
+      assert.equal(await latest(), '"b" hold=undefined');
+      const marker = await store.putObjectVersion({ ...version('v', 'k', ''), isDeleteMarker: true, etag: '' });
+      assert.equal(await latest(), 'marker hold=undefined');
+      await store.deleteObjectVersion('v', 'k', marker.version.versionId);
+      assert.equal(await latest(), '"b" hold=undefined');
+      await store.deleteObjectVersion('v', 'k', b.version.versionId);
+      assert.equal(await latest(), '"a" hold=undefined');
+      await store.updateVersionLock('v', 'k', a.version.versionId, () => ({ retention: undefined, legalHold: true }));
+      assert.equal(await latest(), '"a" hold=true');
+      await assert.rejects(store.putObjectVersion(version('v', 'k', 'c'), () => { throw new S3Error('PreconditionFailed', 'no'); }), code('PreconditionFailed'));
+      assert.equal(await latest(), '"a" hold=true');
+      await store.createUpload({ bucket: 'v', key: 'k', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined, lock: noLock });
+      await store.completeUpload('v', 'k', 'u1', version('v', 'k', 'd'), []);
+      assert.equal(await latest(), '"d" hold=undefined');
+
+      await store.createBucket(bucket('u'));
+      await store.putObjectVersion(version('u', 'k', 'x'));
+      assert.equal((await store.getObjectVersion('u', 'k'))?.etag, '"x"');
+      await store.putObjectVersion(version('u', 'k', 'y'));
+      assert.equal((await store.getObjectVersion('u', 'k'))?.etag, '"y"');
+      await store.deleteObjectVersion('u', 'k', 'null');
+      assert.equal(await store.getObjectVersion('u', 'k'), undefined);
+      await store.close();
+    });
+
     test('a guard that throws leaves nothing written, and does not affect concurrent writes', async () => {
       const store = await open();
       await store.createBucket(bucket('b'));

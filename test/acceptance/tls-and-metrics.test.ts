@@ -128,6 +128,7 @@ test('the Prometheus endpoint counts requests, bytes and latency, and what is un
   assert.match(metrics.text, /^holdfast_requests_total\{api="s3",operation="PutObject",status="200"\} 1$/m);
   assert.match(metrics.text, /^holdfast_requests_total\{api="s3",operation="GetObject",status="200"\} 1$/m);
   assert.match(metrics.text, /^holdfast_received_bytes_total\{operation="PutObject"\} 20$/m);
+  assert.match(metrics.text, /^holdfast_sent_bytes_total\{operation="GetObject"\} 20$/m);
   assert.match(metrics.text, /^holdfast_request_duration_seconds_count\{api="s3",operation="PutObject"\} 1$/m);
   assert.match(metrics.text, /^holdfast_objects_under_retention 0$/m);
   assert.match(metrics.text, /^holdfast_audit_entries_total \d+$/m);

@@ -125,3 +125,33 @@ test('non-finite and negative-zero numbers in details encode deterministically',
   assert.deepEqual(entry.details, { a: null, b: null, c: 0, d: 0.1 });
   assert.ok(canonicalAuditJson(entry).includes('"details":{"a":null,"b":null,"c":0,"d":0.1}'));
 });
+
+test('every member is encoded exactly as JSON.stringify encodes it, whatever the characters (the documented rule)', () => {
+  const member = (value: unknown) => JSON.stringify(value ?? null);
+  const reference = (e: ReturnType<typeof boundAuditFields>): string => {
+    const keys = e.details === undefined ? [] : Object.keys(e.details).sort();
+    const details = e.details === undefined ? 'null' : `{${keys.map((k) => `${JSON.stringify(k)}:${member(e.details![k])}`).join(',')}}`;
+    return (
+      `{"seq":${member(e.seq)},"timeMs":${member(e.timeMs)},"kind":${member(e.kind)},"identity":${member(e.identity)},` +
+      `"accessKeyId":${member(e.accessKeyId)},"action":${member(e.action)},"resource":${member(e.resource)},"versionId":${member(e.versionId)},` +
+      `"result":${member(e.result)},"status":${member(e.status)},"errorCode":${member(e.errorCode)},"sourceIp":${member(e.sourceIp)},` +
+      `"requestId":${member(e.requestId)},"userAgent":${member(e.userAgent)},"details":${details},"prevHash":${member(e.prevHash)}}`
+    );
+  };
+  const awkward = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('"', '\\', '\n', '\u0000', '\u007f', '\u2028', '\ud800', '\udfff', 'a\ud83d', '😀', 'é', '</script>'),
+  );
+  const detailValue = fc.oneof(awkward, fc.double(), fc.integer(), fc.boolean(), fc.constant(null));
+  fc.assert(
+    fc.property(awkward, awkward, fc.option(awkward, { nil: undefined }), fc.dictionary(awkward, detailValue, { maxKeys: 5 }), fc.integer({ min: 100, max: 599 }), (identity, resource, userAgent, details, status) => {
+      // Not bounded: entries read back from a store are encoded as they are, lone surrogates included.
+      const entry = { ...boundAuditFields({ ...fields, status }, 7, TIME, GENESIS_HASH), identity, resource, userAgent, details };
+      const canonical = canonicalAuditJson(entry);
+      assert.equal(canonical, reference(entry));
+      assert.deepEqual(Object.keys(JSON.parse(canonical) as object).length, 16);
+    }),
+    { numRuns: 2000 },
+  );
+});

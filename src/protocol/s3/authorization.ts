@@ -2,6 +2,7 @@ import { type AccessDecision, type AccessTarget, PROTECTED_DATA_ACTIONS, resourc
 import type { Principal } from '../../domain/identity/principal.js';
 import { s3errors } from '../../domain/errors.js';
 import { SYSTEM_BUCKET_PREFIX, isReadOnlyS3Action } from '../../domain/names.js';
+import type { QueryParameters } from './query-parameters.js';
 
 /** The identity directory and the policy evaluator, as the S3 edge sees them. */
 export interface AccessDecider {
@@ -15,7 +16,7 @@ export interface RequestFacts {
   readonly sourceIp: string | undefined;
   readonly secureTransport: boolean;
   readonly nowMs: number;
-  readonly query: URLSearchParams;
+  readonly query: QueryParameters;
 }
 
 /** A refused action, kept for the audit log and for alerts. */

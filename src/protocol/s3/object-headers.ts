@@ -3,6 +3,7 @@ import { S3Error, s3errors } from '../../domain/errors.js';
 import type { ObjectVersionRecord, StoredHeaders } from '../../domain/model.js';
 import { lockResponseHeaders } from './lock-headers.js';
 import { httpDate } from './xml.js';
+import type { QueryParameters } from './query-parameters.js';
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
 const STORED_CONTENT_HEADERS = ['content-type', 'content-disposition', 'content-language', 'cache-control', 'expires'] as const;
@@ -61,7 +62,7 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
  * Headers of a GET/HEAD response. In a bucket that is or was versioned the null version is
  * named (`x-amz-version-id: null`), as S3 does; in a never-versioned bucket no version is.
  */
-export function objectResponseHeaders(version: ObjectVersionRecord, query: URLSearchParams, bucketVersioned: boolean): Record<string, string> {
+export function objectResponseHeaders(version: ObjectVersionRecord, query: QueryParameters, bucketVersioned: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     'last-modified': httpDate(version.lastModifiedMs),
     etag: version.etag,

@@ -39,6 +39,8 @@ export function exchangeFacts(
   req: IncomingMessage,
   res: ServerResponse,
   startedNs: bigint,
+  /** The Content-Length sent, when the response's headers were not kept on `res` (writeHead with a list). */
+  bytesOut?: number,
 ): Pick<S3RequestRecord, 'status' | 'sourceIp' | 'userAgent' | 'durationSeconds' | 'bytesIn' | 'bytesOut'> {
   return {
     status: res.statusCode,
@@ -47,6 +49,6 @@ export function exchangeFacts(
     durationSeconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
     // The payload size the client declared (aws-chunked bodies: the decoded length).
     bytesIn: Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? 0) || 0,
-    bytesOut: Number(res.getHeader('content-length') ?? 0),
+    bytesOut: bytesOut ?? Number(res.getHeader('content-length') ?? 0),
   };
 }

@@ -9,6 +9,7 @@ import type { AuthenticatedRequest } from './auth/sigv4.js';
 import type { RequestAuthorizer } from './authorization.js';
 import type { Principal } from '../../domain/identity/principal.js';
 import type { AccessTarget } from '../../domain/identity/access-control.js';
+import type { QueryParameters } from './query-parameters.js';
 
 /** One S3 request after addressing and authentication, as operations see it. */
 export interface S3Request {
@@ -16,7 +17,7 @@ export interface S3Request {
   readonly method: string;
   readonly bucket: string | undefined;
   readonly key: string | undefined;
-  readonly query: URLSearchParams;
+  readonly query: QueryParameters;
   readonly headers: IncomingHttpHeaders;
   readonly auth: AuthenticatedRequest;
   /** Who signed the request. */
@@ -87,7 +88,7 @@ export function buildS3Request(
     readonly id: string;
     readonly bucket: string | undefined;
     readonly key: string | undefined;
-    readonly query: URLSearchParams;
+    readonly query: QueryParameters;
     readonly auth: AuthenticatedRequest;
     readonly principal: Principal;
     readonly authorizer: RequestAuthorizer;

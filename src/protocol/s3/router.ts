@@ -24,6 +24,7 @@ import { getObjectRetention, putObjectRetention } from './operations/object-rete
 import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { putObject } from './operations/put-object.js';
 import { uploadPart, uploadPartCopy } from './operations/upload-part.js';
+import type { QueryParameters } from './query-parameters.js';
 
 /**
  * Subresources S3 defines that this vault does not implement yet: answered NotImplemented
@@ -37,7 +38,7 @@ const UNSUPPORTED_SUBRESOURCES = [
 ];
 
 /** Subresources handled below; any other listed above is NotImplemented. */
-function unsupported(query: URLSearchParams): string | undefined {
+function unsupported(query: QueryParameters): string | undefined {
   return UNSUPPORTED_SUBRESOURCES.find((name) => query.has(name));
 }
 
@@ -52,12 +53,12 @@ export interface S3Route {
 }
 
 /** Requests naming a version use the `...Version` action (s3:GetObjectVersion, s3:DeleteObjectVersion). */
-function versioned(query: URLSearchParams, action: 's3:GetObject' | 's3:DeleteObject'): string {
+function versioned(query: QueryParameters, action: 's3:GetObject' | 's3:DeleteObject'): string {
   return query.has('versionId') ? `${action}Version` : action;
 }
 
 /** Picks the S3 operation for a request from its method, addressing and subresource parameters. */
-export function routeS3(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, hasCopySource: boolean): S3Route {
+export function routeS3(method: string, bucket: string | undefined, key: string | undefined, query: QueryParameters, hasCopySource: boolean): S3Route {
   const notImplemented = unsupported(query);
   if (notImplemented !== undefined) throw s3errors.notImplemented(`?${notImplemented}`);
 

@@ -123,6 +123,38 @@ describe('S3 HTTP edge', () => {
     assert.ok(reply.body.includes('<BucketName>no-such-bucket</BucketName>'));
   });
 
+  test('every response — success, error, HEAD, health, streamed — carries the request id headers once, and a true Content-Length', async () => {
+    assert.equal((await signed('PUT', '/edge-ids')).status, 200);
+    assert.equal((await signed('PUT', '/edge-ids/k', { body: 'twelve bytes' })).status, 200);
+    // Over the handler's inline limit: stored as a blob, sent as a stream.
+    assert.equal((await signed('PUT', '/edge-ids/large', { body: 'x'.repeat(5000) })).status, 200);
+    const replies = [
+      await send('GET', '/_holdfast/health', {}),
+      await signed('GET', '/edge-ids/k'),
+      await signed('GET', '/edge-ids/large'),
+      await signed('HEAD', '/edge-ids/k'),
+      await signed('GET', '/edge-ids?list-type=2'),
+      await signed('GET', '/edge-ids/missing'),
+      await signed('DELETE', '/edge-ids/k'),
+      await send('GET', '/edge-ids/k', {}),
+    ];
+    const ids = new Set<string>();
+    for (const reply of replies) {
+      const id = reply.headers['x-amz-request-id'];
+      assert.match(String(id), /^[0-9A-F]+$/, `one id, status ${reply.status}`);
+      assert.equal(reply.headers['x-amz-id-2'], id);
+      assert.equal(reply.headers['server'], 'Holdfast');
+      ids.add(String(id));
+      if (reply.status !== 204 && reply.headers['content-length'] !== undefined && reply.body !== '') {
+        assert.equal(Number(reply.headers['content-length']), Buffer.byteLength(reply.body));
+      }
+    }
+    assert.equal(ids.size, replies.length, 'request ids are unique');
+    assert.equal(replies[2]!.body.length, 5000);
+    assert.equal(replies[3]!.headers['content-length'], '12', 'HEAD declares the object size');
+    assert.equal(replies[3]!.body, '');
+  });
+
   test('HEAD errors carry the status but no body', async () => {
     const reply = await signed('HEAD', '/no-such-bucket');
     assert.equal(reply.status, 404);

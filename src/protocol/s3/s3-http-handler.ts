@@ -6,9 +6,11 @@ import { S3Error, s3errors } from '../../domain/errors.js';
 import type { Clock } from '../../infra/clock.js';
 import { addressRequest } from './addressing.js';
 import { type SecretLookup, authenticateRequest } from './auth/sigv4.js';
+import { parseQuery } from './auth/uri-encoding.js';
 import type { OperationContext } from './operations/context.js';
 import { type RequestNote, buildS3Request, type S3Response } from './request.js';
 import { type AccessDecider, type RequestAuthorizer, createRequestAuthorizer } from './authorization.js';
+import { DecodedQuery } from './query-parameters.js';
 import { type S3RequestRecord, exchangeFacts } from './request-record.js';
 import { routeS3 } from './router.js';
 import { escapeXml } from './xml.js';
@@ -71,9 +73,6 @@ function drainRequest(req: IncomingMessage, timeoutMs: number): Promise<void> {
 export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const requestId = nextRequestId();
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', requestId);
-    res.setHeader('server', 'Holdfast');
     const method = req.method ?? 'GET';
     let rawUrl = req.url ?? '/';
     // Absolute-form request targets (RFC 9112 3.2.2) carry scheme and authority: drop them.
@@ -96,17 +95,20 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
     let errorMessage: string | undefined;
     let bypass = false;
     let notes: readonly RequestNote[] = [];
+    let bytesOut: number | undefined;
     try {
       if (!rawPath.startsWith('/')) throw s3errors.invalidUri();
       if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
-        await send(res, method, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}\n' });
+        await send(res, method, requestId, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}\n' });
         return;
       }
       ({ bucket, key } = addressRequest(rawPath, req.headers.host, options.virtualHostDomain));
       resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
-      const query = new URLSearchParams(rawQuery);
+      // Decoded once: for the signature (which needs every parameter's canonical encoding) and for routing.
+      const parameters = parseQuery(rawQuery);
+      const query = new DecodedQuery(parameters);
       versionId = query.get('versionId') ?? undefined;
-      const auth = authenticateRequest({ method, rawPath, rawQuery, headers: req.headers }, options.secrets, options.clock);
+      const auth = authenticateRequest({ method, rawPath, rawQuery, query: parameters, headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
       accessKeyId = auth.accessKeyId;
       const signer = options.access.principalOf(auth.accessKeyId);
@@ -128,7 +130,7 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
         bypass = s3Request.bypassGovernanceHonoured;
       });
       versionId = response.headers?.['x-amz-version-id'] ?? versionId;
-      await send(res, method, response);
+      bytesOut = await send(res, method, requestId, response);
     } catch (error) {
       const s3error = await sendError(res, req, method, resource, requestId, error, options);
       // A request that failed authentication is still attributed to the key it claimed.
@@ -149,7 +151,7 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       errorCode,
       errorMessage,
       startedMs,
-      ...exchangeFacts(req, res, startedNs),
+      ...exchangeFacts(req, res, startedNs, bytesOut),
       denial: authorizer?.denial,
       bypassGovernance: bypass,
       notes,
@@ -169,26 +171,41 @@ function claimedAccessKeyId(authorization: string | undefined, rawQuery: string)
   return id !== undefined && /^[A-Za-z0-9]{1,128}$/.test(id) ? id : undefined;
 }
 
-async function send(res: ServerResponse, method: string, response: S3Response): Promise<void> {
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+/**
+ * Sends an operation's response; returns the Content-Length it declared. One writeHead with a
+ * flat header list and nothing set before: Node then writes the list as it is, instead of
+ * keeping every header in a per-response dictionary first (every request pays for that).
+ * Header names are lower case throughout the S3 edge.
+ */
+async function send(res: ServerResponse, method: string, requestId: string, response: S3Response): Promise<number> {
+  const headers = requestHeaders(requestId);
+  let contentLength: string | undefined;
+  const given = response.headers;
+  if (given !== undefined) {
+    for (const name in given) {
+      if (name === 'content-length') contentLength = given[name];
+      else headers.push(name, given[name]!);
+    }
+  }
   const body = response.body;
-  if (body === undefined) {
-    if (!res.hasHeader('content-length') && response.status !== 204 && response.status !== 304) res.setHeader('content-length', '0');
-    res.end();
-    return;
-  }
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    res.setHeader('content-length', String(Buffer.byteLength(body)));
+  if (typeof body === 'string' || Buffer.isBuffer(body)) contentLength = String(Buffer.byteLength(body));
+  else if (body === undefined && contentLength === undefined && response.status !== 204 && response.status !== 304) contentLength = '0';
+  if (contentLength !== undefined) headers.push('content-length', contentLength);
+  res.writeHead(response.status, headers);
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
     res.end(method === 'HEAD' ? undefined : body);
-    return;
-  }
-  if (method === 'HEAD') {
+  } else if (method === 'HEAD') {
     body.destroy();
     res.end();
-    return;
+  } else {
+    await streamBody(res, body);
   }
-  await streamBody(res, body);
+  return Number(contentLength ?? 0);
+}
+
+/** Headers every S3 response carries, errors included. */
+function requestHeaders(requestId: string): string[] {
+  return ['x-amz-request-id', requestId, 'x-amz-id-2', requestId, 'server', 'Holdfast'];
 }
 
 async function streamBody(res: ServerResponse, body: Readable): Promise<void> {
@@ -243,6 +260,8 @@ async function sendError(
     res.destroy();
     return s3error;
   }
+  const idHeaders = requestHeaders(requestId);
+  for (let i = 0; i < idHeaders.length; i += 2) res.setHeader(idHeaders[i]!, idHeaders[i + 1]!);
   // A refused request's unread body is drained by Node so the connection stays usable, and so a
   // client still sending gets to read the error instead of a reset. A large or unbounded body is
   // not worth reading: close the connection after the error.

@@ -2,16 +2,21 @@ import Database from 'better-sqlite3';
 import type { AuditEntry, AuditHead } from '../../../domain/audit/audit-entry.js';
 import { type AuditFilter, type AuditStore, assertValidChainId, checkAppend } from '../../../domain/audit/audit-store.js';
 import { type AuditRow, auditEntryFromRow, auditRowValues, schema } from './audit-rows.js';
-import { openDurableDatabase } from '../../sqlite/open-durable-database.js';
+import { openWalSyncedDatabase } from '../../sqlite/open-wal-synced-database.js';
+import type { WalFileSync } from '../../sqlite/wal-file-sync.js';
 
 const SCAN_PAGE = 500;
+const ROWS_PER_INSERT = 16;
 
 /**
  * The audit chain in its own SQLite file (not the metadata database: a busy audit log must not
  * slow metadata commits, and the file can be shipped or archived on its own).
  *
- * Durability: WAL with synchronous=FULL, as the metadata store: append() resolves after its
- * COMMIT, i.e. after the WAL was fsync'd. AuditLog batches entries, so one fsync covers many.
+ * Durability: as the metadata store, append() resolves once its COMMIT is on disk (WAL with
+ * synchronous=NORMAL, then an fdatasync of the -wal file on the thread pool, so the event loop
+ * keeps serving requests meanwhile). AuditLog batches entries, so one fsync covers many. A read
+ * made while an append is being synced waits for that sync before it answers: an export never
+ * shows an entry that a crash could still take back.
  * Scans page by seq with short read statements, never holding a statement open across an await:
  * better-sqlite3 forbids writes on a connection with an open iterator, and appends continue while
  * an export streams.
@@ -19,7 +24,12 @@ const SCAN_PAGE = 500;
 export class SqliteAuditStore implements AuditStore {
   readonly chain: string;
   readonly #db: Database.Database;
+  readonly #wal: WalFileSync;
+  /** The sync of the last append, until it settles. */
+  #unsynced: Promise<void> | undefined;
   readonly #insert: Database.Statement;
+  /** INSERT of ROWS_PER_INSERT entries at once: a statement per entry costs more than binding its values. */
+  readonly #insertMany: Database.Statement;
   readonly #head: Database.Statement;
   readonly #hashAt: Database.Statement;
   readonly #read: Database.Statement;
@@ -31,19 +41,25 @@ export class SqliteAuditStore implements AuditStore {
    */
   constructor(path: string, chain: string) {
     assertValidChainId(chain);
-    this.#db = openDurableDatabase(path, schema);
+    ({ db: this.#db, wal: this.#wal } = openWalSyncedDatabase(path, schema));
     this.chain = this.#claimChain(path, chain);
-    this.#insert = this.#db.prepare(
-      `INSERT INTO audit_entries (seq, time_ms, kind, identity, access_key_id, action, resource, version_id, result, status,
-         error_code, source_ip, request_id, user_agent, details, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = `INSERT INTO audit_entries (seq, time_ms, kind, identity, access_key_id, action, resource, version_id, result, status,
+         error_code, source_ip, request_id, user_agent, details, prev_hash, hash) VALUES `;
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    this.#insert = this.#db.prepare(insert + row);
+    this.#insertMany = this.#db.prepare(insert + Array.from({ length: ROWS_PER_INSERT }, () => row).join(', '));
     this.#head = this.#db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
     this.#hashAt = this.#db.prepare('SELECT hash FROM audit_entries WHERE seq = ?').pluck();
     this.#read = this.#db.prepare('SELECT * FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?');
     this.#append = this.#db.transaction((entries: readonly AuditEntry[]) => {
       const skip = checkAppend(this.chain, this.#headNow(), entries, (seq) => this.#hashAt.get(seq) as string | undefined);
-      for (let i = skip; i < entries.length; i += 1) this.#insert.run(auditRowValues(entries[i]!));
+      let i = skip;
+      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
+        const values: unknown[] = [];
+        for (let j = i; j < i + ROWS_PER_INSERT; j += 1) values.push(...auditRowValues(entries[j]!));
+        this.#insertMany.run(values);
+      }
+      for (; i < entries.length; i += 1) this.#insert.run(auditRowValues(entries[i]!));
     });
   }
 
@@ -56,6 +72,7 @@ export class SqliteAuditStore implements AuditStore {
     const stored = claim.immediate();
     if (stored !== chain) {
       this.#db.close();
+      void this.#wal.close();
       throw new Error(`The audit log ${path} holds the chain of node "${stored}", not of this node ("${chain}"). Use this node's own audit file, or set the node id back.`);
     }
     return chain;
@@ -64,10 +81,19 @@ export class SqliteAuditStore implements AuditStore {
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     this.#append.immediate(entries);
+    const synced = this.#wal.sync();
+    this.#unsynced = synced;
+    try {
+      await synced;
+    } finally {
+      if (this.#unsynced === synced) this.#unsynced = undefined;
+    }
   }
 
   async head(): Promise<AuditHead | undefined> {
-    return this.#headNow();
+    const head = this.#headNow();
+    await this.#unsynced;
+    return head;
   }
 
   #headNow(): AuditHead | undefined {
@@ -75,7 +101,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async read(fromSeq: number, limit: number): Promise<readonly AuditEntry[]> {
-    return (this.#read.all(fromSeq, limit) as AuditRow[]).map(auditEntryFromRow);
+    const entries = (this.#read.all(fromSeq, limit) as AuditRow[]).map(auditEntryFromRow);
+    await this.#unsynced;
+    return entries;
   }
 
   async *scan(filter: AuditFilter): AsyncGenerator<AuditEntry> {
@@ -119,6 +147,7 @@ export class SqliteAuditStore implements AuditStore {
     let after = bounds.first - 1;
     while (true) {
       const rows = page.all({ ...params, after, last: bounds.last }) as AuditRow[];
+      await this.#unsynced;
       for (const row of rows) yield auditEntryFromRow(row);
       if (rows.length < SCAN_PAGE) return;
       after = rows[rows.length - 1]!.seq;
@@ -142,6 +171,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    await this.#unsynced?.catch(() => undefined);
     if (this.#db.open) this.#db.close();
+    await this.#wal.close();
   }
 }

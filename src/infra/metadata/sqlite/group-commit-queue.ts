@@ -6,17 +6,38 @@ interface PendingWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** How a committed batch becomes durable: `sync()` after COMMIT (see WalFileSync). */
+export interface CommitSync {
+  /** Resolves once everything committed before the call is on disk. */
+  sync(): Promise<void>;
+}
+
+interface DurabilityWaiter {
+  readonly batch: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
- * Group commit for a synchronous SQLite handle. Writes queued during one event-loop turn run in
- * one transaction, each inside its own savepoint so a write that throws (a failed guard, a
- * constraint) is rolled back alone and rejects alone. Every promise settles only after COMMIT
- * returned, i.e. after the WAL was fsync'd (synchronous=FULL): nothing is acknowledged early.
+ * Group commit for a synchronous SQLite handle. Writes queued during one event-loop turn (with a
+ * CommitSync: or while the previous batch is being synced) run in one transaction, each inside
+ * its own savepoint so a write that throws (a failed guard, a
+ * constraint) is rolled back alone and rejects alone. Every promise settles only once its batch
+ * is durable: with a CommitSync, after COMMIT and the sync that follows it (synchronous=NORMAL,
+ * the fdatasync on the thread pool); without one, after COMMIT (synchronous=FULL, the fsync
+ * inside it). Nothing is acknowledged early.
  *
- * Why: each COMMIT costs an fsync that blocks the event loop; under concurrency the queue
- * fills while one commit runs, so the next commit covers many writes for the price of one.
+ * Why: an fsync per write would bound writes per second by the disk's sync latency. Under
+ * concurrency the queue fills while one batch is being synced, so the next sync covers many
+ * writes; with a CommitSync the event loop serves requests meanwhile instead of blocking in
+ * COMMIT.
+ *
+ * Reads run on the same handle outside any batch and may see a batch that is committed but not
+ * yet durable; `untilDurable()` is how a reader waits until what it read is durable too.
  */
 export class GroupCommitQueue {
   readonly #db: Database.Database;
+  readonly #commitSync: CommitSync | undefined;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
   readonly #rollback: Database.Statement;
@@ -25,11 +46,19 @@ export class GroupCommitQueue {
   readonly #rollbackTo: Database.Statement;
   #pending: PendingWrite[] = [];
   #scheduled = false;
+  /** Batches committed, and of those the ones known durable (numbered from 1, in commit order). */
+  #committedBatches = 0;
+  #durableBatches = 0;
+  #durabilityWaiters: DurabilityWaiter[] = [];
+  #syncFailure: Error | undefined;
+  /** Batches committed whose sync has not settled yet. */
+  #syncing = 0;
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => undefined;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, commitSync?: CommitSync) {
     this.#db = db;
+    this.#commitSync = commitSync;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -40,16 +69,42 @@ export class GroupCommitQueue {
 
   run<T>(apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.#isIdle()) this.#idle = new Promise((done) => (this.#markIdle = done));
       this.#pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        this.#idle = new Promise((done) => (this.#markIdle = done));
-        setImmediate(() => this.#flush());
-      }
+      // While a batch is being synced, writes wait for it and then commit together: their sync
+      // could not start before that one ends anyway, and one batch writes each page it touches
+      // (an index leaf, the WAL's own frames) once instead of once per small batch.
+      if (this.#syncing === 0) this.#schedule();
     });
   }
 
-  /** Resolves once every queued write has been committed or rejected. */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /**
+   * The number the batch being applied will have, for a write that wants to remember when it
+   * committed (see untilDurable()). Only meaningful inside a write's `apply`.
+   */
+  get applyingBatch(): number {
+    return this.#committedBatches + 1;
+  }
+
+  /**
+   * Undefined if batch `throughBatch` (default: every batch committed so far) is durable, else a
+   * promise that resolves once it is. A read calls it after reading, so that it never answers
+   * with a write that could still be lost; nothing to wait for (and nothing allocated) when no
+   * sync is in flight.
+   */
+  untilDurable(throughBatch: number = this.#committedBatches): Promise<void> | undefined {
+    if (throughBatch <= this.#durableBatches) return undefined;
+    if (this.#syncFailure !== undefined) return Promise.reject(this.#syncFailure);
+    return new Promise((resolve, reject) => this.#durabilityWaiters.push({ batch: throughBatch, resolve, reject }));
+  }
+
+  /** Resolves once every queued write has been committed and made durable, or rejected. */
   drain(): Promise<void> {
     return this.#idle;
   }
@@ -60,6 +115,7 @@ export class GroupCommitQueue {
     this.#scheduled = false;
     const outcomes: Array<{ ok: boolean; value: unknown }> = [];
     try {
+      if (this.#syncFailure !== undefined) throw this.#syncFailure;
       this.#begin.run();
       for (const write of batch) {
         this.#savepoint.run();
@@ -80,15 +136,57 @@ export class GroupCommitQueue {
       this.#finishTurn();
       return;
     }
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.value);
-    });
-    this.#finishTurn();
+    const number = ++this.#committedBatches;
+    const settle = () => {
+      batch.forEach((write, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) write.resolve(outcome.value);
+        else write.reject(outcome.value);
+      });
+    };
+    if (this.#commitSync === undefined) {
+      this.#markDurable(number);
+      settle();
+      this.#finishTurn();
+      return;
+    }
+    this.#syncing += 1;
+    this.#commitSync.sync().then(
+      () => {
+        this.#syncing -= 1;
+        this.#markDurable(number);
+        settle();
+        if (this.#pending.length > 0) this.#schedule();
+        this.#finishTurn();
+      },
+      (error: unknown) => {
+        // Committed but not durable: refused, and so is every later write and untilDurable() wait.
+        this.#syncing -= 1;
+        this.#syncFailure ??= error instanceof Error ? error : new Error(String(error));
+        for (const waiter of this.#durabilityWaiters.splice(0)) waiter.reject(error);
+        for (const write of batch) write.reject(error);
+        if (this.#pending.length > 0) this.#schedule();
+        this.#finishTurn();
+      },
+    );
+  }
+
+  #markDurable(batch: number): void {
+    this.#durableBatches = Math.max(this.#durableBatches, batch);
+    if (this.#durabilityWaiters.length === 0) return;
+    const stillWaiting: DurabilityWaiter[] = [];
+    for (const waiter of this.#durabilityWaiters) {
+      if (waiter.batch <= this.#durableBatches) waiter.resolve();
+      else stillWaiting.push(waiter);
+    }
+    this.#durabilityWaiters = stillWaiting;
+  }
+
+  #isIdle(): boolean {
+    return !this.#scheduled && this.#syncing === 0 && this.#pending.length === 0;
   }
 
   #finishTurn(): void {
-    if (!this.#scheduled) this.#markIdle();
+    if (this.#isIdle()) this.#markIdle();
   }
 }

@@ -21,6 +21,7 @@ import type {
   VersionScanOptions,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
+import { LatestVersionCache } from './latest-version-cache.js';
 import { addedColumns, schema } from './schema.js';
 import { type SqliteStatements, prepareStatements } from './statements.js';
 import {
@@ -35,31 +36,52 @@ import {
   uploadFromRow,
   versionFromRow,
 } from './rows.js';
-import { openDurableDatabase } from '../../sqlite/open-durable-database.js';
+import { openWalSyncedDatabase } from '../../sqlite/open-wal-synced-database.js';
+import type { WalFileSync } from '../../sqlite/wal-file-sync.js';
 
 /**
  * Metadata in one SQLite file, for the embedded deployment.
  *
- * Durability: WAL journal with synchronous=FULL, so a commit is on disk (WAL fsync'd) before
- * it resolves. Writes from concurrent requests are grouped into one transaction per event-loop
- * turn (each in its own savepoint, so one failing write does not undo the others): one fsync
- * then covers many acknowledged writes. Reads run directly; because a batch runs synchronously
- * from BEGIN to COMMIT, a read never sees a half-applied batch.
+ * Durability: a write resolves only once its commit is on disk (WAL journal, synchronous=NORMAL,
+ * then an fdatasync of the -wal file on the thread pool: see openWalSyncedDatabase). Writes from
+ * concurrent requests are grouped into one transaction per event-loop turn (each in its own
+ * savepoint, so one failing write does not undo the others), and the batches committed while one
+ * fdatasync runs share the next: one sync covers many acknowledged writes. Reads run directly;
+ * because a batch runs synchronously from BEGIN to COMMIT, a read never sees a half-applied
+ * batch, and a read that may have seen a batch still being synced waits for that sync before it
+ * answers, so nothing is ever reported that a crash could take back.
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
+  readonly #wal: WalFileSync;
   readonly #writes: GroupCommitQueue;
   readonly #stmt: SqliteStatements;
   readonly #bucketCache = new Map<string, BucketRecord>();
+  /** Latest versions of recently read keys (see LatestVersionCache for why this is exact here). */
+  readonly #latest = new LatestVersionCache(LATEST_CACHE_ENTRIES, LATEST_CACHE_INLINE_BYTES);
+  /** The write batch that last changed a bucket: bucket reads wait for it alone to be durable. */
+  #bucketsChangedInBatch = 0;
   /** Orders versions of a key, newest highest; unique across the store. */
   #seq: number;
 
   constructor(path: string) {
-    this.#db = openDurableDatabase(path, schema);
+    ({ db: this.#db, wal: this.#wal } = openWalSyncedDatabase(path, schema));
     addMissingColumns(this.#db);
     this.#stmt = prepareStatements(this.#db);
     this.#seq = (this.#db.prepare('SELECT max(seq) AS seq FROM versions').get() as { seq: number | null }).seq ?? 0;
-    this.#writes = new GroupCommitQueue(this.#db);
+    this.#writes = new GroupCommitQueue(this.#db, this.#wal);
+  }
+
+  /** `value`, once every batch it may have been read from is durable (see GroupCommitQueue.untilDurable). */
+  #durably<T>(value: T, throughBatch?: number): T | Promise<T> {
+    const durable = this.#writes.untilDurable(throughBatch);
+    return durable === undefined ? value : durable.then(() => value);
+  }
+
+  /** Inside a write that changes a bucket record: bucket reads from now on wait for this batch. */
+  #bucketChanged(name: string): void {
+    this.#bucketCache.delete(name);
+    this.#bucketsChangedInBatch = this.#writes.applyingBatch;
   }
 
   async createBucket(bucket: BucketRecord): Promise<void> {
@@ -73,11 +95,12 @@ export class SqliteMetadataStore implements MetadataStore {
         bucket.objectLockEnabled ? 1 : 0,
         bucket.defaultRetention === undefined ? null : JSON.stringify(bucket.defaultRetention),
       );
+      this.#bucketChanged(bucket.name);
     });
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
-    return this.#bucketNow(name);
+    return this.#durably(this.#bucketNow(name), this.#bucketsChangedInBatch);
   }
 
   /**
@@ -94,7 +117,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listBuckets(): Promise<readonly BucketRecord[]> {
-    return (this.#stmt.listBuckets.all() as BucketRow[]).map(bucketFromRow);
+    return this.#durably((this.#stmt.listBuckets.all() as BucketRow[]).map(bucketFromRow), this.#bucketsChangedInBatch);
   }
 
   async setBucketVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
@@ -105,7 +128,7 @@ export class SqliteMetadataStore implements MetadataStore {
         throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
       }
       this.#stmt.setVersioning.run(state, name);
-      this.#bucketCache.delete(name);
+      this.#bucketChanged(name);
       return { ...bucket, versioning: state };
     });
   }
@@ -118,7 +141,7 @@ export class SqliteMetadataStore implements MetadataStore {
         throw new S3Error('InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration');
       }
       this.#stmt.setObjectLock.run(defaultRetention === undefined ? null : JSON.stringify(defaultRetention), name);
-      this.#bucketCache.delete(name);
+      this.#bucketChanged(name);
       return { ...bucket, objectLockEnabled: true, defaultRetention };
     });
   }
@@ -128,7 +151,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const bucket = this.#bucketNow(name);
       if (bucket === undefined) throw s3errors.noSuchBucket(name);
       this.#stmt.setRetentionBounds.run(bounds === undefined ? null : JSON.stringify(bounds), name);
-      this.#bucketCache.delete(name);
+      this.#bucketChanged(name);
       return { ...bucket, retentionBounds: bounds };
     });
   }
@@ -138,7 +161,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const bucket = this.#bucketNow(name);
       if (bucket === undefined) throw s3errors.noSuchBucket(name);
       this.#stmt.setBucketControls.run(JSON.stringify(controls), name);
-      this.#bucketCache.delete(name);
+      this.#bucketChanged(name);
       return { ...bucket, controls };
     });
   }
@@ -150,6 +173,7 @@ export class SqliteMetadataStore implements MetadataStore {
     change: (current: ObjectVersionRecord) => Pick<ObjectVersionRecord, 'retention' | 'legalHold'>,
   ): Promise<ObjectVersionRecord> {
     return this.#writes.run(() => {
+      this.#latest.forget(bucket, key);
       const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
       if (row === undefined) throw s3errors.noSuchVersion(key, versionId);
       const current = versionFromRow(row);
@@ -173,15 +197,22 @@ export class SqliteMetadataStore implements MetadataStore {
         throw s3errors.bucketNotEmpty(name);
       }
       this.#stmt.deleteBucket.run(name);
-      this.#bucketCache.delete(name);
+      this.#bucketChanged(name);
+      this.#latest.clear();
     });
   }
 
   async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined> {
-    const row = (
-      versionId === undefined ? this.#stmt.getLatest.get(bucket, key) : this.#stmt.getVersion.get(bucket, key, versionId)
-    ) as VersionRow | undefined;
-    return row && versionFromRow(row);
+    if (versionId !== undefined) {
+      const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
+      return this.#durably(row && versionFromRow(row));
+    }
+    const cached = this.#latest.get(bucket, key);
+    if (cached !== undefined) return this.#durably(cached);
+    const row = this.#stmt.getLatest.get(bucket, key) as VersionRow | undefined;
+    const latest = row && versionFromRow(row);
+    if (latest !== undefined) this.#latest.remember(latest);
+    return this.#durably(latest);
   }
 
   async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
@@ -191,6 +222,7 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Runs inside a write batch. */
   #putVersionNow(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): PutVersionResult {
     // The hot path of every write: as few statements as the semantics allow.
+    this.#latest.forget(version.bucket, version.key);
     const bucket = this.#bucketNow(version.bucket);
     if (bucket === undefined) throw s3errors.noSuchBucket(version.bucket);
     if (guard !== undefined) {
@@ -204,7 +236,9 @@ export class SqliteMetadataStore implements MetadataStore {
       const previousNull = this.#stmt.deleteNullVersion.get(version.bucket, version.key) as Pick<VersionRow, 'inline_data' | 'blobs'> | undefined;
       if (previousNull !== undefined) displaced.push(dataFromColumns(previousNull.inline_data, previousNull.blobs));
     }
-    this.#stmt.clearLatest.run(version.bucket, version.key);
+    // A never-versioned bucket holds at most the null version of a key (versioning, once enabled,
+    // can only be suspended), and it was just deleted: nothing is left to be un-marked latest.
+    if (bucket.versioning !== 'Unversioned') this.#stmt.clearLatest.run(version.bucket, version.key);
     // One writer per database (the data directory is locked), so an in-memory sequence is exact.
     const seq = ++this.#seq;
     const data = dataColumns(version.data);
@@ -237,6 +271,7 @@ export class SqliteMetadataStore implements MetadataStore {
     guard?: Guard<ObjectVersionRecord>,
   ): Promise<ObjectVersionRecord | undefined> {
     return this.#writes.run(() => {
+      this.#latest.forget(bucket, key);
       const row = this.#stmt.getVersion.get(bucket, key, versionId) as VersionRow | undefined;
       if (row === undefined) return undefined;
       const record = versionFromRow(row);
@@ -260,7 +295,7 @@ export class SqliteMetadataStore implements MetadataStore {
       afterSeq,
       limit: options.limit,
     }) as VersionRow[];
-    return rows.map(versionFromRow);
+    return this.#durably(rows.map(versionFromRow));
   }
 
   async scanLatest(bucket: string, options: ListScanOptions): Promise<readonly ObjectVersionRecord[]> {
@@ -270,7 +305,7 @@ export class SqliteMetadataStore implements MetadataStore {
       after: options.after,
       limit: options.limit,
     }) as VersionRow[];
-    return rows.map(versionFromRow);
+    return this.#durably(rows.map(versionFromRow));
   }
 
   async createUpload(upload: MultipartUploadRecord): Promise<void> {
@@ -290,8 +325,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadRecord | undefined> {
     const row = this.#stmt.getUpload.get(uploadId) as UploadRow | undefined;
-    if (row === undefined || row.bucket !== bucket || row.key !== key) return undefined;
-    return uploadFromRow(row);
+    return this.#durably(row === undefined || row.bucket !== bucket || row.key !== key ? undefined : uploadFromRow(row));
   }
 
   async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
@@ -315,12 +349,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]> {
-    return (this.#stmt.listParts.all(uploadId, afterPartNumber, limit) as PartRow[]).map(partFromRow);
+    return this.#durably((this.#stmt.listParts.all(uploadId, afterPartNumber, limit) as PartRow[]).map(partFromRow));
   }
 
   async listUploads(bucket: string, options: ListUploadsOptions): Promise<readonly MultipartUploadRecord[]> {
     const rows = this.#stmt.listUploads.all({ bucket, ...options }) as UploadRow[];
-    return rows.map(uploadFromRow);
+    return this.#durably(rows.map(uploadFromRow));
   }
 
   async completeUpload(
@@ -357,7 +391,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listStaleUploads(beforeMs: number, limit: number): Promise<readonly MultipartUploadRecord[]> {
-    return (this.#stmt.staleUploads.all(beforeMs, limit) as UploadRow[]).map(uploadFromRow);
+    return this.#durably((this.#stmt.staleUploads.all(beforeMs, limit) as UploadRow[]).map(uploadFromRow));
   }
 
   async referencedBlobIds(): Promise<ReadonlySet<string>> {
@@ -365,22 +399,22 @@ export class SqliteMetadataStore implements MetadataStore {
     for (const row of this.#stmt.allBlobRefs.iterate() as IterableIterator<{ blobs: string }>) {
       for (const blob of JSON.parse(row.blobs) as Array<{ blobId: string }>) ids.add(blob.blobId);
     }
-    return ids;
+    return this.#durably(ids);
   }
 
   async lockStatistics(nowMs: number): Promise<LockStatistics> {
     const row = this.#stmt.lockStatistics.get(nowMs, nowMs) as { retained_versions: number; retained_bytes: number; legal_hold_versions: number; legal_hold_bytes: number };
-    return {
+    return this.#durably({
       retainedVersions: row.retained_versions,
       retainedBytes: row.retained_bytes,
       legalHoldVersions: row.legal_hold_versions,
       legalHoldBytes: row.legal_hold_bytes,
-    };
+    });
   }
 
   async getSetting(name: string): Promise<string | undefined> {
     const row = this.#stmt.getSetting.get(name) as { value: string } | undefined;
-    return row?.value;
+    return this.#durably(row?.value);
   }
 
   async putSetting(name: string, value: string): Promise<void> {
@@ -392,8 +426,13 @@ export class SqliteMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     await this.#writes.drain();
     this.#db.close();
+    await this.#wal.close();
   }
 }
+
+/** Bounds of the latest-version cache: a few thousand hot keys, and their inline bytes (objects up to inlineObjectBytes). */
+const LATEST_CACHE_ENTRIES = 8192;
+const LATEST_CACHE_INLINE_BYTES = 16 * 1024 * 1024;
 
 /** Brings a data directory created by an earlier release up to the current columns. */
 function addMissingColumns(db: Database.Database): void {

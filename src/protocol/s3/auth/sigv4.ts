@@ -26,6 +26,8 @@ export interface SigningRequest {
   readonly rawPath: string;
   /** Text after '?', '' if none. */
   readonly rawQuery: string;
+  /** parseQuery(rawQuery), when the caller has it already. */
+  readonly query?: readonly QueryParameter[] | undefined;
   /** Lower-case names (Node's `req.headers`, or `req.headersDistinct` for exact repeated-header joins). */
   readonly headers: IncomingHttpHeaders;
 }
@@ -58,7 +60,7 @@ export function authenticateRequest(
 ): AuthenticatedRequest | undefined {
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   const authorization = singleHeader(req.headers.authorization);
-  const query = parseQuery(req.rawQuery);
+  const query = req.query ?? parseQuery(req.rawQuery);
   const presigned = query.some((p) => PRESIGN_MARKERS.has(p.name));
   if (authorization !== undefined && presigned) {
     throw s3errors.invalidArgument('Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, ' +
@@ -117,17 +119,13 @@ const NOTHING_EXEMPT: ReadonlySet<string> = new Set();
 function authenticatePresigned(
   req: SigningRequest, query: readonly QueryParameter[], lookup: SecretLookup, clock: Clock, maxSkewMs: number,
 ): AuthenticatedRequest {
-  const param = (name: string): string | undefined => {
-    const found = query.filter((p) => p.name === name);
-    if (found.length > 1) throw queryError(`${name} must be given at most once.`);
-    return found[0]?.value;
-  };
-  const algorithm = param('X-Amz-Algorithm');
-  const credentialText = param('X-Amz-Credential');
-  const signature = param('X-Amz-Signature');
-  const dateText = param('X-Amz-Date');
-  const signedHeadersText = param('X-Amz-SignedHeaders');
-  const expiresText = param('X-Amz-Expires');
+  const params = presignParameters(query);
+  const algorithm = params.get('X-Amz-Algorithm');
+  const credentialText = params.get('X-Amz-Credential');
+  const signature = params.get('X-Amz-Signature');
+  const dateText = params.get('X-Amz-Date');
+  const signedHeadersText = params.get('X-Amz-SignedHeaders');
+  const expiresText = params.get('X-Amz-Expires');
   if (algorithm === undefined || credentialText === undefined || signature === undefined || dateText === undefined ||
     signedHeadersText === undefined || expiresText === undefined) {
     throw queryError('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, ' +
@@ -163,6 +161,23 @@ function authenticatePresigned(
     presigned: true,
     payload: payloadVerification(payloadHash, { signingKey: key, amzDate: dateText, scope: credential.scope, seedSignature: seed }),
   });
+}
+
+const PRESIGN_PARAMETERS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'];
+const PRESIGN_PARAMETER_NAMES: ReadonlySet<string> = new Set(PRESIGN_PARAMETERS);
+
+/** The presigned-URL parameters of the query, read in one pass; each may appear once at most. */
+function presignParameters(query: readonly QueryParameter[]): Map<string, string> {
+  const found = new Map<string, string>();
+  let repeated: Set<string> | undefined;
+  for (const p of query) {
+    if (!PRESIGN_PARAMETER_NAMES.has(p.name)) continue;
+    if (found.has(p.name)) (repeated ??= new Set()).add(p.name);
+    else found.set(p.name, p.value);
+  }
+  const first = repeated === undefined ? undefined : PRESIGN_PARAMETERS.find((name) => repeated.has(name));
+  if (first !== undefined) throw queryError(`${first} must be given at most once.`);
+  return found;
 }
 
 function queryError(message: string): S3Error {

@@ -91,25 +91,60 @@ export function parseQuery(rawQuery: string): QueryParameter[] {
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const rawName = eq === -1 ? part : part.slice(0, eq);
-    const rawValue = eq === -1 ? '' : part.slice(eq + 1);
-    const nameBytes = percentDecode(rawName, true);
-    const valueBytes = percentDecode(rawValue, true);
-    params.push({
-      name: nameBytes.toString('utf8'),
-      value: valueBytes.toString('utf8'),
-      encodedName: ALREADY_CANONICAL.test(rawName) ? rawName : uriEncodeBytes(nameBytes),
-      encodedValue: ALREADY_CANONICAL.test(rawValue) ? rawValue : uriEncodeBytes(valueBytes),
-    });
+    const name = queryComponent(eq === -1 ? part : part.slice(0, eq));
+    const value = queryComponent(eq === -1 ? '' : part.slice(eq + 1));
+    params.push({ name: name.decoded, value: value.decoded, encodedName: name.encoded, encodedValue: value.encoded });
   }
   return params;
 }
 
+/**
+ * One query component, decoded and canonically encoded. What signers send is nearly always in
+ * canonical form already (the parameters of a presigned URL are); such a component is its own
+ * encoding and decodes without a byte round trip. Anything else takes the byte-level path.
+ */
+function queryComponent(raw: string): { decoded: string; encoded: string } {
+  if (isCanonicallyEncoded(raw)) {
+    if (!raw.includes('%')) return { decoded: raw, encoded: raw };
+    try {
+      return { decoded: decodeURIComponent(raw), encoded: raw };
+    } catch {
+      // Escapes of invalid UTF-8: the byte path below decodes them to U+FFFD, as Buffer does.
+    }
+  }
+  const bytes = percentDecode(raw, true);
+  return { decoded: bytes.toString('utf8'), encoded: uriEncodeBytes(bytes) };
+}
+
+/**
+ * True when `raw` is exactly what UriEncode would produce for its decoded bytes: every literal
+ * character unreserved, every escape `%XX` in upper-case hex of a byte that is not unreserved.
+ */
+function isCanonicallyEncoded(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x80 && UNRESERVED[c] === 1) continue;
+    if (c !== 0x25 || i + 2 >= raw.length) return false;
+    const high = upperHexValue(raw.charCodeAt(i + 1));
+    const low = upperHexValue(raw.charCodeAt(i + 2));
+    if (high < 0 || low < 0 || UNRESERVED[high * 16 + low] === 1) return false;
+    i += 2;
+  }
+  return true;
+}
+
+function upperHexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
 /** `name=value` pairs sorted by encoded name, then encoded value (byte order), joined by `&`. */
 export function canonicalQueryString(params: readonly QueryParameter[]): string {
-  return params
-    .map((p) => [p.encodedName, p.encodedValue] as const)
-    .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([n, v]) => `${n}=${v}`)
-    .join('&');
+  const sorted = [...params].sort((a, b) =>
+    a.encodedName < b.encodedName ? -1 : a.encodedName > b.encodedName ? 1 : a.encodedValue < b.encodedValue ? -1 : a.encodedValue > b.encodedValue ? 1 : 0,
+  );
+  let out = '';
+  for (let i = 0; i < sorted.length; i++) out += `${i === 0 ? '' : '&'}${sorted[i]!.encodedName}=${sorted[i]!.encodedValue}`;
+  return out;
 }
