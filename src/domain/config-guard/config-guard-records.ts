@@ -1,5 +1,5 @@
 import type { AttributeValue, ConfigCollection, ConfigComponent, ConfigItem } from '../../guard/config/config-item.js';
-import type { DifferenceKind, AttributeChange } from './config-diff.js';
+import type { ItemDifference } from './config-diff.js';
 
 /**
  * What the configuration guard keeps: baselines, drift checks, change requests and review
@@ -47,13 +47,8 @@ export interface Baseline {
   readonly evidence?: EvidenceRef;
 }
 
-export interface DriftItem {
-  readonly key: string;
-  readonly component: ConfigComponent;
-  readonly resourceId: string;
-  readonly difference: DifferenceKind;
-  readonly kind: string;
-  readonly changes: readonly AttributeChange[];
+/** An item's difference from the baseline, as a drift check keeps it. */
+export interface DriftItem extends ItemDifference {
   /** When a check first saw this item drift from this baseline (kept across checks). */
   readonly firstSeenMs: number;
   /** The approved change request whose target state this drift matches; absent = unexplained. */
