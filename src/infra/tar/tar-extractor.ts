@@ -73,6 +73,8 @@ export class TarExtractor extends Writable {
   }
 
   #streamBytes = 0;
+  /** The `#drain` of the write in progress, settled (never rejects). */
+  #draining: Promise<unknown> = Promise.resolve();
 
   summary(): TarExtractSummary {
     return { files: this.#files, directories: this.#directories.size - 1, symlinks: this.#symlinkCount, bytes: this.#bytes };
@@ -86,18 +88,28 @@ export class TarExtractor extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#streamBytes += chunk.length;
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    this.#drain().then(() => callback(), callback);
+    const drained = this.#drain();
+    this.#draining = drained.catch(() => undefined);
+    drained.then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     this.#finish().then(() => callback(), callback);
   }
 
+  /**
+   * Waits for the write in progress (it stops at its next step) and every background sync
+   * before closing: whoever destroyed the stream may remove what was extracted as soon as it is
+   * closed, and no file may be created after that (a large chunk holds many members).
+   */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const state = this.#state;
-    this.#state = { kind: 'end' };
-    const pending = Promise.allSettled([...this.#pendingSyncs, ...(state.kind === 'file' ? [state.handle.close()] : [])]);
-    pending.then(() => callback(error), () => callback(error));
+    this.#draining
+      .then(() => {
+        const state = this.#state;
+        this.#state = { kind: 'end' };
+        return Promise.allSettled([...this.#pendingSyncs, ...(state.kind === 'file' ? [state.handle.close()] : [])]);
+      })
+      .then(() => callback(error), () => callback(error));
   }
 
   /**
@@ -134,6 +146,7 @@ export class TarExtractor extends Writable {
 
   async #drain(): Promise<void> {
     for (;;) {
+      if (this.destroyed) return;
       const state = this.#state;
       if (state.kind === 'end') {
         // Anything after the end marker is padding to the record size; it must be zeros.
