@@ -36,7 +36,7 @@ function progressLine(context: PgVerbContext): ProgressLine {
 
 export async function backup(context: PgVerbContext): Promise<number> {
   noArguments(context);
-  const mib = boundedInteger('part-mib', context.values['part-mib'], 1, 4096);
+  const mib = boundedInteger('part-mib', context.values['part-mib'], 1, 1024);
   const encryption = await repositoryKeyFor(context);
   const progress = progressLine(context);
   const result = await withClient(context, (client) =>
@@ -46,7 +46,7 @@ export async function backup(context: PgVerbContext): Promise<number> {
       connection: context.values['pg-connection'],
       env: context.io.env,
       retainDays: context.retention?.retainDays,
-      ...(mib === undefined ? {} : { partBytes: mib * 1024 * 1024 }),
+      ...(mib === undefined ? {} : { partTarBytes: mib * 1024 * 1024 }),
       clock: context.io.clock,
       encryption,
       onProgress: (p) => progress.update(p.tarBytes, undefined, `${p.parts} part(s) stored`),

@@ -89,7 +89,8 @@ prune     removes the backups a retention policy no longer keeps (the newest alw
   --retain-days N    also lock each object in COMPLIANCE mode for N days from the upload
                      (without it, the bucket's default retention applies)
   --pg-connection S  a libpq conninfo for pg_basebackup -d and psql (backup)
-  --part-mib N       MiB of compressed backup per stored object, 1 to 4096 (backup; default 64)
+  --part-mib N       MiB of tar per stored object, each gzipped on its own so a restore
+                     inflates several at once, 1 to 1024 (backup; default 32)
   --into DIR         restore: the new data directory (created mode 0700, or an empty one)
   --backup ID        restore: this backup (default: the newest that ended before the target)
   --target-time TS   restore: recover up to this moment, with its zone: "2026-11-26 10:15:00+00"

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { parseBackupManifest } from '../../src/backup/pg/backup-manifest.js';
+import { BackupIntegrityError, extractBaseBackup } from '../../src/backup/pg/base-backup-extraction.js';
 import { Secret } from '../../src/domain/secret.js';
 import { S3Client } from '../../src/infra/s3-client/s3-client.js';
 import { S3RequestError } from '../../src/infra/s3-client/s3-client-errors.js';
@@ -142,6 +143,13 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
     assert.equal(sha256(bytes), part.sha256);
     parts.push(bytes);
   }
+  // Each part is a gzip member of its own with the tar bytes the manifest gives it (so a restore
+  // can inflate parts in parallel), and concatenated they are still one gzip stream.
+  for (const [index, bytes] of parts.entries()) {
+    const tarBytes = manifest.parts[index]!.tarBytes;
+    assert.equal(gunzipSync(bytes).length, tarBytes, `part ${index + 1} inflates on its own to its tarBytes`);
+    assert.ok(tarBytes !== undefined && tarBytes <= 1024 * 1024, `--part-mib 1: at most 1 MiB of tar per part (${tarBytes})`);
+  }
   const gz = Buffer.concat(parts);
   assert.equal(sha256(gz), manifest.compressedSha256);
   const tar = gunzipSync(gz);
@@ -152,6 +160,28 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
   const listing = (await runCommand('tar', ['-tzf', archivePath])).stdout.split('\n');
   for (const member of ['PG_VERSION', 'global/pg_control', 'backup_label', 'backup_manifest']) assert.ok(listing.includes(member), `${member} is in the tar`);
   assert.ok(!listing.some((member) => /^pg_wal\/0/.test(member)), 'no WAL in the tar: -X none takes it from the archive');
+
+  // Both restore paths unpack the same files: parts inflated in parallel (this backup), and the
+  // one-stream path of backups written before parts were gzip members of their own (the same
+  // parts under a manifest without per-part tarBytes, as such backups have).
+  const oneStream = { ...manifest, parts: manifest.parts.map(({ key, size, sha256 }) => ({ key, size, sha256 })) };
+  const restored: string[][] = [];
+  for (const [name, m] of [['parallel', manifest], ['one-stream', oneStream]] as const) {
+    const into = join(scratch, `restored-${name}`);
+    const summary = await extractBaseBackup({ client: s3, location: { bucket: BUCKET, prefix: PREFIX }, manifest: m, into, sync: false, prefetchParts: 3 });
+    const files = (await runCommand('find', [into, '-type', 'f', '-printf', '%P %s\n'])).stdout.split('\n').filter(Boolean).sort();
+    assert.equal(summary.files, files.length, name);
+    assert.equal(await readFile(join(into, 'PG_VERSION'), 'utf8'), '15\n', name);
+    restored.push(files);
+  }
+  assert.deepEqual(restored[0], restored[1], 'the same files with the same sizes either way');
+  const corrupt = { ...manifest, parts: manifest.parts.map((part, index) => (index === 1 ? { ...part, tarBytes: part.tarBytes! + 1 } : part)) };
+  const intoCorrupt = join(scratch, 'restored-wrong-size');
+  await assert.rejects(
+    extractBaseBackup({ client: s3, location: { bucket: BUCKET, prefix: PREFIX }, manifest: corrupt, into: intoCorrupt, sync: false }),
+    (e: unknown) => e instanceof BackupIntegrityError && e.message.includes(`${manifest.parts[1]!.key} inflates to ${manifest.parts[1]!.tarBytes} bytes of tar, the manifest says ${manifest.parts[1]!.tarBytes! + 1}`),
+  );
+  await assert.rejects(readdir(intoCorrupt), { code: 'ENOENT' }, 'a failed restore removes what it wrote and the directory it created');
 
   for (const key of [reported.manifestKey, manifest.parts[0]!.key]) {
     const head = await s3.headObject({ bucket: BUCKET, key });

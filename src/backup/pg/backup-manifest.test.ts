@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backupManifestKey, basePartKey } from './backup-layout.js';
-import { type BackupManifest, BackupManifestError, parseBackupManifest, serializeBackupManifest } from './backup-manifest.js';
+import { type BackupManifest, BackupManifestError, hasIndependentParts, parseBackupManifest, serializeBackupManifest } from './backup-manifest.js';
 import { parseBackupHistoryFile } from './backup-history-file.js';
 import { backupHistoryFileName, formatLsn, parseLsn, walSegmentNameAt, walSegmentNameBefore } from './wal-position.js';
 
@@ -40,6 +40,21 @@ test('a manifest survives serialize and parse unchanged', () => {
   assert.deepEqual(parseBackupManifest(serializeBackupManifest(valid), 'k'), valid);
 });
 
+const independent: BackupManifest = {
+  ...valid,
+  parts: [
+    { ...valid.parts[0]!, tarBytes: 30_000_000 },
+    { ...valid.parts[1]!, tarBytes: 10_000_000 },
+  ],
+};
+
+test('parts that are gzip members of their own carry their tar bytes, and are told apart from one-stream backups', () => {
+  const parsed = parseBackupManifest(serializeBackupManifest(independent), 'k');
+  assert.deepEqual(parsed, independent);
+  assert.equal(hasIndependentParts(parsed), true);
+  assert.equal(hasIndependentParts(parseBackupManifest(serializeBackupManifest(valid), 'k')), false);
+});
+
 test('malformed and inconsistent manifests are refused, naming the problem', () => {
   const cases: [string, unknown, RegExp][] = [
     ['not JSON', '{', /not JSON/],
@@ -54,6 +69,9 @@ test('malformed and inconsistent manifests are refused, naming the problem', () 
     ['a local time', { ...valid, startTime: '2026-11-26 09:00:00' }, /"startTime"/],
     ['no parts', { ...valid, parts: [] }, /"parts"/],
     ['a part without checksum', { ...valid, parts: [{ key: 'x', size: 300 }] }, /part 1/],
+    ['tar bytes on some parts only', { ...independent, parts: [independent.parts[0], valid.parts[1]] }, /"tarBytes" is given for 1 of 2 parts/],
+    ['part tar bytes that do not add up', { ...independent, tarBytes: 40_000_001 }, /add up to 40000000, "tarBytes" says 40000001/],
+    ['part tar bytes that are not a count', { ...independent, parts: [{ ...independent.parts[0], tarBytes: 0 }, independent.parts[1]] }, /part 1: "tarBytes"/],
     ['sizes that do not add up', { ...valid, compressedBytes: 301 }, /300 bytes, "compressedBytes" says 301/],
     ['a segment size that is none', { ...valid, walSegmentSize: 1000 }, /"walSegmentSize"/],
     ['a missing system identifier', { ...valid, systemIdentifier: undefined }, /"systemIdentifier"/],

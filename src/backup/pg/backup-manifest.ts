@@ -25,6 +25,17 @@ export interface BackupPart {
   readonly size: number;
   /** Lower-case hex SHA-256 of the object's bytes. */
   readonly sha256: string;
+  /**
+   * Bytes of tar this part inflates to. Present (on every part) when each part is a complete gzip
+   * member of its own, which a restore may inflate in parallel; absent in backups written before
+   * that (one gzip stream cut into parts), which inflate as one stream.
+   */
+  readonly tarBytes?: number;
+}
+
+/** Whether every part is its own gzip member (the manifest gives each part's tar bytes). */
+export function hasIndependentParts(manifest: BackupManifest): manifest is BackupManifest & { readonly parts: readonly (BackupPart & { readonly tarBytes: number })[] } {
+  return manifest.parts.every((part) => part.tarBytes !== undefined);
 }
 
 export interface BackupManifest {
@@ -143,12 +154,20 @@ export function parseBackupManifest(text: string, where: string): BackupManifest
   if (!Array.isArray(rawParts) || rawParts.length === 0) return fail('"parts" is not a non-empty array');
   const parts = rawParts.map((raw: unknown, index): BackupPart => {
     const p = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const { key, size, sha256 } = p;
+    const { key, size, sha256, tarBytes } = p;
     if (typeof key !== 'string' || key === '' || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
       return fail(`part ${index + 1} needs a key, a size and a hex SHA-256`);
     }
-    return Object.freeze({ key, size, sha256 });
+    if (tarBytes === undefined) return Object.freeze({ key, size, sha256 });
+    if (typeof tarBytes !== 'number' || !Number.isSafeInteger(tarBytes) || tarBytes < 1) return fail(`part ${index + 1}: "tarBytes" is not a whole number ≥ 1`);
+    return Object.freeze({ key, size, sha256, tarBytes });
   });
+  const withTarBytes = parts.filter((part) => part.tarBytes !== undefined);
+  if (withTarBytes.length !== 0 && withTarBytes.length !== parts.length) fail(`"tarBytes" is given for ${withTarBytes.length} of ${parts.length} parts: all or none`);
+  if (withTarBytes.length !== 0) {
+    const sum = withTarBytes.reduce((total, part) => total + part.tarBytes!, 0);
+    if (sum !== o['tarBytes']) fail(`the parts' "tarBytes" add up to ${sum}, "tarBytes" says ${JSON.stringify(o['tarBytes'])}`);
+  }
   const rawEncryption = o['encryption'];
   let encryption: BackupManifest['encryption'];
   if (rawEncryption !== undefined) {

@@ -5,16 +5,25 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
+import { mapInOrder } from '../../infra/streams/map-in-order.js';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import { TarExtractor, type TarExtractSummary } from '../../infra/tar/tar-extractor.js';
-import { backupPartAssociatedData, type BackupManifest, type BackupPart } from './backup-manifest.js';
+import { backupPartAssociatedData, type BackupManifest, type BackupPart, hasIndependentParts } from './backup-manifest.js';
 import type { BackupRepositoryLocation } from './backup-repository.js';
+
+/** Parts downloading (and, for independent parts, inflating) at once, by default. */
+const DEFAULT_PARTS_IN_FLIGHT = 3;
+/** The largest single zlib output chunk asked for: a part's tar bytes, up to this. */
+const MAX_INFLATE_CHUNK_BYTES = 256 * 1024 * 1024;
+const gunzipAsync = promisify(gunzip);
 
 /**
  * A stored base backup back into a directory: the parts are fetched in order (the next ones
  * already downloading while one is unpacked), each checked against the manifest's size and
- * SHA-256, the gzip stream decoded and checked as a whole (size and SHA-256 of the tar), and the
+ * SHA-256, inflated — each part on its own and several at once when every part is a gzip member
+ * of its own, else as one stream — and checked (sizes, and the compressed bytes' SHA-256), and the
  * tar written out by `TarExtractor`, which fsyncs what it writes. Any mismatch stops the restore
  * and removes what was written: a half-restored data directory is never left to be started.
  */
@@ -45,7 +54,10 @@ export interface ExtractBaseBackupOptions {
   readonly manifest: BackupManifest;
   /** A directory that does not exist yet, or is empty. */
   readonly into: string;
-  /** Parts downloaded ahead of the one being unpacked (default 2; memory: that many parts). */
+  /**
+   * Parts downloading (and inflating, when each is its own gzip member) at once, default 3:
+   * while one is written out the others run on the thread pool. Memory: that many parts, inflated.
+   */
   readonly prefetchParts?: number;
   readonly sync?: boolean;
   readonly onProgress?: (progress: ExtractionProgress) => void;
@@ -84,16 +96,23 @@ export async function extractBaseBackup(options: ExtractBaseBackupOptions): Prom
   let compressedBytes = 0;
   try {
     let fetchedBytes = 0;
-    const parts = Readable.from(
-      fetchParts(options, key, (stored, plain) => {
-        compressedHash.update(plain);
-        compressedBytes += plain.length;
-        fetchedBytes += stored;
-        options.onProgress?.({ bytes: fetchedBytes, totalBytes: manifest.parts.reduce((sum, p) => sum + p.size, 0) });
-      }),
-    );
-    // 1 MiB output chunks: a callback and a write per MiB rather than per 16 KiB (the default).
-    await pipeline(parts, createGunzip({ chunkSize: 1024 * 1024 }), extractor, ...(options.signal === undefined ? [] : [{ signal: options.signal }]));
+    const totalBytes = manifest.parts.reduce((sum, p) => sum + p.size, 0);
+    const onVerified = (stored: number, plain: Buffer) => {
+      compressedHash.update(plain);
+      compressedBytes += plain.length;
+      fetchedBytes += stored;
+      options.onProgress?.({ bytes: fetchedBytes, totalBytes });
+    };
+    const signal = options.signal === undefined ? [] : [{ signal: options.signal }];
+    if (hasIndependentParts(manifest)) {
+      // Each part is a gzip member of its own: several download and inflate on the thread pool
+      // while the one before them is written out, in order.
+      await pipeline(Readable.from(inflatedParts(options, manifest, key, onVerified)), extractor, ...signal);
+    } else {
+      // One gzip stream cut into parts (backups written before parts were members of their own).
+      // 1 MiB output chunks: a callback and a write per MiB rather than per 16 KiB (the default).
+      await pipeline(Readable.from(fetchParts(options, key, onVerified)), createGunzip({ chunkSize: 1024 * 1024 }), extractor, ...signal);
+    }
     options.signal?.throwIfAborted();
     const compressedSha256 = compressedHash.digest('hex');
     if (compressedBytes !== manifest.compressedBytes || compressedSha256 !== manifest.compressedSha256) {
@@ -128,29 +147,47 @@ export async function removeRestoredFiles(into: string, created: boolean): Promi
 
 /** The parts' bytes in order, each verified (and opened); up to `prefetchParts` downloads run ahead. */
 async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey | undefined, onVerified: (storedBytes: number, plain: Buffer) => void): AsyncGenerator<Buffer> {
-  const ahead = Math.max(1, options.prefetchParts ?? 2);
-  const queue: Promise<Buffer>[] = [];
-  let next = 0;
-  const parts = options.manifest.parts;
-  const startNext = () => {
-    const part = parts[next++]!;
-    const download = downloadPart(options.client, options.location.bucket, part, options.manifest.id, options.signal);
-    download.catch(() => undefined); // handled when awaited in order below
-    queue.push(download);
-  };
-  try {
-    while (next < parts.length && queue.length < ahead) startNext();
-    for (let index = 0; queue.length > 0; index++) {
-      options.signal?.throwIfAborted();
-      const stored = await queue.shift()!;
-      if (next < parts.length) startNext();
-      const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(options.manifest.id, index + 1), parts[index]!.key);
-      onVerified(stored.length, plain);
-      yield plain;
+  const { manifest } = options;
+  const verified = mapInOrder(manifest.parts, Math.max(1, options.prefetchParts ?? DEFAULT_PARTS_IN_FLIGHT), async (part, index) => {
+    const stored = await downloadPart(options.client, options.location.bucket, part, manifest.id, options.signal);
+    return { stored: stored.length, plain: key === undefined ? stored : key.open(stored, backupPartAssociatedData(manifest.id, index + 1), part.key) };
+  });
+  for await (const { stored, plain } of verified) {
+    options.signal?.throwIfAborted();
+    onVerified(stored, plain);
+    yield plain;
+  }
+}
+
+/**
+ * The tar bytes of parts that are gzip members of their own, in order: each is downloaded,
+ * verified, opened and inflated on the thread pool, `prefetchParts` at once, and must inflate to
+ * exactly the tar bytes the manifest gives it.
+ */
+async function* inflatedParts(
+  options: ExtractBaseBackupOptions,
+  manifest: BackupManifest & { readonly parts: readonly (BackupPart & { readonly tarBytes: number })[] },
+  key: RepositoryKey | undefined,
+  onVerified: (storedBytes: number, plain: Buffer) => void,
+): AsyncGenerator<Buffer> {
+  const inflated = mapInOrder(manifest.parts, Math.max(1, options.prefetchParts ?? DEFAULT_PARTS_IN_FLIGHT), async (part, index) => {
+    const stored = await downloadPart(options.client, options.location.bucket, part, manifest.id, options.signal);
+    const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(manifest.id, index + 1), part.key);
+    options.signal?.throwIfAborted();
+    let tar: Buffer;
+    try {
+      // One output chunk of the part's size: no re-assembly of 1 MiB pieces afterwards.
+      tar = await gunzipAsync(plain, { chunkSize: Math.max(64 * 1024, Math.min(part.tarBytes, MAX_INFLATE_CHUNK_BYTES)) });
+    } catch (error) {
+      throw new BackupIntegrityError(`backup ${manifest.id}: ${part.key} does not inflate (${(error as Error).message}).`);
     }
-  } finally {
-    // A consumer that stopped early (an error downstream) leaves downloads to settle unobserved.
-    for (const pending of queue) pending.catch(() => undefined);
+    if (tar.length !== part.tarBytes) throw new BackupIntegrityError(`backup ${manifest.id}: ${part.key} inflates to ${tar.length} bytes of tar, the manifest says ${part.tarBytes}.`);
+    return { stored: stored.length, plain, tar };
+  });
+  for await (const { stored, plain, tar } of inflated) {
+    options.signal?.throwIfAborted();
+    onVerified(stored, plain);
+    yield tar;
   }
 }
 

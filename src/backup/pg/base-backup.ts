@@ -1,9 +1,11 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import type { ObjectLockRequest, S3Client } from '../../infra/s3-client/s3-client.js';
 import { isNoSuchKey } from '../../infra/s3-client/s3-client-errors.js';
+import { mapInOrder } from '../../infra/streams/map-in-order.js';
 import { newBackupId } from './backup-id.js';
 import { contentDigest, ENCRYPTION_ALGORITHM, type RepositoryKey } from './repository-key.js';
 import { backupManifestKey, basePartKey } from './backup-layout.js';
@@ -15,7 +17,13 @@ import { walObjectKey } from './wal-archive-layout.js';
 import { parseWalFileName } from './wal-file-name.js';
 import { backupHistoryFileName, parseLsn, walSegmentNameAt, walSegmentNameBefore } from './wal-position.js';
 
-export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+/** Bytes of tar per stored part: each is gzipped on its own (a gzip member), so parts inflate in parallel at restore. */
+export const DEFAULT_PART_TAR_BYTES = 32 * 1024 * 1024;
+/** Parts compressing and uploading at once (and tar slices held in memory: this many plus one filling). */
+const PARTS_IN_FLIGHT = 2;
+/** zlib output per callback: a few per part rather than thousands of the default 16 KiB. */
+const GZIP_CHUNK_BYTES = 1024 * 1024;
+const gzipAsync = promisify(gzip);
 const DEFAULT_ARCHIVE_WAIT_MS = 60_000;
 /** Base backups are read once, at restore; level 1 keeps the cluster's read rate the limit, not gzip. */
 const BASE_BACKUP_GZIP_LEVEL = 1;
@@ -30,8 +38,11 @@ export interface BaseBackupOptions {
   readonly env: NodeJS.ProcessEnv;
   /** COMPLIANCE retention for every object, in days from its write; else the bucket default. */
   readonly retainDays?: number | undefined;
-  /** Bytes of gzip output per stored part (default 64 MiB): the memory a backup holds at once. */
-  readonly partBytes?: number;
+  /**
+   * Bytes of tar per stored part (default 32 MiB), each compressed on its own; the backup holds
+   * about three of them in memory at once, a restore about as many inflated.
+   */
+  readonly partTarBytes?: number;
   /** How long to wait for the stop segment to reach the archive after pg_basebackup ends. */
   readonly archiveWaitMs?: number;
   readonly clock?: Clock;
@@ -62,13 +73,17 @@ export class BaseBackupError extends Error {
 /**
  * `holdfast pg backup`: a base backup streamed from `pg_basebackup` into the repository.
  *
- *   pg_basebackup -D - -F tar -X none  →  SHA-256 of the tar  →  gzip  →  parts of `partBytes`
+ *   pg_basebackup -D - -F tar -X none  →  SHA-256 of the tar  →  slices of `partTarBytes`
+ *     →  each slice gzipped on its own (two at once, on the thread pool)  →  one object per slice
  *
- * Nothing is staged on local disk: the tar arrives on pg_basebackup's stdout and at most one
- * part is held in memory; while a part uploads, the stream is paused, which pauses
- * pg_basebackup (backpressure through the pipe). Each part is its own create-only object with
- * its SHA-256 (verified by the server on PUT) and retention: the lean S3 client has no
- * multipart upload, and separate objects are also what a restore can fetch in parallel later.
+ * Nothing is staged on local disk: the tar arrives on pg_basebackup's stdout and only the slices
+ * being compressed or uploaded are held in memory; while they are busy the stream is paused,
+ * which pauses pg_basebackup (backpressure through the pipe). Each part is its own create-only
+ * object with its SHA-256 (verified by the server on PUT) and retention: the lean S3 client has
+ * no multipart upload, and separate objects are also what a restore fetches in parallel. Because
+ * every part is a complete gzip member (the manifest records its tar bytes), a restore inflates
+ * several at once — pgBackRest's process-max does the same per file — instead of decoding one
+ * long stream on one core.
  *
  * `-X none`: the WAL needed to make the copy consistent comes from the archive (wal-push). The
  * backup is complete only once its stop segment is archived (PostgreSQL 15 docs, 26.3.3 "Making
@@ -80,7 +95,7 @@ export class BaseBackupError extends Error {
 export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBackupResult> {
   const clock = options.clock ?? systemClock;
   const began = clock.nowMs();
-  const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
+  const partTarBytes = options.partTarBytes ?? DEFAULT_PART_TAR_BYTES;
   const { client, location } = options;
   const pgBasebackup = findPgTool('pg_basebackup', options.env);
   const psql = findPgTool('psql', options.env);
@@ -119,21 +134,19 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
   let tarBytes = 0;
   let compressedBytes = 0;
   try {
-    const gzip = createGzip({ level: BASE_BACKUP_GZIP_LEVEL });
-    child.stdout.on('data', (chunk: Buffer) => {
+    const tarSlices = sliceStream(child.stdout as AsyncIterable<Buffer>, partTarBytes, (chunk) => {
       tarHash.update(chunk);
       tarBytes += chunk.length;
       options.onProgress?.({ tarBytes, parts: parts.length });
     });
-    child.stdout.pipe(gzip);
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const upload = async () => {
-      const plain = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      const bytes = encryption === undefined ? plain : encryption.seal(plain, backupPartAssociatedData(id, parts.length + 1));
-      const key = basePartKey(location.prefix, id, parts.length + 1);
+    // Each part is its own gzip member, compressed on the thread pool: two parts compress (and
+    // upload) at once, and a restore can inflate them at once too. Concatenated, the parts are
+    // still one valid gzip stream, so `compressedSha256` and a serial gunzip keep working.
+    const storeSlice = async (tar: Buffer, index: number): Promise<StoredPart> => {
+      const compressed = await gzipAsync(tar, { level: BASE_BACKUP_GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
+      const number = index + 1;
+      const bytes = encryption === undefined ? compressed : encryption.seal(compressed, backupPartAssociatedData(id, number));
+      const key = basePartKey(location.prefix, id, number);
       const objectLock = lock();
       const stored = await client.putObject({
         bucket: location.bucket,
@@ -141,35 +154,25 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
         body: { kind: 'bytes', bytes },
         createOnly: true,
         contentType: 'application/gzip',
-        metadata: { 'holdfast-backup-id': id, 'holdfast-part': String(parts.length + 1) },
+        metadata: { 'holdfast-backup-id': id, 'holdfast-part': String(number) },
         ...(objectLock === undefined ? {} : { objectLock }),
       });
       const head = await client.headObject({ bucket: location.bucket, key });
-      if (head.objectLock === undefined) retained = false;
-      parts.push(Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex') }));
+      const part: BackupPart = Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), tarBytes: tar.length });
+      return { part, compressed, retained: head.objectLock !== undefined };
     };
-    for await (const chunk of gzip as AsyncIterable<Buffer>) {
-      gzipHash.update(chunk);
-      compressedBytes += chunk.length;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= partBytes) {
-        const all = Buffer.concat(pending, pendingBytes);
-        pending = [all.subarray(0, partBytes)];
-        pendingBytes = partBytes;
-        const rest = all.subarray(partBytes);
-        await upload();
-        if (rest.length > 0) {
-          pending = [rest];
-          pendingBytes = rest.length;
-        }
-      }
+    for await (const stored of mapInOrder(tarSlices, PARTS_IN_FLIGHT, storeSlice)) {
+      gzipHash.update(stored.compressed);
+      compressedBytes += stored.compressed.length;
+      if (!stored.retained) retained = false;
+      parts.push(stored.part);
+      options.onProgress?.({ tarBytes, parts: parts.length });
     }
     const ended = await exited;
     if (ended.code !== 0) {
       throw new BaseBackupError(`pg_basebackup failed (exit ${ended.code ?? ended.signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
     }
-    if (pendingBytes > 0 || parts.length === 0) await upload();
+    if (parts.length === 0) throw new BaseBackupError(`pg_basebackup wrote no tar stream: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   } catch (error) {
     stop(child);
     throw error;
@@ -264,6 +267,37 @@ async function waitFor<T>(options: BaseBackupOptions, clock: Clock, what: string
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+interface StoredPart {
+  readonly part: BackupPart;
+  readonly compressed: Buffer;
+  readonly retained: boolean;
+}
+
+/**
+ * The stream cut into Buffers of exactly `sliceBytes` (the last one shorter), each copied once
+ * into its own allocation; `onChunk` sees every chunk as it arrives (the tar digest, progress).
+ */
+async function* sliceStream(stream: AsyncIterable<Buffer>, sliceBytes: number, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  let slice = Buffer.allocUnsafe(sliceBytes);
+  let filled = 0;
+  for await (const chunk of stream) {
+    onChunk(chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(chunk.length - offset, sliceBytes - filled);
+      chunk.copy(slice, filled, offset, offset + n);
+      filled += n;
+      offset += n;
+      if (filled === sliceBytes) {
+        yield slice;
+        slice = Buffer.allocUnsafe(sliceBytes);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield slice.subarray(0, filled);
 }
 
 function stop(child: ChildProcessByStdio<null, Readable, Readable>): void {
