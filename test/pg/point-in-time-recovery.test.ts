@@ -11,6 +11,7 @@ import { makeRestoreBase, PG_BIN, startRestoredCluster, startThrowawayCluster } 
 import { waitUntil } from '../support/wait-until.js';
 import { createLockedBucket, switchAndArchive, waitPromoted } from './pg-test-kit.js';
 import { Teardown } from '../support/teardown.js';
+import { FILE_CHECK_INLINE } from '../../src/backup/pg/point-in-time-restore.js';
 
 /**
  * Point-in-time recovery end to end, with real PostgreSQL 15 clusters and the built CLI: a cluster
@@ -105,7 +106,7 @@ test('holdfast pg restore: point-in-time recovery by time, restore point, LSN an
   const report = JSON.parse(byTime.result.stdout) as { outcome: string; backup: { id: string }; fileCheck: string; settings: Record<string, string>; files: number };
   assert.equal(report.outcome, 'restored');
   assert.equal(report.backup.id, firstBackup);
-  assert.equal(report.fileCheck, 'pg_verifybackup');
+  assert.equal(report.fileCheck, FILE_CHECK_INLINE);
   assert.equal(report.settings['archive_mode'], 'off');
   assert.doesNotMatch(await readFile(join(byTime.base, 'data', 'postgresql.auto.conf'), 'utf8'), new RegExp(reader.secretAccessKey), 'no secret in the restored configuration');
   const timeCopy = await startRestored(byTime.base);

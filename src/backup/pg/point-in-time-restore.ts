@@ -1,11 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../../infra/clock.js';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
-import type { TarExtractSummary } from '../../infra/tar/tar-extractor.js';
+import type { TarExtractSummary, TarFileDigest } from '../../infra/tar/tar-extractor.js';
 import { type BackupCatalog, readBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
 import { formatRepositoryLocation, type BackupRepositoryLocation } from './backup-repository.js';
 import { BackupIntegrityError, extractBaseBackup, type ExtractionProgress, removeRestoredFiles } from './base-backup-extraction.js';
 import { findPgTool, PgToolError, runToEnd } from './pg-client-tools.js';
+import { checkableWithSha256, compareWithManifest, parsePostgresBackupManifest, type PostgresBackupManifest, PostgresManifestError } from './postgres-backup-manifest.js';
 import { type RecoveryTargetAction, recoverySettings, writeRecoverySettings } from './recovery-settings.js';
 import { newestTimeline, planRecoveryWal, RecoveryPlanError, type RecoveryTarget, type RecoveryWalPlan } from './recovery-wal-plan.js';
 import { parseTimelineHistory, type TimelineSwitch } from './timeline-history.js';
@@ -20,9 +23,9 @@ import type { RepositoryKey } from './repository-key.js';
  *    recovery cannot stop before its backup is consistent).
  * 2. Plan the WAL the recovery reads and check the archive holds all of it
  *    (`planRecoveryWal`) — before a byte is downloaded, naming any missing segment.
- * 3. Unpack the backup, every part and the whole checked against the manifest
- *    (`extractBaseBackup`), then `pg_verifybackup` checks every file against PostgreSQL's own
- *    backup_manifest.
+ * 3. Unpack the backup, every part checked against the manifest (`extractBaseBackup`), and
+ *    every file against PostgreSQL's own backup_manifest (from digests taken while unpacking;
+ *    pg_verifybackup for a manifest without SHA-256 checksums).
  * 4. Write recovery.signal and the recovery settings (`writeRecoverySettings`): restore_command
  *    is `holdfast pg wal-fetch`, and archive_mode is off in the copy.
  */
@@ -57,7 +60,8 @@ export interface PointInTimeRestoreResult {
   readonly settings: Readonly<Record<string, string>>;
   readonly extracted: TarExtractSummary;
   /** What checked the unpacked files against PostgreSQL's backup_manifest. */
-  readonly fileCheck: 'pg_verifybackup' | 'skipped (pg_verifybackup not installed)';
+  /** How the unpacked files were checked against PostgreSQL's backup_manifest. */
+  readonly fileCheck: typeof FILE_CHECK_INLINE | 'pg_verifybackup' | 'skipped (pg_verifybackup not installed)';
   readonly durationMs: number;
 }
 
@@ -96,7 +100,7 @@ export async function restoreToPointInTime(options: PointInTimeRestoreOptions): 
   });
   let fileCheck: PointInTimeRestoreResult['fileCheck'];
   try {
-    fileCheck = await verifyFiles(options.into, options.env);
+    fileCheck = await verifyFiles(options.into, extracted.fileDigests, options.env);
     options.signal?.throwIfAborted();
   } catch (error) {
     await removeRestoredFiles(options.into, extracted.createdTarget);
@@ -160,8 +164,28 @@ function gapError(backup: BackupManifest, plan: RecoveryWalPlan, target: Recover
   );
 }
 
-/** pg_verifybackup (PostgreSQL 13+) checks each file against backup_manifest; WAL is checked by replay. */
-async function verifyFiles(dataDir: string, env: NodeJS.ProcessEnv): Promise<PointInTimeRestoreResult['fileCheck']> {
+export const FILE_CHECK_INLINE = 'backup_manifest: size and SHA-256 of every file, taken while unpacking';
+
+/**
+ * Every unpacked file against PostgreSQL's backup_manifest (WAL is checked by replay). The
+ * digests were taken as the files were written, so the usual case reads nothing back; a
+ * manifest with other checksums than SHA-256 (not a backup `holdfast pg backup` took) goes to
+ * pg_verifybackup (PostgreSQL 13+), which reads the files again.
+ */
+async function verifyFiles(dataDir: string, digests: ReadonlyMap<string, TarFileDigest>, env: NodeJS.ProcessEnv): Promise<PointInTimeRestoreResult['fileCheck']> {
+  let manifest: PostgresBackupManifest;
+  try {
+    manifest = parsePostgresBackupManifest(await readFile(join(dataDir, 'backup_manifest')));
+  } catch (error) {
+    const problem = error instanceof PostgresManifestError ? error.message : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the backup holds no backup_manifest' : undefined;
+    if (problem === undefined) throw error;
+    throw new BackupIntegrityError(`${problem}, so the restored files cannot be checked and were removed.`);
+  }
+  if (checkableWithSha256(manifest)) {
+    const problems = compareWithManifest(manifest, digests);
+    if (problems.length > 0) throw new BackupIntegrityError(`files that do not match the backup's backup_manifest, so the restored files were removed: ${problems.slice(0, 5).join(' | ')}`);
+    return FILE_CHECK_INLINE;
+  }
   let tool: string;
   try {
     tool = findPgTool('pg_verifybackup', env);

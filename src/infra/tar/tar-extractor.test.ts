@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,34 @@ describe('tar extraction', () => {
       assert.equal(await readFile(join(scratch, 'escaped'), 'utf8').catch(() => 'absent'), 'absent');
     });
   }
+
+  test('with digestFiles, every regular file is reported with its size and SHA-256, by member path', async () => {
+    const bodies = { PG_VERSION: Buffer.from('15\n'), 'base/1/1259': randomBytes(8192 * 2 + 5), empty: Buffer.alloc(0) };
+    const archive = Buffer.concat([member('./PG_VERSION', bodies.PG_VERSION), member('base/', Buffer.alloc(0), '5'), member('base/1/1259', bodies['base/1/1259']), member('empty', bodies.empty), member('link', Buffer.alloc(0), '2', 'PG_VERSION'), END]);
+    const into = join(scratch, 'digests');
+    await mkdir(into, { mode: 0o700 });
+    const extractor = new TarExtractor(into, { digestFiles: true, sync: false });
+    await pipeline(Readable.from([archive.subarray(0, 1000), archive.subarray(1000)]), extractor);
+    const expected = new Map(Object.entries(bodies).map(([path, body]) => [path, { size: body.length, sha256: createHash('sha256').update(body).digest('hex') }]));
+    assert.deepEqual(new Map(extractor.fileDigests()), expected);
+    assert.equal(new TarExtractor(join(scratch, 'unused')).fileDigests().size, 0, 'none without the option');
+  });
+
+  test('destroyed in the middle of a large chunk, it stops creating files before it reports closed', async () => {
+    const members = Array.from({ length: 400 }, (_, index) => member(`dir${index % 7}/file-${index}`, randomBytes(3000)));
+    const into = join(scratch, 'destroyed');
+    await mkdir(into, { mode: 0o700 });
+    const extractor = new TarExtractor(into, { sync: false });
+    const closed = new Promise((resolve) => extractor.once('close', resolve));
+    extractor.write(Buffer.concat([...members, END]));
+    await new Promise((resolve) => setImmediate(resolve));
+    extractor.destroy(new Error('the source failed'));
+    extractor.on('error', () => undefined);
+    await closed;
+    await rm(into, { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assert.rejects(readdir(into), { code: 'ENOENT' }, 'nothing is created after close');
+  });
 
   test('a damaged header fails its checksum', async () => {
     const bytes = Buffer.concat([member('file', Buffer.from('x')), END]);

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { Writable } from 'node:stream';
@@ -27,6 +28,17 @@ export interface TarExtractOptions {
   readonly modeMask?: number;
   /** fsync files and directories (default true). */
   readonly sync?: boolean;
+  /**
+   * Compute each regular file's SHA-256 as it is written (`fileDigests()`): a restore checks them
+   * against the archive's own manifest without reading the files back.
+   */
+  readonly digestFiles?: boolean;
+}
+
+/** A regular file as it was written: its size and the hex SHA-256 of its contents. */
+export interface TarFileDigest {
+  readonly size: number;
+  readonly sha256: string;
 }
 
 export interface TarExtractSummary {
@@ -37,13 +49,20 @@ export interface TarExtractSummary {
   readonly bytes: number;
 }
 
+interface FileDigestInProgress {
+  /** The member's path inside the archive, without `./` or a trailing `/`. */
+  readonly path: string;
+  readonly size: number;
+  readonly hash: Hash;
+}
+
 const BLOCK = TAR_BLOCK;
 /** File fsyncs in flight at once while extracting. */
 const MAX_PENDING_SYNCS = 16;
 
 type State =
   | { readonly kind: 'header' }
-  | { readonly kind: 'file'; readonly handle: FileHandle; remaining: number; padding: number }
+  | { readonly kind: 'file'; readonly handle: FileHandle; remaining: number; padding: number; readonly digest: FileDigestInProgress | undefined }
   | { readonly kind: 'skip'; remaining: number; padding: number; readonly collect: Buffer[] | undefined; readonly type: string }
   | { readonly kind: 'end' };
 
@@ -62,6 +81,8 @@ export class TarExtractor extends Writable {
   #files = 0;
   #symlinkCount = 0;
   #bytes = 0;
+  readonly #digestFiles: boolean;
+  readonly #digests = new Map<string, TarFileDigest>();
 
   /** `root` must exist and be empty; the caller checks that (and creates it with the right mode). */
   constructor(root: string, options: TarExtractOptions = {}) {
@@ -69,6 +90,7 @@ export class TarExtractor extends Writable {
     this.#root = normalize(root);
     this.#modeMask = options.modeMask ?? 0o750;
     this.#sync = options.sync ?? true;
+    this.#digestFiles = options.digestFiles ?? false;
     this.#directories.add(this.#root);
   }
 
@@ -78,6 +100,11 @@ export class TarExtractor extends Writable {
 
   summary(): TarExtractSummary {
     return { files: this.#files, directories: this.#directories.size - 1, symlinks: this.#symlinkCount, bytes: this.#bytes };
+  }
+
+  /** Each regular file's size and SHA-256 by member path (`./` and trailing `/` removed); empty unless `digestFiles`. */
+  fileDigests(): ReadonlyMap<string, TarFileDigest> {
+    return this.#digests;
   }
 
   /** Bytes of the tar stream received so far. */
@@ -162,6 +189,7 @@ export class TarExtractor extends Writable {
           this.#buffer = this.#buffer.subarray(take);
           state.remaining -= take;
           if (state.kind === 'file') {
+            state.digest?.hash.update(piece);
             await writeAll(state.handle, piece);
             this.#bytes += take;
           } else {
@@ -173,6 +201,7 @@ export class TarExtractor extends Writable {
         this.#buffer = this.#buffer.subarray(state.padding);
         this.#state = { kind: 'header' };
         if (state.kind === 'file') {
+          if (state.digest !== undefined) this.#digests.set(state.digest.path, { size: state.digest.size, sha256: state.digest.hash.digest('hex') });
           if (this.#sync) await this.#syncInBackground(state.handle);
           else await state.handle.close();
         } else if (state.collect !== undefined) {
@@ -228,12 +257,13 @@ export class TarExtractor extends Writable {
     // 'wx': O_CREAT | O_EXCL — a second member with the same path is an error, not a replacement.
     const handle = await open(target, 'wx', mode | 0o600);
     this.#files += 1;
-    this.#state = { kind: 'file', handle, remaining: size, padding };
+    const digest = this.#digestFiles ? { path: memberPath(name), size, hash: createHash('sha256') } : undefined;
+    this.#state = { kind: 'file', handle, remaining: size, padding, digest };
   }
 
   /** The absolute path of a member, refused if it would land outside the root or under a symlink. */
   #resolveMember(name: string): string {
-    const cleaned = name.replace(/^\.\//, '').replace(/\/+$/, '');
+    const cleaned = memberPath(name);
     if (cleaned === '' || cleaned === '.') return this.#root;
     if (isAbsolute(cleaned) || cleaned.split('/').includes('..') || cleaned.includes('\0')) {
       throw new TarFormatError(`the member "${name}" would be written outside the target directory`);
@@ -251,6 +281,11 @@ export class TarExtractor extends Writable {
     await mkdir(path, { recursive: true, mode });
     for (let dir = path; dir.length > this.#root.length && !this.#directories.has(dir); dir = dirname(dir)) this.#directories.add(dir);
   }
+}
+
+/** A member's name as a relative path: without a leading `./` or trailing `/`. */
+function memberPath(name: string): string {
+  return name.replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
