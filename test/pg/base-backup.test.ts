@@ -182,6 +182,12 @@ test('holdfast pg backup streams a base backup of PostgreSQL 15 into the vault; 
     (e: unknown) => e instanceof BackupIntegrityError && e.message.includes(`${manifest.parts[1]!.key} inflates to ${manifest.parts[1]!.tarBytes} bytes of tar, the manifest says ${manifest.parts[1]!.tarBytes! + 1}`),
   );
   await assert.rejects(readdir(intoCorrupt), { code: 'ENOENT' }, 'a failed restore removes what it wrote and the directory it created');
+  const short = { ...manifest, parts: manifest.parts.map((part, index) => (index === 0 ? { ...part, tarBytes: 1024 } : part)) };
+  await assert.rejects(
+    extractBaseBackup({ client: s3, location: { bucket: BUCKET, prefix: PREFIX }, manifest: short, into: intoCorrupt, sync: false }),
+    (e: unknown) => e instanceof BackupIntegrityError && e.message.includes(`${manifest.parts[0]!.key} inflates to more than the 1024 bytes of tar the manifest says`),
+    'a part never inflates past its place (a decompression bomb stops at the manifest size)',
+  );
 
   for (const key of [reported.manifestKey, manifest.parts[0]!.key]) {
     const head = await s3.headObject({ bucket: BUCKET, key });

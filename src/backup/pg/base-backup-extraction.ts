@@ -5,8 +5,7 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { mapInOrder } from '../../infra/streams/map-in-order.js';
 import type { S3Client } from '../../infra/s3-client/s3-client.js';
 import { TarExtractor, type TarExtractSummary, type TarFileDigest } from '../../infra/tar/tar-extractor.js';
@@ -15,9 +14,6 @@ import type { BackupRepositoryLocation } from './backup-repository.js';
 
 /** Parts downloading (and, for independent parts, inflating) at once, by default. */
 const DEFAULT_PARTS_IN_FLIGHT = 3;
-/** The largest single zlib output chunk asked for: a part's tar bytes, up to this. */
-const MAX_INFLATE_CHUNK_BYTES = 256 * 1024 * 1024;
-const gunzipAsync = promisify(gunzip);
 
 /**
  * A stored base backup back into a directory: the parts are fetched in order (the next ones
@@ -180,14 +176,7 @@ async function* inflatedParts(
     const stored = await downloadPart(options.client, options.location.bucket, part, manifest.id, options.signal);
     const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(manifest.id, index + 1), part.key);
     options.signal?.throwIfAborted();
-    let tar: Buffer;
-    try {
-      // One output chunk of the part's size: no re-assembly of 1 MiB pieces afterwards.
-      tar = await gunzipAsync(plain, { chunkSize: Math.max(64 * 1024, Math.min(part.tarBytes, MAX_INFLATE_CHUNK_BYTES)) });
-    } catch (error) {
-      throw new BackupIntegrityError(`backup ${manifest.id}: ${part.key} does not inflate (${(error as Error).message}).`);
-    }
-    if (tar.length !== part.tarBytes) throw new BackupIntegrityError(`backup ${manifest.id}: ${part.key} inflates to ${tar.length} bytes of tar, the manifest says ${part.tarBytes}.`);
+    const tar = await inflatePart(plain, part.tarBytes, `backup ${manifest.id}: ${part.key}`);
     return { stored: stored.length, plain, tar };
   });
   for await (const { stored, plain, tar } of inflated) {
@@ -195,6 +184,32 @@ async function* inflatedParts(
     onVerified(stored, plain);
     yield tar;
   }
+}
+
+/**
+ * One gzip member inflated on the thread pool into a single buffer of the expected size (one
+ * zlib call, no re-assembly of pieces, no second copy), refusing more or fewer bytes than that:
+ * a damaged or hostile part can neither inflate past its place nor come up short.
+ */
+function inflatePart(compressed: Buffer, expectedBytes: number, what: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // One byte more than expected: the whole output fits in the first chunk with room to spare,
+    // so zlib never allocates a second one just to find the end.
+    const gunzip = createGunzip({ chunkSize: Math.max(64 * 1024, expectedBytes + 1) });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    gunzip.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > expectedBytes) gunzip.destroy(new BackupIntegrityError(`${what} inflates to more than the ${expectedBytes} bytes of tar the manifest says.`));
+    });
+    gunzip.once('error', (error) => reject(error instanceof BackupIntegrityError ? error : new BackupIntegrityError(`${what} does not inflate (${error.message}).`)));
+    gunzip.once('end', () => {
+      if (total !== expectedBytes) reject(new BackupIntegrityError(`${what} inflates to ${total} bytes of tar, the manifest says ${expectedBytes}.`));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    });
+    gunzip.end(compressed);
+  });
 }
 
 async function downloadPart(client: S3Client, bucket: string, part: BackupPart, backupId: string, signal: AbortSignal | undefined): Promise<Buffer> {

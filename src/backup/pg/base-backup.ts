@@ -134,7 +134,10 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
   let tarBytes = 0;
   let compressedBytes = 0;
   try {
-    const tarSlices = sliceStream(child.stdout as AsyncIterable<Buffer>, partTarBytes, (chunk) => {
+    // Slices go back to this list once compressed: three buffers serve the whole backup, rather
+    // than a fresh 32 MiB allocation (and its page faults) per part.
+    const spareSlices: Buffer[] = [];
+    const tarSlices = sliceStream(child.stdout as AsyncIterable<Buffer>, partTarBytes, spareSlices, (chunk) => {
       tarHash.update(chunk);
       tarBytes += chunk.length;
       options.onProgress?.({ tarBytes, parts: parts.length });
@@ -144,6 +147,8 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
     // still one valid gzip stream, so `compressedSha256` and a serial gunzip keep working.
     const storeSlice = async (tar: Buffer, index: number): Promise<StoredPart> => {
       const compressed = await gzipAsync(tar, { level: BASE_BACKUP_GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
+      const tarBytes = tar.length;
+      if (tarBytes === partTarBytes) spareSlices.push(tar);
       const number = index + 1;
       const bytes = encryption === undefined ? compressed : encryption.seal(compressed, backupPartAssociatedData(id, number));
       const key = basePartKey(location.prefix, id, number);
@@ -158,7 +163,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
         ...(objectLock === undefined ? {} : { objectLock }),
       });
       const head = await client.headObject({ bucket: location.bucket, key });
-      const part: BackupPart = Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), tarBytes: tar.length });
+      const part: BackupPart = Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), tarBytes });
       return { part, compressed, retained: head.objectLock !== undefined };
     };
     for await (const stored of mapInOrder(tarSlices, PARTS_IN_FLIGHT, storeSlice)) {
@@ -276,11 +281,12 @@ interface StoredPart {
 }
 
 /**
- * The stream cut into Buffers of exactly `sliceBytes` (the last one shorter), each copied once
- * into its own allocation; `onChunk` sees every chunk as it arrives (the tar digest, progress).
+ * The stream cut into Buffers of exactly `sliceBytes` (the last one shorter), each chunk copied
+ * once, into a spare buffer the consumer handed back (`spare`) or a new one; `onChunk` sees
+ * every chunk as it arrives (the tar digest, progress).
  */
-async function* sliceStream(stream: AsyncIterable<Buffer>, sliceBytes: number, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
-  let slice = Buffer.allocUnsafe(sliceBytes);
+async function* sliceStream(stream: AsyncIterable<Buffer>, sliceBytes: number, spare: Buffer[], onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  let slice = spare.pop() ?? Buffer.allocUnsafe(sliceBytes);
   let filled = 0;
   for await (const chunk of stream) {
     onChunk(chunk);
@@ -292,7 +298,7 @@ async function* sliceStream(stream: AsyncIterable<Buffer>, sliceBytes: number, o
       offset += n;
       if (filled === sliceBytes) {
         yield slice;
-        slice = Buffer.allocUnsafe(sliceBytes);
+        slice = spare.pop() ?? Buffer.allocUnsafe(sliceBytes);
         filled = 0;
       }
     }
