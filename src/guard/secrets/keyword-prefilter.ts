@@ -1,3 +1,5 @@
+import { ByteScreen } from './byte-screen.js';
+
 /**
  * The cheap first step of a scan: which rules can match a text at all, found in one pass over it
  * for every rule at once, before any rule's own regex runs.
@@ -20,6 +22,11 @@ export class KeywordPrefilter {
   readonly #alwaysOn: readonly number[];
   readonly #searchers = new Map<string, RegExp | null>();
   readonly #ruleKeywordRegex: ReadonlyArray<RegExp | undefined>;
+  /** The distinct keywords, and for each the rules it belongs to (the screen's literals). */
+  readonly #literals: readonly string[];
+  readonly #literalRules: ReadonlyArray<readonly number[]>;
+  /** Built on first use (a WebAssembly instance); null when a keyword is too short for it. */
+  #screen: ByteScreen | null | undefined;
 
   constructor(rules: ReadonlyArray<{ readonly keywords: readonly string[] }>) {
     this.#ruleCount = rules.length;
@@ -32,6 +39,37 @@ export class KeywordPrefilter {
       this.#rulesFor.set(keyword, rules.flatMap((rule, index) => (rule.keywords.some((other) => within.includes(other)) ? [index] : [])));
     }
     this.#ruleKeywordRegex = rules.map((rule) => (rule.keywords.length === 0 ? undefined : alternation(rule.keywords)));
+    this.#literals = keywords;
+    this.#literalRules = keywords.map((keyword) => rules.flatMap((rule, index) => (rule.keywords.includes(keyword) ? [index] : [])));
+  }
+
+  /**
+   * The same answers as activeRules and keywordOffsets, and where joins and base64 runs may be,
+   * for a text given as its bytes (a Latin-1 text's offsets are its byte offsets); undefined when
+   * this rule set cannot be screened (a keyword of one character, or outside ASCII).
+   */
+  screen(bytes: Uint8Array): ScreenedText | undefined {
+    if (this.#screen === undefined) {
+      const usable = this.#literals.every((keyword) => keyword.length >= 2 && [...keyword].every((char) => char.charCodeAt(0) <= 0x7f));
+      this.#screen = usable ? new ByteScreen(this.#literals) : null;
+    }
+    if (this.#screen === null) return undefined;
+    const { hits, base64Runs } = this.#screen.screen(bytes);
+    const on = new Uint8Array(this.#ruleCount);
+    for (const index of this.#alwaysOn) on[index] = 1;
+    const seen = new Uint8Array(this.#literals.length);
+    const joinCandidates: number[] = [];
+    for (let at = 0; at < hits.length; at += 2) {
+      const literal = hits[at + 1]!;
+      if (literal < 0) joinCandidates.push(hits[at]!);
+      else if (seen[literal] === 0) {
+        seen[literal] = 1;
+        for (const index of this.#literalRules[literal]!) on[index] = 1;
+      }
+    }
+    const active: number[] = [];
+    for (let index = 0; index < on.length; index++) if (on[index] === 1) active.push(index);
+    return new ScreenedText(hits, this.#literalRules, active, joinCandidates, base64Runs);
   }
 
   /** The searcher for the keywords of the rules not yet on; null when every rule is on. */
@@ -93,4 +131,35 @@ function escapeRegExp(text: string): string {
 function alternation(keywords: readonly string[]): RegExp {
   const sorted = [...new Set(keywords)].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   return new RegExp(sorted.map(escapeRegExp).join('|'), 'gi');
+}
+
+/** What the byte screen found in one text (KeywordPrefilter.screen). */
+export class ScreenedText {
+  constructor(
+    /** (offset, keyword index) pairs, ascending offsets; keyword -1 marks a possible join. */
+    readonly hits: Int32Array,
+    readonly literalRules: ReadonlyArray<readonly number[]>,
+    /** What activeRules gives for the text. */
+    readonly activeRules: readonly number[],
+    /** Ascending offsets where a join of joined-lines.ts may start: every one of them is here. */
+    readonly joinCandidates: readonly number[],
+    /** (start, end) pairs: every base64 run decodeBase64Runs would consider. */
+    readonly base64Runs: Int32Array,
+  ) {}
+
+  /** Nothing here can become a finding: no rule is on, nothing to join, no base64 to decode. */
+  get holdsNothing(): boolean {
+    return this.activeRules.length === 0 && this.joinCandidates.length === 0 && this.base64Runs.length === 0;
+  }
+
+  /** What keywordOffsets gives for rule `index`: every offset where one of its keywords starts. */
+  keywordOffsets(index: number): number[] {
+    const offsets: number[] = [];
+    for (let at = 0; at < this.hits.length; at += 2) {
+      const literal = this.hits[at + 1]!;
+      const offset = this.hits[at]!;
+      if (literal >= 0 && offsets.at(-1) !== offset && this.literalRules[literal]!.includes(index)) offsets.push(offset);
+    }
+    return offsets;
+  }
 }

@@ -1,0 +1,458 @@
+import { assembleModule, type FlatFunction } from '../../infra/wasm/flat-wat-assembler.js';
+
+/**
+ * The first look at a file's bytes, in WebAssembly: where the scanner's literals occur (rule
+ * keywords and the fixed starts of rule patterns, ASCII-case-insensitively), where a string
+ * concatenation may join a split secret (joined-lines.ts), and where the base64 runs are
+ * (base64-candidates.ts). A file with none of the three can hold no finding, and is never decoded
+ * to a string; in the others, the regexes run only where these say.
+ *
+ * Why WebAssembly: V8 runs one case-insensitive alternation of the 66 built-in keywords at
+ * 200–400 MB/s however it is grouped, and a JavaScript loop over the bytes at 150–190 MB/s; this
+ * loop reads each position's two bytes, folded to lower case, as an index into a 64 Ki-entry
+ * table, and only where the table says a literal (or a quote or backslash that may start a join)
+ * begins with that pair does it compare bytes. The module is assembled from the text below when
+ * this file is loaded (flat-wat-assembler.ts): no binary is committed or downloaded.
+ */
+
+/** Memory layout: fixed tables first, then the input and the output of each call. */
+const PAIR_TABLE = 0; // 65,536 × u16: for each folded byte pair, 1 + its first record, | JOIN_FLAG
+const CLASS_TABLE = 131_072; // 256 × u8: 1 = base64 alphabet, 2 = also [0-9+/]
+const RECORDS = 131_328; // 8 bytes per literal: i32 address of its bytes, u16 length, u8 last of its pair
+const MAX_RECORDS = 4_096;
+const LITERAL_BYTES = RECORDS + MAX_RECORDS * 8;
+const DATA = 262_144; // input, a 0 byte, then output
+const PAGE = 65_536;
+const JOIN_FLAG = 0x8000;
+const NOT_A_LITERAL = -1;
+
+/** Appends (offset, literal) to the output, or returns -1 when the output is full (the caller grows it). */
+function emit(offset: string, literal: string): string {
+  return `
+    local.get $out
+    local.get $outEnd
+    i32.ge_u
+    if
+      i32.const -1
+      return
+    end
+    local.get $out
+    ${offset}
+    i32.store
+    local.get $out
+    ${literal}
+    i32.store offset=4
+    local.get $out
+    i32.const 8
+    i32.add
+    local.set $out`;
+}
+
+/** `local.get $c` is one of `codes`, as an i32 0/1 on the stack. */
+function isOneOf(local: string, codes: readonly number[]): string {
+  return codes.map((code, index) => `local.get ${local}\n i32.const ${code}\n i32.eq${index === 0 ? '' : '\n i32.or'}`).join('\n');
+}
+
+/**
+ * screen(start, end, out, outEnd): every (offset, record) where a literal occurs in bytes
+ * [start, end), and (offset, -1) where a join may start; returns the number of pairs written, or
+ * -1 when they did not fit. The byte at `end` must be 0 (the last pair reads it).
+ */
+const SCREEN: FlatFunction = {
+  name: 'screen',
+  params: ['$start', '$end', '$out', '$outEnd'],
+  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$len', '$lit', '$first'],
+  result: true,
+  body: `
+    local.get $out
+    local.set $first
+    local.get $start
+    local.set $i
+    block $done
+      loop $scan
+        local.get $i
+        local.get $end
+        i32.ge_u
+        br_if $done
+        ;; the fast path: the table entry of the two bytes at $i, folded (| 0x20)
+        local.get $i
+        i32.load16_u
+        i32.const 0x2020
+        i32.or
+        i32.const 1
+        i32.shl
+        i32.load16_u offset=${PAIR_TABLE}
+        local.set $e
+        local.get $i
+        i32.const 1
+        i32.add
+        local.set $i
+        local.get $e
+        i32.eqz
+        br_if $scan
+        local.get $i
+        i32.const 1
+        i32.sub
+        local.set $p
+        ;; a quote, blanks, then + . & \\ or a line break; or a backslash before a line break
+        local.get $e
+        i32.const ${JOIN_FLAG}
+        i32.and
+        if
+          local.get $p
+          i32.load8_u
+          local.set $b
+          local.get $b
+          i32.const 0x5c
+          i32.eq
+          if
+            local.get $p
+            i32.load8_u offset=1
+            local.set $c
+            ${isOneOf('$c', [10, 13])}
+            if
+              ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
+            end
+          else
+            ${isOneOf('$b', [0x22, 0x27, 0x60])}
+            if
+              local.get $p
+              local.set $k
+              block $blanks_done
+                loop $blanks
+                  local.get $k
+                  i32.const 1
+                  i32.add
+                  local.tee $k
+                  i32.load8_u
+                  local.set $c
+                  ${isOneOf('$c', [0x20, 0x09])}
+                  br_if $blanks
+                end
+              end
+              ${isOneOf('$c', [0x2b, 0x2e, 0x26, 0x5c, 10, 13])}
+              if
+                ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
+              end
+            end
+          end
+        end
+        ;; the literals beginning with this folded pair, compared byte by byte
+        local.get $e
+        i32.const ${JOIN_FLAG - 1}
+        i32.and
+        local.tee $rec
+        if
+          local.get $rec
+          i32.const 1
+          i32.sub
+          local.set $rec
+          block $records_done
+            loop $record
+              local.get $rec
+              i32.const 3
+              i32.shl
+              i32.const ${RECORDS}
+              i32.add
+              local.tee $r
+              i32.load16_u offset=4
+              local.set $len
+              local.get $p
+              local.get $len
+              i32.add
+              local.get $end
+              i32.le_u
+              if
+                local.get $r
+                i32.load
+                local.set $lit
+                i32.const 0
+                local.set $k
+                block $compared
+                  loop $compare
+                    local.get $k
+                    local.get $len
+                    i32.ge_u
+                    if
+                      ${emit('local.get $p', 'local.get $rec')}
+                      br $compared
+                    end
+                    local.get $p
+                    local.get $k
+                    i32.add
+                    i32.load8_u
+                    local.set $c
+                    ;; A-Z to lower case; literals are stored in lower case
+                    local.get $c
+                    i32.const 65
+                    i32.sub
+                    i32.const 26
+                    i32.lt_u
+                    if
+                      local.get $c
+                      i32.const 32
+                      i32.or
+                      local.set $c
+                    end
+                    local.get $c
+                    local.get $lit
+                    local.get $k
+                    i32.add
+                    i32.load8_u
+                    i32.ne
+                    br_if $compared
+                    local.get $k
+                    i32.const 1
+                    i32.add
+                    local.set $k
+                    br $compare
+                  end
+                end
+              end
+              local.get $r
+              i32.load8_u offset=6
+              br_if $records_done
+              local.get $rec
+              i32.const 1
+              i32.add
+              local.set $rec
+              br $record
+            end
+          end
+        end
+        br $scan
+      end
+    end
+    local.get $out
+    local.get $first
+    i32.sub
+    i32.const 3
+    i32.shr_u`,
+};
+
+/**
+ * base64Runs(start, end, out, outEnd): the maximal runs of the base64 alphabet in [start, end)
+ * that are 32 bytes or longer and hold a digit, + or /, as (start, end) pairs; returns the number
+ * of pairs, or -1 when they did not fit. The search of decodeBase64Runs, on bytes: it looks at one
+ * byte in 32 until it meets the alphabet.
+ */
+const BASE64_RUNS: FlatFunction = {
+  name: 'base64Runs',
+  params: ['$start', '$end', '$out', '$outEnd'],
+  locals: ['$at', '$probe', '$s', '$e', '$k', '$seen', '$first'],
+  result: true,
+  body: `
+    local.get $out
+    local.set $first
+    local.get $start
+    local.set $at
+    block $done
+      loop $probing
+        local.get $at
+        i32.const 32
+        i32.add
+        local.get $end
+        i32.gt_u
+        br_if $done
+        local.get $at
+        i32.const 31
+        i32.add
+        local.tee $probe
+        i32.load8_u
+        i32.load8_u offset=${CLASS_TABLE}
+        i32.eqz
+        if
+          local.get $probe
+          i32.const 1
+          i32.add
+          local.set $at
+          br $probing
+        end
+        ;; back to the run's start (not before $at), on to its end
+        local.get $probe
+        local.set $s
+        block $back_done
+          loop $back
+            local.get $s
+            local.get $at
+            i32.le_u
+            br_if $back_done
+            local.get $s
+            i32.const 1
+            i32.sub
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            br_if $back_done
+            local.get $s
+            i32.const 1
+            i32.sub
+            local.set $s
+            br $back
+          end
+        end
+        local.get $probe
+        i32.const 1
+        i32.add
+        local.set $e
+        block $forward_done
+          loop $forward
+            local.get $e
+            local.get $end
+            i32.ge_u
+            br_if $forward_done
+            local.get $e
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            br_if $forward_done
+            local.get $e
+            i32.const 1
+            i32.add
+            local.set $e
+            br $forward
+          end
+        end
+        local.get $e
+        i32.const 1
+        i32.add
+        local.set $at
+        local.get $e
+        local.get $s
+        i32.sub
+        i32.const 32
+        i32.lt_u
+        br_if $probing
+        ;; a run of letters alone is almost always an identifier: it needs a digit, + or /
+        i32.const 0
+        local.set $seen
+        local.get $s
+        local.set $k
+        block $scanned
+          loop $digits
+            local.get $k
+            local.get $e
+            i32.ge_u
+            br_if $scanned
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.const 2
+            i32.and
+            local.tee $seen
+            br_if $scanned
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            br $digits
+          end
+        end
+        local.get $seen
+        i32.eqz
+        br_if $probing
+        ${emit('local.get $s', 'local.get $e')}
+        br $probing
+      end
+    end
+    local.get $out
+    local.get $first
+    i32.sub
+    i32.const 3
+    i32.shr_u`,
+};
+
+const compiled = new WebAssembly.Module(assembleModule([SCREEN, BASE64_RUNS], DATA / PAGE + 16));
+
+type Kernel = (start: number, end: number, out: number, outEnd: number) => number;
+
+/** What the screen found in one text: offsets are byte offsets, which are a Latin-1 string's offsets. */
+export interface ScreenedBytes {
+  /** (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. */
+  readonly hits: Int32Array;
+  /** (start, end) pairs of the base64 runs worth decoding, ascending. */
+  readonly base64Runs: Int32Array;
+}
+
+/** The bytes of `literal` folded with | 0x20, as the fast path's table index. */
+function pairKey(first: number, second: number): number {
+  return (first | 0x20) | ((second | 0x20) << 8);
+}
+
+/**
+ * A WebAssembly instance set up for one list of literals (lower-case ASCII, two characters or
+ * more). Not shared between threads; each scan thread builds its own.
+ */
+export class ByteScreen {
+  readonly #memory: WebAssembly.Memory;
+  readonly #screen: Kernel;
+  readonly #base64Runs: Kernel;
+
+  constructor(readonly literals: readonly string[]) {
+    if (literals.length > MAX_RECORDS) throw new RangeError(`at most ${MAX_RECORDS} literals`);
+    const instance = new WebAssembly.Instance(compiled);
+    this.#memory = instance.exports.memory as WebAssembly.Memory;
+    this.#screen = instance.exports.screen as Kernel;
+    this.#base64Runs = instance.exports.base64Runs as Kernel;
+    const bytes = new Uint8Array(this.#memory.buffer);
+    const table = new Uint16Array(this.#memory.buffer, PAIR_TABLE, 65_536);
+    // Records are grouped by folded pair: the table points at the first of each group.
+    const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
+    let literalAt = LITERAL_BYTES;
+    this.#recordLiteral = new Int32Array(order.length);
+    order.forEach(({ literal, index, key }, record) => {
+      if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
+      if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
+      bytes.set(Buffer.from(literal, 'latin1'), literalAt);
+      const view = new DataView(this.#memory.buffer, RECORDS + record * 8, 8);
+      view.setInt32(0, literalAt, true);
+      view.setUint16(4, literal.length, true);
+      view.setUint8(6, order[record + 1]?.key === key ? 0 : 1);
+      if (table[key] === 0) table[key] = record + 1;
+      this.#recordLiteral[record] = index;
+      literalAt += literal.length;
+    });
+    for (const quote of [0x22, 0x27, 0x60, 0x5c]) {
+      for (const next of [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d]) table[pairKey(quote, next)]! |= JOIN_FLAG;
+    }
+    for (let code = 0; code < 128; code++) {
+      const char = String.fromCharCode(code);
+      if (/[A-Za-z0-9+/_-]/.test(char)) bytes[CLASS_TABLE + code] = /[0-9+/]/.test(char) ? 3 : 1;
+    }
+  }
+
+  readonly #recordLiteral: Int32Array;
+
+  /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
+  #reserve(inputBytes: number, outputPairs: number): number {
+    const outStart = DATA + ((inputBytes + 8) & ~7);
+    const needed = outStart + outputPairs * 8;
+    if (needed > this.#memory.buffer.byteLength) this.#memory.grow(Math.ceil((needed - this.#memory.buffer.byteLength) / PAGE));
+    return outStart;
+  }
+
+  #run(kernel: Kernel, length: number, guess: number): Int32Array {
+    for (let pairs = guess; ; pairs *= 2) {
+      const outStart = this.#reserve(length, pairs);
+      const count = kernel(DATA, DATA + length, outStart, outStart + pairs * 8);
+      if (count >= 0) return new Int32Array(this.#memory.buffer.slice(outStart, outStart + count * 8));
+    }
+  }
+
+  /** Copies `bytes` in and screens them; bytes.length must fit the memory (it grows to fit). */
+  screen(bytes: Uint8Array): ScreenedBytes {
+    this.#reserve(bytes.length, 0);
+    const memory = new Uint8Array(this.#memory.buffer);
+    memory.set(bytes, DATA);
+    memory[DATA + bytes.length] = 0;
+    const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
+    for (let index = 0; index < hits.length; index += 2) {
+      hits[index] = hits[index]! - DATA;
+      const record = hits[index + 1]!;
+      if (record !== NOT_A_LITERAL) hits[index + 1] = this.#recordLiteral[record]!;
+    }
+    const runs = this.#run(this.#base64Runs, bytes.length, 16);
+    for (let index = 0; index < runs.length; index++) runs[index] = runs[index]! - DATA;
+    return { hits, base64Runs: runs };
+  }
+}
