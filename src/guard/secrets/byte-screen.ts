@@ -18,9 +18,12 @@ import { assembleModule, type FlatFunction } from '../../infra/wasm/flat-wat-ass
 /** Memory layout: fixed tables first, then the input and the output of each call. */
 const PAIR_TABLE = 0; // 65,536 × u16: for each folded byte pair, 1 + its first record, | JOIN_FLAG
 const CLASS_TABLE = 131_072; // 256 × u8: 1 = base64 alphabet, 2 = also [0-9+/]
-const RECORDS = 131_328; // 8 bytes per literal: i32 address of its bytes, u16 length, u8 last of its pair
+// 16 bytes per literal: i32 address of its bytes, u16 length, u8 last of its pair, pad, then its
+// first four bytes | 0x20 and the mask of those that exist (a quick test before the byte compare)
+const RECORDS = 131_328;
+const RECORD_BYTES = 16;
 const MAX_RECORDS = 4_096;
-const LITERAL_BYTES = RECORDS + MAX_RECORDS * 8;
+const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
 const DATA = 262_144; // input, a 0 byte, then output
 const PAGE = 65_536;
 const JOIN_FLAG = 0x8000;
@@ -150,7 +153,7 @@ const SCREEN: FlatFunction = {
           block $records_done
             loop $record
               local.get $rec
-              i32.const 3
+              i32.const 4
               i32.shl
               i32.const ${RECORDS}
               i32.add
@@ -162,6 +165,18 @@ const SCREEN: FlatFunction = {
               i32.add
               local.get $end
               i32.le_u
+              ;; the quick test: the first four bytes | 0x20 (beyond the input they are masked off)
+              local.get $p
+              i32.load
+              i32.const 0x20202020
+              i32.or
+              local.get $r
+              i32.load offset=12
+              i32.and
+              local.get $r
+              i32.load offset=8
+              i32.eq
+              i32.and
               if
                 local.get $r
                 i32.load
@@ -404,10 +419,18 @@ export class ByteScreen {
       if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
       if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
       bytes.set(Buffer.from(literal, 'latin1'), literalAt);
-      const view = new DataView(this.#memory.buffer, RECORDS + record * 8, 8);
+      const view = new DataView(this.#memory.buffer, RECORDS + record * RECORD_BYTES, RECORD_BYTES);
       view.setInt32(0, literalAt, true);
       view.setUint16(4, literal.length, true);
       view.setUint8(6, order[record + 1]?.key === key ? 0 : 1);
+      let quick = 0;
+      let mask = 0;
+      for (let at = 0; at < Math.min(4, literal.length); at++) {
+        quick |= (literal.charCodeAt(at) | 0x20) << (8 * at);
+        mask |= 0xff << (8 * at);
+      }
+      view.setInt32(8, quick, true);
+      view.setInt32(12, mask, true);
       if (table[key] === 0) table[key] = record + 1;
       this.#recordLiteral[record] = index;
       literalAt += literal.length;
