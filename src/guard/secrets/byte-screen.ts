@@ -16,15 +16,21 @@ import { assembleModule, type FlatFunction } from '../../infra/wasm/flat-wat-ass
  */
 
 /** Memory layout: fixed tables first, then the input and the output of each call. */
-const PAIR_TABLE = 0; // 65,536 × u16: for each folded byte pair, 1 + its first record, | JOIN_FLAG
+const PAIR_TABLE = 0; // 65,536 × u16: for each folded byte pair, 1 + its literal group, | JOIN_FLAG
 const CLASS_TABLE = 131_072; // 256 × u8: 1 = base64 alphabet, 2 = also [0-9+/]
-// 16 bytes per literal: i32 address of its bytes, u16 length, u8 last of its pair, pad, then its
+const SEXTETS = CLASS_TABLE + 256; // 256 × u8: the 6-bit value of each base64 character (both alphabets)
+// 48 bytes per group of literals sharing a folded pair: a 256-bit set of the folded third bytes
+// they continue with (all for a two-byte literal), then the i32 index of the group's first record
+const GROUPS = SEXTETS + 256;
+const GROUP_BYTES = 48;
+const MAX_GROUPS = 1_024;
+// 16 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, pad, then its
 // first four bytes | 0x20 and the mask of those that exist (a quick test before the byte compare)
-const RECORDS = 131_328;
+const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
 const RECORD_BYTES = 16;
 const MAX_RECORDS = 4_096;
 const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
-const DATA = 262_144; // input, a 0 byte, then output
+const DATA = 327_680; // input, a 0 byte, then output
 const PAGE = 65_536;
 const JOIN_FLAG = 0x8000;
 const NOT_A_LITERAL = -1;
@@ -56,99 +62,154 @@ function isOneOf(local: string, codes: readonly number[]): string {
   return codes.map((code, index) => `local.get ${local}\n i32.const ${code}\n i32.eq${index === 0 ? '' : '\n i32.or'}`).join('\n');
 }
 
-/**
- * screen(start, end, out, outEnd): every (offset, record) where a literal occurs in bytes
- * [start, end), and (offset, -1) where a join may start; returns the number of pairs written, or
- * -1 when they did not fit. The byte at `end` must be 0 (the last pair reads it).
- */
-const SCREEN: FlatFunction = {
-  name: 'screen',
-  params: ['$start', '$end', '$out', '$outEnd'],
-  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$len', '$lit', '$first'],
-  result: true,
-  body: `
-    local.get $out
-    local.set $first
-    local.get $start
-    local.set $i
-    block $done
-      loop $scan
-        local.get $i
-        local.get $end
-        i32.ge_u
-        br_if $done
-        ;; the fast path: the table entry of the two bytes at $i, folded (| 0x20)
-        local.get $i
-        i32.load16_u
-        i32.const 0x2020
-        i32.or
-        i32.const 1
-        i32.shl
-        i32.load16_u offset=${PAIR_TABLE}
-        local.set $e
-        local.get $i
-        i32.const 1
-        i32.add
-        local.set $i
-        local.get $e
+/** $k moves on by one byte; $c is the byte there (the 0 after the input stops every search). */
+function next(): string {
+  return `local.get $k
+    i32.const 1
+    i32.add
+    local.tee $k
+    i32.load8_u
+    local.set $c`;
+}
+
+/** $k moves past spaces and tabs from where it is; $c is the byte it stops at. */
+function skipBlanks(): string {
+  return `local.get $k
+    i32.load8_u
+    local.set $c
+    block $blanks_done
+      loop $blanks
+        ${isOneOf('$c', [0x20, 0x09])}
         i32.eqz
-        br_if $scan
-        local.get $i
-        i32.const 1
-        i32.sub
-        local.set $p
-        ;; a quote, blanks, then + . & \\ or a line break; or a backslash before a line break
+        br_if $blanks_done
+        ${next()}
+        br $blanks
+      end
+    end`;
+}
+
+/** The check for a join at $p (see SCREEN). */
+const JOIN_CHECK = `
+        ;; JOIN of joined-lines.ts, matched here exactly: a backslash before a line break; or a
+        ;; quote, blanks, an operator (+ . &) or a line break (after an optional backslash), blanks,
+        ;; an optional operator, blanks and the same quote
         local.get $e
         i32.const ${JOIN_FLAG}
         i32.and
         if
           local.get $p
           i32.load8_u
-          local.set $b
-          local.get $b
+          local.tee $b
           i32.const 0x5c
           i32.eq
           if
             local.get $p
             i32.load8_u offset=1
-            local.set $c
-            ${isOneOf('$c', [10, 13])}
+            local.tee $c
+            i32.const 10
+            i32.eq
+            local.get $c
+            i32.const 13
+            i32.eq
+            local.get $p
+            i32.load8_u offset=2
+            i32.const 10
+            i32.eq
+            i32.and
+            i32.or
             if
               ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
             end
           else
             ${isOneOf('$b', [0x22, 0x27, 0x60])}
             if
-              local.get $p
-              local.set $k
-              block $blanks_done
-                loop $blanks
-                  local.get $k
+              block $no_join
+                block $join
+                  local.get $p
                   i32.const 1
                   i32.add
-                  local.tee $k
-                  i32.load8_u
-                  local.set $c
-                  ${isOneOf('$c', [0x20, 0x09])}
-                  br_if $blanks
+                  local.set $k
+                  ${skipBlanks()}
+                  ${isOneOf('$c', [0x2b, 0x2e, 0x26])}
+                  if
+                    ${next()}
+                    ${skipBlanks()}
+                    local.get $c
+                    local.get $b
+                    i32.eq
+                    br_if $join
+                  end
+                  local.get $c
+                  i32.const 0x5c
+                  i32.eq
+                  if
+                    ${next()}
+                  end
+                  local.get $c
+                  i32.const 13
+                  i32.eq
+                  if
+                    ${next()}
+                  end
+                  local.get $c
+                  i32.const 10
+                  i32.ne
+                  br_if $no_join
+                  ${next()}
+                  ${skipBlanks()}
+                  ${isOneOf('$c', [0x2b, 0x2e, 0x26])}
+                  if
+                    ${next()}
+                    ${skipBlanks()}
+                  end
+                  local.get $c
+                  local.get $b
+                  i32.ne
+                  br_if $no_join
                 end
-              end
-              ${isOneOf('$c', [0x2b, 0x2e, 0x26, 0x5c, 10, 13])}
-              if
                 ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
               end
             end
           end
         end
+`;
+
+/** The literals of the group at $p's pair (see SCREEN). */
+const LITERALS_CHECK = `
         ;; the literals beginning with this folded pair, compared byte by byte
         local.get $e
         i32.const ${JOIN_FLAG - 1}
         i32.and
-        local.tee $rec
+        local.tee $g
         if
-          local.get $rec
+          ;; the group's set of third bytes: most pairs that begin a literal are not followed by one
+          local.get $g
           i32.const 1
           i32.sub
+          i32.const ${GROUP_BYTES}
+          i32.mul
+          i32.const ${GROUPS}
+          i32.add
+          local.tee $g
+          local.get $p
+          i32.load8_u offset=2
+          i32.const 0x20
+          i32.or
+          local.tee $c
+          i32.const 3
+          i32.shr_u
+          i32.add
+          i32.load8_u
+          local.get $c
+          i32.const 7
+          i32.and
+          i32.shr_u
+          i32.const 1
+          i32.and
+          i32.eqz
+          br_if $position
+          local.get $g
+          i32.load offset=32
           local.set $rec
           block $records_done
             loop $record
@@ -235,7 +296,85 @@ const SCREEN: FlatFunction = {
             end
           end
         end
-        br $scan
+`;
+
+/**
+ * screen(start, end, out, outEnd): every (offset, record) where a literal occurs in bytes
+ * [start, end), and (offset, -1) where a join may start; returns the number of pairs written, or
+ * -1 when they did not fit. The byte at `end` must be 0 (the last pair reads it).
+ */
+const SCREEN: FlatFunction = {
+  name: 'screen',
+  params: ['$start', '$end', '$out', '$outEnd'],
+  locals: ['$i', '$stop', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first'],
+  result: true,
+  body: `
+    local.get $out
+    local.set $first
+    local.get $start
+    local.set $i
+    block $done
+      loop $scan
+        ;; the fast path: four positions at a time while none of their folded pairs is in the table
+        block $look
+          loop $skip
+            local.get $i
+            i32.const 4
+            i32.add
+            local.get $end
+            i32.gt_u
+            br_if $look
+            ${[0, 1, 2, 3].map((at) => `local.get $i\n i32.load16_u offset=${at}\n i32.const 0x2020\n i32.or\n i32.const 1\n i32.shl\n i32.load16_u offset=${PAIR_TABLE}${at === 0 ? '' : '\n i32.or'}`).join('\n')}
+            br_if $look
+            local.get $i
+            i32.const 4
+            i32.add
+            local.set $i
+            br $skip
+          end
+        end
+        ;; one position at a time through the next four (or to the end)
+        local.get $i
+        i32.const 4
+        i32.add
+        local.tee $stop
+        local.get $end
+        i32.gt_u
+        if
+          local.get $end
+          local.set $stop
+        end
+        block $looked
+          loop $position
+            local.get $i
+            local.get $stop
+            i32.ge_u
+            br_if $looked
+            local.get $i
+            local.tee $p
+            i32.load16_u
+            i32.const 0x2020
+            i32.or
+            i32.const 1
+            i32.shl
+            i32.load16_u offset=${PAIR_TABLE}
+            local.set $e
+            local.get $i
+            i32.const 1
+            i32.add
+            local.set $i
+            local.get $e
+            i32.eqz
+            br_if $position
+            ${JOIN_CHECK}
+            ${LITERALS_CHECK}
+            br $position
+          end
+        end
+        local.get $i
+        local.get $end
+        i32.lt_u
+        br_if $scan
       end
     end
     local.get $out
@@ -246,15 +385,16 @@ const SCREEN: FlatFunction = {
 };
 
 /**
- * base64Runs(start, end, out, outEnd): the maximal runs of the base64 alphabet in [start, end)
- * that are 32 bytes or longer and hold a digit, + or /, as (start, end) pairs; returns the number
- * of pairs, or -1 when they did not fit. The search of decodeBase64Runs, on bytes: it looks at one
- * byte in 32 until it meets the alphabet.
+ * base64Runs(start, end, out, outEnd): the runs decodeBase64Runs decodes, as (start, end) pairs
+ * (the run without its padding); returns the number of pairs, or -1 when they did not fit. Its
+ * search and its tests, on bytes: maximal runs of the alphabet, 32 bytes or longer, holding a
+ * digit, + or /, standing alone, decoding to 20 bytes or more of which 95 % are printable (and of
+ * the first 48). It looks at one byte in 32 until it meets the alphabet.
  */
 const BASE64_RUNS: FlatFunction = {
   name: 'base64Runs',
   params: ['$start', '$end', '$out', '$outEnd'],
-  locals: ['$at', '$probe', '$s', '$e', '$k', '$seen', '$first'],
+  locals: ['$at', '$probe', '$s', '$e', '$k', '$seen', '$first', '$c', '$acc', '$bits', '$made', '$n', '$m', '$ok', '$okFirst'],
   result: true,
   body: `
     local.get $out
@@ -366,6 +506,155 @@ const BASE64_RUNS: FlatFunction = {
         local.get $seen
         i32.eqz
         br_if $probing
+        ;; standing alone: at most two '=', then a byte that is neither alphabet, '=' nor non-ASCII
+        local.get $e
+        local.set $k
+        block $padded
+          loop $padding
+            local.get $k
+            local.get $end
+            i32.ge_u
+            br_if $padded
+            local.get $k
+            i32.load8_u
+            i32.const 0x3d
+            i32.ne
+            br_if $padded
+            local.get $k
+            local.get $e
+            i32.sub
+            i32.const 2
+            i32.ge_u
+            br_if $padded
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            br $padding
+          end
+        end
+        local.get $k
+        local.get $end
+        i32.lt_u
+        if
+          local.get $k
+          i32.load8_u
+          local.tee $c
+          i32.const 128
+          i32.ge_u
+          local.get $c
+          i32.load8_u offset=${CLASS_TABLE}
+          i32.or
+          local.get $c
+          i32.const 0x3d
+          i32.eq
+          i32.or
+          br_if $probing
+        end
+        ;; decoded (as Buffer.from(run, 'base64') does: both alphabets, 3 bytes per 4 characters),
+        ;; at least 20 bytes, 95 % of them printable, and of the first 48
+        local.get $e
+        local.get $s
+        i32.sub
+        i32.const 3
+        i32.mul
+        i32.const 2
+        i32.shr_u
+        local.tee $n
+        i32.const 20
+        i32.lt_u
+        br_if $probing
+        i32.const 48
+        local.get $n
+        local.get $n
+        i32.const 48
+        i32.gt_u
+        select
+        local.set $m
+        local.get $s
+        local.set $k
+        i32.const 0
+        local.set $acc
+        i32.const 0
+        local.set $bits
+        i32.const 0
+        local.set $made
+        i32.const 0
+        local.set $ok
+        block $decoded
+          loop $decode
+            local.get $made
+            local.get $n
+            i32.ge_u
+            br_if $decoded
+            local.get $acc
+            i32.const 6
+            i32.shl
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${SEXTETS}
+            i32.or
+            local.set $acc
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            local.get $bits
+            i32.const 6
+            i32.add
+            local.tee $bits
+            i32.const 8
+            i32.ge_u
+            if
+              local.get $bits
+              i32.const 8
+              i32.sub
+              local.set $bits
+              local.get $acc
+              local.get $bits
+              i32.shr_u
+              i32.const 0xff
+              i32.and
+              local.tee $c
+              i32.const 0x20
+              i32.sub
+              i32.const 0x5f
+              i32.lt_u
+              ${isOneOf('$c', [9, 10, 13])}
+              i32.or
+              local.get $ok
+              i32.add
+              local.set $ok
+              local.get $made
+              i32.const 1
+              i32.add
+              local.tee $made
+              local.get $m
+              i32.eq
+              if
+                local.get $ok
+                local.set $okFirst
+              end
+            end
+            br $decode
+          end
+        end
+        local.get $okFirst
+        i32.const 20
+        i32.mul
+        local.get $m
+        i32.const 19
+        i32.mul
+        i32.lt_u
+        local.get $ok
+        i32.const 20
+        i32.mul
+        local.get $n
+        i32.const 19
+        i32.mul
+        i32.lt_u
+        i32.or
+        br_if $probing
         ${emit('local.get $s', 'local.get $e')}
         br $probing
       end
@@ -414,6 +703,7 @@ export class ByteScreen {
     // Records are grouped by folded pair: the table points at the first of each group.
     const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
     let literalAt = LITERAL_BYTES;
+    let groups = 0;
     this.#recordLiteral = new Int32Array(order.length);
     order.forEach(({ literal, index, key }, record) => {
       if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
@@ -431,7 +721,15 @@ export class ByteScreen {
       }
       view.setInt32(8, quick, true);
       view.setInt32(12, mask, true);
-      if (table[key] === 0) table[key] = record + 1;
+      if (table[key] === 0) {
+        if (groups === MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} distinct first two characters`);
+        table[key] = ++groups;
+        new DataView(this.#memory.buffer, GROUPS + (groups - 1) * GROUP_BYTES + 32, 4).setInt32(0, record, true);
+      }
+      // The third byte, folded as the kernel folds it; a two-byte literal goes on with any.
+      const third = GROUPS + (groups - 1) * GROUP_BYTES;
+      if (literal.length === 2) bytes.fill(0xff, third, third + 32);
+      else bytes[third + ((literal.charCodeAt(2) | 0x20) >> 3)]! |= 1 << ((literal.charCodeAt(2) | 0x20) & 7);
       this.#recordLiteral[record] = index;
       literalAt += literal.length;
     });
@@ -442,6 +740,10 @@ export class ByteScreen {
       const char = String.fromCharCode(code);
       if (/[A-Za-z0-9+/_-]/.test(char)) bytes[CLASS_TABLE + code] = /[0-9+/]/.test(char) ? 3 : 1;
     }
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    for (let value = 0; value < 64; value++) bytes[SEXTETS + alphabet.charCodeAt(value)] = value;
+    bytes[SEXTETS + 0x2d] = 62; // '-' and '_': the URL-safe alphabet (RFC 4648 §5)
+    bytes[SEXTETS + 0x5f] = 63;
   }
 
   readonly #recordLiteral: Int32Array;
