@@ -22,13 +22,22 @@ export class KeywordPrefilter {
   readonly #alwaysOn: readonly number[];
   readonly #searchers = new Map<string, RegExp | null>();
   readonly #ruleKeywordRegex: ReadonlyArray<RegExp | undefined>;
-  /** The distinct keywords, and for each the rules it belongs to (the screen's literals). */
+  /** The screen's literals: the distinct keywords, then the rules' pattern prefixes. */
   readonly #literals: readonly string[];
+  /** For each literal, the rules it turns on (a keyword of theirs; a prefix turns none on). */
   readonly #literalRules: ReadonlyArray<readonly number[]>;
+  /** For each literal, the rules whose regex may match from where it occurs (a prefix of theirs). */
+  readonly #literalAnchors: ReadonlyArray<readonly number[]>;
+  /** Whether rule i's regex runs only from its prefixes' offsets (it has prefixes, no requiresNearby). */
+  readonly #anchored: readonly boolean[];
   /** Built on first use (a WebAssembly instance); null when a keyword is too short for it. */
   #screen: ByteScreen | null | undefined;
 
-  constructor(rules: ReadonlyArray<{ readonly keywords: readonly string[] }>) {
+  /**
+   * `prefixes`: every match of the rule's pattern starts with one of them (pattern-prefixes.ts);
+   * when screened, such a rule's regex is tried only where one occurs.
+   */
+  constructor(rules: ReadonlyArray<{ readonly keywords: readonly string[]; readonly prefixes?: readonly string[] | undefined; readonly requiresNearby?: unknown }>) {
     this.#ruleCount = rules.length;
     this.#keywordsOf = rules.map((rule) => rule.keywords);
     this.#alwaysOn = rules.flatMap((rule, index) => (rule.keywords.length === 0 ? [index] : []));
@@ -39,8 +48,11 @@ export class KeywordPrefilter {
       this.#rulesFor.set(keyword, rules.flatMap((rule, index) => (rule.keywords.some((other) => within.includes(other)) ? [index] : [])));
     }
     this.#ruleKeywordRegex = rules.map((rule) => (rule.keywords.length === 0 ? undefined : alternation(rule.keywords)));
-    this.#literals = keywords;
-    this.#literalRules = keywords.map((keyword) => rules.flatMap((rule, index) => (rule.keywords.includes(keyword) ? [index] : [])));
+    this.#anchored = rules.map((rule) => rule.prefixes !== undefined && rule.requiresNearby === undefined);
+    const prefixes = rules.flatMap((rule, index) => (this.#anchored[index] === true ? rule.prefixes! : []));
+    this.#literals = [...new Set([...keywords, ...prefixes])];
+    this.#literalRules = this.#literals.map((literal) => rules.flatMap((rule, index) => (rule.keywords.includes(literal) ? [index] : [])));
+    this.#literalAnchors = this.#literals.map((literal) => rules.flatMap((rule, index) => (this.#anchored[index] === true && rule.prefixes!.includes(literal) ? [index] : [])));
   }
 
   /**
@@ -50,7 +62,7 @@ export class KeywordPrefilter {
    */
   screen(bytes: Uint8Array): ScreenedText | undefined {
     if (this.#screen === undefined) {
-      const usable = this.#literals.every((keyword) => keyword.length >= 2 && [...keyword].every((char) => char.charCodeAt(0) <= 0x7f));
+      const usable = this.#literals.every((literal) => literal.length >= 2 && [...literal].every((char) => char.charCodeAt(0) <= 0x7f));
       this.#screen = usable ? new ByteScreen(this.#literals) : null;
     }
     if (this.#screen === null) return undefined;
@@ -69,7 +81,7 @@ export class KeywordPrefilter {
     }
     const active: number[] = [];
     for (let index = 0; index < on.length; index++) if (on[index] === 1) active.push(index);
-    return new ScreenedText(hits, this.#literalRules, active, joinCandidates, base64Runs);
+    return new ScreenedText(hits, this.#literalRules, this.#literalAnchors, this.#anchored, active, joinCandidates, base64Runs);
   }
 
   /** The searcher for the keywords of the rules not yet on; null when every rule is on. */
@@ -139,6 +151,8 @@ export class ScreenedText {
     /** (offset, keyword index) pairs, ascending offsets; keyword -1 marks a possible join. */
     readonly hits: Int32Array,
     readonly literalRules: ReadonlyArray<readonly number[]>,
+    readonly literalAnchors: ReadonlyArray<readonly number[]>,
+    readonly anchored: readonly boolean[],
     /** What activeRules gives for the text. */
     readonly activeRules: readonly number[],
     /** Ascending offsets where a join of joined-lines.ts may start: every one of them is here. */
@@ -154,11 +168,23 @@ export class ScreenedText {
 
   /** What keywordOffsets gives for rule `index`: every offset where one of its keywords starts. */
   keywordOffsets(index: number): number[] {
+    return this.#offsets(index, this.literalRules);
+  }
+
+  /**
+   * For a rule whose matches all start with one of its prefixes: the offsets where one occurs,
+   * ascending (every offset a match can start at). Undefined for other rules.
+   */
+  anchorOffsets(index: number): number[] | undefined {
+    return this.anchored[index] === true ? this.#offsets(index, this.literalAnchors) : undefined;
+  }
+
+  #offsets(index: number, rulesOf: ReadonlyArray<readonly number[]>): number[] {
     const offsets: number[] = [];
     for (let at = 0; at < this.hits.length; at += 2) {
       const literal = this.hits[at + 1]!;
       const offset = this.hits[at]!;
-      if (literal >= 0 && offsets.at(-1) !== offset && this.literalRules[literal]!.includes(index)) offsets.push(offset);
+      if (literal >= 0 && offsets.at(-1) !== offset && rulesOf[literal]!.includes(index)) offsets.push(offset);
     }
     return offsets;
   }

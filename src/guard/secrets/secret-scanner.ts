@@ -188,10 +188,34 @@ function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: Sec
   }
 }
 
+/**
+ * The rule's matches in `text`, tried only at `offsets` (ascending; every offset a match can
+ * start at): the same matches as a search of the whole text, which finds the leftmost match after
+ * the previous one, and that starts at one of them.
+ */
+function collectAt(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, found: Candidate[], offsets: readonly number[]): void {
+  const regex = rule.stickyRegex;
+  let from = 0;
+  for (const offset of offsets) {
+    if (offset < from) continue;
+    regex.lastIndex = offset;
+    const match = regex.exec(text);
+    if (match === null) continue;
+    from = match[0].length === 0 ? offset + 1 : regex.lastIndex;
+    const candidate = candidateOf(match, rule, ruleIndex, ruleSet, index);
+    if (candidate !== undefined) found.push(candidate);
+  }
+}
+
 function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex, screened?: ScreenedText): Candidate[] {
   const found: Candidate[] = [];
   for (const ruleIndex of screened?.activeRules ?? ruleSet.prefilter.activeRules(text)) {
     const rule = ruleSet.rules[ruleIndex]!;
+    const anchors = screened?.anchorOffsets(ruleIndex);
+    if (anchors !== undefined) {
+      collectAt(text, rule, ruleIndex, ruleSet, index, found, anchors);
+      continue;
+    }
     const nearby = rule.requiresNearby !== undefined && rule.keywords.length > 0;
     collect(text, rule, ruleIndex, ruleSet, index, found, nearby ? nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index, screened) : undefined);
   }
