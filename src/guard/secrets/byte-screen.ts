@@ -635,6 +635,8 @@ const compiled = new WebAssembly.Module(assembleModule([SCREEN, BASE64_RUNS], DA
 
 type Kernel = (start: number, end: number, out: number, outEnd: number) => number;
 
+const NONE = new Int32Array(0);
+
 /** What the screen found in one text: offsets are byte offsets, which are a Latin-1 string's offsets. */
 export interface ScreenedBytes {
   /** (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. */
@@ -721,20 +723,36 @@ export class ByteScreen {
     return outStart;
   }
 
+  /** Views of the memory, made again only when it has grown (growing detaches the old ones). */
+  #bytes = new Uint8Array(0);
+  #words = new Int32Array(0);
+
+  #views(): void {
+    if (this.#bytes.buffer !== this.#memory.buffer) {
+      this.#bytes = new Uint8Array(this.#memory.buffer);
+      this.#words = new Int32Array(this.#memory.buffer);
+    }
+  }
+
+  /** The kernel's output, copied out (most files have none: one shared empty array). */
   #run(kernel: Kernel, length: number, guess: number): Int32Array {
     for (let pairs = guess; ; pairs *= 2) {
       const outStart = this.#reserve(length, pairs);
       const count = kernel(DATA, DATA + length, outStart, outStart + pairs * 8);
-      if (count >= 0) return new Int32Array(this.#memory.buffer.slice(outStart, outStart + count * 8));
+      if (count === 0) return NONE;
+      if (count > 0) {
+        this.#views();
+        return this.#words.slice(outStart >> 2, (outStart >> 2) + count * 2);
+      }
     }
   }
 
   /** Copies `bytes` in and screens them; bytes.length must fit the memory (it grows to fit). */
   screen(bytes: Uint8Array): ScreenedBytes {
     this.#reserve(bytes.length, 0);
-    const memory = new Uint8Array(this.#memory.buffer);
-    memory.set(bytes, DATA);
-    memory[DATA + bytes.length] = 0;
+    this.#views();
+    this.#bytes.set(bytes, DATA);
+    this.#bytes[DATA + bytes.length] = 0;
     const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
     for (let index = 0; index < hits.length; index += 2) {
       hits[index] = hits[index]! - DATA;

@@ -122,8 +122,9 @@ export class FileReader {
         length = this.#fill(fd, length, wanted);
       }
       if (length > this.maxFileBytes) return { kind: 'large' };
-      if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-      const screened = this.decoding === 'latin1' ? this.screen?.screen(this.#buffer.subarray(0, length)) : undefined;
+      const bytes = this.#buffer.subarray(0, length);
+      if (looksBinary(bytes)) return { kind: 'binary' };
+      const screened = this.decoding === 'latin1' ? this.screen?.screen(bytes) : undefined;
       if (screened?.holdsNothing === true) return { kind: 'clean', bytes: length };
       const text = this.#buffer.toString(this.decoding, 0, length);
       return screened === undefined ? { kind: 'text', text, bytes: length } : { kind: 'text', text, bytes: length, screened };
