@@ -24,10 +24,11 @@ const SEXTETS = CLASS_TABLE + 256; // 256 × u8: the 6-bit value of each base64 
 const GROUPS = SEXTETS + 256;
 const GROUP_BYTES = 48;
 const MAX_GROUPS = 1_024;
-// 16 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, pad, then its
-// first four bytes | 0x20 and the mask of those that exist (a quick test before the byte compare)
+// 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
+// of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
+// and the mask of those that exist (the quick test), then its index in the caller's list
 const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
-const RECORD_BYTES = 16;
+const RECORD_BYTES = 32;
 const MAX_RECORDS = 4_096;
 const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
 const DATA = 327_680; // input, a 0 byte, then output
@@ -118,7 +119,7 @@ const JOIN_CHECK = `
             i32.and
             i32.or
             if
-              ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
+              ${emit('local.get $p\n local.get $start\n i32.sub', `i32.const ${NOT_A_LITERAL}`)}
             end
           else
             ${isOneOf('$b', [0x22, 0x27, 0x60])}
@@ -167,7 +168,7 @@ const JOIN_CHECK = `
                   i32.ne
                   br_if $no_join
                 end
-                ${emit('local.get $p', `i32.const ${NOT_A_LITERAL}`)}
+                ${emit('local.get $p\n local.get $start\n i32.sub', `i32.const ${NOT_A_LITERAL}`)}
               end
             end
           end
@@ -214,7 +215,7 @@ const LITERALS_CHECK = `
           block $records_done
             loop $record
               local.get $rec
-              i32.const 4
+              i32.const 5
               i32.shl
               i32.const ${RECORDS}
               i32.add
@@ -242,7 +243,9 @@ const LITERALS_CHECK = `
                 local.get $r
                 i32.load
                 local.set $lit
-                i32.const 0
+                ;; letters passed by the quick test need no second look
+                local.get $r
+                i32.load8_u offset=7
                 local.set $k
                 block $compared
                   loop $compare
@@ -250,7 +253,7 @@ const LITERALS_CHECK = `
                     local.get $len
                     i32.ge_u
                     if
-                      ${emit('local.get $p', 'local.get $rec')}
+                      ${emit('local.get $p\n local.get $start\n i32.sub', 'local.get $r\n i32.load offset=16')}
                       br $compared
                     end
                     local.get $p
@@ -620,7 +623,7 @@ const BASE64_RUNS: FlatFunction = {
         i32.lt_u
         i32.or
         br_if $probing
-        ${emit('local.get $s', 'local.get $e')}
+        ${emit('local.get $s\n local.get $start\n i32.sub', 'local.get $e\n local.get $start\n i32.sub')}
         br $probing
       end
     end
@@ -671,7 +674,6 @@ export class ByteScreen {
     const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
     let literalAt = LITERAL_BYTES;
     let groups = 0;
-    this.#recordLiteral = new Int32Array(order.length);
     order.forEach(({ literal, index, key }, record) => {
       if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
       if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
@@ -688,6 +690,10 @@ export class ByteScreen {
       }
       view.setInt32(8, quick, true);
       view.setInt32(12, mask, true);
+      let exact = 0;
+      while (exact < Math.min(4, literal.length) && /[a-z]/.test(literal[exact]!)) exact++;
+      view.setUint8(7, exact);
+      view.setInt32(16, index, true);
       if (table[key] === 0) {
         if (groups === MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} distinct first two characters`);
         table[key] = ++groups;
@@ -697,7 +703,6 @@ export class ByteScreen {
       const third = GROUPS + (groups - 1) * GROUP_BYTES;
       if (literal.length === 2) bytes.fill(0xff, third, third + 32);
       else bytes[third + ((literal.charCodeAt(2) | 0x20) >> 3)]! |= 1 << ((literal.charCodeAt(2) | 0x20) & 7);
-      this.#recordLiteral[record] = index;
       literalAt += literal.length;
     });
     for (const quote of [0x22, 0x27, 0x60, 0x5c]) {
@@ -712,8 +717,6 @@ export class ByteScreen {
     bytes[SEXTETS + 0x2d] = 62; // '-' and '_': the URL-safe alphabet (RFC 4648 §5)
     bytes[SEXTETS + 0x5f] = 63;
   }
-
-  readonly #recordLiteral: Int32Array;
 
   /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
   #reserve(inputBytes: number, outputPairs: number): number {
@@ -753,14 +756,6 @@ export class ByteScreen {
     this.#views();
     this.#bytes.set(bytes, DATA);
     this.#bytes[DATA + bytes.length] = 0;
-    const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
-    for (let index = 0; index < hits.length; index += 2) {
-      hits[index] = hits[index]! - DATA;
-      const record = hits[index + 1]!;
-      if (record !== NOT_A_LITERAL) hits[index + 1] = this.#recordLiteral[record]!;
-    }
-    const runs = this.#run(this.#base64Runs, bytes.length, 16);
-    for (let index = 0; index < runs.length; index++) runs[index] = runs[index]! - DATA;
-    return { hits, base64Runs: runs };
+    return { hits: this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4)), base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
   }
 }

@@ -4,7 +4,13 @@ import { ByteScreen } from './byte-screen.js';
  * The cheap first step of a scan: which rules can match a text at all, found in one pass over it
  * for every rule at once, before any rule's own regex runs.
  *
- * The pass is V8's regex engine running one case-insensitive alternation of all keywords (native
+ * Text read as Latin-1 (files, git history) is screened on its bytes by WebAssembly (screen(),
+ * byte-screen.ts), which also tells where each rule's pattern can start, where joins and base64
+ * runs are, and whether the text can hold a finding at all. activeRules and keywordOffsets below
+ * serve the rest: decoded text, rule sets the screen cannot take, the windows around joins and
+ * decoded base64.
+ *
+ * activeRules is V8's regex engine running one case-insensitive alternation of all keywords (native
  * code: a byte-level Aho-Corasick automaton written in JavaScript measured no faster, 330–430
  * MB/s against 430–570). What made the old pass slow was not the search but stopping at every
  * hit: source code says "token" or "password" on most lines (1.3 million hits in the benchmark's
