@@ -271,7 +271,9 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
       const part = joinedSlice(joined, window.start, window.end);
-      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding))) {
+      // Screened like the text itself (minified code has thousands of joins): its rules, and where they may match.
+      const partScreen = screened === undefined ? undefined : ruleSet.prefilter.screen(Buffer.from(part, 'latin1'));
+      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding), partScreen)) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;
         if (!spansJoin(joined, start, end)) continue;
