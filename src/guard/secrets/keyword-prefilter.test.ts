@@ -65,6 +65,9 @@ test('through the byte screen: a keyword-less rule with a fixed beginning, a one
   const both = loadSecretRules({ version: 1, extends: 'none', rules: [{ ...rule, id: 'acme', keywords: ['acme_'], pattern: '((?:acme|ACME-V2)_[a-z0-9]{12})' }] });
   assert.deepEqual(scanText(`x = ${token}\ny = ${upper}\n`, both, { decoding: 'latin1' }).map((match) => match.secret), [token, upper]);
   assert.deepEqual(scanText(`y = ${upper}\n`, both, { decoding: 'latin1' }), [], 'no keyword, no finding: as without the screen');
+  // More literal text than the screen's tables hold: searched as text.
+  const many = loadSecretRules({ version: 1, extends: 'none', rules: Array.from({ length: 400 }, (_, at) => ({ ...rule, id: `r${at}`, keywords: [`kw${at}-${'x'.repeat(40)}`], pattern: `(acme_[a-z0-9]{12})${at}` })) });
+  assert.equal(many.prefilter.screen(Buffer.from('acme_')), undefined);
 });
 
 test('a requiresNearby rule is found within its lines of a keyword, not beyond them', () => {

@@ -64,12 +64,13 @@ export class KeywordPrefilter {
   /**
    * The same answers as activeRules and keywordOffsets, and where joins and base64 runs may be,
    * for a text given as its bytes (a Latin-1 text's offsets are its byte offsets); undefined when
-   * this rule set cannot be screened (a keyword of one character, or outside ASCII).
+   * this rule set cannot be screened (a keyword of one character, or outside ASCII, or more
+   * literals than the screen's tables hold).
    */
   screen(bytes: Uint8Array): ScreenedText | undefined {
     if (this.#screen === undefined) {
       const usable = this.#literals.every((literal) => literal.length >= 2 && [...literal].every((char) => char.charCodeAt(0) <= 0x7f));
-      this.#screen = usable ? new ByteScreen(this.#literals) : null;
+      this.#screen = usable ? screenOrNull(this.#literals) : null;
     }
     if (this.#screen === null) return undefined;
     const { hits, base64Runs } = this.#screen.screen(bytes);
@@ -138,6 +139,16 @@ export class KeywordPrefilter {
       regex.lastIndex = match.index + 1;
     }
     return offsets;
+  }
+}
+
+/** The screen for `literals`, or null when they do not fit its tables (a very large rule file). */
+function screenOrNull(literals: readonly string[]): ByteScreen | null {
+  try {
+    return new ByteScreen(literals);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
   }
 }
 
