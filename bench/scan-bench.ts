@@ -131,7 +131,7 @@ const judging = { clock: new ManualClock(0), policy: SECRETS_NOT_IN_SOURCE };
 const scanOptions = { ruleSet: rules, ...judging };
 
 async function benchTree(name: string, root: string, rows: Row[], threads = 1): Promise<void> {
-  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [], decoding: rules.textDecoding };
+  const options = { maxFileBytes: 5 * 1024 * 1024, excludedDirectories: [], decoding: rules.textDecoding, screen: rules.prefilter };
   const scanTree = (stats: SourceStats) => (threads === 1 ? scanUnits(workingTreeUnits(root, options, stats), scanOptions) : scanTreeInParallel(root, options, { ...judging, threads }, stats));
   await scanTree(emptySourceStats()); // warm the page cache
   const best = await bestOf(

@@ -205,7 +205,7 @@ async function runSecrets(args: string[], io: ScanCommandIo): Promise<number> {
 
   const root = await resolveRoot({ mode, path: positionals[0] ?? '.' });
   const stats = emptySourceStats();
-  const tree = { maxFileBytes, excludedDirectories: values['all-files'] === true ? [] : DEFAULT_EXCLUDED_DIRECTORIES, decoding: ruleSet.textDecoding };
+  const tree = { maxFileBytes, excludedDirectories: values['all-files'] === true ? [] : DEFAULT_EXCLUDED_DIRECTORIES, decoding: ruleSet.textDecoding, screen: ruleSet.prefilter };
   const judging = { clock: io.clock, policy: mode === 'working-tree' ? SECRETS_NOT_IN_SOURCE : NO_COMMITTED_CREDENTIALS, ...(baseline === undefined ? {} : { baseline }) };
   const units = (): AsyncIterable<TextUnit> =>
     mode === 'working-tree'

@@ -42,8 +42,22 @@ function isAlphabet(code: number): boolean {
  * its end. Source text is mostly letters, so it still touches many characters, but about half as
  * many as a plain loop; a regex with a look-behind for the run's edge costs several times more.
  */
-export function decodeBase64Runs(text: string): DecodedRun[] {
+export function decodeBase64Runs(text: string, found?: Int32Array): DecodedRun[] {
+  // `found`: the runs as (start, end) pairs, when the byte screen has already found them.
   const runs: DecodedRun[] = [];
+  for (const [start, end] of found === undefined ? alphabetRuns(text) : pairs(found)) {
+    const decoded = decodeRun(text, start, end);
+    if (decoded !== undefined) runs.push({ offset: start, decoded });
+  }
+  return runs;
+}
+
+function* pairs(found: Int32Array): Generator<[number, number]> {
+  for (let at = 0; at < found.length; at += 2) yield [found[at]!, found[at + 1]!];
+}
+
+/** The maximal runs of the alphabet, MIN_RUN characters or longer, as [start, end). */
+function* alphabetRuns(text: string): Generator<[number, number]> {
   const length = text.length;
   // Invariant: the character before `at` is not in the alphabet, so no run starts before `at`
   // and goes on past it.
@@ -59,20 +73,24 @@ export function decodeBase64Runs(text: string): DecodedRun[] {
     let end = probe + 1;
     while (end < length && isAlphabet(text.charCodeAt(end))) end++;
     at = end + 1; // the character at `end` is not in the alphabet
-    if (end - start < MIN_RUN) continue;
-    let padded = end;
-    while (padded < length && text.charCodeAt(padded) === 0x3d && padded - end < 2) padded++;
-    // The run must stand alone: not glued to more padding or to non-ASCII letters.
-    const after = padded < length ? text.charCodeAt(padded) : 0;
-    if (after >= 128 || ALPHABET[after] !== 0) continue;
-    const run = text.slice(start, padded);
-    // A run with no digit and no + / is almost always a long identifier or word.
-    if (!/[0-9+/]/.test(run)) continue;
-    const bytes = Buffer.from(run, 'base64');
-    if (bytes.length < MIN_DECODED_BYTES) continue;
-    if (printableRatio(bytes, Math.min(bytes.length, 48)) < PRINTABLE_RATIO) continue;
-    if (printableRatio(bytes, bytes.length) < PRINTABLE_RATIO) continue;
-    runs.push({ offset: start, decoded: bytes.toString('latin1') });
+    if (end - start >= MIN_RUN) yield [start, end];
   }
-  return runs;
+}
+
+/** The run's decoded text, when it stands alone and decodes to mostly printable ASCII. */
+function decodeRun(text: string, start: number, end: number): string | undefined {
+  const length = text.length;
+  let padded = end;
+  while (padded < length && text.charCodeAt(padded) === 0x3d && padded - end < 2) padded++;
+  // The run must stand alone: not glued to more padding or to non-ASCII letters.
+  const after = padded < length ? text.charCodeAt(padded) : 0;
+  if (after >= 128 || ALPHABET[after] !== 0) return undefined;
+  const run = text.slice(start, padded);
+  // A run with no digit and no + / is almost always a long identifier or word.
+  if (!/[0-9+/]/.test(run)) return undefined;
+  const bytes = Buffer.from(run, 'base64');
+  if (bytes.length < MIN_DECODED_BYTES) return undefined;
+  if (printableRatio(bytes, Math.min(bytes.length, 48)) < PRINTABLE_RATIO) return undefined;
+  if (printableRatio(bytes, bytes.length) < PRINTABLE_RATIO) return undefined;
+  return bytes.toString('latin1');
 }

@@ -67,7 +67,10 @@ export class DiffUnitParser {
     const text = this.#pending === '' ? chunk : this.#pending + chunk;
     let from = 0;
     for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
-      this.#line(text.slice(from, newline));
+      const first = text.charCodeAt(from);
+      // Hunk lines first: they are nearly all of a history. Sliced once, without their marker.
+      if (!this.#inHeader && (first === PLUS || first === SPACE)) this.#hunkLine(text.slice(from + 1, newline), first === PLUS);
+      else this.#line(text.slice(from, newline));
       from = newline + 1;
     }
     this.#pending = text.slice(from);
@@ -104,15 +107,19 @@ export class DiffUnitParser {
     this.#size = 0;
   }
 
+  /** A line of a hunk, without its first character (+ added, space context). */
+  #hunkLine(content: string, added: boolean): void {
+    this.#text.push(content);
+    this.#numbers.push(this.#nextLine++);
+    this.#added.push(added);
+    if (added) this.#anyAdded = true;
+    this.#size += content.length + 1;
+  }
+
   #line(line: string): void {
     const first = line.charCodeAt(0);
-    // Hunk lines first: they are nearly all of a history.
     if (!this.#inHeader && (first === PLUS || first === SPACE)) {
-      this.#text.push(line.slice(1));
-      this.#numbers.push(this.#nextLine++);
-      this.#added.push(first === PLUS);
-      if (first === PLUS) this.#anyAdded = true;
-      this.#size += line.length;
+      this.#hunkLine(line.slice(1), first === PLUS);
     } else if (first === 0) {
       this.#flush();
       this.#path = undefined;

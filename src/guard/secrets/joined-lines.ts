@@ -28,14 +28,35 @@ export interface JoinedText {
   readonly cuts: ReadonlyArray<{ readonly at: number; readonly removedBefore: number }>;
 }
 
-/** The concatenations in `text`, or undefined when there is nothing to join. */
-export function joinSplitLiterals(text: string): JoinedText | undefined {
-  JOIN.lastIndex = 0;
+/** JOIN tried at one offset only. */
+const JOIN_AT = new RegExp(JOIN.source, 'y');
+
+/**
+ * The concatenations in `text`, or undefined when there is nothing to join. `candidates`, when
+ * given, are ascending offsets that include every place a concatenation starts (the byte
+ * screen's: a quote followed by blanks and + . & \ or a line break, a backslash before a line
+ * break); JOIN is then tried only there, and finds the same matches as a search of the whole text.
+ */
+export function joinSplitLiterals(text: string, candidates?: readonly number[]): JoinedText | undefined {
   const cuts: Array<{ at: number; removedBefore: number }> = [];
   let removed = 0;
-  for (let match = JOIN.exec(text); match !== null; match = JOIN.exec(text)) {
+  const cut = (match: RegExpExecArray) => {
     cuts.push({ at: match.index - removed, removedBefore: removed + match[0].length });
     removed += match[0].length;
+  };
+  if (candidates === undefined) {
+    JOIN.lastIndex = 0;
+    for (let match = JOIN.exec(text); match !== null; match = JOIN.exec(text)) cut(match);
+  } else {
+    let from = 0;
+    for (const offset of candidates) {
+      if (offset < from) continue;
+      JOIN_AT.lastIndex = offset;
+      const match = JOIN_AT.exec(text);
+      if (match === null) continue;
+      cut(match);
+      from = offset + match[0].length;
+    }
   }
   return cuts.length === 0 ? undefined : { original: text, length: text.length - removed, cuts };
 }

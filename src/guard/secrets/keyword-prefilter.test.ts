@@ -44,6 +44,30 @@ test('a rule without keywords runs on every text', () => {
   assert.deepEqual(set.prefilter.activeRules('plain words'), [0]);
   const serial = ['Z', '123', '-4567-', '890', 'Q'].join('');
   assert.deepEqual(scanText(`id ${serial}\n`, set).map((match) => match.secret), [serial]);
+  // Read as Latin-1 the byte screen runs: the rule is on; \b gives its pattern no fixed
+  // beginning, so its regex runs over the whole text.
+  assert.equal(set.rules[0]!.prefixes, undefined);
+  assert.deepEqual(scanText(`id ${serial}\n`, set, { decoding: 'latin1' }).map((match) => match.secret), [serial]);
+});
+
+test('through the byte screen: a keyword-less rule with a fixed beginning, a one-character keyword, a prefix that is no keyword', () => {
+  const rule = { title: 'ACME', severity: 'low', fix: 'Revoke it.' } as const;
+  const token = ['acme', '_', 'k3j4h5g6f7d8'].join('');
+  const anchored = loadSecretRules({ version: 1, extends: 'none', rules: [{ ...rule, id: 'acme', keywords: [], pattern: '(acme_[a-z0-9]{12})' }] });
+  assert.deepEqual(anchored.rules[0]!.prefixes, ['acme_']);
+  assert.deepEqual(scanText(`x = ${token}\n`, anchored, { decoding: 'latin1' }).map((match) => match.secret), [token]);
+  // A keyword of one character: the set cannot be screened, and is searched as text.
+  const short = loadSecretRules({ version: 1, extends: 'none', rules: [{ ...rule, id: 'acme', keywords: ['_'], pattern: '(acme_[a-z0-9]{12})' }] });
+  assert.equal(short.prefilter.screen(Buffer.from('acme_')), undefined);
+  assert.deepEqual(scanText(`x = ${token}\n`, short, { decoding: 'latin1' }).map((match) => match.secret), [token]);
+  // Turned on by its keyword, tried at its pattern's beginnings, which need not be keywords.
+  const upper = ['ACME', '-V2_', 'k3j4h5g6f7d8'].join('');
+  const both = loadSecretRules({ version: 1, extends: 'none', rules: [{ ...rule, id: 'acme', keywords: ['acme_'], pattern: '((?:acme|ACME-V2)_[a-z0-9]{12})' }] });
+  assert.deepEqual(scanText(`x = ${token}\ny = ${upper}\n`, both, { decoding: 'latin1' }).map((match) => match.secret), [token, upper]);
+  assert.deepEqual(scanText(`y = ${upper}\n`, both, { decoding: 'latin1' }), [], 'no keyword, no finding: as without the screen');
+  // More literal text than the screen's tables hold: searched as text.
+  const many = loadSecretRules({ version: 1, extends: 'none', rules: Array.from({ length: 400 }, (_, at) => ({ ...rule, id: `r${at}`, keywords: [`kw${at}-${'x'.repeat(40)}`], pattern: `(acme_[a-z0-9]{12})${at}` })) });
+  assert.equal(many.prefilter.screen(Buffer.from('acme_')), undefined);
 });
 
 test('a requiresNearby rule is found within its lines of a keyword, not beyond them', () => {

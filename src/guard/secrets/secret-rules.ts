@@ -2,6 +2,7 @@ import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
 import { isSeverity, SEVERITIES, type Severity } from '../severity.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
 import { isWrittenInAscii, type TextDecoding } from './latin1-text.js';
+import { patternPrefixes } from './pattern-prefixes.js';
 
 /**
  * Secret-detection rules are data (issue 7: "Rules are data … not code"). The built-in set is
@@ -24,6 +25,10 @@ export interface SecretRule {
   readonly keywords: readonly string[];
   /** Global, with match indices ('gd'), so the secret's own position is known. */
   readonly regex: RegExp;
+  /** The same, sticky ('gdy'): tried at one offset, where a prefix occurs. */
+  readonly stickyRegex: RegExp;
+  /** Every match starts with one of these (lower case, compared ASCII-case-insensitively); undefined: unknown. */
+  readonly prefixes?: readonly string[];
   readonly pattern: string;
   readonly flags: string;
   /** The capture group holding the secret; 0 is the whole match. */
@@ -109,6 +114,7 @@ function parseRule(raw: unknown, source: string, index: number): SecretRule {
     }
     requiresNearby = { regex: compile(nearby.pattern, flags, `${where}: "requiresNearby.pattern"`), withinLines: nearby.withinLines };
   }
+  const prefixes = patternPrefixes(pattern, flags);
   const checkPlaceholders = raw.checkPlaceholders ?? true;
   if (typeof checkPlaceholders !== 'boolean') throw new RuleFileError(`${where}: "checkPlaceholders" must be true or false.`);
   return Object.freeze({
@@ -117,6 +123,8 @@ function parseRule(raw: unknown, source: string, index: number): SecretRule {
     severity,
     keywords: Object.freeze(keywords),
     regex,
+    stickyRegex: compile(pattern, `${flags}gdy`, `${where}: "pattern"`),
+    ...(prefixes === undefined ? {} : { prefixes: Object.freeze(prefixes) }),
     pattern,
     flags,
     secretGroup,

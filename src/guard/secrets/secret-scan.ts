@@ -29,7 +29,7 @@ function markerFor(lines: readonly string[], unit: TextUnit, index: number, rule
 
 /** The findings of one unit, with suppressions applied. The secrets themselves stay here. */
 export function scanUnit(unit: TextUnit, options: SecretScanOptions): SecretFinding[] {
-  const matches = scanText(unit.text, options.ruleSet, { decoding: unit.decoding ?? 'utf8' });
+  const matches = scanText(unit.text, options.ruleSet, { decoding: unit.decoding ?? 'utf8', ...(unit.screened === undefined ? {} : { screened: unit.screened }) });
   if (matches.length === 0) return [];
   const lines = unit.text.split('\n');
   const findings: SecretFinding[] = [];

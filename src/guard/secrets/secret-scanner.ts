@@ -1,6 +1,7 @@
 import { decodeBase64Runs } from './base64-candidates.js';
 import { joinedSlice, joinSplitLiterals, originalOffset, spansJoin, windowsAroundJoins } from './joined-lines.js';
 import { utf8FromLatin1, type TextDecoding } from './latin1-text.js';
+import type { ScreenedText } from './keyword-prefilter.js';
 import type { SecretEncoding } from './secret-finding.js';
 import type { SecretRule, SecretRuleSet } from './secret-rules.js';
 
@@ -128,9 +129,9 @@ function isPlaceholder(secret: string, ruleSet: SecretRuleSet): boolean {
  * keyword (an AWS secret key is 40 characters of base64), so the whole text would otherwise be
  * searched for it; its nearby pattern is what carries the keyword (the access key id's AKIA).
  */
-function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, withinLines: number, index: LineIndex): Array<{ start: number; end: number }> {
+function nearbyWindows(text: string, ruleSet: SecretRuleSet, ruleIndex: number, withinLines: number, index: LineIndex, screened?: ScreenedText): Array<{ start: number; end: number }> {
   const windows: Array<{ start: number; end: number }> = [];
-  for (const offset of ruleSet.prefilter.keywordOffsets(text, ruleIndex)) {
+  for (const offset of screened?.keywordOffsets(ruleIndex) ?? ruleSet.prefilter.keywordOffsets(text, ruleIndex)) {
     const line = index.lineOf(offset);
     const { start, end } = index.lineSpan(line - withinLines, line + withinLines);
     const last = windows.at(-1);
@@ -187,12 +188,36 @@ function collect(text: string, rule: SecretRule, ruleIndex: number, ruleSet: Sec
   }
 }
 
-function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex): Candidate[] {
+/**
+ * The rule's matches in `text`, tried only at `offsets` (ascending; every offset a match can
+ * start at): the same matches as a search of the whole text, which finds the leftmost match after
+ * the previous one, and that starts at one of them.
+ */
+function collectAt(text: string, rule: SecretRule, ruleIndex: number, ruleSet: SecretRuleSet, index: LineIndex, found: Candidate[], offsets: readonly number[]): void {
+  const regex = rule.stickyRegex;
+  let from = 0;
+  for (const offset of offsets) {
+    if (offset < from) continue;
+    regex.lastIndex = offset;
+    const match = regex.exec(text);
+    if (match === null) continue;
+    from = match[0].length === 0 ? offset + 1 : regex.lastIndex;
+    const candidate = candidateOf(match, rule, ruleIndex, ruleSet, index);
+    if (candidate !== undefined) found.push(candidate);
+  }
+}
+
+function candidates(text: string, ruleSet: SecretRuleSet, index: LineIndex, screened?: ScreenedText): Candidate[] {
   const found: Candidate[] = [];
-  for (const ruleIndex of ruleSet.prefilter.activeRules(text)) {
+  for (const ruleIndex of screened?.activeRules ?? ruleSet.prefilter.activeRules(text)) {
     const rule = ruleSet.rules[ruleIndex]!;
+    const anchors = screened?.anchorOffsets(ruleIndex);
+    if (anchors !== undefined) {
+      collectAt(text, rule, ruleIndex, ruleSet, index, found, anchors);
+      continue;
+    }
     const nearby = rule.requiresNearby !== undefined && rule.keywords.length > 0;
-    collect(text, rule, ruleIndex, ruleSet, index, found, nearby ? nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index) : undefined);
+    collect(text, rule, ruleIndex, ruleSet, index, found, nearby ? nearbyWindows(text, ruleSet, ruleIndex, rule.requiresNearby.withinLines, index, screened) : undefined);
   }
   // Where rules overlap (a GitHub token assigned to `token = …` matches the GitHub rule and the
   // generic one), the rule listed first wins: specific rules come before generic ones.
@@ -209,11 +234,24 @@ export interface ScanTextOptions {
   readonly base64Depth?: number;
   /** How `text` holds its bytes (latin1-text.ts). Default 'utf8'. */
   readonly decoding?: TextDecoding;
+  /**
+   * What the rule set's byte screen found in `text` (a Latin-1 text), when the caller screened
+   * its bytes already. A Latin-1 text is screened here otherwise.
+   */
+  readonly screened?: ScreenedText;
+}
+
+/** A Latin-1 text's screen, or undefined when the rule set cannot screen (or the text is decoded). */
+function screenOf(text: string, ruleSet: SecretRuleSet, options: ScanTextOptions): ScreenedText | undefined {
+  if (options.screened !== undefined) return options.screened;
+  return options.decoding === 'latin1' ? ruleSet.prefilter.screen(Buffer.from(text, 'latin1')) : undefined;
 }
 
 /** Every secret in `text`, in order of position. */
 export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanTextOptions = {}): SecretMatch[] {
   const depth = options.base64Depth ?? 2;
+  const screened = screenOf(text, ruleSet, options);
+  if (screened?.holdsNothing === true) return [];
   const index = new LineIndex(text, options.decoding);
   const matches: SecretMatch[] = [];
   const seen = new Set<string>();
@@ -224,16 +262,18 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
     matches.push({ rule, secret, ...index.position(offset), encoding });
   };
 
-  const plain = candidates(text, ruleSet, index);
+  const plain = candidates(text, ruleSet, index, screened);
   // A secret split over lines is found whole in the joined text; the piece of it a rule may have
   // matched on one line (`token = "ghp_abc…" +`) is then dropped, not reported as well.
   const joinedSpans: Array<{ start: number; end: number }> = [];
   const joinedMatches: Array<{ candidate: Candidate; start: number }> = [];
-  const joined = joinSplitLiterals(text);
+  const joined = joinSplitLiterals(text, screened?.joinCandidates);
   if (joined !== undefined) {
     for (const window of windowsAroundJoins(joined)) {
       const part = joinedSlice(joined, window.start, window.end);
-      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding))) {
+      // Screened like the text itself (minified code has thousands of joins): its rules, and where they may match.
+      const partScreen = screened === undefined ? undefined : ruleSet.prefilter.screen(Buffer.from(part, 'latin1'));
+      for (const candidate of candidates(part, ruleSet, new LineIndex(part, index.decoding), partScreen)) {
         const start = window.start + candidate.start;
         const end = window.start + candidate.end;
         if (!spansJoin(joined, start, end)) continue;
@@ -249,7 +289,7 @@ export function scanText(text: string, ruleSet: SecretRuleSet, options: ScanText
   for (const { candidate, start } of joinedMatches) add(candidate.rule, candidate.secret, start, 'joined-lines');
 
   if (depth > 0) {
-    for (const run of decodeBase64Runs(text)) {
+    for (const run of decodeBase64Runs(text, screened?.base64Runs)) {
       for (const inner of scanText(run.decoded, ruleSet, { base64Depth: depth - 1 })) add(inner.rule, inner.secret, run.offset, 'base64');
     }
   }

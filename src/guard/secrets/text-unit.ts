@@ -1,3 +1,4 @@
+import type { ScreenedText } from './keyword-prefilter.js';
 import type { TextDecoding } from './latin1-text.js';
 
 /**
@@ -17,6 +18,8 @@ export interface TextUnit {
    */
   readonly lines?: { readonly numbers: readonly number[]; readonly added: readonly boolean[] };
   readonly commit?: { readonly hash: string; readonly author: string; readonly date: string };
+  /** What the rule set's byte screen found in the text's bytes, when the source screened them. */
+  readonly screened?: ScreenedText;
 }
 
 /** What a source passed over, for the summary: a scan that skipped everything proves nothing. */

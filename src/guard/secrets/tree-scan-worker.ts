@@ -14,13 +14,15 @@ import type { TreeScanBatch, TreeScanBatchResult, TreeScanSetup } from './parall
 const setup = workerData as TreeScanSetup;
 const ruleSet = setup.ruleFile === undefined ? loadSecretRules() : loadSecretRules(setup.ruleFile.content, setup.ruleFile.source);
 const options = { ruleSet, clock: new ManualClock(setup.nowMs), policy: setup.policy, ...(setup.baseline === undefined ? {} : { baseline: setup.baseline }) };
-const reader = new FileReader(setup.maxFileBytes, setup.decoding);
+const reader = new FileReader(setup.maxFileBytes, setup.decoding, ruleSet.prefilter);
 
 parentPort!.on('message', (batch: TreeScanBatch) => {
   const results = batch.files.map(({ file, path }) => {
     const read = reader.read(file);
+    if (read.kind === 'clean') return { kind: read.kind, bytes: read.bytes, findings: [] };
     if (read.kind !== 'text') return { kind: read.kind, bytes: 0, findings: [] };
-    return { kind: read.kind, bytes: read.bytes, findings: scanUnit({ path, text: read.text, decoding: setup.decoding }, options) };
+    const unit = { path, text: read.text, decoding: setup.decoding, ...(read.screened === undefined ? {} : { screened: read.screened }) };
+    return { kind: read.kind, bytes: read.bytes, findings: scanUnit(unit, options) };
   });
   parentPort!.postMessage({ batch: batch.batch, results } satisfies TreeScanBatchResult);
 });

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, normalize, sep } from 'node:path';
+import type { KeywordPrefilter, ScreenedText } from './keyword-prefilter.js';
 import type { TextDecoding } from './latin1-text.js';
 import { looksBinary, type SourceStats, type TextUnit } from './text-unit.js';
 
@@ -14,6 +15,12 @@ export interface WorkingTreeOptions {
   readonly excludedDirectories: readonly string[];
   /** How file bytes become text: the rule set's `textDecoding` (latin1-text.ts). */
   readonly decoding: TextDecoding;
+  /**
+   * The rule set's prefilter, to screen each file's bytes before it becomes a string (Latin-1
+   * only): a file the screen shows can hold no finding is counted as scanned but not decoded or
+   * yielded, and the others carry what the screen found.
+   */
+  readonly screen?: KeywordPrefilter;
 }
 
 /*
@@ -60,7 +67,11 @@ function* walk(dir: string, prefix: string, options: WorkingTreeOptions, stats: 
   }
 }
 
-export type FileRead = { readonly kind: 'text'; readonly text: string; readonly bytes: number } | { readonly kind: 'binary' | 'large' | 'unreadable' };
+/** 'clean': a text file that the screen showed can hold no finding (read whole, never decoded). */
+export type FileRead =
+  | { readonly kind: 'text'; readonly text: string; readonly bytes: number; readonly screened?: ScreenedText }
+  | { readonly kind: 'clean'; readonly bytes: number }
+  | { readonly kind: 'binary' | 'large' | 'unreadable' };
 
 /** Reads files into one buffer that grows to the largest file read, so a scan allocates little. */
 export class FileReader {
@@ -69,6 +80,7 @@ export class FileReader {
   constructor(
     private readonly maxFileBytes: number,
     private readonly decoding: TextDecoding,
+    private readonly screen?: KeywordPrefilter,
   ) {}
 
   #fill(fd: number, from: number, to: number): number {
@@ -110,8 +122,12 @@ export class FileReader {
         length = this.#fill(fd, length, wanted);
       }
       if (length > this.maxFileBytes) return { kind: 'large' };
-      if (looksBinary(this.#buffer.subarray(0, length))) return { kind: 'binary' };
-      return { kind: 'text', text: this.#buffer.toString(this.decoding, 0, length), bytes: length };
+      const bytes = this.#buffer.subarray(0, length);
+      if (looksBinary(bytes)) return { kind: 'binary' };
+      const screened = this.decoding === 'latin1' ? this.screen?.screen(bytes) : undefined;
+      if (screened?.holdsNothing === true) return { kind: 'clean', bytes: length };
+      const text = this.#buffer.toString(this.decoding, 0, length);
+      return screened === undefined ? { kind: 'text', text, bytes: length } : { kind: 'text', text, bytes: length, screened };
     } catch {
       return { kind: 'unreadable' };
     } finally {
@@ -138,6 +154,7 @@ export function countRead(kind: FileRead['kind'], bytes: number, stats: SourceSt
       stats.skippedBinary++;
       break;
     case 'text':
+    case 'clean':
       stats.units++;
       stats.bytes += bytes;
   }
@@ -145,13 +162,14 @@ export function countRead(kind: FileRead['kind'], bytes: number, stats: SourceSt
 
 /**
  * The text files under `root` (or `root` itself when it is a file), in path order. Binary files
- * (a NUL in the first 8 KiB) and files over the size cap are counted in `stats` and skipped.
+ * (a NUL in the first 8 KiB) and files over the size cap are counted in `stats` and skipped;
+ * with `options.screen`, so are (as scanned) the files that can hold no finding.
  */
 export async function* workingTreeUnits(root: string, options: WorkingTreeOptions, stats: SourceStats): AsyncGenerator<TextUnit> {
-  const reader = new FileReader(options.maxFileBytes, options.decoding);
+  const reader = new FileReader(options.maxFileBytes, options.decoding, options.screen);
   for (const { file, path } of treeFiles(root, options, stats)) {
     const read = reader.read(file);
-    countRead(read.kind, read.kind === 'text' ? read.bytes : 0, stats);
-    if (read.kind === 'text') yield { path, text: read.text, decoding: options.decoding };
+    countRead(read.kind, read.kind === 'text' || read.kind === 'clean' ? read.bytes : 0, stats);
+    if (read.kind === 'text') yield { path, text: read.text, decoding: options.decoding, ...(read.screened === undefined ? {} : { screened: read.screened }) };
   }
 }

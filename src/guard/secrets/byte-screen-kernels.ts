@@ -1,0 +1,625 @@
+import type { FlatFunction } from '../../infra/wasm/flat-wat-assembler.js';
+
+/**
+ * The byte screen's two kernels (byte-screen.ts), in flat WebAssembly text, and the memory layout
+ * they share with it. Assembled by flat-wat-assembler.ts when the screen is loaded.
+ */
+
+/** Memory layout: fixed tables first, then the input and the output of each call. */
+export const PAIR_TABLE = 0; // 65,536 × u16: for each folded byte pair, 1 + its literal group, | JOIN_FLAG
+export const CLASS_TABLE = 131_072; // 256 × u8: 1 = base64 alphabet, 2 = also [0-9+/]
+export const SEXTETS = CLASS_TABLE + 256; // 256 × u8: the 6-bit value of each base64 character (both alphabets)
+// 48 bytes per group of literals sharing a folded pair: a 256-bit set of the folded third bytes
+// they continue with (all for a two-byte literal), then the i32 index of the group's first record
+export const GROUPS = SEXTETS + 256;
+export const GROUP_BYTES = 48;
+export const MAX_GROUPS = 1_024;
+// 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
+// of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
+// and the mask of those that exist (the quick test), then its index in the caller's list
+export const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
+export const RECORD_BYTES = 32;
+export const MAX_RECORDS = 4_096;
+export const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
+export const DATA = 327_680; // input, a 0 byte, then output
+export const PAGE = 65_536;
+export const JOIN_FLAG = 0x8000;
+export const NOT_A_LITERAL = -1;
+
+/** Appends (offset, literal) to the output, or returns -1 when the output is full (the caller grows it). */
+function emit(offset: string, literal: string): string {
+  return `
+    local.get $out
+    local.get $outEnd
+    i32.ge_u
+    if
+      i32.const -1
+      return
+    end
+    local.get $out
+    ${offset}
+    i32.store
+    local.get $out
+    ${literal}
+    i32.store offset=4
+    local.get $out
+    i32.const 8
+    i32.add
+    local.set $out`;
+}
+
+/** `local.get $c` is one of `codes`, as an i32 0/1 on the stack. */
+function isOneOf(local: string, codes: readonly number[]): string {
+  return codes.map((code, index) => `local.get ${local}\n i32.const ${code}\n i32.eq${index === 0 ? '' : '\n i32.or'}`).join('\n');
+}
+
+/** $k moves on by one byte; $c is the byte there (the 0 after the input stops every search). */
+function next(): string {
+  return `local.get $k
+    i32.const 1
+    i32.add
+    local.tee $k
+    i32.load8_u
+    local.set $c`;
+}
+
+/** $k moves past spaces and tabs from where it is; $c is the byte it stops at. */
+function skipBlanks(): string {
+  return `local.get $k
+    i32.load8_u
+    local.set $c
+    block $blanks_done
+      loop $blanks
+        ${isOneOf('$c', [0x20, 0x09])}
+        i32.eqz
+        br_if $blanks_done
+        ${next()}
+        br $blanks
+      end
+    end`;
+}
+
+/** The check for a join at $p (see SCREEN). */
+const JOIN_CHECK = `
+        ;; JOIN of joined-lines.ts, matched here exactly: a backslash before a line break; or a
+        ;; quote, blanks, an operator (+ . &) or a line break (after an optional backslash), blanks,
+        ;; an optional operator, blanks and the same quote
+        local.get $e
+        i32.const ${JOIN_FLAG}
+        i32.and
+        if
+          local.get $p
+          i32.load8_u
+          local.tee $b
+          i32.const 0x5c
+          i32.eq
+          if
+            local.get $p
+            i32.load8_u offset=1
+            local.tee $c
+            i32.const 10
+            i32.eq
+            local.get $c
+            i32.const 13
+            i32.eq
+            local.get $p
+            i32.load8_u offset=2
+            i32.const 10
+            i32.eq
+            i32.and
+            i32.or
+            if
+              ${emit('local.get $p\n local.get $start\n i32.sub', `i32.const ${NOT_A_LITERAL}`)}
+            end
+          else
+            ${isOneOf('$b', [0x22, 0x27, 0x60])}
+            if
+              block $no_join
+                block $join
+                  local.get $p
+                  i32.const 1
+                  i32.add
+                  local.set $k
+                  ${skipBlanks()}
+                  ${isOneOf('$c', [0x2b, 0x2e, 0x26])}
+                  if
+                    ${next()}
+                    ${skipBlanks()}
+                    local.get $c
+                    local.get $b
+                    i32.eq
+                    br_if $join
+                  end
+                  local.get $c
+                  i32.const 0x5c
+                  i32.eq
+                  if
+                    ${next()}
+                  end
+                  local.get $c
+                  i32.const 13
+                  i32.eq
+                  if
+                    ${next()}
+                  end
+                  local.get $c
+                  i32.const 10
+                  i32.ne
+                  br_if $no_join
+                  ${next()}
+                  ${skipBlanks()}
+                  ${isOneOf('$c', [0x2b, 0x2e, 0x26])}
+                  if
+                    ${next()}
+                    ${skipBlanks()}
+                  end
+                  local.get $c
+                  local.get $b
+                  i32.ne
+                  br_if $no_join
+                end
+                ${emit('local.get $p\n local.get $start\n i32.sub', `i32.const ${NOT_A_LITERAL}`)}
+              end
+            end
+          end
+        end
+`;
+
+/** The literals of the group at $p's pair (see SCREEN). */
+const LITERALS_CHECK = `
+        ;; the literals beginning with this folded pair, compared byte by byte
+        local.get $e
+        i32.const ${JOIN_FLAG - 1}
+        i32.and
+        local.tee $g
+        if
+          ;; the group's set of third bytes: most pairs that begin a literal are not followed by one
+          local.get $g
+          i32.const 1
+          i32.sub
+          i32.const ${GROUP_BYTES}
+          i32.mul
+          i32.const ${GROUPS}
+          i32.add
+          local.tee $g
+          local.get $p
+          i32.load8_u offset=2
+          i32.const 0x20
+          i32.or
+          local.tee $c
+          i32.const 3
+          i32.shr_u
+          i32.add
+          i32.load8_u
+          local.get $c
+          i32.const 7
+          i32.and
+          i32.shr_u
+          i32.const 1
+          i32.and
+          i32.eqz
+          br_if $position
+          local.get $g
+          i32.load offset=32
+          local.set $rec
+          block $records_done
+            loop $record
+              local.get $rec
+              i32.const 5
+              i32.shl
+              i32.const ${RECORDS}
+              i32.add
+              local.tee $r
+              i32.load16_u offset=4
+              local.set $len
+              local.get $p
+              local.get $len
+              i32.add
+              local.get $end
+              i32.le_u
+              ;; the quick test: the first four bytes | 0x20 (beyond the input they are masked off)
+              local.get $p
+              i32.load
+              i32.const 0x20202020
+              i32.or
+              local.get $r
+              i32.load offset=12
+              i32.and
+              local.get $r
+              i32.load offset=8
+              i32.eq
+              i32.and
+              if
+                local.get $r
+                i32.load
+                local.set $lit
+                ;; letters passed by the quick test need no second look
+                local.get $r
+                i32.load8_u offset=7
+                local.set $k
+                block $compared
+                  loop $compare
+                    local.get $k
+                    local.get $len
+                    i32.ge_u
+                    if
+                      ${emit('local.get $p\n local.get $start\n i32.sub', 'local.get $r\n i32.load offset=16')}
+                      br $compared
+                    end
+                    local.get $p
+                    local.get $k
+                    i32.add
+                    i32.load8_u
+                    local.set $c
+                    ;; A-Z to lower case; literals are stored in lower case
+                    local.get $c
+                    i32.const 65
+                    i32.sub
+                    i32.const 26
+                    i32.lt_u
+                    if
+                      local.get $c
+                      i32.const 32
+                      i32.or
+                      local.set $c
+                    end
+                    local.get $c
+                    local.get $lit
+                    local.get $k
+                    i32.add
+                    i32.load8_u
+                    i32.ne
+                    br_if $compared
+                    local.get $k
+                    i32.const 1
+                    i32.add
+                    local.set $k
+                    br $compare
+                  end
+                end
+              end
+              local.get $r
+              i32.load8_u offset=6
+              br_if $records_done
+              local.get $rec
+              i32.const 1
+              i32.add
+              local.set $rec
+              br $record
+            end
+          end
+        end
+`;
+
+/**
+ * screen(start, end, out, outEnd): every (offset, record) where a literal occurs in bytes
+ * [start, end), and (offset, -1) where a join may start; returns the number of pairs written, or
+ * -1 when they did not fit. The byte at `end` must be 0 (the last pair reads it).
+ */
+export const SCREEN: FlatFunction = {
+  name: 'screen',
+  params: ['$start', '$end', '$out', '$outEnd'],
+  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first'],
+  result: true,
+  body: `
+    local.get $out
+    local.set $first
+    local.get $start
+    local.set $i
+    ;; One position at a time: its two bytes, folded (| 0x20), index the pair table. (Four
+    ;; positions per step, or the third byte tested here without a branch, measured slower.)
+    block $looked
+      loop $position
+        local.get $i
+        local.get $end
+        i32.ge_u
+        br_if $looked
+        local.get $i
+        local.tee $p
+        i32.load16_u
+        i32.const 0x2020
+        i32.or
+        i32.const 1
+        i32.shl
+        i32.load16_u offset=${PAIR_TABLE}
+        local.set $e
+        local.get $i
+        i32.const 1
+        i32.add
+        local.set $i
+        local.get $e
+        i32.eqz
+        br_if $position
+        ${JOIN_CHECK}
+        ${LITERALS_CHECK}
+        br $position
+      end
+    end
+    local.get $out
+    local.get $first
+    i32.sub
+    i32.const 3
+    i32.shr_u`,
+};
+
+/**
+ * base64Runs(start, end, out, outEnd): the runs decodeBase64Runs decodes, as (start, end) pairs
+ * (the run without its padding); returns the number of pairs, or -1 when they did not fit. Its
+ * search and its tests, on bytes: maximal runs of the alphabet, 32 bytes or longer, holding a
+ * digit, + or /, standing alone, decoding to 20 bytes or more of which 95 % are printable (and of
+ * the first 48). It looks at one byte in 32 until it meets the alphabet.
+ */
+export const BASE64_RUNS: FlatFunction = {
+  name: 'base64Runs',
+  params: ['$start', '$end', '$out', '$outEnd'],
+  locals: ['$at', '$probe', '$s', '$e', '$k', '$seen', '$first', '$c', '$acc', '$bits', '$made', '$n', '$m', '$ok', '$okFirst'],
+  result: true,
+  body: `
+    local.get $out
+    local.set $first
+    local.get $start
+    local.set $at
+    block $done
+      loop $probing
+        local.get $at
+        i32.const 32
+        i32.add
+        local.get $end
+        i32.gt_u
+        br_if $done
+        local.get $at
+        i32.const 31
+        i32.add
+        local.tee $probe
+        i32.load8_u
+        i32.load8_u offset=${CLASS_TABLE}
+        i32.eqz
+        if
+          local.get $probe
+          i32.const 1
+          i32.add
+          local.set $at
+          br $probing
+        end
+        ;; back to the run's start (not before $at), on to its end
+        local.get $probe
+        local.set $s
+        block $back_done
+          loop $back
+            local.get $s
+            local.get $at
+            i32.le_u
+            br_if $back_done
+            local.get $s
+            i32.const 1
+            i32.sub
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            br_if $back_done
+            local.get $s
+            i32.const 1
+            i32.sub
+            local.set $s
+            br $back
+          end
+        end
+        local.get $probe
+        i32.const 1
+        i32.add
+        local.set $e
+        block $forward_done
+          loop $forward
+            local.get $e
+            local.get $end
+            i32.ge_u
+            br_if $forward_done
+            local.get $e
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            br_if $forward_done
+            local.get $e
+            i32.const 1
+            i32.add
+            local.set $e
+            br $forward
+          end
+        end
+        local.get $e
+        i32.const 1
+        i32.add
+        local.set $at
+        local.get $e
+        local.get $s
+        i32.sub
+        i32.const 32
+        i32.lt_u
+        br_if $probing
+        ;; a run of letters alone is almost always an identifier: it needs a digit, + or /
+        i32.const 0
+        local.set $seen
+        local.get $s
+        local.set $k
+        block $scanned
+          loop $digits
+            local.get $k
+            local.get $e
+            i32.ge_u
+            br_if $scanned
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.const 2
+            i32.and
+            local.tee $seen
+            br_if $scanned
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            br $digits
+          end
+        end
+        local.get $seen
+        i32.eqz
+        br_if $probing
+        ;; standing alone: at most two '=', then a byte that is neither alphabet, '=' nor non-ASCII
+        local.get $e
+        local.set $k
+        block $padded
+          loop $padding
+            local.get $k
+            local.get $end
+            i32.ge_u
+            br_if $padded
+            local.get $k
+            i32.load8_u
+            i32.const 0x3d
+            i32.ne
+            br_if $padded
+            local.get $k
+            local.get $e
+            i32.sub
+            i32.const 2
+            i32.ge_u
+            br_if $padded
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            br $padding
+          end
+        end
+        local.get $k
+        local.get $end
+        i32.lt_u
+        if
+          local.get $k
+          i32.load8_u
+          local.tee $c
+          i32.const 128
+          i32.ge_u
+          local.get $c
+          i32.load8_u offset=${CLASS_TABLE}
+          i32.or
+          local.get $c
+          i32.const 0x3d
+          i32.eq
+          i32.or
+          br_if $probing
+        end
+        ;; decoded (as Buffer.from(run, 'base64') does: both alphabets, 3 bytes per 4 characters),
+        ;; at least 20 bytes, 95 % of them printable, and of the first 48
+        local.get $e
+        local.get $s
+        i32.sub
+        i32.const 3
+        i32.mul
+        i32.const 2
+        i32.shr_u
+        local.tee $n
+        i32.const 20
+        i32.lt_u
+        br_if $probing
+        i32.const 48
+        local.get $n
+        local.get $n
+        i32.const 48
+        i32.gt_u
+        select
+        local.set $m
+        local.get $s
+        local.set $k
+        i32.const 0
+        local.set $acc
+        i32.const 0
+        local.set $bits
+        i32.const 0
+        local.set $made
+        i32.const 0
+        local.set $ok
+        block $decoded
+          loop $decode
+            local.get $made
+            local.get $n
+            i32.ge_u
+            br_if $decoded
+            local.get $acc
+            i32.const 6
+            i32.shl
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${SEXTETS}
+            i32.or
+            local.set $acc
+            local.get $k
+            i32.const 1
+            i32.add
+            local.set $k
+            local.get $bits
+            i32.const 6
+            i32.add
+            local.tee $bits
+            i32.const 8
+            i32.ge_u
+            if
+              local.get $bits
+              i32.const 8
+              i32.sub
+              local.set $bits
+              local.get $acc
+              local.get $bits
+              i32.shr_u
+              i32.const 0xff
+              i32.and
+              local.tee $c
+              i32.const 0x20
+              i32.sub
+              i32.const 0x5f
+              i32.lt_u
+              ${isOneOf('$c', [9, 10, 13])}
+              i32.or
+              local.get $ok
+              i32.add
+              local.set $ok
+              local.get $made
+              i32.const 1
+              i32.add
+              local.tee $made
+              local.get $m
+              i32.eq
+              if
+                local.get $ok
+                local.set $okFirst
+              end
+            end
+            br $decode
+          end
+        end
+        local.get $okFirst
+        i32.const 20
+        i32.mul
+        local.get $m
+        i32.const 19
+        i32.mul
+        i32.lt_u
+        local.get $ok
+        i32.const 20
+        i32.mul
+        local.get $n
+        i32.const 19
+        i32.mul
+        i32.lt_u
+        i32.or
+        br_if $probing
+        ${emit('local.get $s\n local.get $start\n i32.sub', 'local.get $e\n local.get $start\n i32.sub')}
+        br $probing
+      end
+    end
+    local.get $out
+    local.get $first
+    i32.sub
+    i32.const 3
+    i32.shr_u`,
+};

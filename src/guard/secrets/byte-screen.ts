@@ -1,0 +1,145 @@
+import { assembleModule } from '../../infra/wasm/flat-wat-assembler.js';
+import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, PAGE, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEXTETS } from './byte-screen-kernels.js';
+
+/**
+ * The first look at a file's bytes, in WebAssembly: where the scanner's literals occur (rule
+ * keywords and the fixed starts of rule patterns, ASCII-case-insensitively), where a string
+ * concatenation may join a split secret (joined-lines.ts), and where the base64 runs are
+ * (base64-candidates.ts). A file with none of the three can hold no finding, and is never decoded
+ * to a string; in the others, the regexes run only where these say.
+ *
+ * Why WebAssembly: V8 runs one case-insensitive alternation of the 66 built-in keywords at
+ * 200–400 MB/s however it is grouped, and a JavaScript loop over the bytes at 150–170 MB/s; the
+ * kernel (byte-screen-kernels.ts) reads each position's two bytes, folded to lower case, as an
+ * index into a 64 Ki-entry table, and only where the table says a literal (or a quote or
+ * backslash that may start a join) begins with that pair, and the third byte fits, does it
+ * compare bytes: 0.9–1.3 GB/s over bytes that begin nothing, 300–350 MB/s over source code. The
+ * module is assembled from that text when this file is loaded (flat-wat-assembler.ts): no binary
+ * is committed or downloaded.
+ */
+
+const compiled = new WebAssembly.Module(assembleModule([SCREEN, BASE64_RUNS], DATA / PAGE + 16));
+
+type Kernel = (start: number, end: number, out: number, outEnd: number) => number;
+
+const NONE = new Int32Array(0);
+
+/** What the screen found in one text: offsets are byte offsets, which are a Latin-1 string's offsets. */
+export interface ScreenedBytes {
+  /** (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. */
+  readonly hits: Int32Array;
+  /** (start, end) pairs of the base64 runs worth decoding, ascending. */
+  readonly base64Runs: Int32Array;
+}
+
+/** The bytes of `literal` folded with | 0x20, as the fast path's table index. */
+function pairKey(first: number, second: number): number {
+  return (first | 0x20) | ((second | 0x20) << 8);
+}
+
+/**
+ * A WebAssembly instance set up for one list of literals (lower-case ASCII, two characters or
+ * more). Not shared between threads; each scan thread builds its own.
+ */
+export class ByteScreen {
+  readonly #memory: WebAssembly.Memory;
+  readonly #screen: Kernel;
+  readonly #base64Runs: Kernel;
+
+  constructor(readonly literals: readonly string[]) {
+    if (literals.length > MAX_RECORDS) throw new RangeError(`at most ${MAX_RECORDS} literals`);
+    const instance = new WebAssembly.Instance(compiled);
+    this.#memory = instance.exports.memory as WebAssembly.Memory;
+    this.#screen = instance.exports.screen as Kernel;
+    this.#base64Runs = instance.exports.base64Runs as Kernel;
+    const bytes = new Uint8Array(this.#memory.buffer);
+    const table = new Uint16Array(this.#memory.buffer, PAIR_TABLE, 65_536);
+    // Records are grouped by folded pair: the table points at the first of each group.
+    const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
+    let literalAt = LITERAL_BYTES;
+    let groups = 0;
+    order.forEach(({ literal, index, key }, record) => {
+      if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
+      if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
+      bytes.set(Buffer.from(literal, 'latin1'), literalAt);
+      const view = new DataView(this.#memory.buffer, RECORDS + record * RECORD_BYTES, RECORD_BYTES);
+      view.setInt32(0, literalAt, true);
+      view.setUint16(4, literal.length, true);
+      view.setUint8(6, order[record + 1]?.key === key ? 0 : 1);
+      let quick = 0;
+      let mask = 0;
+      for (let at = 0; at < Math.min(4, literal.length); at++) {
+        quick |= (literal.charCodeAt(at) | 0x20) << (8 * at);
+        mask |= 0xff << (8 * at);
+      }
+      view.setInt32(8, quick, true);
+      view.setInt32(12, mask, true);
+      let exact = 0;
+      while (exact < Math.min(4, literal.length) && /[a-z]/.test(literal[exact]!)) exact++;
+      view.setUint8(7, exact);
+      view.setInt32(16, index, true);
+      if (table[key] === 0) {
+        if (groups === MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} distinct first two characters`);
+        table[key] = ++groups;
+        new DataView(this.#memory.buffer, GROUPS + (groups - 1) * GROUP_BYTES + 32, 4).setInt32(0, record, true);
+      }
+      // The third byte, folded as the kernel folds it; a two-byte literal goes on with any.
+      const third = GROUPS + (groups - 1) * GROUP_BYTES;
+      if (literal.length === 2) bytes.fill(0xff, third, third + 32);
+      else bytes[third + ((literal.charCodeAt(2) | 0x20) >> 3)]! |= 1 << ((literal.charCodeAt(2) | 0x20) & 7);
+      literalAt += literal.length;
+    });
+    for (const quote of [0x22, 0x27, 0x60, 0x5c]) {
+      for (const next of [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d]) table[pairKey(quote, next)]! |= JOIN_FLAG;
+    }
+    for (let code = 0; code < 128; code++) {
+      const char = String.fromCharCode(code);
+      if (/[A-Za-z0-9+/_-]/.test(char)) bytes[CLASS_TABLE + code] = /[0-9+/]/.test(char) ? 3 : 1;
+    }
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    for (let value = 0; value < 64; value++) bytes[SEXTETS + alphabet.charCodeAt(value)] = value;
+    bytes[SEXTETS + 0x2d] = 62; // '-' and '_': the URL-safe alphabet (RFC 4648 §5)
+    bytes[SEXTETS + 0x5f] = 63;
+  }
+
+  /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
+  #reserve(inputBytes: number, outputPairs: number): number {
+    const outStart = DATA + ((inputBytes + 8) & ~7);
+    const needed = outStart + outputPairs * 8;
+    if (needed > this.#memory.buffer.byteLength) this.#memory.grow(Math.ceil((needed - this.#memory.buffer.byteLength) / PAGE));
+    return outStart;
+  }
+
+  /** Views of the memory, made again only when it has grown (growing detaches the old ones). */
+  #bytes = new Uint8Array(0);
+  #words = new Int32Array(0);
+
+  #views(): void {
+    if (this.#bytes.buffer !== this.#memory.buffer) {
+      this.#bytes = new Uint8Array(this.#memory.buffer);
+      this.#words = new Int32Array(this.#memory.buffer);
+    }
+  }
+
+  /** The kernel's output, copied out (most files have none: one shared empty array). */
+  #run(kernel: Kernel, length: number, guess: number): Int32Array {
+    for (let pairs = guess; ; pairs *= 2) {
+      const outStart = this.#reserve(length, pairs);
+      const count = kernel(DATA, DATA + length, outStart, outStart + pairs * 8);
+      if (count === 0) return NONE;
+      if (count > 0) {
+        this.#views();
+        return this.#words.slice(outStart >> 2, (outStart >> 2) + count * 2);
+      }
+    }
+  }
+
+  /** Copies `bytes` in and screens them; bytes.length must fit the memory (it grows to fit). */
+  screen(bytes: Uint8Array): ScreenedBytes {
+    this.#reserve(bytes.length, 0);
+    this.#views();
+    this.#bytes.set(bytes, DATA);
+    this.#bytes[DATA + bytes.length] = 0;
+    return { hits: this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4)), base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
+  }
+}
