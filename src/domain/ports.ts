@@ -20,7 +20,25 @@ export interface BlobWriteResult {
   readonly size: number;
 }
 
+/** A blob being written, for callers that manage their own buffers (see BlobStore.create). */
+export interface BlobWriter {
+  /**
+   * Appends `chunk`. The store MUST be done with the chunk's memory when the promise settles (the
+   * caller may reuse it then) and MUST NOT keep a reference to it. One append at a time.
+   */
+  append(chunk: Uint8Array): Promise<void>;
+  /**
+   * MUST resolve only once every appended byte is durable (survives power loss). The blob stays
+   * unreachable until its id is recorded in metadata, as for write().
+   */
+  commit(): Promise<BlobWriteResult>;
+  /** Removes what was written; callable instead of commit(), or after commit() failed. */
+  abort(): Promise<void>;
+}
+
 export interface BlobStore {
+  /** Starts a new blob to be filled by appends: write() for a caller that reuses its buffers. */
+  create(): Promise<BlobWriter>;
   /**
    * Streams `source` into a new blob. MUST resolve only once every byte is durable (survives
    * power loss). The blob MUST NOT be reachable by anyone until its id is recorded in metadata,
