@@ -86,3 +86,18 @@ test('closing the pool fails a run still open instead of leaving its caller wait
   await assert.rejects(run.digests());
   assert.throws(() => own.start({ sha256: false, checksum: undefined }), /closed/);
 });
+
+test('a pool whose threads cannot start gives up after a few tries: bodies are then hashed in place', async () => {
+  const broken = new DigestWorkerPool(1, new URL('./no-such-digest-worker.js', import.meta.url));
+  try {
+    assert.equal(broken.minBytes, 1024 * 1024);
+    for (let i = 0; i < 3; i++) {
+      const run = broken.start({ sha256: false, checksum: undefined });
+      run.take(randomBytes(1024 * 1024));
+      await assert.rejects(run.digests());
+    }
+    assert.equal(broken.minBytes, Number.POSITIVE_INFINITY);
+  } finally {
+    await broken.close();
+  }
+});

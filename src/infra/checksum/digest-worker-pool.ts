@@ -14,6 +14,8 @@ const WINDOW = 4;
 const SPARE_BATCHES = 16;
 /** Below this a body is hashed in place: the thread hand-over costs more than it overlaps. */
 const MIN_BYTES = 1024 * 1024;
+/** Threads in a row that died before answering anything: the pool gives up, bodies are hashed in place. */
+const MAX_FAILED_STARTS = 3;
 
 interface Batch {
   readonly memory: SharedArrayBuffer;
@@ -29,6 +31,8 @@ interface Batch {
 interface DigestThread {
   readonly worker: Worker;
   readonly runs: Map<number, OffThreadRun>;
+  /** It has answered at least once (it started). */
+  answered: boolean;
 }
 
 /** A thread with open runs keeps the process alive (their callers wait for it); an idle one does not. */
@@ -47,18 +51,27 @@ function detach(thread: DigestThread, run: OffThreadRun): boolean {
  * A BodyDigester on worker threads (one per core, at most 4, started when the first large body
  * comes). A run stays on one thread, which digests its batches in order; runs are spread over
  * the threads by how many each has open. A thread that dies fails its runs (their writes are
- * refused and their blobs removed); the next run starts a new one.
+ * refused and their blobs removed); the next run starts a new one. If threads cannot start at all
+ * (MAX_FAILED_STARTS in a row die before answering), minBytes becomes infinite: every body is
+ * then hashed in place, as without a pool, instead of every large write failing.
  */
 export class DigestWorkerPool implements BodyDigester {
-  readonly minBytes = MIN_BYTES;
+  readonly #workerUrl: URL;
   readonly #size: number;
+  #failedStarts = 0;
   readonly #threads: DigestThread[] = [];
   readonly #spare: Batch[] = [];
   #nextRun = 1;
   #closed = false;
 
-  constructor(threads = Math.min(4, availableParallelism())) {
+  /** `workerUrl` is for tests: the digest thread's module. */
+  constructor(threads = Math.min(4, availableParallelism()), workerUrl = new URL('./digest-worker.js', import.meta.url)) {
     this.#size = Math.max(1, threads);
+    this.#workerUrl = workerUrl;
+  }
+
+  get minBytes(): number {
+    return this.#failedStarts >= MAX_FAILED_STARTS ? Number.POSITIVE_INFINITY : MIN_BYTES;
   }
 
   start(request: DigestRequest): DigestRun {
@@ -100,14 +113,22 @@ export class DigestWorkerPool implements BodyDigester {
   }
 
   #spawn(): DigestThread {
-    const worker = new Worker(new URL('./digest-worker.js', import.meta.url));
+    const worker = new Worker(this.#workerUrl);
     // Idle, the pool never keeps the process alive: a server's shutdown closes it, a CLI just exits.
     worker.unref();
-    const thread: DigestThread = { worker, runs: new Map() };
-    worker.on('message', (reply: DigestReply) => thread.runs.get(reply.run)?.answer(reply));
+    const thread: DigestThread = { worker, runs: new Map(), answered: false };
+    worker.on('message', (reply: DigestReply) => {
+      if (!thread.answered) {
+        thread.answered = true;
+        this.#failedStarts = 0;
+      }
+      thread.runs.get(reply.run)?.answer(reply);
+    });
     const lost = (error: Error) => {
       const index = this.#threads.indexOf(thread);
-      if (index >= 0) this.#threads.splice(index, 1);
+      if (index < 0) return;
+      this.#threads.splice(index, 1);
+      if (!thread.answered && !this.#closed) this.#failedStarts += 1;
       failRuns(thread, error);
     };
     worker.on('error', lost);
