@@ -7,7 +7,7 @@ import {
 } from '../infra/checksum/checksum.js';
 import { S3Error, s3errors } from './errors.js';
 import type { StoredChecksum, StoredData } from './model.js';
-import type { BlobStore } from './ports.js';
+import type { BlobStore, BodyDigester, BodyDigests, DigestRequest } from './ports.js';
 
 /**
  * What the client promised about a body, checked after the last byte and before anything is
@@ -42,6 +42,8 @@ export interface IngestOptions {
   readonly maxSize: number;
   /** A checksum to compute even if the client sent none (a multipart upload's algorithm). */
   readonly checksumAlgorithm?: ChecksumAlgorithm | undefined;
+  /** Hashes large bodies on other threads; without it every body is hashed in place. */
+  readonly digester?: BodyDigester | undefined;
 }
 
 /**
@@ -57,10 +59,64 @@ export async function ingestBody(
   if (options.declaredSize !== undefined && options.declaredSize > options.maxSize) {
     throw s3errors.entityTooLarge(options.maxSize);
   }
+  const request: DigestRequest = {
+    sha256: expectations.sha256Hex !== undefined,
+    checksum: expectations.checksum?.algorithm ?? options.checksumAlgorithm,
+  };
+  const inline = options.declaredSize !== undefined && options.declaredSize <= options.inlineLimit;
+  const digester = options.digester;
+  const { data, size, digests } =
+    !inline && digester !== undefined && (options.declaredSize === undefined || options.declaredSize >= digester.minBytes)
+      ? await ingestOffThread(body, request, digester, options)
+      : await ingestInPlace(body, request, inline, options);
+  try {
+    if (options.declaredSize !== undefined && size !== options.declaredSize) throw s3errors.incompleteBody();
+    if (expectations.contentMd5 !== undefined && !equalBytes(expectations.contentMd5, digests.md5)) {
+      throw s3errors.badDigest();
+    }
+    if (digests.sha256 !== undefined && digests.sha256.toString('hex') !== expectations.sha256Hex) {
+      throw s3errors.contentSha256Mismatch();
+    }
+    let checksumResult: IngestedBody['checksum'];
+    const algorithm = request.checksum;
+    if (digests.checksum !== undefined && algorithm !== undefined) {
+      const digest = digests.checksum;
+      if (expectations.checksum !== undefined) {
+        const sent = expectations.checksum.expected();
+        if (sent === undefined) {
+          throw s3errors.invalidRequest(`The ${algorithm} checksum the request announced was not sent.`);
+        }
+        const sentBytes = decodeChecksum(algorithm, sent);
+        if (sentBytes === undefined) {
+          throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`);
+        }
+        if (!equalBytes(sentBytes, digest)) throw s3errors.checksumMismatch(algorithm);
+      }
+      checksumResult = { algorithm, digest };
+    }
+    return { data, size, md5: digests.md5, ...(checksumResult === undefined ? {} : { checksum: checksumResult }) };
+  } catch (error) {
+    await discardData(options.blobs, data);
+    throw error;
+  }
+}
+
+interface Ingested {
+  readonly data: StoredData;
+  readonly size: number;
+  readonly digests: BodyDigests;
+}
+
+/** Small bodies, and every body without a digester: hashed on this thread as they pass. */
+async function ingestInPlace(
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  request: DigestRequest,
+  inline: boolean,
+  options: IngestOptions,
+): Promise<Ingested> {
   const md5 = createHash('md5');
-  const sha256 = expectations.sha256Hex === undefined ? undefined : createHash('sha256');
-  const algorithm = expectations.checksum?.algorithm ?? options.checksumAlgorithm;
-  const checksum = algorithm === undefined ? undefined : createChecksum(algorithm);
+  const sha256 = request.sha256 ? createHash('sha256') : undefined;
+  const checksum = request.checksum === undefined ? undefined : createChecksum(request.checksum);
   let size = 0;
 
   function take(chunk: Uint8Array): void {
@@ -79,7 +135,7 @@ export async function ingestBody(
   }
 
   let data: StoredData;
-  if (options.declaredSize !== undefined && options.declaredSize <= options.inlineLimit) {
+  if (inline) {
     // Read directly, not through hashed(): a generator layer per chunk costs more than the hashing of a small body.
     const chunks: Uint8Array[] = [];
     for await (const chunk of body) {
@@ -92,35 +148,56 @@ export async function ingestBody(
     data = { kind: 'blobs', blobs: blob.size === 0 ? [] : [blob] };
     if (blob.size === 0) await options.blobs.delete(blob.blobId);
   }
+  return { data, size, digests: { md5: md5.digest(), sha256: sha256?.digest(), checksum: checksum?.digest() } };
+}
 
+/**
+ * Large bodies: each socket chunk is copied once, into the digester's shared batches; a full
+ * batch goes to the digest thread and to the blob file at the same time. One write is in flight
+ * while the next batch fills, and the digest thread is at most a few batches behind (ready()),
+ * so the socket is read only as fast as both keep up and memory stays flat.
+ */
+async function ingestOffThread(
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  request: DigestRequest,
+  digester: BodyDigester,
+  options: IngestOptions,
+): Promise<Ingested> {
+  const run = digester.start(request);
+  const writer = await options.blobs.create().catch((error: unknown) => {
+    run.cancel();
+    throw error;
+  });
+  let size = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const write = async (batch: Buffer) => {
+    await writing;
+    const appended = writer.append(batch).then(() => run.release(batch));
+    appended.catch(() => undefined);
+    writing = appended;
+  };
   try {
-    if (options.declaredSize !== undefined && size !== options.declaredSize) throw s3errors.incompleteBody();
-    const md5Digest = md5.digest();
-    if (expectations.contentMd5 !== undefined && !equalBytes(expectations.contentMd5, md5Digest)) {
-      throw s3errors.badDigest();
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > options.maxSize) throw s3errors.entityTooLarge(options.maxSize);
+      for (const batch of run.take(chunk)) await write(batch);
+      const ready = run.ready();
+      if (ready !== undefined) await ready;
     }
-    if (sha256 !== undefined && sha256.digest('hex') !== expectations.sha256Hex) {
-      throw s3errors.contentSha256Mismatch();
+    const last = run.end();
+    if (last !== undefined) await write(last);
+    await writing;
+    const digests = await run.digests();
+    if (size === 0) {
+      await writer.abort();
+      return { data: { kind: 'blobs', blobs: [] }, size, digests };
     }
-    let checksumResult: IngestedBody['checksum'];
-    if (checksum !== undefined && algorithm !== undefined) {
-      const digest = checksum.digest();
-      if (expectations.checksum !== undefined) {
-        const sent = expectations.checksum.expected();
-        if (sent === undefined) {
-          throw s3errors.invalidRequest(`The ${algorithm} checksum the request announced was not sent.`);
-        }
-        const sentBytes = decodeChecksum(algorithm, sent);
-        if (sentBytes === undefined) {
-          throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`);
-        }
-        if (!equalBytes(sentBytes, digest)) throw s3errors.checksumMismatch(algorithm);
-      }
-      checksumResult = { algorithm, digest };
-    }
-    return { data, size, md5: md5Digest, ...(checksumResult === undefined ? {} : { checksum: checksumResult }) };
+    const blob = await writer.commit();
+    return { data: { kind: 'blobs', blobs: [blob] }, size, digests };
   } catch (error) {
-    await discardData(options.blobs, data);
+    run.cancel();
+    await writing.catch(() => undefined);
+    await writer.abort();
     throw error;
   }
 }

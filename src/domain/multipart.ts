@@ -107,6 +107,7 @@ export class MultipartUploads {
       blobs: this.#vault.blobs,
       // Parts are always blobs: a completed object is stitched from blob references.
       inlineLimit: -1,
+      digester: this.#vault.options.digester,
       declaredSize: input.declaredSize,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
@@ -129,6 +130,7 @@ export class MultipartUploads {
     const body = await ingestBody(this.#vault.openData(input.source.data, input.range), {}, {
       blobs: this.#vault.blobs,
       inlineLimit: -1,
+      digester: this.#vault.options.digester,
       declaredSize: size,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,

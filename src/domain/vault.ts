@@ -14,7 +14,7 @@ import {
   isRetentionActive,
   retentionForNewVersion,
 } from './object-lock.js';
-import type { BlobStore, MetadataStore, NewObjectVersion, PutVersionResult } from './ports.js';
+import type { BlobStore, BodyDigester, MetadataStore, NewObjectVersion, PutVersionResult } from './ports.js';
 
 /** S3's limit for a single PUT; larger objects must use multipart upload. */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -27,6 +27,8 @@ export interface VaultOptions {
    * believe a forward jump). Defaults to the vault's clock.
    */
   readonly retentionClock?: Clock;
+  /** Hashes large bodies on other threads (see BodyDigester); without it, in place. */
+  readonly digester?: BodyDigester;
 }
 
 export interface PutObjectInput {
@@ -147,6 +149,7 @@ export class Vault {
     const body = await ingestBody(input.body, input.integrity, {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
+      digester: this.options.digester,
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
@@ -353,6 +356,7 @@ export class Vault {
     const body = await ingestBody(this.openData(source.data, undefined), {}, {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
+      digester: this.options.digester,
       declaredSize: source.size,
       maxSize: MAX_SINGLE_PUT_BYTES,
       checksumAlgorithm: source.checksum?.algorithm,

@@ -13,6 +13,7 @@ import { ObjectLocks } from '../domain/object-locks.js';
 import { sweepOrphanBlobs } from '../domain/orphan-sweep.js';
 import { Vault } from '../domain/vault.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
+import { DigestWorkerPool } from '../infra/checksum/digest-worker-pool.js';
 import type { Clock } from '../infra/clock.js';
 import type { ServerResponse } from 'node:http';
 import { s3errors } from '../domain/errors.js';
@@ -161,6 +162,8 @@ export async function startVaultServer(
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
     const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+    const digester = new DigestWorkerPool();
+    closers.push(() => digester.close());
 
     // Alerts first: the clock check below may already have something to say.
     const alertStore = new SqliteAlertQueueStore(join(config.dataDir, 'metadata', 'alerts.sqlite'));
@@ -198,7 +201,7 @@ export async function startVaultServer(
     });
     await retentionClock.start(startOptions.confirmClock === true);
     closers.push(() => retentionClock.persist());
-    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock });
+    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock, digester });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
     const identities = new IdentityRegistry(metadata, secretBox, {

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, opendir, readdir, rm, stat } from 'node:fs/promises';
+import { type FileHandle, chmod, mkdir, open, opendir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BlobStore, BlobWriteResult } from '../../../domain/ports.js';
+import type { BlobStore, BlobWriteResult, BlobWriter } from '../../../domain/ports.js';
 import { syncDirectory } from '../../fs/sync-directory.js';
 
 /** Bytes gathered before one write call: fewer syscalls and thread-pool round trips than per-socket-chunk writes. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Bytes appended between background fdatasyncs of a large blob. Linux starts writing dirty pages
+ * back only past dirty_background_ratio (10 % of RAM), so without these a 1 GiB body would sit in
+ * the page cache until the final fsync, the disk idle while the body arrived; with them the disk
+ * writes while the socket is read, and the final fsync flushes only the tail (1 GiB PUT on the
+ * development VM: 5.6–6.9 s → 3.8–5.3 s, interleaved runs).
+ */
+const WRITEBACK_BYTES = 32 * 1024 * 1024;
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
 /**
@@ -26,49 +34,38 @@ export class FsBlobStore implements BlobStore {
     this.#root = root;
   }
 
-  async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
+  async create(): Promise<BlobWriter> {
     const blobId = randomBytes(16).toString('hex');
     const dir = await this.#ensureDir(blobId.slice(0, 2));
-    const path = join(dir, blobId);
-    const file = await open(path, 'wx', 0o640);
-    let size = 0;
+    return new FsBlobWriter(blobId, dir, await open(join(dir, blobId), 'wx', 0o640));
+  }
+
+  async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
+    const writer = await this.create();
     try {
       let batch: Uint8Array[] = [];
       let batchBytes = 0;
       let inFlight: Promise<void> = Promise.resolve();
-      const writeAll = async (chunks: Uint8Array[]) => {
-        // writev may write fewer bytes than asked on some filesystems; loop until done.
-        let buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        while (buffer.length > 0) {
-          const { bytesWritten } = await file.write(buffer, 0, buffer.length, null);
-          buffer = buffer.subarray(bytesWritten);
-        }
-      };
       for await (const chunk of source) {
-        size += chunk.length;
         batch.push(chunk);
         batchBytes += chunk.length;
         if (batchBytes >= WRITE_BATCH_BYTES) {
           await inFlight;
-          const chunks = batch;
+          const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
           batch = [];
           batchBytes = 0;
           // Keep one write in flight while the next batch arrives from the socket.
-          inFlight = writeAll(chunks);
+          inFlight = writer.append(bytes);
           inFlight.catch(() => undefined);
         }
       }
       await inFlight;
-      if (batch.length > 0) await writeAll(batch);
-      await file.sync();
+      if (batch.length > 0) await writer.append(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      return await writer.commit();
     } catch (error) {
-      await file.close().catch(() => undefined);
-      await rm(path, { force: true });
+      await writer.abort();
       throw error;
     }
-    await file.close();
-    await syncDirectory(dir);
-    return { blobId, size };
   }
 
   read(blobId: string, range?: { readonly start: number; readonly end: number }): Readable {
@@ -126,5 +123,61 @@ export class FsBlobStore implements BlobStore {
       this.#knownDirs.add(shard);
     }
     return dir;
+  }
+}
+
+/** One blob file being written; see BlobWriter for the contract. */
+class FsBlobWriter implements BlobWriter {
+  readonly #blobId: string;
+  readonly #dir: string;
+  readonly #file: FileHandle;
+  #size = 0;
+  #unsynced = 0;
+  /** The background fdatasync in flight, if any: at most one. */
+  #writeback: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(blobId: string, dir: string, file: FileHandle) {
+    this.#blobId = blobId;
+    this.#dir = dir;
+    this.#file = file;
+  }
+
+  async append(chunk: Uint8Array): Promise<void> {
+    // write(2) may write fewer bytes than asked on some filesystems; loop until done.
+    let rest = chunk;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.#file.write(rest, 0, rest.length, null);
+      rest = rest.subarray(bytesWritten);
+    }
+    this.#size += chunk.length;
+    this.#unsynced += chunk.length;
+    if (this.#unsynced >= WRITEBACK_BYTES && this.#writeback === undefined) {
+      this.#unsynced = 0;
+      // Not awaited here: appends go on while the disk writes. Its failure surfaces in commit().
+      const started = this.#file.datasync().finally(() => {
+        if (this.#writeback === started) this.#writeback = undefined;
+      });
+      started.catch(() => undefined);
+      this.#writeback = started;
+    }
+  }
+
+  async commit(): Promise<BlobWriteResult> {
+    await this.#writeback;
+    await this.#file.sync();
+    this.#closed = true;
+    await this.#file.close();
+    await syncDirectory(this.#dir);
+    return { blobId: this.#blobId, size: this.#size };
+  }
+
+  async abort(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#writeback?.catch(() => undefined);
+      await this.#file.close().catch(() => undefined);
+    }
+    await rm(join(this.#dir, this.#blobId), { force: true });
   }
 }

@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS ${s}.versions (
   CHECK ((inline_data IS NULL) <> (blobs IS NULL))
 );
 CREATE INDEX IF NOT EXISTS versions_by_seq ON ${s}.versions (bucket, key, seq);
+-- Unlike the SQLite store's copy (dropped: SQLite never chose it), PostgreSQL's planner lists through
+-- this one (EXPLAIN of scanLatest, PostgreSQL 15, 60,000 versions): it skips latest delete markers
+-- in the index instead of filtering them, and costs a write no measurable time (20,000 clear-latest
+-- UPDATE + INSERT pairs: 118–161 µs with it, 112–175 µs without, interleaved).
 CREATE INDEX IF NOT EXISTS versions_latest ON ${s}.versions (bucket, key) WHERE is_latest AND NOT is_delete_marker;
 CREATE UNIQUE INDEX IF NOT EXISTS versions_one_latest ON ${s}.versions (bucket, key) WHERE is_latest;
 
