@@ -150,6 +150,20 @@ describe('tar extraction', () => {
     await assert.rejects(readdir(into), { code: 'ENOENT' }, 'nothing is created after close');
   });
 
+  test('a file larger than the writeback interval is written whole and in order, synced as it goes', async () => {
+    const body = randomBytes(70 * 1024 * 1024 + 333);
+    const into = join(scratch, 'large');
+    await mkdir(into, { mode: 0o700 });
+    const extractor = new TarExtractor(into, { sync: true, digestFiles: true });
+    const archive = Buffer.concat([member('base/1/16384', body), member('after', Buffer.from('next member')), END]);
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < archive.length; i += 3 * 1024 * 1024 + 7) pieces.push(archive.subarray(i, i + 3 * 1024 * 1024 + 7));
+    await pipeline(Readable.from(pieces), extractor);
+    assert.ok((await readFile(join(into, 'base/1/16384'))).equals(body));
+    assert.equal(await readFile(join(into, 'after'), 'utf8'), 'next member');
+    assert.equal(extractor.fileDigests().get('base/1/16384')?.sha256, createHash('sha256').update(body).digest('hex'));
+  });
+
   test('a damaged header fails its checksum', async () => {
     const bytes = Buffer.concat([member('file', Buffer.from('x')), END]);
     bytes[0] = 'g'.charCodeAt(0);
