@@ -147,8 +147,8 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
     // still one valid gzip stream, so `compressedSha256` and a serial gunzip keep working.
     const storeSlice = async (tar: Buffer, index: number): Promise<StoredPart> => {
       const compressed = await gzipAsync(tar, { level: BASE_BACKUP_GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
-      const tarBytes = tar.length;
-      if (tarBytes === partTarBytes) spareSlices.push(tar);
+      const sliceBytes = tar.length;
+      if (sliceBytes === partTarBytes) spareSlices.push(tar);
       const number = index + 1;
       const bytes = encryption === undefined ? compressed : encryption.seal(compressed, backupPartAssociatedData(id, number));
       const key = basePartKey(location.prefix, id, number);
@@ -163,7 +163,7 @@ export async function runBaseBackup(options: BaseBackupOptions): Promise<BaseBac
         ...(objectLock === undefined ? {} : { objectLock }),
       });
       const head = await client.headObject({ bucket: location.bucket, key });
-      const part: BackupPart = Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), tarBytes });
+      const part: BackupPart = Object.freeze({ key, size: stored.size, sha256: Buffer.from(stored.checksumSha256, 'base64').toString('hex'), tarBytes: sliceBytes });
       return { part, compressed, retained: head.objectLock !== undefined };
     };
     for await (const stored of mapInOrder(tarSlices, PARTS_IN_FLIGHT, storeSlice)) {
