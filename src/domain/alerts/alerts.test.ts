@@ -187,3 +187,30 @@ test('channel names must be unique', () => {
   assert.throws(() => new Alerts({ store, clock: new ManualClock(T0), channels: [log, log] }), /named "log"/);
   return store.close();
 });
+
+test('in the background loop, a receiver that hangs holds back only its own channel', async () => {
+  const path = join(root, `q${n++}`, 'alerts.sqlite');
+  const store = new SqliteAlertQueueStore(path);
+  const log = recordingChannel('log');
+  let release: () => void = () => undefined;
+  const hung: SecurityAlert[] = [];
+  // An SMTP server that accepts the connection and never greets: bounded only by its timeout.
+  const smtp = { name: 'smtp', deliver: (alert: SecurityAlert) => new Promise<void>((resolve) => ((release = resolve), hung.push(alert))) };
+  const alerts = new Alerts({ store, clock: new ManualClock(T0), channels: [smtp, log.channel], random: () => 0, maxIdleMs: 60_000 });
+  alerts.start();
+  const waitFor = async (what: string, condition: () => boolean) => {
+    for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(condition(), what);
+  };
+  await alerts.raise(securityAlerts.rootCredentialUse({ sourceIp: '192.0.2.1', operation: 'PutBucketPolicy' }));
+  await waitFor('the first alert reaches both channels', () => log.state.written.length === 1 && hung.length === 1);
+  // The smtp delivery is still hanging; a second alert must still reach the log at once.
+  await alerts.raise(denied('invoice-7'));
+  await waitFor('the second alert reaches the log while smtp hangs', () => log.state.written.length === 2);
+  assert.equal(hung.length, 1, 'smtp is not sent a second delivery while its first is in flight');
+  release();
+  await waitFor('smtp gets the second alert once its first delivery finished', () => hung.length === 2);
+  release();
+  await alerts.close();
+  await store.close();
+});

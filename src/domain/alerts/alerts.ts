@@ -75,6 +75,12 @@ export class Alerts {
   readonly #failing = new Set<string>();
 
   #passes: Promise<unknown> = Promise.resolve();
+  /**
+   * Channels with deliveries in flight from the background loop: skipped by later passes until
+   * they finish, so a receiver that hangs (an SMTP server that never greets, up to its timeout)
+   * holds back only its own channel, never the log or the webhook.
+   */
+  readonly #busy = new Map<string, Promise<void>>();
   #loop: Promise<void> | undefined;
   #wakeRequested = false;
   #wakeSleeper: (() => void) | undefined;
@@ -146,7 +152,11 @@ export class Alerts {
    * number of rows read. Tests drive the queue with it; `start` calls it in a loop.
    */
   dispatchDue(): Promise<number> {
-    const pass = this.#passes.then(() => this.#pass());
+    return this.#queuePass(true);
+  }
+
+  #queuePass(waitForDeliveries: boolean): Promise<number> {
+    const pass = this.#passes.then(() => this.#pass(waitForDeliveries));
     this.#passes = pass.catch(() => undefined);
     return pass;
   }
@@ -162,13 +172,14 @@ export class Alerts {
     this.#wake();
     await this.#loop;
     await this.#passes;
+    await Promise.allSettled([...this.#busy.values()]);
   }
 
   async #run(): Promise<void> {
     while (!this.#closed) {
       let sleepMs = this.#maxIdleMs;
       try {
-        const read = await this.dispatchDue();
+        const read = await this.#queuePass(false);
         if (read >= this.#batchSize) continue;
         sleepMs = await this.#untilNextWork();
       } catch (error) {
@@ -205,10 +216,15 @@ export class Alerts {
   }
 
   #readyChannels(now: number): string[] {
-    return [...this.#channels.keys()].filter((name) => (this.#coolingUntil.get(name) ?? -Infinity) <= now);
+    return [...this.#channels.keys()].filter((name) => !this.#busy.has(name) && (this.#coolingUntil.get(name) ?? -Infinity) <= now);
   }
 
-  async #pass(): Promise<number> {
+  /**
+   * Delivers the due rows of the ready channels, channels in parallel. `waitForDeliveries`
+   * (dispatchDue) resolves once all are done; the background loop instead marks each channel
+   * busy until its deliveries finish, and is woken when one does.
+   */
+  async #pass(waitForDeliveries: boolean): Promise<number> {
     const now = this.#clock.nowMs();
     const ready = this.#readyChannels(now);
     if (ready.length === 0) return 0;
@@ -216,14 +232,24 @@ export class Alerts {
     const byChannel = new Map<string, PendingDelivery[]>();
     for (const row of rows) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
     // Channels in parallel; within a channel in order, stopping at its first failure.
-    await Promise.all(
-      [...byChannel].map(async ([name, channelRows]) => {
-        const channel = this.#channels.get(name)!;
+    const deliveries = [...byChannel].map(([name, channelRows]) => {
+      const channel = this.#channels.get(name)!;
+      const delivering = (async () => {
         for (const row of channelRows) {
           if (this.#closed || !(await this.#deliver(channel, row))) break;
         }
-      }),
-    );
+      })();
+      if (waitForDeliveries) return delivering;
+      const tracked = delivering
+        .catch((error: unknown) => this.#onDispatchError(error))
+        .finally(() => {
+          this.#busy.delete(name);
+          this.#wake();
+        });
+      this.#busy.set(name, tracked);
+      return tracked;
+    });
+    if (waitForDeliveries) await Promise.all(deliveries);
     return rows.length;
   }
 
