@@ -107,11 +107,11 @@ export async function extractBaseBackup(options: ExtractBaseBackupOptions): Prom
     if (hasIndependentParts(manifest)) {
       // Each part is a gzip member of its own: several download and inflate on the thread pool
       // while the one before them is written out, in order.
-      await pipeline(Readable.from(inflatedParts(options, manifest, key, onVerified)), extractor, ...signal);
+      await pipeline(Readable.from(partsInOrder(options, key, true, onVerified)), extractor, ...signal);
     } else {
       // One gzip stream cut into parts (backups written before parts were members of their own).
       // 1 MiB output chunks: a callback and a write per MiB rather than per 16 KiB (the default).
-      await pipeline(Readable.from(fetchParts(options, key, onVerified)), createGunzip({ chunkSize: 1024 * 1024 }), extractor, ...signal);
+      await pipeline(Readable.from(partsInOrder(options, key, false, onVerified)), createGunzip({ chunkSize: 1024 * 1024 }), extractor, ...signal);
     }
     options.signal?.throwIfAborted();
     // Neither the whole compressed stream's digest (manifest.compressedSha256) nor the tar's
@@ -147,42 +147,25 @@ export async function removeRestoredFiles(into: string, created: boolean): Promi
   if (created) await rmdir(into).catch(() => undefined);
 }
 
-/** The parts' bytes in order, each verified (and opened); up to `prefetchParts` downloads run ahead. */
-async function* fetchParts(options: ExtractBaseBackupOptions, key: RepositoryKey | undefined, onVerified: (storedBytes: number, plain: Buffer) => void): AsyncGenerator<Buffer> {
-  const { manifest } = options;
-  const verified = mapInOrder(manifest.parts, Math.max(1, options.prefetchParts ?? DEFAULT_PARTS_IN_FLIGHT), async (part, index) => {
-    const stored = await downloadPart(options.client, options.location.bucket, part, manifest.id, options.signal);
-    return { stored: stored.length, plain: key === undefined ? stored : key.open(stored, backupPartAssociatedData(manifest.id, index + 1), part.key) };
-  });
-  for await (const { stored, plain } of verified) {
-    options.signal?.throwIfAborted();
-    onVerified(stored, plain);
-    yield plain;
-  }
-}
-
 /**
- * The tar bytes of parts that are gzip members of their own, in order: each is downloaded,
- * verified, opened and inflated on the thread pool, `prefetchParts` at once, and must inflate to
- * exactly the tar bytes the manifest gives it.
+ * The parts in order, each downloaded, verified and opened, `prefetchParts` at once. With
+ * `inflate` (every part a gzip member of its own) each is also inflated on the thread pool while
+ * the ones before it are written, and must give exactly the tar bytes the manifest says; the
+ * generator then yields tar, else the compressed bytes for one gunzip of the whole stream.
  */
-async function* inflatedParts(
-  options: ExtractBaseBackupOptions,
-  manifest: BackupManifest & { readonly parts: readonly (BackupPart & { readonly tarBytes: number })[] },
-  key: RepositoryKey | undefined,
-  onVerified: (storedBytes: number, plain: Buffer) => void,
-): AsyncGenerator<Buffer> {
-  const inflated = mapInOrder(manifest.parts, Math.max(1, options.prefetchParts ?? DEFAULT_PARTS_IN_FLIGHT), async (part, index) => {
+async function* partsInOrder(options: ExtractBaseBackupOptions, key: RepositoryKey | undefined, inflate: boolean, onVerified: (storedBytes: number, plain: Buffer) => void): AsyncGenerator<Buffer> {
+  const { manifest } = options;
+  const ready = mapInOrder(manifest.parts, Math.max(1, options.prefetchParts ?? DEFAULT_PARTS_IN_FLIGHT), async (part, index) => {
     const stored = await downloadPart(options.client, options.location.bucket, part, manifest.id, options.signal);
     const plain = key === undefined ? stored : key.open(stored, backupPartAssociatedData(manifest.id, index + 1), part.key);
     options.signal?.throwIfAborted();
-    const tar = await inflatePart(plain, part.tarBytes, `backup ${manifest.id}: ${part.key}`);
+    const tar = inflate ? await inflatePart(plain, part.tarBytes!, `backup ${manifest.id}: ${part.key}`) : undefined;
     return { stored: stored.length, plain, tar };
   });
-  for await (const { stored, plain, tar } of inflated) {
+  for await (const { stored, plain, tar } of ready) {
     options.signal?.throwIfAborted();
     onVerified(stored, plain);
-    yield tar;
+    yield tar ?? plain;
   }
 }
 
