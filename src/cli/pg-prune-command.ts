@@ -17,7 +17,7 @@ export const PRUNE_USAGE = `Usage:
 Removes base backups a retention policy no longer keeps, abandoned incomplete backups, and WAL
 that no kept backup can need — as far as Object Lock allows.
 
-  --keep-count N  keep the N newest complete backups
+  --keep-count N  keep the N newest complete backups, none older than 90 days
   --keep-days D   keep the backups that stopped within D days (at most 90: the
                   backup-data-immutability policy's maximum backup retention)
                   A backup either rule keeps stays; the newest complete backup always stays.

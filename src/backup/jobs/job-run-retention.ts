@@ -1,7 +1,6 @@
 import { backupIdTimeMs } from '../pg/backup-id.js';
-import { INCOMPLETE_BACKUP_AGE_MS, POLICY_MAX_BACKUP_RETENTION_DAYS } from '../pg/retention-plan.js';
-
-const DAY_MS = 24 * 3600 * 1000;
+import { INCOMPLETE_BACKUP_AGE_MS } from '../pg/retention-plan.js';
+import { countAndAgeKeepReasons, isBeyondPolicyMaximum } from '../retention-rule.js';
 
 /** One key under `PREFIX/runs/`, summed over its versions (ListObjectVersions). */
 export interface StoredRunKey {
@@ -49,12 +48,9 @@ export interface JobRunRetentionPlan {
  * Which runs of a streamed job (mariadb-dump, directory, pg-dump…) its retention keeps — a pure
  * function of what the bucket holds, the job's `retention` and the time. Failing closed:
  *
- * - A complete run (current `manifest.json`) stays if it is the newest complete run (always),
- *   among the `keepCount` newest, or started within `keepDays`. `keepCount` never keeps a run
- *   past the backup-data-immutability policy's "maximum backup retention of 90 days after data
- *   deletion" (section 5): an automated prune enforces the ceiling the configuration promised.
- *   The newest complete run is the exception — losing the last backup is worse, and the dead
- *   man's switch is already alerting about a job that has not succeeded for 90 days.
+ * - A complete run (current `manifest.json`) stays by the keep rule every retention shares
+ *   (countAndAgeKeepReasons: the newest always; the `keepCount` newest, never past the policy's
+ *   90-day maximum; those started within `keepDays`).
  * - The newest success the job history recorded and a run in progress are never removed, even if
  *   the listing missed them.
  * - A folder without a current manifest (a failed, timed-out or interrupted run) goes once nothing
@@ -92,7 +88,6 @@ export function planJobRunRetention(input: JobRunRetentionInput): JobRunRetentio
     }
   }
   const newestFirst = [...folders.keys()].sort().reverse();
-  const ceilingMs = input.nowMs - POLICY_MAX_BACKUP_RETENTION_DAYS * DAY_MS;
   let completeRank = 0;
   const runs = newestFirst.map((runId): RunDecision => {
     const folder = folders.get(runId)!;
@@ -101,9 +96,7 @@ export function planJobRunRetention(input: JobRunRetentionInput): JobRunRetentio
     const protectedAs = input.protectedRuns.get(runId);
     if (protectedAs !== undefined) reasons.push(protectedAs);
     if (folder.complete) {
-      if (completeRank === 0) reasons.push('newest');
-      if (input.keepCount !== undefined && completeRank < input.keepCount && startedMs >= ceilingMs) reasons.push('keep-count');
-      if (input.keepDays !== undefined && startedMs >= input.nowMs - input.keepDays * DAY_MS) reasons.push('keep-days');
+      reasons.push(...countAndAgeKeepReasons(completeRank, startedMs, input, input.nowMs));
       completeRank += 1;
     } else if (folder.newestModifiedMs > input.nowMs - INCOMPLETE_BACKUP_AGE_MS) {
       // Possibly still uploading (or just failed): left for a later prune.
@@ -115,7 +108,7 @@ export function planJobRunRetention(input: JobRunRetentionInput): JobRunRetentio
       complete: folder.complete,
       reasons: Object.freeze(reasons),
       keep: reasons.length > 0,
-      beyondPolicyMaximum: startedMs < ceilingMs,
+      beyondPolicyMaximum: isBeyondPolicyMaximum(startedMs, input.nowMs),
       keys: Object.freeze(folder.keys),
     });
   });

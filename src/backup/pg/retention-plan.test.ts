@@ -111,6 +111,13 @@ describe('retention plan', () => {
     assert.match(p.warnings[0]!, new RegExp(`backup ${B2.id} .* ${POLICY_MAX_BACKUP_RETENTION_DAYS}-day maximum .* newest backup`));
   });
 
+  test('--keep-count never keeps a backup past the policy maximum; the newest stays and is reported', () => {
+    const monthly = { backups: [{ ...B1, stoppedDaysAgo: 95 }, { ...B2, stoppedDaysAgo: 60 }, { ...B3, stoppedDaysAgo: 30 }], wal: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => seg(1, n)) };
+    const p = plan(monthly, 6, undefined);
+    assert.deepEqual(decisions(p), { [B3.id]: 'newest+keep-count', [B2.id]: 'keep-count', [B1.id]: 'remove' });
+    assert.deepEqual(p.warnings, []);
+  });
+
   test('across a timeline switch, the WAL a kept backup needs for a recovery to the newest WAL stays', () => {
     // Timeline 2 branched from 1 at 0/6000000 (segment 6); timeline 1's segment 6 was archived as .partial.
     const T1: BackupSpec = { id: '20261116T120000Z-111111', timeline: 1, start: 2, stop: 3, stoppedDaysAgo: 10 };

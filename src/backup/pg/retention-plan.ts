@@ -1,3 +1,4 @@
+import { type CountAndAgeKeepReason, POLICY_MAX_BACKUP_RETENTION_DAYS, countAndAgeKeepReasons, isBeyondPolicyMaximum } from '../retention-rule.js';
 import { isBackupId } from './backup-id.js';
 import { backupsPrefix, MANIFEST_NAME } from './backup-layout.js';
 import type { BackupManifest } from './backup-manifest.js';
@@ -34,20 +35,15 @@ import { walSegmentNumber } from './wal-position.js';
  */
 
 /**
- * The backup-data-immutability policy, section 5: "Backup retention follows the Data Deletion
- * and Retention Policy, with a maximum backup retention of 90 days after data deletion." A
- * backup can hold data deleted just after it was taken, so a backup kept for D days keeps that
- * data up to D days after its deletion: `--keep-days` above 90 would break the policy by itself
- * and is refused. Backups that outlive 90 days because of `--keep-count` (or as the newest, which
- * is never removed) are kept — deleting more than the operator asked for is not this command's
- * call — and reported as exceeding the policy's maximum.
+ * The policy's 90-day maximum (src/backup/retention-rule.ts): `--keep-days` above it would break
+ * the policy by itself and is refused; `--keep-count` never keeps a backup past it; the newest
+ * backup, which is never removed, is reported when it is older.
  */
-export const POLICY_MAX_BACKUP_RETENTION_DAYS = 90;
+export { POLICY_MAX_BACKUP_RETENTION_DAYS };
 
 /** An incomplete backup folder this long unchanged is abandoned, not still uploading. */
 export const INCOMPLETE_BACKUP_AGE_MS = 24 * 3600 * 1000;
 
-const DAY_MS = 24 * 3600 * 1000;
 const PART_NAME = /^base\.tar\.gz\.part-\d{5}$/;
 
 export interface RetentionPolicy {
@@ -87,7 +83,7 @@ export interface StoredKey {
   readonly newestModifiedMs: number;
 }
 
-export type KeepReason = 'newest' | 'keep-count' | 'keep-days' | 'locked';
+export type KeepReason = CountAndAgeKeepReason | 'locked';
 
 export interface BackupDecision {
   readonly manifest: BackupManifest;
@@ -148,17 +144,16 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
 
   const newestFirst = [...overview.catalog.backups].sort((a, b) => (a.stopTime !== b.stopTime ? (a.stopTime < b.stopTime ? 1 : -1) : a.id < b.id ? 1 : -1));
   const backups = newestFirst.map((manifest, rank): BackupDecision => {
-    const reasons: KeepReason[] = [];
-    if (rank === 0) reasons.push('newest');
-    if (policy.keepCount !== undefined && rank < policy.keepCount) reasons.push('keep-count');
-    if (policy.keepDays !== undefined && Date.parse(manifest.stopTime) >= nowMs - policy.keepDays * DAY_MS) reasons.push('keep-days');
+    const stoppedMs = Date.parse(manifest.stopTime);
+    const reasons: KeepReason[] = countAndAgeKeepReasons(rank, stoppedMs, policy, nowMs);
     if (reasons.length === 0 && input.stillLocked?.has(manifest.id) === true) reasons.push('locked');
     const keep = reasons.length > 0;
-    const beyondPolicyMaximum = Date.parse(manifest.stopTime) < nowMs - POLICY_MAX_BACKUP_RETENTION_DAYS * DAY_MS;
+    const beyondPolicyMaximum = isBeyondPolicyMaximum(stoppedMs, nowMs);
     if (keep && beyondPolicyMaximum && !reasons.includes('locked')) {
+      // Only the newest can be kept this old: keep-count stops at the maximum, keep-days is within it.
       warnings.push(
-        `backup ${manifest.id} stopped ${manifest.stopTime}, more than the policy's ${POLICY_MAX_BACKUP_RETENTION_DAYS}-day maximum backup retention ago, and is kept (${reasons.join(', ')})` +
-          (rank === 0 ? ': it is the newest backup — is the backup job still running?' : '; a smaller --keep-count would let it go.'),
+        `backup ${manifest.id} stopped ${manifest.stopTime}, more than the policy's ${POLICY_MAX_BACKUP_RETENTION_DAYS}-day maximum backup retention ago, ` +
+          `and is kept (${reasons.join(', ')}): it is the newest backup — is the backup job still running?`,
       );
     }
     const keys = folders.get(manifest.id)?.keys ?? [];
