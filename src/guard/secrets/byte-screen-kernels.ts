@@ -16,12 +16,24 @@ export const GROUP_BYTES = 48;
 export const MAX_GROUPS = 1_024;
 // 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
 // of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
-// and the mask of those that exist (the quick test), then its index in the caller's list
+// and the mask of those that exist (the quick test), then its index in the caller's list, then
+// (at 20) the i32 address of its assignment shape, 0 for none
 export const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
 export const RECORD_BYTES = 32;
 export const MAX_RECORDS = 4_096;
 export const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
-export const DATA = 327_680; // input, a 0 byte, then output
+// 272 bytes per assignment shape (secret-rules.ts, "assignment"): a class byte for each byte value
+// (SHAPE_KEY | SHAPE_VALUE | SHAPE_SPACE | SHAPE_QUOTE), then i32 maxKeyLength, i32 minValueLength
+export const SHAPES = 327_680; // literal bytes end here
+export const SHAPE_BYTES = 272;
+export const MAX_SHAPES = 16;
+export const SHAPE_KEY = 1;
+export const SHAPE_VALUE = 2;
+export const SHAPE_SPACE = 4;
+export const SHAPE_QUOTE = 8;
+// 1 byte per literal (by its index in the caller's list): set when it occurs, whatever its shape
+export const SEEN = SHAPES + MAX_SHAPES * SHAPE_BYTES;
+export const DATA = 393_216; // input, a 0 byte, then output
 export const PAGE = 65_536;
 export const JOIN_FLAG = 0x8000;
 export const NOT_A_LITERAL = -1;
@@ -165,6 +177,146 @@ const JOIN_CHECK = `
         end
 `;
 
+/** $k moves on while the byte there is of class `flag` in the shape at $t, not past $end. */
+function skipClass(flag: number): string {
+  return `block $class_done
+      loop $class
+        local.get $k
+        local.get $end
+        i32.ge_u
+        br_if $class_done
+        local.get $k
+        i32.load8_u
+        local.get $t
+        i32.add
+        i32.load8_u
+        i32.const ${flag}
+        i32.and
+        i32.eqz
+        br_if $class_done
+        local.get $k
+        i32.const 1
+        i32.add
+        local.set $k
+        br $class
+      end
+    end`;
+}
+
+/** The class byte of the byte at $k in the shape at $t (the 0 byte at $end has class 0). */
+const CLASS_AT_K = `local.get $k
+    i32.load8_u
+    local.get $t
+    i32.add
+    i32.load8_u`;
+
+/**
+ * A literal with an assignment shape (its rules promise that each of their matches starts with
+ * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: a
+ * run of at most maxKeyLength key bytes, an optional quote, white space, an operator (= : := =>),
+ * white space, an optional quote, minValueLength value bytes. Branches to $compared (the hit is
+ * dropped) when it cannot; every loop stops at $end.
+ */
+const SHAPE_CHECK = `
+                      local.get $r
+                      i32.load offset=20
+                      local.tee $t
+                      if
+                        block $shaped
+                          local.get $p
+                          local.set $k
+                          ${skipClass(SHAPE_KEY)}
+                          local.get $k
+                          local.get $p
+                          i32.sub
+                          local.get $t
+                          i32.load offset=256
+                          i32.gt_u
+                          br_if $compared
+                          ${CLASS_AT_K}
+                          i32.const ${SHAPE_QUOTE}
+                          i32.and
+                          if
+                            ${next()}
+                          end
+                          ${skipClass(SHAPE_SPACE)}
+                          local.get $k
+                          local.get $end
+                          i32.ge_u
+                          br_if $compared
+                          local.get $k
+                          i32.load8_u
+                          local.tee $c
+                          i32.const 0x3a
+                          i32.ne
+                          local.get $c
+                          i32.const 0x3d
+                          i32.ne
+                          i32.and
+                          br_if $compared
+                          ;; after := or =>, the value may also start after the second byte: $then holds that place
+                          i32.const 0
+                          local.set $then
+                          local.get $k
+                          i32.load8_u offset=1
+                          local.set $b
+                          local.get $c
+                          i32.const 0x3a
+                          i32.eq
+                          local.get $b
+                          i32.const 0x3d
+                          i32.eq
+                          i32.and
+                          local.get $c
+                          i32.const 0x3d
+                          i32.eq
+                          local.get $b
+                          i32.const 0x3e
+                          i32.eq
+                          i32.and
+                          i32.or
+                          if
+                            local.get $k
+                            i32.const 2
+                            i32.add
+                            local.set $then
+                          end
+                          local.get $k
+                          i32.const 1
+                          i32.add
+                          local.set $k
+                          loop $value_from
+                            ${skipClass(SHAPE_SPACE)}
+                            ${CLASS_AT_K}
+                            i32.const ${SHAPE_QUOTE | SHAPE_VALUE}
+                            i32.and
+                            i32.const ${SHAPE_QUOTE}
+                            i32.eq
+                            if
+                              ${next()}
+                            end
+                            local.get $k
+                            local.set $from
+                            ${skipClass(SHAPE_VALUE)}
+                            local.get $k
+                            local.get $from
+                            i32.sub
+                            local.get $t
+                            i32.load offset=260
+                            i32.ge_u
+                            br_if $shaped
+                            local.get $then
+                            i32.eqz
+                            br_if $compared
+                            local.get $then
+                            local.set $k
+                            i32.const 0
+                            local.set $then
+                            br $value_from
+                          end
+                        end
+                      end`;
+
 /** The literals of the group at $p's pair (see SCREEN). */
 const LITERALS_CHECK = `
         ;; the literals beginning with this folded pair, compared byte by byte
@@ -243,6 +395,12 @@ const LITERALS_CHECK = `
                     local.get $len
                     i32.ge_u
                     if
+                      ;; it occurs: that turns its rules on, whether or not an assignment follows
+                      local.get $r
+                      i32.load offset=16
+                      i32.const 1
+                      i32.store8 offset=${SEEN}
+                      ${SHAPE_CHECK}
                       ${emit('local.get $p\n local.get $start\n i32.sub', 'local.get $r\n i32.load offset=16')}
                       br $compared
                     end
@@ -299,7 +457,7 @@ const LITERALS_CHECK = `
 export const SCREEN: FlatFunction = {
   name: 'screen',
   params: ['$start', '$end', '$out', '$outEnd'],
-  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first'],
+  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first', '$t', '$then', '$from'],
   result: true,
   body: `
     local.get $out

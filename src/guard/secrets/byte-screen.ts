@@ -1,5 +1,5 @@
 import { assembleModule } from '../../infra/wasm/flat-wat-assembler.js';
-import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, PAGE, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEXTETS } from './byte-screen-kernels.js';
+import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, MAX_SHAPES, PAGE, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEEN, SEXTETS, SHAPE_BYTES, SHAPES } from './byte-screen-kernels.js';
 
 /**
  * The first look at a file's bytes, in WebAssembly: where the scanner's literals occur (rule
@@ -26,8 +26,13 @@ const NONE = new Int32Array(0);
 
 /** What the screen found in one text: offsets are byte offsets, which are a Latin-1 string's offsets. */
 export interface ScreenedBytes {
-  /** (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. */
+  /**
+   * (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. A literal
+   * with a shape is here only where its shape can follow.
+   */
   readonly hits: Int32Array;
+  /** For each literal, 1 when it occurs in the text (with its shape or not). */
+  readonly occurred: Uint8Array;
   /** (start, end) pairs of the base64 runs worth decoding, ascending. */
   readonly base64Runs: Int32Array;
 }
@@ -37,16 +42,28 @@ function pairKey(first: number, second: number): number {
   return (first | 0x20) | ((second | 0x20) << 8);
 }
 
+/** What must follow a literal for its hit to be kept (assignment-shape.ts). */
+export interface LiteralShape {
+  /** For each byte value: SHAPE_KEY | SHAPE_VALUE | SHAPE_SPACE | SHAPE_QUOTE (byte-screen-kernels.ts); 0 for byte 0. */
+  readonly classes: Uint8Array;
+  readonly maxKeyLength: number;
+  readonly minValueLength: number;
+}
+
 /**
  * A WebAssembly instance set up for one list of literals (lower-case ASCII, two characters or
- * more). Not shared between threads; each scan thread builds its own.
+ * more), and for each literal optionally the shape that must follow it (shapes[i] for literal i).
+ * Not shared between threads; each scan thread builds its own.
  */
 export class ByteScreen {
   readonly #memory: WebAssembly.Memory;
   readonly #screen: Kernel;
   readonly #base64Runs: Kernel;
 
-  constructor(readonly literals: readonly string[]) {
+  constructor(
+    readonly literals: readonly string[],
+    shapes: ReadonlyArray<LiteralShape | undefined> = [],
+  ) {
     if (literals.length > MAX_RECORDS) throw new RangeError(`at most ${MAX_RECORDS} literals`);
     const instance = new WebAssembly.Instance(compiled);
     this.#memory = instance.exports.memory as WebAssembly.Memory;
@@ -55,12 +72,13 @@ export class ByteScreen {
     const bytes = new Uint8Array(this.#memory.buffer);
     const table = new Uint16Array(this.#memory.buffer, PAIR_TABLE, 65_536);
     // Records are grouped by folded pair: the table points at the first of each group.
+    const shapeAddress = this.#placeShapes(shapes, bytes);
     const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
     let literalAt = LITERAL_BYTES;
     let groups = 0;
     order.forEach(({ literal, index, key }, record) => {
       if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
-      if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
+      if (literalAt + literal.length > SHAPES) throw new RangeError('literals too long');
       bytes.set(Buffer.from(literal, 'latin1'), literalAt);
       const view = new DataView(this.#memory.buffer, RECORDS + record * RECORD_BYTES, RECORD_BYTES);
       view.setInt32(0, literalAt, true);
@@ -78,6 +96,7 @@ export class ByteScreen {
       while (exact < Math.min(4, literal.length) && /[a-z]/.test(literal[exact]!)) exact++;
       view.setUint8(7, exact);
       view.setInt32(16, index, true);
+      view.setInt32(20, shapeAddress[index] ?? 0, true);
       if (table[key] === 0) {
         if (groups === MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} distinct first two characters`);
         table[key] = ++groups;
@@ -100,6 +119,26 @@ export class ByteScreen {
     for (let value = 0; value < 64; value++) bytes[SEXTETS + alphabet.charCodeAt(value)] = value;
     bytes[SEXTETS + 0x2d] = 62; // '-' and '_': the URL-safe alphabet (RFC 4648 §5)
     bytes[SEXTETS + 0x5f] = 63;
+  }
+
+  /** Writes each distinct shape into memory; returns each literal's shape address (0: none). */
+  #placeShapes(shapes: ReadonlyArray<LiteralShape | undefined>, bytes: Uint8Array): number[] {
+    const placed = new Map<LiteralShape, number>();
+    return shapes.map((shape) => {
+      if (shape === undefined) return 0;
+      let address = placed.get(shape);
+      if (address === undefined) {
+        if (placed.size === MAX_SHAPES) throw new RangeError(`at most ${MAX_SHAPES} assignment shapes`);
+        address = SHAPES + placed.size * SHAPE_BYTES;
+        bytes.set(shape.classes.subarray(0, 256), address);
+        bytes[address] = 0; // the 0 byte after the input ends every run
+        const view = new DataView(this.#memory.buffer, address + 256, 8);
+        view.setInt32(0, shape.maxKeyLength, true);
+        view.setInt32(4, shape.minValueLength, true);
+        placed.set(shape, address);
+      }
+      return address;
+    });
   }
 
   /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
@@ -140,6 +179,10 @@ export class ByteScreen {
     this.#views();
     this.#bytes.set(bytes, DATA);
     this.#bytes[DATA + bytes.length] = 0;
-    return { hits: this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4)), base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
+    this.#bytes.fill(0, SEEN, SEEN + this.literals.length);
+    const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
+    this.#views();
+    const occurred = this.#bytes.slice(SEEN, SEEN + this.literals.length);
+    return { hits, occurred, base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
   }
 }
