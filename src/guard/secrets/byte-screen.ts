@@ -1,5 +1,5 @@
 import { assembleModule } from '../../infra/wasm/flat-wat-assembler.js';
-import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, MAX_SHAPES, PAGE, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEEN, SEXTETS, SHAPE_BYTES, SHAPES } from './byte-screen-kernels.js';
+import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, MAX_SHAPES, PAGE, PAIR_FILTER, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEEN, SEXTETS, SHAPE_BYTES, SHAPES } from './byte-screen-kernels.js';
 
 /**
  * The first look at a file's bytes, in WebAssembly: where the scanner's literals occur (rule
@@ -48,6 +48,92 @@ export interface LiteralShape {
   readonly classes: Uint8Array;
   readonly maxKeyLength: number;
   readonly minValueLength: number;
+}
+
+/** Where a join of joined-lines.ts may start: a quote or backslash, then a blank, an operator, a backslash or a line break. */
+const JOIN_PAIRS = [0x22, 0x27, 0x60, 0x5c].flatMap((quote) => [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d].map((next) => pairKey(quote, next)));
+
+/**
+ * How often each folded byte (| 0x20) occurs in source code, roughly: English letter frequencies
+ * for letters, a guess for the rest (the sum is about 1). Only the prefilter's speed depends on it.
+ */
+const TEXT_WEIGHT = Float64Array.from({ length: 256 }, (_, folded) => {
+  const at = 'etaoinshrdlcumwfgypbvkjxqz'.indexOf(String.fromCharCode(folded));
+  if (at >= 0) return (0.6 * [12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2, 2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07][at]!) / 100;
+  if (folded === 0x20) return 0.15; // space (and NUL)
+  if (folded === 0x2a || folded === 0x2d || folded === 0x29) return 0.03; // line feed, carriage return, tab (folded), * - )
+  if (folded >= 0x30 && folded <= 0x39) return 0.004;
+  return folded < 0x80 ? 0.006 : 0.001;
+});
+
+const TOTAL_WEIGHT = TEXT_WEIGHT.reduce((sum, weight) => sum + weight, 0);
+
+/** Folded bytes that may follow a folded pair: a set, or every byte. */
+export type ThirdBytes = Set<number> | 'any';
+
+/**
+ * The kernel's prefilter: six 16-byte tables (the low and high nibble of a position's first,
+ * second and third byte), each entry a set of 8 buckets. Every folded pair that begins a literal
+ * or a join is put in a bucket with the third bytes it may go on with, and all their nibbles get
+ * that bucket's bit, so every position the scalar checks would stop at is flagged: the filter can
+ * only flag too much, never too little. Which pairs share a bucket decides how much too much:
+ * pairs are grouped by first byte, then the two groups whose union flags the least extra text
+ * are merged until 8 are left (Teddy, as in Hyperscan and ripgrep's aho-corasick). "Extra text"
+ * weighs each folded byte by a rough frequency in source code (TEXT_WEIGHT): a bucket that flags
+ * "e" or a space costs far more than one that flags "~".
+ */
+export function prefilterTables(pairs: ReadonlyMap<number, ThirdBytes>): Uint8Array {
+  // A bucket is what its tables let through: for each of the three bytes, a 16-bit set of low
+  // nibbles and one of high nibbles (masks[0..5]); merging two is OR-ing them.
+  const bit = (nibble: number) => 1 << nibble;
+  const maskOf = (values: Iterable<number>): [number, number] => {
+    let low = 0;
+    let high = 0;
+    for (const value of values) {
+      low |= bit(value & 15);
+      high |= bit(value >> 4);
+    }
+    return [low, high];
+  };
+  /** The weight of every folded byte a pair of nibble sets lets through. */
+  const weight = (low: number, high: number) => {
+    if (low === 0xffff && high === 0xffff) return TOTAL_WEIGHT;
+    let total = 0;
+    for (let h = 0; h < 16; h++) {
+      if (((high >> h) & 1) === 0) continue;
+      for (let l = 0; l < 16; l++) if ((low >> l) & 1) total += TEXT_WEIGHT[(h << 4) | l]!;
+    }
+    return total;
+  };
+  const flagged = (masks: readonly number[]) => weight(masks[0]!, masks[1]!) * weight(masks[2]!, masks[3]!) * weight(masks[4]!, masks[5]!);
+  // One bucket per first byte to start with (merging single pairs first measured worse).
+  const grouped = new Map<number, number[]>();
+  for (const [key, thirds] of pairs) {
+    const masks = [...maskOf([key & 0xff]), ...maskOf([key >> 8]), ...(thirds === 'any' ? [0xffff, 0xffff] : maskOf(thirds))];
+    grouped.set(key & 0xff, (grouped.get(key & 0xff) ?? [0, 0, 0, 0, 0, 0]).map((mask, index) => mask | masks[index]!));
+  }
+  const buckets = [...grouped.values()];
+  const costs = buckets.map(flagged);
+  while (buckets.length > 8) {
+    let best: [number, number, number] = [0, 1, Infinity];
+    for (let a = 0; a < buckets.length; a++) {
+      for (let b = a + 1; b < buckets.length; b++) {
+        const cost = flagged(buckets[a]!.map((mask, index) => mask | buckets[b]![index]!)) - costs[a]! - costs[b]!;
+        if (cost < best[2]) best = [a, b, cost];
+      }
+    }
+    buckets[best[0]] = buckets[best[0]]!.map((mask, index) => mask | buckets[best[1]]![index]!);
+    costs[best[0]] = flagged(buckets[best[0]]!);
+    buckets.splice(best[1], 1);
+    costs.splice(best[1], 1);
+  }
+  const tables = new Uint8Array(96);
+  buckets.forEach((masks, index) => {
+    masks.forEach((mask, table) => {
+      for (let nibble = 0; nibble < 16; nibble++) if ((mask >> nibble) & 1) tables[table * 16 + nibble]! |= 1 << index;
+    });
+  });
+  return tables;
 }
 
 /**
@@ -108,9 +194,16 @@ export class ByteScreen {
       else bytes[third + ((literal.charCodeAt(2) | 0x20) >> 3)]! |= 1 << ((literal.charCodeAt(2) | 0x20) & 7);
       literalAt += literal.length;
     });
-    for (const quote of [0x22, 0x27, 0x60, 0x5c]) {
-      for (const next of [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d]) table[pairKey(quote, next)]! |= JOIN_FLAG;
+    for (const key of JOIN_PAIRS) table[key]! |= JOIN_FLAG;
+    const pairs = new Map<number, ThirdBytes>();
+    for (const literal of literals) {
+      const key = pairKey(literal.charCodeAt(0), literal.charCodeAt(1));
+      const known = pairs.get(key) ?? new Set<number>();
+      if (literal.length === 2 || known === 'any') pairs.set(key, 'any');
+      else pairs.set(key, known.add(literal.charCodeAt(2) | 0x20));
     }
+    for (const key of JOIN_PAIRS) pairs.set(key, 'any');
+    bytes.set(prefilterTables(pairs), PAIR_FILTER);
     for (let code = 0; code < 128; code++) {
       const char = String.fromCharCode(code);
       if (/[A-Za-z0-9+/_-]/.test(char)) bytes[CLASS_TABLE + code] = /[0-9+/]/.test(char) ? 3 : 1;
