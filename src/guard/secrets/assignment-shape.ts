@@ -2,8 +2,8 @@ import { SHAPE_KEY, SHAPE_QUOTE, SHAPE_SPACE, SHAPE_VALUE } from './byte-screen-
 
 /**
  * A rule's optional `assignment` (README.md, "Rule file format"): a promise that every match of its
- * pattern is a name assigned a value — a run of at most `maxKeyLength` characters of `keyChars`
- * (the name from where the match starts, keyword included), then optionally one quote (" ' `),
+ * pattern is a name assigned a value — its fixed beginning (keyword) and a run of `keyChars`, at
+ * most `maxKeyLength` characters in all, then optionally one quote (" ' `),
  * any white space (`\s`), an operator (`=`, `:`, `:=`, `=>`), any white space, optionally one
  * quote, and at least `minValueLength` characters of `valueChars`.
  *
@@ -32,7 +32,7 @@ const OPERATOR_BYTES = ':=';
  * The shape of a rule's `assignment` value, or an error message naming the key and the fix.
  * `flags` are the rule's (`i` makes `a-z` match `A-Z` as in the pattern). `prefixes` are the
  * pattern's fixed beginnings (pattern-prefixes.ts): the check runs where one occurs, so the rule
- * needs them, and the promise says they are made of key characters.
+ * needs them; they count as the name's first characters, whatever `keyChars` says of them.
  */
 export function parseAssignmentShape(raw: unknown, flags: string, prefixes: readonly string[] | undefined, hasRequiresNearby: boolean): AssignmentShape | string {
   const form = '"assignment" must be { "keyChars": "\\\\w.-", "maxKeyLength": N, "valueChars": "A-Za-z0-9+/=_-", "minValueLength": N }';
@@ -69,7 +69,9 @@ export function parseAssignmentShape(raw: unknown, flags: string, prefixes: read
   if ([...' \t\n\r\v\f\u00a0'].some((char) => valueClass.test(char))) return '"assignment": "valueChars" may not hold white space.';
   if (hasRequiresNearby) return '"assignment" cannot be combined with "requiresNearby".';
   if (prefixes === undefined) return '"assignment" needs a pattern that starts with fixed text (its keywords, as `(?:password|token)…`): the check runs where that text occurs.';
-  const outside = prefixes.find((prefix) => [...prefix].some((char) => !keyClass.test(char)) || prefix.length > (maxKeyLength as number));
-  if (outside !== undefined) return `"assignment": the pattern can start with "${outside}", which is not a name of at most "maxKeyLength" "keyChars".`;
+  // The check counts the name from where the fixed text starts and takes that text as part of it
+  // (the screen has just compared it, in either letter case).
+  const longer = prefixes.find((prefix) => prefix.length > (maxKeyLength as number));
+  if (longer !== undefined) return `"assignment": the pattern can start with "${longer}", longer than "maxKeyLength".`;
   return Object.freeze({ keyChars, maxKeyLength: maxKeyLength as number, valueChars, minValueLength: minValueLength as number, classes, key: JSON.stringify([keyChars, maxKeyLength, valueChars, minValueLength, classFlags]) });
 }

@@ -216,8 +216,8 @@ const CLASS_AT_K = `local.get $k
 
 /**
  * A literal with an assignment shape (its rules promise that each of their matches starts with
- * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: a
- * run of at most maxKeyLength key bytes, an optional quote, white space, an operator (= : := =>),
+ * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: the
+ * literal and a run of key bytes, at most maxKeyLength in all, an optional quote, white space, an operator (= : := =>),
  * white space, an optional quote, minValueLength value bytes. Branches to $compared (the hit is
  * dropped) when it cannot; every loop stops at $end.
  */
@@ -227,7 +227,10 @@ const SHAPE_CHECK = `
                       local.tee $t
                       if
                         block $shaped
+                          ;; the literal is the name's beginning (its bytes were just compared)
                           local.get $p
+                          local.get $len
+                          i32.add
                           local.set $k
                           ${skipClass(SHAPE_KEY)}
                           local.get $k
