@@ -16,12 +16,28 @@ export const GROUP_BYTES = 48;
 export const MAX_GROUPS = 1_024;
 // 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
 // of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
-// and the mask of those that exist (the quick test), then its index in the caller's list
+// and the mask of those that exist (the quick test), then its index in the caller's list, then
+// (at 20) the i32 address of its assignment shape, 0 for none
 export const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
 export const RECORD_BYTES = 32;
 export const MAX_RECORDS = 4_096;
 export const LITERAL_BYTES = RECORDS + MAX_RECORDS * RECORD_BYTES;
-export const DATA = 327_680; // input, a 0 byte, then output
+// 272 bytes per assignment shape (secret-rules.ts, "assignment"): a class byte for each byte value
+// (SHAPE_KEY | SHAPE_VALUE | SHAPE_SPACE | SHAPE_QUOTE), then i32 maxKeyLength, i32 minValueLength
+export const SHAPES = 327_680; // literal bytes end here
+export const SHAPE_BYTES = 272;
+export const MAX_SHAPES = 16;
+export const SHAPE_KEY = 1;
+export const SHAPE_VALUE = 2;
+export const SHAPE_SPACE = 4;
+export const SHAPE_QUOTE = 8;
+// 1 byte per literal (by its index in the caller's list): set when it occurs, whatever its shape
+export const SEEN = SHAPES + MAX_SHAPES * SHAPE_BYTES;
+// 6 × 16 bytes: the prefilter's nibble tables (byte-screen.ts): for the first byte at a position
+// its low and its high nibble, then the same for the second and the third byte; each byte of a
+// table is a set of 8 buckets
+export const PAIR_FILTER = SEEN + MAX_RECORDS;
+export const DATA = 393_216; // input, a 0 byte, then output
 export const PAGE = 65_536;
 export const JOIN_FLAG = 0x8000;
 export const NOT_A_LITERAL = -1;
@@ -165,6 +181,149 @@ const JOIN_CHECK = `
         end
 `;
 
+/** $k moves on while the byte there is of class `flag` in the shape at $t, not past $end. */
+function skipClass(flag: number): string {
+  return `block $class_done
+      loop $class
+        local.get $k
+        local.get $end
+        i32.ge_u
+        br_if $class_done
+        local.get $k
+        i32.load8_u
+        local.get $t
+        i32.add
+        i32.load8_u
+        i32.const ${flag}
+        i32.and
+        i32.eqz
+        br_if $class_done
+        local.get $k
+        i32.const 1
+        i32.add
+        local.set $k
+        br $class
+      end
+    end`;
+}
+
+/** The class byte of the byte at $k in the shape at $t (the 0 byte at $end has class 0). */
+const CLASS_AT_K = `local.get $k
+    i32.load8_u
+    local.get $t
+    i32.add
+    i32.load8_u`;
+
+/**
+ * A literal with an assignment shape (its rules promise that each of their matches starts with
+ * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: the
+ * literal and a run of key bytes, at most maxKeyLength in all, an optional quote, white space, an operator (= : := =>),
+ * white space, an optional quote, minValueLength value bytes. Branches to $compared (the hit is
+ * dropped) when it cannot; every loop stops at $end.
+ */
+const SHAPE_CHECK = `
+                      local.get $r
+                      i32.load offset=20
+                      local.tee $t
+                      if
+                        block $shaped
+                          ;; the literal is the name's beginning (its bytes were just compared)
+                          local.get $p
+                          local.get $len
+                          i32.add
+                          local.set $k
+                          ${skipClass(SHAPE_KEY)}
+                          local.get $k
+                          local.get $p
+                          i32.sub
+                          local.get $t
+                          i32.load offset=256
+                          i32.gt_u
+                          br_if $compared
+                          ${CLASS_AT_K}
+                          i32.const ${SHAPE_QUOTE}
+                          i32.and
+                          if
+                            ${next()}
+                          end
+                          ${skipClass(SHAPE_SPACE)}
+                          local.get $k
+                          local.get $end
+                          i32.ge_u
+                          br_if $compared
+                          local.get $k
+                          i32.load8_u
+                          local.tee $c
+                          i32.const 0x3a
+                          i32.ne
+                          local.get $c
+                          i32.const 0x3d
+                          i32.ne
+                          i32.and
+                          br_if $compared
+                          ;; after := or =>, the value may also start after the second byte: $then holds that place
+                          i32.const 0
+                          local.set $then
+                          local.get $k
+                          i32.load8_u offset=1
+                          local.set $b
+                          local.get $c
+                          i32.const 0x3a
+                          i32.eq
+                          local.get $b
+                          i32.const 0x3d
+                          i32.eq
+                          i32.and
+                          local.get $c
+                          i32.const 0x3d
+                          i32.eq
+                          local.get $b
+                          i32.const 0x3e
+                          i32.eq
+                          i32.and
+                          i32.or
+                          if
+                            local.get $k
+                            i32.const 2
+                            i32.add
+                            local.set $then
+                          end
+                          local.get $k
+                          i32.const 1
+                          i32.add
+                          local.set $k
+                          loop $value_from
+                            ${skipClass(SHAPE_SPACE)}
+                            ${CLASS_AT_K}
+                            i32.const ${SHAPE_QUOTE | SHAPE_VALUE}
+                            i32.and
+                            i32.const ${SHAPE_QUOTE}
+                            i32.eq
+                            if
+                              ${next()}
+                            end
+                            local.get $k
+                            local.set $from
+                            ${skipClass(SHAPE_VALUE)}
+                            local.get $k
+                            local.get $from
+                            i32.sub
+                            local.get $t
+                            i32.load offset=260
+                            i32.ge_u
+                            br_if $shaped
+                            local.get $then
+                            i32.eqz
+                            br_if $compared
+                            local.get $then
+                            local.set $k
+                            i32.const 0
+                            local.set $then
+                            br $value_from
+                          end
+                        end
+                      end`;
+
 /** The literals of the group at $p's pair (see SCREEN). */
 const LITERALS_CHECK = `
         ;; the literals beginning with this folded pair, compared byte by byte
@@ -243,6 +402,12 @@ const LITERALS_CHECK = `
                     local.get $len
                     i32.ge_u
                     if
+                      ;; it occurs: that turns its rules on, whether or not an assignment follows
+                      local.get $r
+                      i32.load offset=16
+                      i32.const 1
+                      i32.store8 offset=${SEEN}
+                      ${SHAPE_CHECK}
                       ${emit('local.get $p\n local.get $start\n i32.sub', 'local.get $r\n i32.load offset=16')}
                       br $compared
                     end
@@ -299,35 +464,148 @@ const LITERALS_CHECK = `
 export const SCREEN: FlatFunction = {
   name: 'screen',
   params: ['$start', '$end', '$out', '$outEnd'],
-  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first'],
+  locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first', '$t', '$then', '$from', '$block', '$flags'],
+  vectorLocals: ['$low0', '$high0', '$low1', '$high1', '$low2', '$high2', '$folded', '$zero'],
   result: true,
   body: `
     local.get $out
     local.set $first
     local.get $start
     local.set $i
-    ;; One position at a time: its two bytes, folded (| 0x20), index the pair table. (Four
-    ;; positions per step, or the third byte tested here without a branch, measured slower.)
+    i32.const ${PAIR_FILTER}
+    v128.load
+    local.set $low0
+    i32.const ${PAIR_FILTER + 16}
+    v128.load
+    local.set $high0
+    i32.const ${PAIR_FILTER + 32}
+    v128.load
+    local.set $low1
+    i32.const ${PAIR_FILTER + 48}
+    v128.load
+    local.set $high1
+    i32.const ${PAIR_FILTER + 64}
+    v128.load
+    local.set $low2
+    i32.const ${PAIR_FILTER + 80}
+    v128.load
+    local.set $high2
+    i32.const 0
+    i8x16.splat
+    local.set $zero
     block $looked
       loop $position
-        local.get $i
-        local.get $end
-        i32.ge_u
-        br_if $looked
-        local.get $i
-        local.tee $p
+        local.get $flags
+        if
+          ;; the next position of the block that the prefilter flagged
+          local.get $block
+          local.get $flags
+          i32.ctz
+          i32.add
+          local.set $p
+          local.get $flags
+          local.get $flags
+          i32.const 1
+          i32.sub
+          i32.and
+          local.set $flags
+        else
+          local.get $i
+          i32.const 17
+          i32.add
+          local.get $end
+          i32.le_u
+          if
+            ;; 16 positions at once: each one's first three bytes, folded (| 0x20), looked up by
+            ;; their nibbles; a position is flagged when one bucket holds all six (every position
+            ;; whose pair is in the pair table and whose third byte its group continues with is).
+            ;; The third bytes end at $end, whose byte is 0.
+            local.get $i
+            local.set $block
+            local.get $low0
+            local.get $i
+            v128.load
+            i32.const 0x20
+            i8x16.splat
+            v128.or
+            local.tee $folded
+            i32.const 15
+            i8x16.splat
+            v128.and
+            i8x16.swizzle
+            local.get $high0
+            local.get $folded
+            i32.const 4
+            i8x16.shr_u
+            i8x16.swizzle
+            v128.and
+            local.get $low1
+            local.get $i
+            v128.load offset=1
+            i32.const 0x20
+            i8x16.splat
+            v128.or
+            local.tee $folded
+            i32.const 15
+            i8x16.splat
+            v128.and
+            i8x16.swizzle
+            v128.and
+            local.get $high1
+            local.get $folded
+            i32.const 4
+            i8x16.shr_u
+            i8x16.swizzle
+            v128.and
+            local.get $low2
+            local.get $i
+            v128.load offset=2
+            i32.const 0x20
+            i8x16.splat
+            v128.or
+            local.tee $folded
+            i32.const 15
+            i8x16.splat
+            v128.and
+            i8x16.swizzle
+            v128.and
+            local.get $high2
+            local.get $folded
+            i32.const 4
+            i8x16.shr_u
+            i8x16.swizzle
+            v128.and
+            local.get $zero
+            i8x16.ne
+            i8x16.bitmask
+            local.set $flags
+            local.get $i
+            i32.const 16
+            i32.add
+            local.set $i
+            br $position
+          end
+          ;; the last positions, one at a time
+          local.get $i
+          local.get $end
+          i32.ge_u
+          br_if $looked
+          local.get $i
+          local.set $p
+          local.get $i
+          i32.const 1
+          i32.add
+          local.set $i
+        end
+        ;; the position's two bytes, folded (| 0x20), index the pair table
+        local.get $p
         i32.load16_u
         i32.const 0x2020
         i32.or
         i32.const 1
         i32.shl
         i32.load16_u offset=${PAIR_TABLE}
-        local.set $e
-        local.get $i
-        i32.const 1
-        i32.add
-        local.set $i
-        local.get $e
+        local.tee $e
         i32.eqz
         br_if $position
         ${JOIN_CHECK}

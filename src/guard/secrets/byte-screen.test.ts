@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ByteScreen } from './byte-screen.js';
+import { ByteScreen, prefilterTables, type ThirdBytes } from './byte-screen.js';
 import { loadSecretRules } from './secret-rules.js';
 import { scanText } from './secret-scanner.js';
 import { redactSecret, secretFingerprint } from './secret-finding.js';
@@ -47,6 +47,69 @@ test('the screen finds every occurrence of every literal, in any ASCII letter ca
     }),
     { numRuns: 500 },
   );
+});
+
+test('the 16-position prefilter flags every (pair, third byte) its buckets were given, whatever their number', () => {
+  const folded = fc.integer({ min: 0, max: 255 }).map((byte) => byte | 0x20);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(folded, folded, fc.option(fc.uniqueArray(folded, { minLength: 1, maxLength: 6 }))), { minLength: 1, maxLength: 60 }), (entries) => {
+      const pairs = new Map<number, ThirdBytes>();
+      for (const [first, second, thirds] of entries) {
+        const key = first | (second << 8);
+        const known = pairs.get(key) ?? new Set<number>();
+        pairs.set(key, thirds === null || known === 'any' ? 'any' : new Set([...known, ...thirds]));
+      }
+      const tables = prefilterTables(pairs);
+      const flags = (a: number, b: number, c: number) => tables[a & 15]! & tables[16 + (a >> 4)]! & tables[32 + (b & 15)]! & tables[48 + (b >> 4)]! & tables[64 + (c & 15)]! & tables[80 + (c >> 4)]!;
+      for (const [key, thirds] of pairs) {
+        for (const third of thirds === 'any' ? Array.from({ length: 128 }, (_, byte) => byte | 0x20) : thirds) assert.notEqual(flags(key & 0xff, key >> 8, third), 0, `${key} ${third}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  // And it does filter: with the built-in literals' pairs, few positions of ordinary code are flagged.
+  const pairs = new Map<number, ThirdBytes>();
+  for (const literal of keywords) {
+    const key = (literal.charCodeAt(0) | 0x20) | ((literal.charCodeAt(1) | 0x20) << 8);
+    const known = pairs.get(key) ?? new Set<number>();
+    pairs.set(key, literal.length === 2 || known === 'any' ? 'any' : known.add(literal.charCodeAt(2) | 0x20));
+  }
+  const tables = prefilterTables(pairs);
+  const code = Buffer.from('export function parseHeaders(input: string): Map<string, number> { const result = new Map(); for (const line of input.split("\\n")) result.set(line, line.length); return result; }\n', 'latin1');
+  let flagged = 0;
+  for (let at = 0; at + 2 < code.length; at++) {
+    const [a, b, c] = [code[at]! | 0x20, code[at + 1]! | 0x20, code[at + 2]! | 0x20];
+    if ((tables[a & 15]! & tables[16 + (a >> 4)]! & tables[32 + (b & 15)]! & tables[48 + (b >> 4)]! & tables[64 + (c & 15)]! & tables[80 + (c >> 4)]!) !== 0) flagged++;
+  }
+  assert.ok(flagged < code.length * 0.15, `${flagged} of ${code.length} positions flagged`);
+});
+
+test('long texts (the 16-position blocks, the last positions one at a time): every occurrence of every literal and every join', () => {
+  const screen = new ByteScreen(keywords);
+  const longTexts = fc.array(fc.constantFrom(...pieces, 'abcdefghijklmnop', ' '.repeat(17), 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'), { minLength: 20, maxLength: 200 }).map((parts) => parts.join(''));
+  const join = /(["'`])[ \t]*[+.&]?[ \t]*\\?\r?\n[ \t]*[+.&]?[ \t]*\1|(["'`])[ \t]*[+.&][ \t]*\2|\\\r?\n[ \t]*/g;
+  fc.assert(
+    fc.property(longTexts, (text) => {
+      const { literals, joins } = screenedHits(screen, text);
+      assert.deepEqual(literals, expectedHits(text, keywords).sort());
+      for (const match of text.matchAll(join)) assert.ok(joins.includes(match.index), `${JSON.stringify(text)} at ${match.index}`);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a text screened after a longer one: nothing is reported from the bytes left past its end', () => {
+  const screen = new ByteScreen(keywords);
+  // Joins (backslash, line break) and keywords at every offset just past each cut.
+  for (let length = 0; length < 80; length++) {
+    for (const tail of ['\\\n'.repeat(12), `x${'\\\n'.repeat(12)}`, 'token'.repeat(6), `"${' + "'.repeat(8)}`]) {
+      const text = `${'token b'.repeat(12)}`.slice(0, length);
+      screen.screen(Buffer.from(text + tail, 'latin1'));
+      const { literals, joins } = screenedHits(screen, text);
+      assert.deepEqual(literals, expectedHits(text, keywords).sort(), JSON.stringify(text + tail));
+      assert.deepEqual(joins, [], JSON.stringify(text + tail));
+    }
+  }
 });
 
 test('every place a string concatenation starts is among the join candidates', () => {

@@ -1,5 +1,5 @@
 import { assembleModule } from '../../infra/wasm/flat-wat-assembler.js';
-import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, PAGE, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEXTETS } from './byte-screen-kernels.js';
+import { BASE64_RUNS, CLASS_TABLE, DATA, GROUP_BYTES, GROUPS, JOIN_FLAG, LITERAL_BYTES, MAX_GROUPS, MAX_RECORDS, MAX_SHAPES, PAGE, PAIR_FILTER, PAIR_TABLE, RECORD_BYTES, RECORDS, SCREEN, SEEN, SEXTETS, SHAPE_BYTES, SHAPES } from './byte-screen-kernels.js';
 
 /**
  * The first look at a file's bytes, in WebAssembly: where the scanner's literals occur (rule
@@ -26,8 +26,13 @@ const NONE = new Int32Array(0);
 
 /** What the screen found in one text: offsets are byte offsets, which are a Latin-1 string's offsets. */
 export interface ScreenedBytes {
-  /** (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. */
+  /**
+   * (offset, literal index) pairs in ascending offset; literal -1 marks a possible join. A literal
+   * with a shape is here only where its shape can follow.
+   */
   readonly hits: Int32Array;
+  /** For each literal, 1 when it occurs in the text (with its shape or not). */
+  readonly occurred: Uint8Array;
   /** (start, end) pairs of the base64 runs worth decoding, ascending. */
   readonly base64Runs: Int32Array;
 }
@@ -37,16 +42,114 @@ function pairKey(first: number, second: number): number {
   return (first | 0x20) | ((second | 0x20) << 8);
 }
 
+/** What must follow a literal for its hit to be kept (assignment-shape.ts). */
+export interface LiteralShape {
+  /** For each byte value: SHAPE_KEY | SHAPE_VALUE | SHAPE_SPACE | SHAPE_QUOTE (byte-screen-kernels.ts); 0 for byte 0. */
+  readonly classes: Uint8Array;
+  readonly maxKeyLength: number;
+  readonly minValueLength: number;
+}
+
+/** Where a join of joined-lines.ts may start: a quote or backslash, then a blank, an operator, a backslash or a line break. */
+const JOIN_PAIRS = [0x22, 0x27, 0x60, 0x5c].flatMap((quote) => [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d].map((next) => pairKey(quote, next)));
+
+/**
+ * How often each folded byte (| 0x20) occurs in source code, roughly: English letter frequencies
+ * for letters, a guess for the rest (the sum is about 1). Only the prefilter's speed depends on it.
+ */
+const TEXT_WEIGHT = Float64Array.from({ length: 256 }, (_, folded) => {
+  const at = 'etaoinshrdlcumwfgypbvkjxqz'.indexOf(String.fromCharCode(folded));
+  if (at >= 0) return (0.6 * [12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2, 2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07][at]!) / 100;
+  if (folded === 0x20) return 0.15; // space (and NUL)
+  if (folded === 0x2a || folded === 0x2d || folded === 0x29) return 0.03; // line feed, carriage return, tab (folded), * - )
+  if (folded >= 0x30 && folded <= 0x39) return 0.004;
+  return folded < 0x80 ? 0.006 : 0.001;
+});
+
+const TOTAL_WEIGHT = TEXT_WEIGHT.reduce((sum, weight) => sum + weight, 0);
+
+/** Folded bytes that may follow a folded pair: a set, or every byte. */
+export type ThirdBytes = Set<number> | 'any';
+
+/**
+ * The kernel's prefilter: six 16-byte tables (the low and high nibble of a position's first,
+ * second and third byte), each entry a set of 8 buckets. Every folded pair that begins a literal
+ * or a join is put in a bucket with the third bytes it may go on with, and all their nibbles get
+ * that bucket's bit, so every position the scalar checks would stop at is flagged: the filter can
+ * only flag too much, never too little. Which pairs share a bucket decides how much too much:
+ * pairs are grouped by first byte, then the two groups whose union flags the least extra text
+ * are merged until 8 are left (Teddy, as in Hyperscan and ripgrep's aho-corasick). "Extra text"
+ * weighs each folded byte by a rough frequency in source code (TEXT_WEIGHT): a bucket that flags
+ * "e" or a space costs far more than one that flags "~".
+ */
+export function prefilterTables(pairs: ReadonlyMap<number, ThirdBytes>): Uint8Array {
+  // A bucket is what its tables let through: for each of the three bytes, a 16-bit set of low
+  // nibbles and one of high nibbles (masks[0..5]); merging two is OR-ing them.
+  const bit = (nibble: number) => 1 << nibble;
+  const maskOf = (values: Iterable<number>): [number, number] => {
+    let low = 0;
+    let high = 0;
+    for (const value of values) {
+      low |= bit(value & 15);
+      high |= bit(value >> 4);
+    }
+    return [low, high];
+  };
+  /** The weight of every folded byte a pair of nibble sets lets through. */
+  const weight = (low: number, high: number) => {
+    if (low === 0xffff && high === 0xffff) return TOTAL_WEIGHT;
+    let total = 0;
+    for (let h = 0; h < 16; h++) {
+      if (((high >> h) & 1) === 0) continue;
+      for (let l = 0; l < 16; l++) if ((low >> l) & 1) total += TEXT_WEIGHT[(h << 4) | l]!;
+    }
+    return total;
+  };
+  const flagged = (masks: readonly number[]) => weight(masks[0]!, masks[1]!) * weight(masks[2]!, masks[3]!) * weight(masks[4]!, masks[5]!);
+  // One bucket per first byte to start with (merging single pairs first measured worse).
+  const grouped = new Map<number, number[]>();
+  for (const [key, thirds] of pairs) {
+    const masks = [...maskOf([key & 0xff]), ...maskOf([key >> 8]), ...(thirds === 'any' ? [0xffff, 0xffff] : maskOf(thirds))];
+    grouped.set(key & 0xff, (grouped.get(key & 0xff) ?? [0, 0, 0, 0, 0, 0]).map((mask, index) => mask | masks[index]!));
+  }
+  const buckets = [...grouped.values()];
+  const costs = buckets.map(flagged);
+  while (buckets.length > 8) {
+    let best: [number, number, number] = [0, 1, Infinity];
+    for (let a = 0; a < buckets.length; a++) {
+      for (let b = a + 1; b < buckets.length; b++) {
+        const cost = flagged(buckets[a]!.map((mask, index) => mask | buckets[b]![index]!)) - costs[a]! - costs[b]!;
+        if (cost < best[2]) best = [a, b, cost];
+      }
+    }
+    buckets[best[0]] = buckets[best[0]]!.map((mask, index) => mask | buckets[best[1]]![index]!);
+    costs[best[0]] = flagged(buckets[best[0]]!);
+    buckets.splice(best[1], 1);
+    costs.splice(best[1], 1);
+  }
+  const tables = new Uint8Array(96);
+  buckets.forEach((masks, index) => {
+    masks.forEach((mask, table) => {
+      for (let nibble = 0; nibble < 16; nibble++) if ((mask >> nibble) & 1) tables[table * 16 + nibble]! |= 1 << index;
+    });
+  });
+  return tables;
+}
+
 /**
  * A WebAssembly instance set up for one list of literals (lower-case ASCII, two characters or
- * more). Not shared between threads; each scan thread builds its own.
+ * more), and for each literal optionally the shape that must follow it (shapes[i] for literal i).
+ * Not shared between threads; each scan thread builds its own.
  */
 export class ByteScreen {
   readonly #memory: WebAssembly.Memory;
   readonly #screen: Kernel;
   readonly #base64Runs: Kernel;
 
-  constructor(readonly literals: readonly string[]) {
+  constructor(
+    readonly literals: readonly string[],
+    shapes: ReadonlyArray<LiteralShape | undefined> = [],
+  ) {
     if (literals.length > MAX_RECORDS) throw new RangeError(`at most ${MAX_RECORDS} literals`);
     const instance = new WebAssembly.Instance(compiled);
     this.#memory = instance.exports.memory as WebAssembly.Memory;
@@ -55,12 +158,13 @@ export class ByteScreen {
     const bytes = new Uint8Array(this.#memory.buffer);
     const table = new Uint16Array(this.#memory.buffer, PAIR_TABLE, 65_536);
     // Records are grouped by folded pair: the table points at the first of each group.
+    const shapeAddress = this.#placeShapes(shapes, bytes);
     const order = literals.map((literal, index) => ({ literal, index, key: pairKey(literal.charCodeAt(0), literal.charCodeAt(1)) })).sort((a, b) => a.key - b.key || a.index - b.index);
     let literalAt = LITERAL_BYTES;
     let groups = 0;
     order.forEach(({ literal, index, key }, record) => {
       if (literal.length < 2 || [...literal].some((char) => char.charCodeAt(0) > 0x7f) || literal !== literal.toLowerCase()) throw new RangeError(`literal ${JSON.stringify(literal)}: lower-case ASCII, two characters or more`);
-      if (literalAt + literal.length > DATA) throw new RangeError('literals too long');
+      if (literalAt + literal.length > SHAPES) throw new RangeError('literals too long');
       bytes.set(Buffer.from(literal, 'latin1'), literalAt);
       const view = new DataView(this.#memory.buffer, RECORDS + record * RECORD_BYTES, RECORD_BYTES);
       view.setInt32(0, literalAt, true);
@@ -78,6 +182,7 @@ export class ByteScreen {
       while (exact < Math.min(4, literal.length) && /[a-z]/.test(literal[exact]!)) exact++;
       view.setUint8(7, exact);
       view.setInt32(16, index, true);
+      view.setInt32(20, shapeAddress[index] ?? 0, true);
       if (table[key] === 0) {
         if (groups === MAX_GROUPS) throw new RangeError(`at most ${MAX_GROUPS} distinct first two characters`);
         table[key] = ++groups;
@@ -89,9 +194,16 @@ export class ByteScreen {
       else bytes[third + ((literal.charCodeAt(2) | 0x20) >> 3)]! |= 1 << ((literal.charCodeAt(2) | 0x20) & 7);
       literalAt += literal.length;
     });
-    for (const quote of [0x22, 0x27, 0x60, 0x5c]) {
-      for (const next of [0x20, 0x09, 0x2b, 0x2e, 0x26, 0x5c, 0x0a, 0x0d]) table[pairKey(quote, next)]! |= JOIN_FLAG;
+    for (const key of JOIN_PAIRS) table[key]! |= JOIN_FLAG;
+    const pairs = new Map<number, ThirdBytes>();
+    for (const literal of literals) {
+      const key = pairKey(literal.charCodeAt(0), literal.charCodeAt(1));
+      const known = pairs.get(key) ?? new Set<number>();
+      if (literal.length === 2 || known === 'any') pairs.set(key, 'any');
+      else pairs.set(key, known.add(literal.charCodeAt(2) | 0x20));
     }
+    for (const key of JOIN_PAIRS) pairs.set(key, 'any');
+    bytes.set(prefilterTables(pairs), PAIR_FILTER);
     for (let code = 0; code < 128; code++) {
       const char = String.fromCharCode(code);
       if (/[A-Za-z0-9+/_-]/.test(char)) bytes[CLASS_TABLE + code] = /[0-9+/]/.test(char) ? 3 : 1;
@@ -100,6 +212,26 @@ export class ByteScreen {
     for (let value = 0; value < 64; value++) bytes[SEXTETS + alphabet.charCodeAt(value)] = value;
     bytes[SEXTETS + 0x2d] = 62; // '-' and '_': the URL-safe alphabet (RFC 4648 §5)
     bytes[SEXTETS + 0x5f] = 63;
+  }
+
+  /** Writes each distinct shape into memory; returns each literal's shape address (0: none). */
+  #placeShapes(shapes: ReadonlyArray<LiteralShape | undefined>, bytes: Uint8Array): number[] {
+    const placed = new Map<LiteralShape, number>();
+    return shapes.map((shape) => {
+      if (shape === undefined) return 0;
+      let address = placed.get(shape);
+      if (address === undefined) {
+        if (placed.size === MAX_SHAPES) throw new RangeError(`at most ${MAX_SHAPES} assignment shapes`);
+        address = SHAPES + placed.size * SHAPE_BYTES;
+        bytes.set(shape.classes.subarray(0, 256), address);
+        bytes[address] = 0; // the 0 byte after the input ends every run
+        const view = new DataView(this.#memory.buffer, address + 256, 8);
+        view.setInt32(0, shape.maxKeyLength, true);
+        view.setInt32(4, shape.minValueLength, true);
+        placed.set(shape, address);
+      }
+      return address;
+    });
   }
 
   /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
@@ -140,6 +272,10 @@ export class ByteScreen {
     this.#views();
     this.#bytes.set(bytes, DATA);
     this.#bytes[DATA + bytes.length] = 0;
-    return { hits: this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4)), base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
+    this.#bytes.fill(0, SEEN, SEEN + this.literals.length);
+    const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
+    this.#views();
+    const occurred = this.#bytes.slice(SEEN, SEEN + this.literals.length);
+    return { hits, occurred, base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
   }
 }

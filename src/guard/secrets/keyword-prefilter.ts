@@ -1,4 +1,4 @@
-import { ByteScreen } from './byte-screen.js';
+import { ByteScreen, type LiteralShape } from './byte-screen.js';
 
 /**
  * The cheap first step of a scan: which rules can match a text at all, found in one pass over it
@@ -36,6 +36,11 @@ export class KeywordPrefilter {
   readonly #literalAnchors: ReadonlyArray<readonly number[]>;
   /** Whether rule i's regex runs only from its prefixes' offsets (it has prefixes, no requiresNearby). */
   readonly #anchored: readonly boolean[];
+  /**
+   * For each literal, the assignment shape its hits must be followed by, when every rule it serves
+   * (as a keyword or a prefix) promises that same shape; undefined otherwise.
+   */
+  readonly #literalShapes: ReadonlyArray<LiteralShape | undefined>;
   /** Built on first use (a WebAssembly instance); null when a keyword is too short for it. */
   #screen: ByteScreen | null | undefined;
 
@@ -43,7 +48,7 @@ export class KeywordPrefilter {
    * `prefixes`: every match of the rule's pattern starts with one of them (pattern-prefixes.ts);
    * when screened, such a rule's regex is tried only where one occurs.
    */
-  constructor(rules: ReadonlyArray<{ readonly keywords: readonly string[]; readonly prefixes?: readonly string[] | undefined; readonly requiresNearby?: unknown }>) {
+  constructor(rules: ReadonlyArray<{ readonly keywords: readonly string[]; readonly prefixes?: readonly string[] | undefined; readonly requiresNearby?: unknown; readonly assignment?: (LiteralShape & { readonly key: string }) | undefined }>) {
     this.#ruleCount = rules.length;
     this.#keywordsOf = rules.map((rule) => rule.keywords);
     this.#alwaysOn = rules.flatMap((rule, index) => (rule.keywords.length === 0 ? [index] : []));
@@ -59,6 +64,14 @@ export class KeywordPrefilter {
     this.#literals = [...new Set([...keywords, ...prefixes])];
     this.#literalRules = this.#literals.map((literal) => rules.flatMap((rule, index) => (rule.keywords.includes(literal) ? [index] : [])));
     this.#literalAnchors = this.#literals.map((literal) => rules.flatMap((rule, index) => (this.#anchored[index] === true && rule.prefixes!.includes(literal) ? [index] : [])));
+    // A hit dropped for its shape still turns its rules on (ScreenedBytes.occurred); it is then
+    // missing only from the offsets, where the rules that promised the shape cannot match anyway.
+    // A literal that also serves a rule without that promise keeps every hit.
+    this.#literalShapes = this.#literals.map((_, literal) => {
+      const served = [...new Set([...this.#literalRules[literal]!, ...this.#literalAnchors[literal]!])].map((index) => rules[index]!.assignment);
+      const first = served[0];
+      return first !== undefined && served.every((shape) => shape?.key === first.key) ? first : undefined;
+    });
   }
 
   /**
@@ -70,22 +83,17 @@ export class KeywordPrefilter {
   screen(bytes: Uint8Array): ScreenedText | undefined {
     if (this.#screen === undefined) {
       const usable = this.#literals.every((literal) => literal.length >= 2 && [...literal].every((char) => char.charCodeAt(0) <= 0x7f));
-      this.#screen = usable ? screenOrNull(this.#literals) : null;
+      this.#screen = usable ? screenOrNull(this.#literals, this.#literalShapes) : null;
     }
     if (this.#screen === null) return undefined;
-    const { hits, base64Runs } = this.#screen.screen(bytes);
+    const { hits, occurred, base64Runs } = this.#screen.screen(bytes);
     const on = new Uint8Array(this.#ruleCount);
     for (const index of this.#alwaysOn) on[index] = 1;
-    const seen = new Uint8Array(this.#literals.length);
-    const joinCandidates: number[] = [];
-    for (let at = 0; at < hits.length; at += 2) {
-      const literal = hits[at + 1]!;
-      if (literal < 0) joinCandidates.push(hits[at]!);
-      else if (seen[literal] === 0) {
-        seen[literal] = 1;
-        for (const index of this.#literalRules[literal]!) on[index] = 1;
-      }
+    for (let literal = 0; literal < occurred.length; literal++) {
+      if (occurred[literal] === 1) for (const index of this.#literalRules[literal]!) on[index] = 1;
     }
+    const joinCandidates: number[] = [];
+    for (let at = 0; at < hits.length; at += 2) if (hits[at + 1]! < 0) joinCandidates.push(hits[at]!);
     const active: number[] = [];
     for (let index = 0; index < on.length; index++) if (on[index] === 1) active.push(index);
     return new ScreenedText(hits, this.#literalRules, this.#literalAnchors, this.#anchored, active, joinCandidates, base64Runs);
@@ -143,9 +151,9 @@ export class KeywordPrefilter {
 }
 
 /** The screen for `literals`, or null when they do not fit its tables (a very large rule file). */
-function screenOrNull(literals: readonly string[]): ByteScreen | null {
+function screenOrNull(literals: readonly string[], shapes: ReadonlyArray<LiteralShape | undefined>): ByteScreen | null {
   try {
-    return new ByteScreen(literals);
+    return new ByteScreen(literals, shapes);
   } catch (error) {
     if (error instanceof RangeError) return null;
     throw error;
@@ -183,7 +191,11 @@ export class ScreenedText {
     return this.activeRules.length === 0 && this.joinCandidates.length === 0 && this.base64Runs.length === 0;
   }
 
-  /** What keywordOffsets gives for rule `index`: every offset where one of its keywords starts. */
+  /**
+   * What keywordOffsets gives for rule `index`: every offset where one of its keywords starts
+   * (but for a rule with an assignment shape: only where it can follow; such a rule has no
+   * requiresNearby, the one use of these offsets).
+   */
   keywordOffsets(index: number): number[] {
     return this.#offsets(index, this.literalRules);
   }

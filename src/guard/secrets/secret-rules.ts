@@ -1,5 +1,6 @@
 import defaultRuleFile from './default-secret-rules.json' with { type: 'json' };
 import { isSeverity, SEVERITIES, type Severity } from '../severity.js';
+import { parseAssignmentShape, type AssignmentShape } from './assignment-shape.js';
 import { KeywordPrefilter } from './keyword-prefilter.js';
 import { isWrittenInAscii, type TextDecoding } from './latin1-text.js';
 import { patternPrefixes } from './pattern-prefixes.js';
@@ -38,6 +39,8 @@ export interface SecretRule {
   readonly secretMustMatch?: RegExp;
   readonly requiresNearby?: { readonly regex: RegExp; readonly withinLines: number };
   readonly checkPlaceholders: boolean;
+  /** The rule's promise that every match is an assignment of this shape (assignment-shape.ts). */
+  readonly assignment?: AssignmentShape;
   readonly tags: readonly string[];
   readonly fix: string;
 }
@@ -56,7 +59,7 @@ export interface SecretRuleSet {
 export class RuleFileError extends Error {}
 
 const RULE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const RULE_KEYS = new Set(['id', 'title', 'severity', 'keywords', 'pattern', 'flags', 'secretGroup', 'minEntropy', 'secretMustMatch', 'requiresNearby', 'checkPlaceholders', 'tags', 'fix']);
+const RULE_KEYS = new Set(['id', 'title', 'severity', 'keywords', 'pattern', 'flags', 'secretGroup', 'minEntropy', 'secretMustMatch', 'requiresNearby', 'checkPlaceholders', 'assignment', 'tags', 'fix']);
 const FILE_KEYS = new Set(['version', 'description', 'extends', 'placeholders', 'rules', 'disable']);
 
 type Json = Record<string, unknown>;
@@ -117,6 +120,8 @@ function parseRule(raw: unknown, source: string, index: number): SecretRule {
   const prefixes = patternPrefixes(pattern, flags);
   const checkPlaceholders = raw.checkPlaceholders ?? true;
   if (typeof checkPlaceholders !== 'boolean') throw new RuleFileError(`${where}: "checkPlaceholders" must be true or false.`);
+  const assignment = raw.assignment === undefined ? undefined : parseAssignmentShape(raw.assignment, flags, prefixes, requiresNearby !== undefined);
+  if (typeof assignment === 'string') throw new RuleFileError(`${where}: ${assignment}`);
   return Object.freeze({
     id,
     title: raw.title as string,
@@ -132,6 +137,7 @@ function parseRule(raw: unknown, source: string, index: number): SecretRule {
     ...(typeof raw.secretMustMatch === 'string' ? { secretMustMatch: compile(raw.secretMustMatch, flags, `${where}: "secretMustMatch"`) } : {}),
     ...(requiresNearby === undefined ? {} : { requiresNearby: Object.freeze(requiresNearby) }),
     checkPlaceholders,
+    ...(assignment === undefined ? {} : { assignment }),
     tags: Object.freeze(raw.tags === undefined ? [] : stringArray(raw.tags, `${where}: "tags"`)),
     fix: raw.fix as string,
   });
@@ -231,6 +237,7 @@ export function describeRules(set: SecretRuleSet): object {
       ...(rule.secretMustMatch === undefined ? {} : { secretMustMatch: rule.secretMustMatch.source }),
       ...(rule.requiresNearby === undefined ? {} : { requiresNearby: { pattern: rule.requiresNearby.regex.source, withinLines: rule.requiresNearby.withinLines } }),
       checkPlaceholders: rule.checkPlaceholders,
+      ...(rule.assignment === undefined ? {} : { assignment: { keyChars: rule.assignment.keyChars, maxKeyLength: rule.assignment.maxKeyLength, valueChars: rule.assignment.valueChars, minValueLength: rule.assignment.minValueLength } }),
       tags: rule.tags,
       fix: rule.fix,
     })),

@@ -6,8 +6,9 @@
  *
  * Only what the kernels here use is supported: i32 values, one memory, functions of i32
  * parameters returning at most one i32, structured control (`block`, `loop`, `if`, `else`, `end`,
- * `br`, `br_if`, `return`), named locals and labels. Instruction encodings and the module layout
- * follow the WebAssembly Core Specification 2.0, §5 "Binary Format".
+ * `br`, `br_if`, `return`), named locals and labels, and a few 128-bit SIMD instructions on v128
+ * locals (§5.4.8: load, splat, swizzle, and, or, shr_u, ne, bitmask). Instruction encodings and
+ * the module layout follow the WebAssembly Core Specification 2.0, §5 "Binary Format".
  */
 
 /** Opcodes without immediates (§5.4.1, §5.4.7). */
@@ -37,7 +38,22 @@ const PLAIN: Readonly<Record<string, number>> = {
   'i32.shl': 0x74,
   'i32.shr_s': 0x75,
   'i32.shr_u': 0x76,
+  'i32.ctz': 0x68,
 };
+
+/** Vector instructions without immediates: the 0xFD prefix, then the opcode as a u32 (§5.4.8). */
+const VECTOR: Readonly<Record<string, number>> = {
+  'i8x16.swizzle': 0x0e,
+  'i8x16.splat': 0x0f,
+  'i8x16.ne': 0x24,
+  'v128.and': 0x4e,
+  'v128.or': 0x50,
+  'v128.any_true': 0x53,
+  'i8x16.bitmask': 0x64,
+  'i8x16.shr_u': 0x6d,
+};
+const VECTOR_PREFIX = 0xfd;
+const V128_LOAD = 0x00;
 
 /** Memory instructions and their natural alignment as log2 bytes (§5.4.6). */
 const MEMORY: Readonly<Record<string, readonly [number, number]>> = {
@@ -51,6 +67,7 @@ const MEMORY: Readonly<Record<string, readonly [number, number]>> = {
 
 const BLOCKS: Readonly<Record<string, number>> = { block: 0x02, loop: 0x03, if: 0x04 };
 const I32 = 0x7f;
+const V128 = 0x7b;
 
 function unsignedLeb(value: number): number[] {
   const bytes: number[] = [];
@@ -88,11 +105,12 @@ function name(text: string): number[] {
   return [...unsignedLeb(bytes.length), ...bytes];
 }
 
-/** A function in flat text form. Parameters and locals are i32 and named (`$i`). */
+/** A function in flat text form. Parameters and locals are i32 and named (`$i`); `vectorLocals` are v128. */
 export interface FlatFunction {
   readonly name: string;
   readonly params: readonly string[];
   readonly locals: readonly string[];
+  readonly vectorLocals?: readonly string[];
   readonly result: boolean;
   /** Instructions, one per line; `;;` starts a comment. */
   readonly body: string;
@@ -107,7 +125,7 @@ function parseInteger(token: string, where: string): number {
 }
 
 function assembleBody(fn: FlatFunction): number[] {
-  const locals = new Map([...fn.params, ...fn.locals].map((local, index) => [local, index]));
+  const locals = new Map([...fn.params, ...fn.locals, ...(fn.vectorLocals ?? [])].map((local, index) => [local, index]));
   const labels: Array<string | undefined> = [];
   const code: number[] = [];
   fn.body.split('\n').forEach((raw, lineIndex) => {
@@ -121,6 +139,12 @@ function assembleBody(fn: FlatFunction): number[] {
       return unsignedLeb(index);
     };
     if (op in PLAIN) code.push(PLAIN[op]!);
+    else if (op in VECTOR) code.push(VECTOR_PREFIX, ...unsignedLeb(VECTOR[op]!));
+    else if (op === 'v128.load') {
+      // Alignment 0: the kernels load at any byte offset (§5.4.6, "memarg": a hint only).
+      const offset = args.find((arg) => arg.startsWith('offset='));
+      code.push(VECTOR_PREFIX, ...unsignedLeb(V128_LOAD), 0, ...unsignedLeb(offset === undefined ? 0 : parseInteger(offset.slice(7), where)));
+    }
     else if (op in BLOCKS) {
       // A label is optional; blocks yield no value.
       labels.push(args[0]);
@@ -145,7 +169,8 @@ function assembleBody(fn: FlatFunction): number[] {
     } else throw new AssemblyError(`${where}: unsupported instruction`);
   });
   if (labels.length !== 0) throw new AssemblyError(`${fn.name}: ${labels.length} block(s) not ended`);
-  const declared = fn.locals.length === 0 ? [] : [[...unsignedLeb(fn.locals.length), I32]];
+  const vectors = fn.vectorLocals?.length ?? 0;
+  const declared = [...(fn.locals.length === 0 ? [] : [[...unsignedLeb(fn.locals.length), I32]]), ...(vectors === 0 ? [] : [[...unsignedLeb(vectors), V128]])];
   const body = [...vector(declared), ...code, 0x0b];
   return [...unsignedLeb(body.length), ...body];
 }
