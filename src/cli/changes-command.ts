@@ -1,6 +1,6 @@
 import { runAdminApiCommand } from './admin-api-command.js';
 import { EXIT_OK } from './exit-codes.js';
-import { CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, UsageError } from './config-guard-cli.js';
+import { attributeChangeLines, CONNECTION_HELP, expectArgs, limitQuery, readJsonFile, requireFlag, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast changes ACTION [ARGS] [--json] [connection options]
 
@@ -27,6 +27,8 @@ interface ChangeView {
   proposedAt: string;
   description: string;
   expected: { component: string; resourceId: string; target: unknown }[];
+  baselineId: string | null;
+  diff: { component: string; resourceId: string; difference: string; changes: { path: string; before?: unknown; after?: unknown }[] }[] | null;
   reviews: { by: string; at: string; decision: string; comment: string | null }[];
   applied: { by: string; at: string; baselineId: string; explainedDrift: string[] } | null;
 }
@@ -55,7 +57,7 @@ export function runChangesCommand(args: string[]): Promise<number> {
           ...(typeof flags['description'] === 'string' ? { description: flags['description'] } : {}),
         };
         const change = (await client().call('POST', 'config/changes', body)) as ChangeView;
-        print(change, `proposed change ${change.id} (${change.risk} risk, ${change.expected.length} resource(s)); another admin reviews it with \`holdfast changes review ${change.id} --approve --comment TEXT\``);
+        print(change, [`proposed change ${change.id} (${change.risk} risk, ${change.expected.length} resource(s)); another admin reviews it with \`holdfast changes review ${change.id} --approve --comment TEXT\``, ...diffLines(change)].join('\n'));
         return EXIT_OK;
       }
       case 'review': {
@@ -85,6 +87,7 @@ export function runChangesCommand(args: string[]): Promise<number> {
           describe(change),
           ...(change.description === '' ? [] : [`  ${change.description}`]),
           ...change.expected.map((e) => `  ${e.target === null ? 'remove' : 'set'} ${e.component} ${e.resourceId}${e.target === null ? '' : ` = ${JSON.stringify(e.target)}`}`),
+          ...diffLines(change),
           ...change.reviews.map((r) => `  ${r.decision} by ${r.by} ${r.at}: ${r.comment ?? ''}`),
           ...(change.applied === null ? [] : [`  applied by ${change.applied.by} ${change.applied.at} -> baseline ${change.applied.baselineId}`]),
         ];
@@ -99,4 +102,11 @@ export function runChangesCommand(args: string[]): Promise<number> {
 
 function describe(c: ChangeView): string {
   return [c.id, c.status.toUpperCase(), `${c.risk} risk`, c.title, `by ${c.proposedBy} ${c.proposedAt}`].join('\t');
+}
+
+/** The diff the change causes against the baseline it was proposed on: what the reviewer approves. */
+function diffLines(c: ChangeView): string[] {
+  if (c.diff === null) return [];
+  const head = `  diff against ${c.baselineId === null ? 'no approved baseline' : `baseline ${c.baselineId}`}: ${c.diff.length === 0 ? 'no change (the targets are already the baseline)' : `${c.diff.length} resource(s)`}`;
+  return [head, ...c.diff.flatMap((d) => [`    ${d.difference} ${d.component} ${d.resourceId}`, ...attributeChangeLines(d.changes, '      ')])];
 }

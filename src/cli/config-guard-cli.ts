@@ -83,3 +83,8 @@ export async function collectionFromFlags(command: string, flags: Flags): Promis
     throw error;
   }
 }
+
+/** One line per attribute change, `PATH: BEFORE -> AFTER`, as drift checks and change requests show them. */
+export function attributeChangeLines(changes: readonly { path: string; before?: unknown; after?: unknown }[], indent: string): string[] {
+  return changes.map((c) => `${indent}${c.path}: ${c.before === undefined ? '(absent)' : JSON.stringify(c.before)} -> ${c.after === undefined ? '(absent)' : JSON.stringify(c.after)}`);
+}

@@ -1,6 +1,6 @@
 import { runAdminApiCommand } from './admin-api-command.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND } from './exit-codes.js';
-import { COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, UsageError } from './config-guard-cli.js';
+import { attributeChangeLines, COLLECTION_HELP, COLLECTION_OPTIONS, collectionFromFlags, CONNECTION_HELP, expectArgs, limitQuery, UsageError } from './config-guard-cli.js';
 
 const USAGE = `Usage: holdfast drift ACTION [ARGS] [--json] [connection options]
 
@@ -64,6 +64,5 @@ function summary(c: DriftCheckView): string {
 
 function describeItem(item: DriftItemView): string {
   const head = `  ${item.status === 'approved' ? `approved by ${item.coveredBy ?? ''}` : 'UNEXPLAINED'}\t${item.difference} ${item.component} ${item.resourceId}\tfirst seen ${item.firstSeenAt}`;
-  const changes = item.changes.map((c) => `      ${c.path}: ${c.before === undefined ? '(absent)' : JSON.stringify(c.before)} -> ${c.after === undefined ? '(absent)' : JSON.stringify(c.after)}`);
-  return [head, ...changes].join('\n');
+  return [head, ...attributeChangeLines(item.changes, '      ')].join('\n');
 }

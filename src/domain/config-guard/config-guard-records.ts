@@ -94,6 +94,12 @@ export interface ChangeRequestRecord {
   readonly proposedMs: number;
   /** The approved baseline when it was proposed (its diff is shown against it). */
   readonly baselineId: string | undefined;
+  /**
+   * The diff the change will cause: that baseline (none: no items) against the same baseline with
+   * the targets set, attribute by attribute, as drift reports it; what a reviewer approves. Absent
+   * on requests recorded before it was kept.
+   */
+  readonly diff?: readonly ItemDifference[];
   readonly reviews: readonly ChangeReview[];
   readonly applied?: { readonly by: string; readonly atMs: number; readonly baselineId: string; readonly explainedDrift: readonly string[] };
 }

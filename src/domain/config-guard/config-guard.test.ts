@@ -106,11 +106,22 @@ test('drift: exactly the changed items with attribute paths, first-seen kept acr
   // The DNS change goes through review: the proposer cannot review it, someone else approves it.
   const expected = parseExpectedChanges({ changes: [{ component: 'dns', resourceId: 'example.com./www/A', target: { kind: 'dns_record', attributes: { ttl: 300, values: ['198.51.100.9'] } } }] });
   const change = await guard.proposeChange({ title: 'Move www', description: 'new load balancer', risk: 'low', expected }, 'alice');
+  // The request carries the diff it will cause against the approved baseline, as drift reports it.
+  assert.equal(change.baselineId, base.id);
+  assert.deepEqual(change.diff?.map((d) => [d.component, d.resourceId, d.difference, d.changes]), [['dns', 'example.com./www/A', 'changed', [{ path: '$.attributes.values[0]', before: '203.0.113.7', after: '198.51.100.9' }]]]);
   await assert.rejects(guard.reviewChange(change.id, 'alice', 'approve', 'lgtm'), refused('AccessDenied', /different identity must review/));
   await assert.rejects(guard.applyChange(change.id, 'alice'), /only an approved change can be applied/);
   await guard.reviewChange(change.id, 'bob', 'approve', 'checked the LB address');
   // A request for a different target covers nothing.
   const other = await guard.proposeChange({ title: 'Close SSH', description: '', risk: 'high', expected: parseExpectedChanges({ changes: [{ component: 'network', resourceId: 'aws_security_group.web', target: { kind: 'security_group', attributes: { ingress: [httpsRule] } } }] }) }, 'alice');
+  assert.deepEqual(other.diff, [], 'the baseline already holds that state: the request changes nothing');
+  // A rejected request, whose target is exactly the drifted state, covers nothing either; its proposer cannot reject it.
+  const unlock = await guard.proposeChange({ title: 'Drop the default retention', description: '', risk: 'high', expected: parseExpectedChanges({ changes: [{ component: 'storage', resourceId: 'bucket:backups', target: { kind: 's3_bucket', attributes: { versioning: 'Enabled' } } }] }) }, 'alice');
+  await assert.rejects(guard.reviewChange(unlock.id, 'alice', 'reject', 'withdrawn'), refused('AccessDenied', /different identity must review/));
+  const rejected = await guard.reviewChange(unlock.id, 'bob', 'reject', 'the lock stays');
+  assert.equal(rejected.status, 'rejected');
+  assert.deepEqual(rejected.reviews.map((r) => [r.by, r.decision, r.comment]), [['bob', 'reject', 'the lock stays']]);
+  await assert.rejects(guard.applyChange(unlock.id, 'bob'), /only an approved change can be applied/);
   await guard.reviewChange(other.id, 'bob', 'approve', 'yes');
 
   clock.advance(3600_000);
@@ -118,6 +129,7 @@ test('drift: exactly the changed items with attribute paths, first-seen kept acr
   const dnsItem = second.items.find((i) => i.component === 'dns')!;
   assert.equal(dnsItem.coveredBy, change.id);
   assert.equal(second.items.find((i) => i.component === 'network')?.coveredBy, undefined);
+  assert.equal(second.items.find((i) => i.component === 'storage')?.coveredBy, undefined);
   assert.deepEqual(second.summary, { added: 0, removed: 0, changed: 3, explained: 1, unexplained: 2 });
   assert.equal(second.items[0]!.firstSeenMs, firstSeen, 'first-seen survives a later check');
   assert.equal(alerts.length, 2);

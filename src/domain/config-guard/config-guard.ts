@@ -161,6 +161,8 @@ export class ConfigGuard {
   proposeChange(input: { title: string; description: string; risk: ChangeRisk; expected: readonly ExpectedChange[] }, actor: string): Promise<ChangeRequestRecord> {
     return this.#exclusive(async () => {
       const nowMs = this.#o.nowMs();
+      const baseline = await this.currentBaseline();
+      const before = baseline?.items ?? [];
       const request: ChangeRequestRecord = {
         id: newId('cr', nowMs),
         title: input.title,
@@ -170,7 +172,8 @@ export class ConfigGuard {
         status: 'proposed',
         proposedBy: actor,
         proposedMs: nowMs,
-        baselineId: (await this.currentBaseline())?.id,
+        baselineId: baseline?.id,
+        diff: diffItems(before, applyExpectedChanges(before, input.expected)),
         reviews: [],
       };
       await this.#o.store.insert('change-request', request.id, nowMs, request);

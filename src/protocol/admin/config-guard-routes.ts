@@ -99,6 +99,8 @@ function driftView(check: DriftCheck, withItems: boolean) {
 function changeView(c: ChangeRequestRecord) {
   return {
     ...c,
+    baselineId: c.baselineId ?? null,
+    diff: c.diff === undefined ? null : c.diff.map(({ key: _, ...rest }) => rest),
     proposedAt: iso(c.proposedMs),
     reviews: c.reviews.map((r) => ({ by: r.by, at: iso(r.atMs), decision: r.decision, comment: r.comment ?? null })),
     applied: c.applied === undefined ? null : { by: c.applied.by, at: iso(c.applied.atMs), baselineId: c.applied.baselineId, explainedDrift: c.applied.explainedDrift },
