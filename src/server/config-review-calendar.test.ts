@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, mock, test } from 'node:test';
+import { holdfastCli } from '../../test/support/admin-cli.js';
+import { runCommand } from '../../test/support/tools.js';
 import { AdminClient } from '../cli/admin-client.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { Secret } from '../domain/secret.js';
@@ -85,4 +87,75 @@ test('quarterly reviews become due, then overdue; the periodic check alerts each
   const deliveredBefore = overdueAlerts().length;
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   assert.equal(overdueAlerts().length, deliveredBefore);
+});
+
+/**
+ * `holdfast reviews due` and `holdfast reviews sign-off` as an operator runs them (the built CLI,
+ * its own process, real time). The first baseline is approved 100 days in the past: the server's
+ * clock starts there, and the test process's Date is mocked to the same instant so the in-process
+ * admin requests are signed at the time the server believes it is. Then both move to now.
+ */
+test('holdfast reviews due lists the overdue quarterly reviews and exits 4; sign-offs clear them and are audit-logged', { timeout: 90_000 }, async () => {
+  const nowMs = Date.now();
+  const approvedMs = nowMs - 100 * DAY;
+  const clock = new ManualClock(approvedMs);
+  const env = { HOLDFAST_ROOT_ACCESS_KEY_ID: ROOT_ID, HOLDFAST_ROOT_SECRET_ACCESS_KEY: ROOT_SECRET };
+  const config = loadServerConfig({
+    flags: { data: join(root, 'cli-data'), listen: '127.0.0.1:0' },
+    env: { HOLDFAST_CLOCK_JUMP_TOLERANCE_HOURS: String(24 * 365), HOLDFAST_AUDIT_LOG_STREAM: 'none' },
+    configFile: undefined,
+  });
+  mock.timers.enable({ apis: ['Date'], now: approvedMs });
+  let server: Awaited<ReturnType<typeof startVaultServer>>;
+  const keys = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
+  let baselineId: string | undefined;
+  try {
+    server = await startVaultServer(config, env, clock, { info: () => undefined, error: () => undefined });
+    const rootClient = new AdminClient(new URL(server.url), { accessKeyId: ROOT_ID, secretAccessKey: new Secret(ROOT_SECRET) });
+    for (const name of ['alice', 'bob']) {
+      await rootClient.call('POST', 'users', { name, roles: ['admin'] });
+      keys.set(name, (await rootClient.call('POST', `users/${name}/keys`, {})) as { accessKeyId: string; secretAccessKey: string });
+    }
+    const as = (name: string) => new AdminClient(new URL(server.url), { accessKeyId: keys.get(name)!.accessKeyId, secretAccessKey: new Secret(keys.get(name)!.secretAccessKey) });
+    const items = [{ component: 'network', resourceId: 'aws_security_group.web', kind: 'security_group', source: 'main.tfstate', attributes: { ingress: [] } }];
+    const baseline = (await as('alice').call('POST', 'config/baselines', { format: 'holdfast-config-items/1', collectedAt: new Date(approvedMs).toISOString(), inputs: [], items })) as { id: string };
+    await as('bob').call('POST', `config/baselines/${baseline.id}/approve`, {});
+    baselineId = baseline.id;
+  } finally {
+    mock.timers.reset();
+  }
+  after(() => server.close());
+  clock.set(Date.now());
+
+  const cli = async (args: string[], expectExitCode: number) => {
+    const run = await runCommand(process.execPath, [holdfastCli, ...args, '--endpoint', server.url], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: keys.get('alice')!.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.get('alice')!.secretAccessKey, HOLDFAST_ENDPOINT: '' },
+      expectExitCode,
+      timeoutMs: 30_000,
+    });
+    return run.stdout;
+  };
+  type Due = { reviews: { component: string; status: string; dueAt: string | null; lastReview: { kind: string; at: string; by: string } | null }[]; overdue: number };
+
+  // Approved 100 days ago: network, storage and iam (quarterly) are overdue; the annual ones are not due.
+  const due = JSON.parse(await cli(['reviews', 'due', '--json'], 4)) as Due;
+  assert.deepEqual(due.reviews.map((r) => [r.component, r.status, r.lastReview?.kind, r.lastReview?.by]), [['network', 'overdue', 'first-baseline', 'bob'], ['storage', 'overdue', 'first-baseline', 'bob'], ['iam', 'overdue', 'first-baseline', 'bob']]);
+  assert.equal(due.overdue, 3);
+  assert.match(await cli(['reviews', 'due'], 4), /^network\tOVERDUE\tevery 3 month\(s\)\tdue \S+\tfirst baseline \S+ by bob$/m);
+
+  // A sign-off records who reviewed what, when, with notes, as locked evidence; it restarts the period.
+  const signOff = JSON.parse(await cli(['reviews', 'sign-off', 'network', '--notes', 'security groups and NACLs checked against the baseline', '--json'], 0)) as { component: string; signedBy: string; signedAt: string; notes: string; baselineId: string; evidence: { location: string } };
+  assert.deepEqual([signOff.component, signOff.signedBy, signOff.notes, signOff.baselineId], ['network', 'alice', 'security groups and NACLs checked against the baseline', baselineId]);
+  assert.ok(Math.abs(Date.parse(signOff.signedAt) - clock.nowMs()) < 1000, signOff.signedAt);
+  assert.match(signOff.evidence.location, /^s3:\/\/holdfast-system-evidence\/config-review-sign-offs\//);
+  const afterOne = JSON.parse(await cli(['reviews', 'due', '--all', '--json'], 4)) as Due;
+  const network = afterOne.reviews.find((r) => r.component === 'network')!;
+  assert.deepEqual([network.status, network.lastReview?.kind, network.lastReview?.by], ['ok', 'sign-off', 'alice']);
+  assert.equal(afterOne.overdue, 2);
+
+  for (const component of ['storage', 'iam']) await cli(['reviews', 'sign-off', component, '--notes', `${component} reviewed`], 0);
+  assert.equal(await cli(['reviews', 'due'], 0), 'No configuration review is due.\n');
+  const audit = (await cli(['audit', 'export', '--action', 'config:config-review'], 0)).split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { identity: string; action: string; resource: string; details: { notes?: string } });
+  assert.deepEqual(audit.map((e) => `${e.identity} ${e.action} ${e.resource}`), ['alice config:config-review-signed-off config-review/network', 'alice config:config-review-signed-off config-review/storage', 'alice config:config-review-signed-off config-review/iam']);
+  assert.equal(audit[0]!.details.notes, 'security groups and NACLs checked against the baseline');
 });

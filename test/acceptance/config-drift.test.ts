@@ -127,8 +127,13 @@ test('capture → second-admin approval → drift reported exactly and alerted �
 
   // ---- a change request for the DNS change: not reviewable by its proposer, approved by bob ----
   const expect = await file('expect.json', { changes: [{ component: 'dns', resourceId: 'example.com./www/A', target: { kind: 'dns_record', attributes: { ttl: 300, values: ['198.51.100.9'] } } }] });
-  const change = await json<{ id: string; status: string }>(alice, ['changes', 'propose', '--title', 'Move www to the new load balancer', '--risk', 'low', '--expect', expect, '--description', 'LB migration, ticket OPS-7']);
+  const change = await json<{ id: string; status: string; baselineId: string; diff: unknown[] }>(alice, ['changes', 'propose', '--title', 'Move www to the new load balancer', '--risk', 'low', '--expect', expect, '--description', 'LB migration, ticket OPS-7']);
   assert.equal(change.status, 'proposed');
+  // The diff the change will cause against the approved baseline: what the reviewer approves.
+  assert.equal(change.baselineId, proposed.id);
+  assert.deepEqual(change.diff, [{ component: 'dns', resourceId: 'example.com./www/A', difference: 'changed', kind: 'dns_record', changes: [{ path: '$.attributes.values[0]', before: '203.0.113.7', after: '198.51.100.9' }] }]);
+  const shownChange = await holdfast(vault, bob, ['changes', 'show', change.id]);
+  assert.match(shownChange.stdout, new RegExp(`diff against baseline ${proposed.id}: 1 resource\\(s\\)\\n {4}changed dns example\\.com\\./www/A\\n {6}\\$\\.attributes\\.values\\[0\\]: "203\\.0\\.113\\.7" -> "198\\.51\\.100\\.9"`), shownChange.stdout);
   const selfReview = await holdfast(vault, alice, ['changes', 'review', change.id, '--approve', '--comment', 'lgtm'], 3);
   assert.match(selfReview.stderr, /proposed by alice; a different identity must review it/);
   const reviewed = await json<{ status: string; reviews: { by: string; comment: string }[] }>(bob, ['changes', 'review', change.id, '--approve', '--comment', 'LB address checked']);
