@@ -130,6 +130,30 @@ describe('S3 buckets joined from split resources and legacy inline blocks', () =
   });
 });
 
+describe('TLS-only bucket policies', () => {
+  const statement = (effect: string, condition: unknown) => ({ Effect: effect, Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], ...(condition === undefined ? {} : { Condition: condition }) });
+  const policy = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  const items = collectTerraform(
+    stateV4([
+      { type: 'aws_s3_bucket', name: 'tls', attributes: bucket('acme-tls') },
+      { type: 'aws_s3_bucket_policy', name: 'tls', attributes: { bucket: 'acme-tls', policy: tlsOnlyPolicy('acme-tls') } },
+      // A policy that grants reads but refuses nothing over plain HTTP.
+      { type: 'aws_s3_bucket', name: 'reads', attributes: bucket('acme-reads') },
+      { type: 'aws_s3_bucket_policy', name: 'reads', attributes: { bucket: 'acme-reads', policy: policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:role/reader' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-reads/*' }) } },
+      // The Deny is conditioned the wrong way round (SecureTransport true) or is an Allow.
+      { type: 'aws_s3_bucket', name: 'inverted', attributes: bucket('acme-inverted', { policy: policy(statement('Deny', { Bool: { 'aws:SecureTransport': 'true' } }), statement('Allow', { Bool: { 'aws:SecureTransport': 'false' } })) }) },
+    ]),
+    'tls.tfstate',
+  ).items;
+
+  test('a policy without a Deny of aws:SecureTransport = false is reported with what it lacks; the documented pattern is not', () => {
+    const findings = check(items).filter((finding) => finding.ruleId === 'bucket-policy-not-tls-only');
+    assert.deepEqual(findings.map((finding) => finding.resourceId).sort(), ['bucket:acme-inverted', 'bucket:acme-reads']);
+    assert.match(findings.find((finding) => finding.resourceId === 'bucket:acme-reads')!.evidence, /the policy of bucket acme-reads has no Deny for aws:SecureTransport = false/);
+    assert.match(findings[0]!.fix, /"aws:SecureTransport": "false"/);
+  });
+});
+
 describe('IAM policies with their JSON parsed', () => {
   const admin = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
   const scoped = JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::acme-backups/*' } });
