@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import type { ConfigCollection } from '../../src/guard/config/config-item.js';
 import { holdfast, holdfastCli, rootKey } from '../support/admin-cli.js';
@@ -39,6 +39,9 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'logs-backup' }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: 'logs-backup', VersioningConfiguration: { Status: 'Enabled' } }));
   await s3.send(new CreateBucketCommand({ Bucket: 'assets' }));
+  // Written with one-or-many fields out of order: the collector parses the JSON into a canonical document.
+  const readAssets = { Sid: 'ReadAssets', Effect: 'Allow', Principal: { AWS: 'arn:holdfast:iam:::user/reader' }, Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['arn:aws:s3:::assets/*', 'arn:aws:s3:::assets'] };
+  await s3.send(new PutBucketPolicyCommand({ Bucket: 'assets', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [readAssets] }) }));
   await holdfast(vault, rootKey(vault), ['admin', 'buckets', 'set-retention-bounds', 'app-backups', '--max-days', '90']);
 });
 after(() => teardown.run());
@@ -82,6 +85,10 @@ test('live collection: a vault\'s buckets over S3 and the admin API, and Postgre
     versioning: 'Enabled',
   });
   assert.equal(byId.get('vault:main/assets')!.versioning, 'Disabled');
+  assert.deepEqual(byId.get('vault:main/assets')!.policy, {
+    statements: [{ actions: ['s3:GetObject', 's3:ListBucket'], effect: 'Allow', notActions: [], notResources: [], principals: { AWS: ['arn:holdfast:iam:::user/reader'] }, resources: ['arn:aws:s3:::assets', 'arn:aws:s3:::assets/*'], sid: 'ReadAssets' }],
+    version: '2012-10-17',
+  });
   assert.equal(byId.get('postgresql:127.0.0.1:5432/ssl')!.value, 'off');
   assert.equal(byId.get('postgresql:127.0.0.1:5432/password_encryption')!.value, 'scram-sha-256');
   const hba = byId.get('postgresql:127.0.0.1:5432/hba')!;
