@@ -95,14 +95,15 @@ test('quarterly reviews become due, then overdue; the periodic check alerts each
  * clock starts there, and the test process's Date is mocked to the same instant so the in-process
  * admin requests are signed at the time the server believes it is. Then both move to now.
  */
-test('holdfast reviews due lists the overdue quarterly reviews and exits 4; sign-offs clear them and are audit-logged', { timeout: 90_000 }, async () => {
+test('holdfast reviews due lists the overdue quarterly reviews (configured frequencies) and exits 4; sign-offs clear them and are audit-logged', { timeout: 90_000 }, async () => {
   const nowMs = Date.now();
   const approvedMs = nowMs - 100 * DAY;
   const clock = new ManualClock(approvedMs);
   const env = { HOLDFAST_ROOT_ACCESS_KEY_ID: ROOT_ID, HOLDFAST_ROOT_SECRET_ACCESS_KEY: ROOT_SECRET };
   const config = loadServerConfig({
     flags: { data: join(root, 'cli-data'), listen: '127.0.0.1:0' },
-    env: { HOLDFAST_CLOCK_JUMP_TOLERANCE_HOURS: String(24 * 365), HOLDFAST_AUDIT_LOG_STREAM: 'none' },
+    // Frequencies are configurable: DNS quarterly too, IAM annual (its default is quarterly).
+    env: { HOLDFAST_CLOCK_JUMP_TOLERANCE_HOURS: String(24 * 365), HOLDFAST_AUDIT_LOG_STREAM: 'none', HOLDFAST_REVIEW_FREQUENCIES: JSON.stringify({ dns: 'quarterly', iam: 'annual' }) },
     configFile: undefined,
   });
   mock.timers.enable({ apis: ['Date'], now: approvedMs });
@@ -137,9 +138,9 @@ test('holdfast reviews due lists the overdue quarterly reviews and exits 4; sign
   };
   type Due = { reviews: { component: string; status: string; dueAt: string | null; lastReview: { kind: string; at: string; by: string } | null }[]; overdue: number };
 
-  // Approved 100 days ago: network, storage and iam (quarterly) are overdue; the annual ones are not due.
+  // Approved 100 days ago: network, dns and storage (quarterly) are overdue; the annual ones (iam as configured) are not due.
   const due = JSON.parse(await cli(['reviews', 'due', '--json'], 4)) as Due;
-  assert.deepEqual(due.reviews.map((r) => [r.component, r.status, r.lastReview?.kind, r.lastReview?.by]), [['network', 'overdue', 'first-baseline', 'bob'], ['storage', 'overdue', 'first-baseline', 'bob'], ['iam', 'overdue', 'first-baseline', 'bob']]);
+  assert.deepEqual(due.reviews.map((r) => [r.component, r.status, r.lastReview?.kind, r.lastReview?.by]), [['network', 'overdue', 'first-baseline', 'bob'], ['dns', 'overdue', 'first-baseline', 'bob'], ['storage', 'overdue', 'first-baseline', 'bob']]);
   assert.equal(due.overdue, 3);
   assert.match(await cli(['reviews', 'due'], 4), /^network\tOVERDUE\tevery 3 month\(s\)\tdue \S+\tfirst baseline \S+ by bob$/m);
 
@@ -153,9 +154,9 @@ test('holdfast reviews due lists the overdue quarterly reviews and exits 4; sign
   assert.deepEqual([network.status, network.lastReview?.kind, network.lastReview?.by], ['ok', 'sign-off', 'alice']);
   assert.equal(afterOne.overdue, 2);
 
-  for (const component of ['storage', 'iam']) await cli(['reviews', 'sign-off', component, '--notes', `${component} reviewed`], 0);
+  for (const component of ['dns', 'storage']) await cli(['reviews', 'sign-off', component, '--notes', `${component} reviewed`], 0);
   assert.equal(await cli(['reviews', 'due'], 0), 'No configuration review is due.\n');
   const audit = (await cli(['audit', 'export', '--action', 'config:config-review'], 0)).split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { identity: string; action: string; resource: string; details: { notes?: string } });
-  assert.deepEqual(audit.map((e) => `${e.identity} ${e.action} ${e.resource}`), ['alice config:config-review-signed-off config-review/network', 'alice config:config-review-signed-off config-review/storage', 'alice config:config-review-signed-off config-review/iam']);
+  assert.deepEqual(audit.map((e) => `${e.identity} ${e.action} ${e.resource}`), ['alice config:config-review-signed-off config-review/network', 'alice config:config-review-signed-off config-review/dns', 'alice config:config-review-signed-off config-review/storage']);
   assert.equal(audit[0]!.details.notes, 'security groups and NACLs checked against the baseline');
 });
