@@ -159,6 +159,17 @@ test('capture → second-admin approval → drift reported exactly and alerted �
   const baselines = await json<{ baselines: { status: string }[] }>(auditor, ['baseline', 'list']);
   assert.deepEqual(baselines.baselines.map((b) => b.status), ['approved', 'superseded']);
 
+  // ---- rejections: by another identity, with a comment, audit-logged like every other step ----
+  const unwanted = await json<{ id: string }>(alice, ['baseline', 'capture', '--items', driftedFile]);
+  const rejectedBaseline = await json<{ status: string; decidedBy: string; comment: string }>(bob, ['baseline', 'reject', unwanted.id, '--comment', 'SSH is open in it: not a baseline']);
+  assert.deepEqual([rejectedBaseline.status, rejectedBaseline.decidedBy, rejectedBaseline.comment], ['rejected', 'bob', 'SSH is open in it: not a baseline']);
+  const retire = await json<{ id: string; diff: { difference: string; resourceId: string }[] }>(alice, ['changes', 'propose', '--title', 'Retire the backups bucket', '--risk', 'high', '--expect', await file('retire.json', { changes: [{ component: 'storage', resourceId: 'bucket:backups', target: null }] })]);
+  assert.deepEqual(retire.diff.map((d) => [d.difference, d.resourceId]), [['removed', 'bucket:backups']]);
+  const refusedChange = await json<{ status: string; reviews: { by: string; decision: string; comment: string }[] }>(bob, ['changes', 'review', retire.id, '--reject', '--comment', 'the backups stay']);
+  assert.deepEqual([refusedChange.status, refusedChange.reviews.map((r) => [r.by, r.decision, r.comment])], ['rejected', [['bob', 'reject', 'the backups stay']]]);
+  const changes = await json<{ changes: { id: string; status: string }[] }>(auditor, ['changes', 'list']);
+  assert.deepEqual(changes.changes.map((c) => [c.id, c.status]), [[retire.id, 'rejected'], [change.id, 'applied']]);
+
   // ---- every step is in the audit log ----
   const audit = (await holdfast(vault, auditor, ['audit', 'export', '--action', 'config:config-'])).stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { action: string; identity: string });
   assert.deepEqual(
@@ -173,6 +184,10 @@ test('capture → second-admin approval → drift reported exactly and alerted �
       'alice config:config-change-applied',
       'alice config:config-drift-checked',
       'alice config:config-drift-checked',
+      'alice config:config-baseline-proposed',
+      'bob config:config-baseline-rejected',
+      'alice config:config-change-proposed',
+      'bob config:config-change-rejected',
     ],
   );
   process.stderr.write(`config drift scenario through the CLI: ${Math.round(performance.now() - started)} ms\n`);

@@ -150,6 +150,17 @@ test('drift: exactly the changed items with attribute paths, first-seen kept acr
   await assert.rejects(guard.applyChange(change.id, 'alice'), /is applied/);
 });
 
+test('drift counts added and removed items, each reported whole at $', async () => {
+  const { guard } = await guardAt(Date.UTC(2031, 5, 1));
+  const base = await guard.captureBaseline(collection(items()), 'alice');
+  await guard.approveBaseline(base.id, 'bob', undefined);
+  const mail = { component: 'dns' as const, resourceId: 'example.com./mail/A', kind: 'dns_record', source: 'zone.db', attributes: { ttl: 300, values: ['192.0.2.25'] } };
+  const check = await guard.checkDrift(collection([...items().filter((i) => i.component !== 'storage'), mail]), 'ci');
+  assert.deepEqual(check.items.map((i) => [i.difference, i.resourceId, i.changes.map((c) => c.path)]), [['added', 'example.com./mail/A', ['$']], ['removed', 'bucket:backups', ['$']]]);
+  assert.deepEqual(check.items[1]!.changes[0]!.before, { kind: 's3_bucket', attributes: { versioning: 'Enabled', objectLock: { mode: 'COMPLIANCE', days: 30 } } });
+  assert.deepEqual(check.summary, { added: 1, removed: 1, changed: 0, explained: 0, unexplained: 2 });
+});
+
 test('review sign-off is kept as evidence; the overdue alert fires once per due date', async () => {
   const start = Date.UTC(2031, 0, 10);
   const { guard, clock, alerts, evidence } = await guardAt(start);
