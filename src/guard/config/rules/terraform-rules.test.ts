@@ -29,6 +29,7 @@ describe('network rules on Terraform state v4', () => {
       { type: 'aws_security_group', name: 'legacy', attributes: { id: 'sg-0c3', name: 'legacy', vpc_id: 'vpc-1', ingress: [], egress: [], tags: {} } },
       { type: 'aws_security_group_rule', name: 'legacy_ssh_v6', attributes: { id: 'sgrule-1', type: 'ingress', security_group_id: 'sg-0c3', protocol: 'tcp', from_port: 20, to_port: 25, cidr_blocks: [], ipv6_cidr_blocks: ['::/0'], self: false } },
       { type: 'aws_vpc_security_group_ingress_rule', name: 'legacy_everything', attributes: { id: 'sgr-2', security_group_id: 'sg-0c3', ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0', from_port: null, to_port: null } },
+      { type: 'aws_vpc_security_group_ingress_rule', name: 'legacy_everything_v6', attributes: { id: 'sgr-6', security_group_id: 'sg-0c3', ip_protocol: '-1', cidr_ipv6: '::/0', from_port: null, to_port: null } },
       { type: 'aws_vpc_security_group_ingress_rule', name: 'web_https', attributes: { id: 'sgr-3', security_group_id: 'sg-0b2', ip_protocol: 'tcp', cidr_ipv4: '0.0.0.0/0', from_port: 443, to_port: 443 } },
       { type: 'aws_security_group_rule', name: 'full_tcp', attributes: { id: 'sgrule-4', type: 'ingress', security_group_id: 'sg-0b2', protocol: '6', from_port: 0, to_port: 65535, cidr_blocks: ['0.0.0.0/0'], self: false } },
       { type: 'aws_security_group_rule', name: 'egress_ssh', attributes: { id: 'sgrule-5', type: 'egress', security_group_id: 'sg-0b2', protocol: 'tcp', from_port: 22, to_port: 22, cidr_blocks: ['0.0.0.0/0'] } },
@@ -56,8 +57,8 @@ describe('network rules on Terraform state v4', () => {
     assert.deepEqual(ruleHits(items, 'network-ssh-open-to-world'), ['aws_network_acl.public', 'aws_network_acl_rule.ssh_in', 'aws_security_group.bastion', 'aws_security_group_rule.legacy_ssh_v6']);
   });
 
-  test('all ports (protocol -1, or tcp 0-65535) from the world is its own finding, not also an SSH one', () => {
-    assert.deepEqual(ruleHits(items, 'network-all-ports-open-to-world'), ['aws_security_group_rule.full_tcp', 'aws_vpc_security_group_ingress_rule.legacy_everything']);
+  test('all ports (protocol -1, or tcp 0-65535) from 0.0.0.0/0 or ::/0 is its own finding, not also an SSH one', () => {
+    assert.deepEqual(ruleHits(items, 'network-all-ports-open-to-world'), ['aws_security_group_rule.full_tcp', 'aws_vpc_security_group_ingress_rule.legacy_everything', 'aws_vpc_security_group_ingress_rule.legacy_everything_v6']);
   });
 
   test('rules are normalized: protocol names, sorted sets, the group a separate rule belongs to', () => {
