@@ -90,6 +90,11 @@ export class S3BlobStore implements BlobStore {
     const key = this.#key(blobId);
     this.#client.getObject({ bucket: this.#bucket, key }, range === undefined ? {} : { range }).then(
       ({ body }) => {
+        // A reader that gave up before the answer came must still free the connection.
+        if (out.destroyed) {
+          body.destroy();
+          return;
+        }
         body.on('error', (error) => out.destroy(error));
         out.on('close', () => body.destroy());
         body.pipe(out);
