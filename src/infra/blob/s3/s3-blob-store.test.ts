@@ -109,3 +109,13 @@ test('probe() writes and removes an object, and fails naming the operation for a
   await storeIn('plain').probe();
   await assert.rejects(storeIn('no-such-bucket').probe(), /PutObject s3:\/\/no-such-bucket\/.*NoSuchBucket/);
 });
+
+test('a multipart blob carries SHA-256 part checksums the backend verified and kept', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  const blob = await store.write([randomBytes(PART_BYTES), randomBytes(PART_BYTES), randomBytes(10)]);
+  const head = await client.headObject({ bucket: 'plain', key: `${prefix}blobs/${blob.blobId.slice(0, 2)}/${blob.blobId}` }, { checksumMode: true });
+  assert.equal(head.contentLength, 2 * PART_BYTES + 10);
+  assert.equal(head.checksum?.algorithm, 'SHA256');
+  assert.match(head.checksum?.value ?? '', /-3$/, 'a composite of three part checksums');
+});

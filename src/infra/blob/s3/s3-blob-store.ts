@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { BlobLock, BlobStore, BlobWriteResult, BlobWriter } from '../../../domain/ports.js';
 import type { Clock } from '../../clock.js';
-import type { S3Client } from '../../s3-client/s3-client.js';
+import type { S3Client, UploadedPart } from '../../s3-client/s3-client.js';
 import { isNoSuchKey, S3RequestError } from '../../s3-client/s3-client-errors.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -34,7 +34,7 @@ export interface S3BlobStoreOptions {
  *
  * Durability is the backend's: S3 answers a PutObject or CompleteMultipartUpload only once the
  * object is stored. Every write carries a checksum the backend verifies against the bytes
- * (x-amz-checksum-sha256 on a PutObject, Content-MD5 and the signed SHA-256 on each part).
+ * (x-amz-checksum-sha256 on a PutObject and on each part, beside the signed payload hash).
  *
  * Versioned backend buckets: the store does not record version ids (the blob id stays the
  * 32-hex id the metadata already holds). A blob's key is written once and never reused, so every
@@ -207,8 +207,8 @@ class S3BlobWriter implements BlobWriter {
   #filled = 0;
   #size = 0;
   #uploadId: Promise<string> | undefined;
-  readonly #etags: Array<Promise<string>> = [];
-  readonly #inFlight = new Set<Promise<string>>();
+  readonly #parts: Array<Promise<UploadedPart>> = [];
+  readonly #inFlight = new Set<Promise<UploadedPart>>();
   #failure: Error | undefined;
   #done = false;
 
@@ -245,8 +245,8 @@ class S3BlobWriter implements BlobWriter {
       await this.#client.putObject({ bucket: this.#bucket, key: this.#key, body: { kind: 'bytes', bytes } });
     } else {
       if (this.#filled > 0) await this.#sendPart();
-      const etags = await Promise.all(this.#etags);
-      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId: await this.#uploadId, etags });
+      const parts = await Promise.all(this.#parts);
+      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId: await this.#uploadId, parts });
     }
     this.#done = true;
     this.#buffer = undefined;
@@ -277,10 +277,10 @@ class S3BlobWriter implements BlobWriter {
     const bytes = this.#buffer!.subarray(0, this.#filled);
     this.#buffer = undefined;
     this.#filled = 0;
-    const partNumber = this.#etags.length + 1;
+    const partNumber = this.#parts.length + 1;
     const uploadId = this.#uploadId;
     const part = uploadId.then((id) => this.#client.uploadPart({ bucket: this.#bucket, key: this.#key, uploadId: id, partNumber, bytes }));
-    this.#etags.push(part);
+    this.#parts.push(part);
     this.#inFlight.add(part);
     part.then(
       () => this.#inFlight.delete(part),
