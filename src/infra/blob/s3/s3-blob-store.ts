@@ -8,6 +8,7 @@ import { isNoSuchKey, S3RequestError } from '../../s3-client/s3-client-errors.js
 const BLOB_ID = /^[0-9a-f]{32}$/;
 /** AWS's smallest part (except the last): https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
+const INITIAL_BUFFER_BYTES = 64 * 1024;
 
 export interface S3BlobStoreOptions {
   readonly client: S3Client;
@@ -226,9 +227,9 @@ class S3BlobWriter implements BlobWriter {
     let rest = chunk;
     while (rest.length > 0) {
       if (this.#failure !== undefined) throw this.#failure;
-      this.#buffer ??= Buffer.allocUnsafe(this.#partBytes);
+      const buffer = this.#reserve(Math.min(this.#partBytes, this.#filled + rest.length));
       const n = Math.min(rest.length, this.#partBytes - this.#filled);
-      this.#buffer.set(rest.subarray(0, n), this.#filled);
+      buffer.set(rest.subarray(0, n), this.#filled);
       this.#filled += n;
       this.#size += n;
       rest = rest.subarray(n);
@@ -269,6 +270,23 @@ class S3BlobWriter implements BlobWriter {
     }
     // A commit whose answer was lost may have stored the object all the same.
     await this.#client.deleteObject({ bucket: this.#bucket, key: this.#key });
+  }
+
+  /**
+   * Grows the buffer to hold `bytes`, doubling from 64 KiB up to the part size: a blob of a few
+   * hundred KiB (most uploads past the inline limit) then never reserves a whole part, and many
+   * of them at once do not each hold 8 MiB.
+   */
+  #reserve(bytes: number): Buffer {
+    if (this.#buffer !== undefined && bytes <= this.#buffer.length) return this.#buffer;
+    const current = this.#buffer?.length ?? 0;
+    // Past the first part the blob is known to be large: whole parts from then on, no regrowing.
+    let size = this.#uploadId === undefined ? Math.max(current, INITIAL_BUFFER_BYTES) : this.#partBytes;
+    while (size < bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(Math.min(size, this.#partBytes));
+    this.#buffer?.copy(grown, 0, 0, this.#filled);
+    this.#buffer = grown;
+    return grown;
   }
 
   /** Hands the buffer to an upload and waits only while `partsInFlight` parts are already going. */
