@@ -72,6 +72,8 @@ export interface ServerConfig {
   /** Key prefix inside blobS3Bucket, '' or ending in '/': blobs go under PREFIX/blobs/. */
   readonly blobS3Prefix: string;
   readonly blobS3Region: string;
+  /** Extra trusted CA certificates (PEM) for an https blobS3Endpoint with a private CA. */
+  readonly blobS3CaFile: string | undefined;
   /** Names of the environment variables that hold the backend's access key (never the key itself, so a config file holds no secret). */
   readonly blobS3AccessKeyIdEnv: string;
   readonly blobS3SecretAccessKeyEnv: string;
@@ -290,6 +292,7 @@ const SPECS: Record<string, KeySpec> = {
   blobS3Bucket: { env: 'HOLDFAST_BLOB_S3_BUCKET', parse: s3BucketName },
   blobS3Prefix: { env: 'HOLDFAST_BLOB_S3_PREFIX', parse: s3Prefix },
   blobS3Region: { env: 'HOLDFAST_BLOB_S3_REGION', parse: regionName },
+  blobS3CaFile: { env: 'HOLDFAST_BLOB_S3_CA_FILE', parse: existingFile('blobS3CaFile') },
   blobS3AccessKeyIdEnv: { env: 'HOLDFAST_BLOB_S3_ACCESS_KEY_ID_ENV', parse: envName('blobS3AccessKeyIdEnv') },
   blobS3SecretAccessKeyEnv: { env: 'HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY_ENV', parse: envName('blobS3SecretAccessKeyEnv') },
   scrubIntervalHours: { env: 'HOLDFAST_SCRUB_INTERVAL_HOURS', parse: positiveInt('scrubIntervalHours', 24 * 366) },

@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ServerConfig } from '../config/server-config.js';
+import { ConfigError, type ServerConfig } from '../config/server-config.js';
 import type { BlobStore } from '../domain/ports.js';
 import { Secret } from '../domain/secret.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
@@ -19,7 +20,16 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
   // Present: loadServerConfig refused an empty one.
   const accessKeyId = (env[config.blobS3AccessKeyIdEnv] ?? '').trim();
   const secretAccessKey = new Secret((env[config.blobS3SecretAccessKeyEnv] ?? '').trim());
+  let ca: string | undefined;
+  if (config.blobS3CaFile !== undefined) {
+    try {
+      ca = await readFile(config.blobS3CaFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: blobS3CaFile ${config.blobS3CaFile} cannot be read (${(error as Error).message}). Fix: give the PEM file of the CA that signed the backend's certificate.`);
+    }
+  }
   const client = new S3Client({
+    ...(ca === undefined ? {} : { ca }),
     endpoint: new URL(config.blobS3Endpoint),
     region: config.blobS3Region,
     credentials: { accessKeyId, secretAccessKey, source: `environment (${config.blobS3AccessKeyIdEnv}, ${config.blobS3SecretAccessKeyEnv})` },
@@ -32,7 +42,7 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     client.close();
     throw new Error(
       `Cannot write to the S3 blob store ${store.location} at ${config.blobS3Endpoint} (blobS3Endpoint, blobS3Bucket): ${(error as Error).message}. ` +
-        `Fix: check that the endpoint is reachable, the bucket exists, and the key in ${config.blobS3AccessKeyIdEnv} may PutObject and DeleteObject there.`,
+        `Fix: check that the endpoint is reachable (for https with a private CA, set blobS3CaFile), the bucket exists, and the key in ${config.blobS3AccessKeyIdEnv} may PutObject and DeleteObject there.`,
       { cause: error },
     );
   }

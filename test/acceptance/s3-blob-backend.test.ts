@@ -4,11 +4,14 @@
 // back byte-exact after the front restarts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { Agent as HttpsAgent } from 'node:https';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { holdfastCli } from '../support/admin-cli.js';
 import { MiB, sha256, sha256File, tempDir, writeRandomFile } from '../support/file-tree.js';
 import { sdkClient } from '../support/sdk-client.js';
 import { isolatedClientEnv, requireTool, runCommand } from '../support/tools.js';
@@ -121,4 +124,35 @@ void test('a vault whose blob bucket is missing refuses to start and says which 
     }),
     (error: Error) => /Cannot write to the S3 blob store s3:\/\/no-such-bucket\/blobs\//.test(error.message) && /NoSuchBucket/.test(error.message) && /Fix:/.test(error.message) && !error.message.includes(backend.secretAccessKey),
   );
+});
+
+void test('an https blob backend with a private CA is trusted through blobS3CaFile, and refused without it', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const made = await runCommand(process.execPath, [holdfastCli, 'cert', '--out', join(dir, 'tls'), '--json']);
+  const files = JSON.parse(made.stdout) as { certFile: string; keyFile: string };
+  const ca = await readFile(files.certFile, 'utf8');
+  const backend = await startVault({ env: { HOLDFAST_TLS_CERT_FILE: files.certFile, HOLDFAST_TLS_KEY_FILE: files.keyFile }, ca });
+  t.after(() => backend.stop());
+  assert.match(backend.endpoint, /^https:/);
+  const backendClient = sdkClient(backend, { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca }) }) });
+  t.after(() => backendClient.destroy());
+  await backendClient.send(new CreateBucketCommand({ Bucket: BLOB_BUCKET }));
+  const blobEnv = {
+    HOLDFAST_BLOB_S3_ENDPOINT: backend.endpoint,
+    HOLDFAST_BLOB_S3_BUCKET: BLOB_BUCKET,
+    HOLDFAST_BLOB_S3_ACCESS_KEY_ID: backend.accessKeyId,
+    HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY: backend.secretAccessKey,
+    HOLDFAST_INLINE_OBJECT_BYTES: '1024',
+  };
+  await assert.rejects(startVault({ env: blobEnv }), /Cannot write to the S3 blob store[\s\S]*certificate[\s\S]*blobS3CaFile/);
+
+  const front = await startVault({ env: { ...blobEnv, HOLDFAST_BLOB_S3_CA_FILE: files.certFile } });
+  t.after(() => front.stop());
+  const client = sdkClient(front);
+  t.after(() => client.destroy());
+  const body = randomBytes(100_000);
+  await client.send(new CreateBucketCommand({ Bucket: 'data' }));
+  await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'over-tls.bin', Body: body }));
+  assert.equal(sha256(await getBytes(client, 'data', 'over-tls.bin')), sha256(body));
+  assert.equal((await backendBytes(backendClient, 'blobs/')).bytes, body.length);
 });
