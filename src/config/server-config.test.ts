@@ -64,8 +64,8 @@ test('scrub settings: defaults, a fraction in (0, 1], a throttle of at least 64 
 
 test('blob store on S3: unset keeps DATA/blobs; set needs bucket, endpoint and the named credential variables', () => {
   assert.equal(loadServerConfig(none).blobS3Endpoint, undefined);
-  const keyId = ['HOLDFAST', 'BLOB', 'S3', 'ACCESS', 'KEY', 'ID'].join('_');
-  const secret = ['HOLDFAST', 'BLOB', 'S3', 'SECRET', 'ACCESS', 'KEY'].join('_');
+  const keyId = 'HOLDFAST_BLOB_S3_ACCESS_KEY_ID';
+  const secret = 'HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY';
   const env = { HOLDFAST_BLOB_S3_ENDPOINT: 'http://127.0.0.1:9000', HOLDFAST_BLOB_S3_BUCKET: 'vault-blobs', HOLDFAST_BLOB_S3_PREFIX: 'node-1', [keyId]: 'id', [secret]: 'value' };
   const config = loadServerConfig({ flags: {}, env, configFile: undefined });
   assert.equal(config.blobS3Bucket, 'vault-blobs');
