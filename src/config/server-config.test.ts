@@ -61,3 +61,25 @@ test('scrub settings: defaults, a fraction in (0, 1], a throttle of at least 64 
   }
   assert.throws(() => loadServerConfig({ flags: {}, env: { HOLDFAST_SCRUB_BYTES_PER_SECOND: '1000' }, configFile: undefined }), /scrubBytesPerSecond .* is below 65536/);
 });
+
+test('blob store on S3: unset keeps DATA/blobs; set needs bucket, endpoint and the named credential variables', () => {
+  assert.equal(loadServerConfig(none).blobS3Endpoint, undefined);
+  const keyId = 'HOLDFAST_BLOB_S3_ACCESS_KEY_ID';
+  const secret = 'HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY';
+  const env = { HOLDFAST_BLOB_S3_ENDPOINT: 'http://127.0.0.1:9000', HOLDFAST_BLOB_S3_BUCKET: 'vault-blobs', HOLDFAST_BLOB_S3_PREFIX: 'node-1', [keyId]: 'id', [secret]: 'value' };
+  const config = loadServerConfig({ flags: {}, env, configFile: undefined });
+  assert.equal(config.blobS3Bucket, 'vault-blobs');
+  assert.equal(config.blobS3Prefix, 'node-1/', 'a prefix is a folder');
+  assert.equal(config.blobS3Region, 'us-east-1');
+  const refused = (overrides: Record<string, string | undefined>, pattern: RegExp) =>
+    assert.throws(
+      () => loadServerConfig({ flags: {}, env: { ...env, ...overrides }, configFile: undefined }),
+      (e: unknown) => e instanceof ConfigError && pattern.test(e.message) && /Fix:/.test(e.message),
+    );
+  refused({ HOLDFAST_BLOB_S3_BUCKET: undefined }, /blobS3Endpoint and blobS3Bucket go together/);
+  refused({ HOLDFAST_BLOB_S3_BUCKET: 'Bad_Bucket' }, /blobS3Bucket .*HOLDFAST_BLOB_S3_BUCKET.* is not an S3 bucket name/);
+  refused({ HOLDFAST_BLOB_S3_ENDPOINT: 'ftp://host' }, /blobS3Endpoint .* is not an http/);
+  refused({ HOLDFAST_BLOB_S3_PREFIX: '/abs' }, /blobS3Prefix/);
+  refused({ [secret]: undefined }, new RegExp(`environment variable ${secret} \\(named by blobS3SecretAccessKeyEnv\\) is empty`));
+  refused({ HOLDFAST_BLOB_S3_ACCESS_KEY_ID_ENV: 'not a name' }, /blobS3AccessKeyIdEnv .* is not an environment variable name/);
+});

@@ -57,12 +57,26 @@ export interface ServerConfig {
   readonly configGuardPostgresSchema: string;
   /**
    * PostgreSQL connection URL for the vault's metadata (buckets, versions, identities, settings);
-   * unset = DATA/metadata/vault.sqlite. Blobs stay in DATA/blobs either way. May hold a password:
-   * never logged.
+   * unset = DATA/metadata/vault.sqlite. Object bytes go where blobS3Endpoint says. May hold a
+   * password: never logged.
    */
   readonly metadataPostgresUrl: string | undefined;
   /** The PostgreSQL schema of the metadata tables; one server at a time uses it (its keys unseal what it stores). */
   readonly metadataPostgresSchema: string;
+  /**
+   * S3-compatible endpoint whose bucket blobS3Bucket holds the object bytes (scale-out);
+   * unset = DATA/blobs. Path-style requests.
+   */
+  readonly blobS3Endpoint: string | undefined;
+  readonly blobS3Bucket: string | undefined;
+  /** Key prefix inside blobS3Bucket, '' or ending in '/': blobs go under PREFIX/blobs/. */
+  readonly blobS3Prefix: string;
+  readonly blobS3Region: string;
+  /** Extra trusted CA certificates (PEM) for an https blobS3Endpoint with a private CA. */
+  readonly blobS3CaFile: string | undefined;
+  /** Names of the environment variables that hold the backend's access key (never the key itself, so a config file holds no secret). */
+  readonly blobS3AccessKeyIdEnv: string;
+  readonly blobS3SecretAccessKeyEnv: string;
   /** Hours between integrity scrub passes; 0 turns the scheduled scrub off (`holdfast admin scrub run` still works). */
   readonly scrubIntervalHours: number;
   /** The share of stored versions each pass re-reads, continuing where the last one stopped: 1 = all. */
@@ -152,6 +166,44 @@ function schemaName(key: string) {
   };
 }
 
+function s3Endpoint(value: unknown, origin: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value.trim()) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    fail('blobS3Endpoint', origin, value, 'is not an http:// or https:// URL of scheme, host and port', 'use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL)');
+  }
+  return url.toString();
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (the general-purpose rules, dots allowed). */
+function s3BucketName(value: unknown, origin: string): string {
+  if (typeof value !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) fail('blobS3Bucket', origin, value, 'is not an S3 bucket name', 'use 3–63 lower-case letters, digits, dots and hyphens, e.g. holdfast-blobs');
+  return value;
+}
+
+function s3Prefix(value: unknown, origin: string): string {
+  if (typeof value !== 'string' || value.startsWith('/') || value.length > 512 || [...value].some((c) => c.charCodeAt(0) < 0x20)) {
+    fail('blobS3Prefix', origin, value, 'is not a key prefix', 'use e.g. vault-1/ (no leading /), or leave it empty');
+  }
+  return value === '' || value.endsWith('/') ? value : `${value}/`;
+}
+
+function regionName(value: unknown, origin: string): string {
+  if (typeof value !== 'string' || !/^[a-z0-9-]{1,64}$/.test(value)) fail('blobS3Region', origin, value, 'is not a region name', 'use the backend region, e.g. us-east-1');
+  return value;
+}
+
+function envName(key: string) {
+  return (value: unknown, origin: string): string => {
+    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) fail(key, origin, value, 'is not an environment variable name', 'give the name of the variable, e.g. HOLDFAST_BLOB_S3_ACCESS_KEY_ID, not its value');
+    return value;
+  };
+}
+
 /** A share in (0, 1], e.g. 0.25 for a quarter. */
 function fraction(key: string) {
   return (value: unknown, origin: string): number => {
@@ -236,6 +288,13 @@ const SPECS: Record<string, KeySpec> = {
   configGuardPostgresSchema: { env: 'HOLDFAST_CONFIG_GUARD_POSTGRES_SCHEMA', parse: schemaName('configGuardPostgresSchema') },
   metadataPostgresUrl: { env: 'HOLDFAST_METADATA_POSTGRES_URL', parse: postgresUrl('metadataPostgresUrl', 'to keep the metadata in DATA/metadata/vault.sqlite') },
   metadataPostgresSchema: { env: 'HOLDFAST_METADATA_POSTGRES_SCHEMA', parse: schemaName('metadataPostgresSchema') },
+  blobS3Endpoint: { env: 'HOLDFAST_BLOB_S3_ENDPOINT', parse: s3Endpoint },
+  blobS3Bucket: { env: 'HOLDFAST_BLOB_S3_BUCKET', parse: s3BucketName },
+  blobS3Prefix: { env: 'HOLDFAST_BLOB_S3_PREFIX', parse: s3Prefix },
+  blobS3Region: { env: 'HOLDFAST_BLOB_S3_REGION', parse: regionName },
+  blobS3CaFile: { env: 'HOLDFAST_BLOB_S3_CA_FILE', parse: existingFile('blobS3CaFile') },
+  blobS3AccessKeyIdEnv: { env: 'HOLDFAST_BLOB_S3_ACCESS_KEY_ID_ENV', parse: envName('blobS3AccessKeyIdEnv') },
+  blobS3SecretAccessKeyEnv: { env: 'HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY_ENV', parse: envName('blobS3SecretAccessKeyEnv') },
   scrubIntervalHours: { env: 'HOLDFAST_SCRUB_INTERVAL_HOURS', parse: positiveInt('scrubIntervalHours', 24 * 366) },
   scrubFraction: { env: 'HOLDFAST_SCRUB_FRACTION', parse: fraction('scrubFraction') },
   scrubBytesPerSecond: { env: 'HOLDFAST_SCRUB_BYTES_PER_SECOND', parse: bytesPerSecond('scrubBytesPerSecond') },
@@ -271,6 +330,10 @@ const DEFAULTS: Record<string, unknown> = {
   reviewCheckSeconds: 3600,
   configGuardPostgresSchema: 'holdfast',
   metadataPostgresSchema: 'holdfast',
+  blobS3Prefix: '',
+  blobS3Region: 'us-east-1',
+  blobS3AccessKeyIdEnv: 'HOLDFAST_BLOB_S3_ACCESS_KEY_ID',
+  blobS3SecretAccessKeyEnv: 'HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY',
   scrubIntervalHours: 24,
   scrubFraction: 1,
   scrubBytesPerSecond: 32 * 1024 * 1024,
@@ -322,5 +385,20 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
   if (config['auditLogStream'] === 'syslog' && config['auditSyslog'] === undefined) {
     throw new ConfigError('Invalid configuration: auditLogStream is syslog but auditSyslog is not set. Fix: set auditSyslog to udp://HOST:PORT or tcp://HOST:PORT.');
   }
+  checkBlobS3(config, inputs.env);
   return Object.freeze(config) as unknown as ServerConfig;
+}
+
+/** The S3 blob settings go together, and the credentials they name must be in the environment. */
+function checkBlobS3(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
+  if (config['blobS3Endpoint'] === undefined && config['blobS3Bucket'] === undefined) return;
+  if (config['blobS3Endpoint'] === undefined || config['blobS3Bucket'] === undefined) {
+    throw new ConfigError('Invalid configuration: blobS3Endpoint and blobS3Bucket go together. Fix: set both to keep object bytes in that bucket, or neither to keep them in DATA/blobs.');
+  }
+  for (const key of ['blobS3AccessKeyIdEnv', 'blobS3SecretAccessKeyEnv']) {
+    const name = config[key] as string;
+    if ((env[name] ?? '').trim() === '') {
+      throw new ConfigError(`Invalid configuration: blobS3Endpoint is set but the environment variable ${name} (named by ${key}) is empty. Fix: export the blob backend's access key in ${name}, or point ${key} at the variable that holds it.`);
+    }
+  }
 }

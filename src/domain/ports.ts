@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm } from '../infra/checksum/checksum.js';
-import type { DefaultRetention, RetentionBounds } from './object-lock.js';
+import type { DefaultRetention, Retention, RetentionBounds } from './object-lock.js';
 import type {
   BucketControls,
   BucketRecord,
@@ -37,6 +37,12 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/** The lock of the version whose bytes a blob holds, as BlobStore.protect receives it. */
+export interface BlobLock {
+  readonly retention: Retention | undefined;
+  readonly legalHold: boolean;
+}
+
 export interface BlobStore {
   /** Starts a new blob to be filled by appends: write() for a caller that reuses its buffers. */
   create(): Promise<BlobWriter>;
@@ -51,10 +57,12 @@ export interface BlobStore {
   read(blobId: string, range?: { readonly start: number; readonly end: number }): Readable;
   /**
    * Makes a blob that holds a locked version's bytes immutable at the storage level, as far as
-   * the backend allows (a read-only file here; Object Lock on an S3 backend). Defence in depth:
-   * the metadata store's lock checks are the rule, this guards against tools that bypass them.
+   * the backend allows (a read-only file for FsBlobStore; a retention of the same mode and date
+   * for S3BlobStore on an Object Lock bucket). Defence in depth: the metadata store's lock checks
+   * are the rule, this guards against tools that bypass them. `lock` is the version's lock, for
+   * a backend that can hold a lock only until a date.
    */
-  protect(blobId: string): Promise<void>;
+  protect(blobId: string, lock: BlobLock): Promise<void>;
   /** Removes a blob. MUST be idempotent: removing a missing blob succeeds. */
   delete(blobId: string): Promise<void>;
   /** Every blob id the store holds, for the orphan sweep. */

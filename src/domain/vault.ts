@@ -218,7 +218,8 @@ export class Vault {
   async protectIfLocked(version: ObjectVersionRecord): Promise<void> {
     if (version.data.kind !== 'blobs') return;
     if (version.legalHold !== true && !isRetentionActive(version.retention, this.clock.nowMs())) return;
-    await Promise.all(version.data.blobs.map((b) => this.blobs.protect(b.blobId).catch(() => undefined)));
+    const lock = { retention: version.retention, legalHold: version.legalHold === true };
+    await Promise.all(version.data.blobs.map((b) => this.blobs.protect(b.blobId, lock).catch(() => undefined)));
   }
 
   /** Deletes bytes no longer referenced. After the commit, so a crash can only leak, never lose. */

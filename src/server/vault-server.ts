@@ -12,7 +12,6 @@ import { MultipartUploads } from '../domain/multipart.js';
 import { ObjectLocks } from '../domain/object-locks.js';
 import { sweepOrphanBlobs } from '../domain/orphan-sweep.js';
 import { Vault } from '../domain/vault.js';
-import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { DigestWorkerPool } from '../infra/checksum/digest-worker-pool.js';
 import type { Clock } from '../infra/clock.js';
 import type { ServerResponse } from 'node:http';
@@ -56,6 +55,7 @@ import { parseReviewFrequencies, ReviewConfigError, type ReviewFrequencies } fro
 import { PostgresConfigGuardStore } from '../infra/config-guard/postgres-config-guard-store.js';
 import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guard-store.js';
 import { startIntegrityScrub } from './integrity-scrub-service.js';
+import { openVaultBlobs } from './vault-blobs.js';
 import { openVaultMetadata } from './vault-metadata.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
@@ -161,7 +161,8 @@ export async function startVaultServer(
     const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
-    const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+    const { store: blobs, close: closeBlobs } = await openVaultBlobs(config, env, clock);
+    closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
 

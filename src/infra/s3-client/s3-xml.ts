@@ -209,3 +209,11 @@ export function parseBucketVersioning(body: string): { readonly status: string; 
   const fields = typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
   return Object.freeze({ status: text(fields['Status'])?.trim() || 'Disabled', mfaDelete: text(fields['MfaDelete'])?.trim() });
 }
+
+/** The UploadId of an `<InitiateMultipartUploadResult>`. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html */
+export function parseInitiateMultipartUpload(body: string): string {
+  const result = parse(body)['InitiateMultipartUploadResult'] as Record<string, unknown> | undefined;
+  const uploadId = text(result?.['UploadId'])?.trim();
+  if (uploadId === undefined || uploadId === '') throw new Error('no InitiateMultipartUploadResult.UploadId');
+  return uploadId;
+}

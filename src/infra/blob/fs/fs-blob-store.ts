@@ -85,6 +85,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** Read-only whatever the lock: a file mode has no expiry, and delete() (rm) still removes it once the lock is over. */
   async protect(blobId: string): Promise<void> {
     await chmod(this.#path(blobId), 0o440);
   }

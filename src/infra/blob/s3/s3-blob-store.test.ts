@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { CreateBucketCommand, ListMultipartUploadsCommand, PutBucketVersioningCommand, type S3Client as SdkClient } from '@aws-sdk/client-s3';
+import { clientFor, rootKey } from '../../../../test/support/admin-cli.js';
+import { type RunningVault, startVault } from '../../../../test/support/vault-server.js';
+import { blobStoreContract } from '../../../domain/blob-store-contract.js';
+import { Secret } from '../../../domain/secret.js';
+import { systemClock } from '../../clock.js';
+import { S3Client } from '../../s3-client/s3-client.js';
+import { S3BlobStore } from './s3-blob-store.js';
+
+/**
+ * S3BlobStore against a real second vault (the built server: `npm run build` first), as the
+ * "existing S3-compatible cluster" of a scale-out deployment: an unversioned bucket, a versioned
+ * one (delete must remove versions, not leave them behind a marker) and an Object Lock bucket.
+ */
+
+const PART_BYTES = 5 * 1024 * 1024;
+let backend: RunningVault;
+let sdk: SdkClient;
+let client: S3Client;
+let n = 0;
+
+before(async () => {
+  backend = await startVault();
+  sdk = clientFor(backend, rootKey(backend));
+  await sdk.send(new CreateBucketCommand({ Bucket: 'plain' }));
+  await sdk.send(new CreateBucketCommand({ Bucket: 'versioned' }));
+  await sdk.send(new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Enabled' } }));
+  await sdk.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true }));
+  client = new S3Client({
+    endpoint: new URL(backend.endpoint),
+    region: 'us-east-1',
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: new Secret(backend.secretAccessKey), source: 'test' },
+  });
+});
+
+after(async () => {
+  client?.close();
+  sdk?.destroy();
+  await backend?.stop();
+});
+
+/** A fresh store: its own prefix in `bucket`, small parts and pages so the tests cross both. */
+const storeIn = (bucket: string) => new S3BlobStore({ client, bucket, prefix: `t${n++}/`, clock: systemClock, partBytes: PART_BYTES, listPageSize: 2 });
+const contract = { largeBodyBytes: 2 * PART_BYTES + 12_345, modifiedToleranceMs: 2_000 };
+
+blobStoreContract('S3BlobStore, unversioned bucket', async () => storeIn('plain'), contract);
+blobStoreContract('S3BlobStore, versioned bucket', async () => storeIn('versioned'), contract);
+
+async function openUploads(bucket: string): Promise<number> {
+  const answer = await sdk.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return answer.Uploads?.length ?? 0;
+}
+
+async function versionsOf(bucket: string, prefix: string): Promise<number> {
+  let count = 0;
+  for await (const version of client.listObjectVersions({ bucket, prefix })) count += version.key.length > 0 ? 1 : 0;
+  return count;
+}
+
+test('a source that fails mid-multipart aborts the upload on the backend', async () => {
+  const store = storeIn('plain');
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 3; i++) yield randomBytes(PART_BYTES);
+    throw new Error('client went away');
+  }
+  await assert.rejects(store.write(failing()), /client went away/);
+  assert.equal(await openUploads('plain'), 0);
+});
+
+test('delete() on a versioned bucket leaves no version and no delete marker behind', async () => {
+  const store = storeIn('versioned');
+  const prefix = `t${n - 1}/`;
+  const blob = await store.write([randomBytes(100)]);
+  assert.equal(await versionsOf('versioned', prefix), 1);
+  await store.delete(blob.blobId);
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});
+
+test('protect() on an Object Lock bucket puts the version retention; governance still deletes with bypass', async () => {
+  const store = storeIn('locked');
+  const prefix = `t${n - 1}/`;
+  const until = Date.now() + 3_600_000;
+  const compliance = await store.write([Buffer.from('compliance')]);
+  await store.protect(compliance.blobId, { retention: { mode: 'COMPLIANCE', retainUntilMs: until }, legalHold: false });
+  const key = `${prefix}blobs/${compliance.blobId.slice(0, 2)}/${compliance.blobId}`;
+  const retention = await client.getObjectRetention({ bucket: 'locked', key });
+  assert.equal(retention?.mode, 'COMPLIANCE');
+  assert.ok(retention !== undefined && Math.abs(retention.retainUntilMs - until) < 1000, `retain until ${retention?.retainUntilMs}, expected ${until}`);
+  await assert.rejects(store.delete(compliance.blobId), /AccessDenied/, 'the backend refuses to delete a compliance-locked blob');
+
+  const governance = await store.write([Buffer.from('governance')]);
+  await store.protect(governance.blobId, { retention: { mode: 'GOVERNANCE', retainUntilMs: until }, legalHold: false });
+  await store.delete(governance.blobId);
+  assert.equal(await store.modifiedMs(governance.blobId), undefined);
+});
+
+test('protect() on a bucket without Object Lock is a no-op', async () => {
+  const store = storeIn('plain');
+  const blob = await store.write([Buffer.from('x')]);
+  await store.protect(blob.blobId, { retention: { mode: 'COMPLIANCE', retainUntilMs: Date.now() + 3_600_000 }, legalHold: true });
+  await store.delete(blob.blobId);
+  assert.equal(await store.modifiedMs(blob.blobId), undefined);
+});
+
+test('probe() writes and removes an object, and fails naming the operation for a missing bucket', async () => {
+  await storeIn('plain').probe();
+  await assert.rejects(storeIn('no-such-bucket').probe(), /PutObject s3:\/\/no-such-bucket\/.*NoSuchBucket/);
+});
+
+test('a multipart blob carries SHA-256 part checksums the backend verified and kept', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  const blob = await store.write([randomBytes(PART_BYTES), randomBytes(PART_BYTES), randomBytes(10)]);
+  const head = await client.headObject({ bucket: 'plain', key: `${prefix}blobs/${blob.blobId.slice(0, 2)}/${blob.blobId}` }, { checksumMode: true });
+  assert.equal(head.contentLength, 2 * PART_BYTES + 10);
+  assert.equal(head.checksum?.algorithm, 'SHA256');
+  assert.match(head.checksum?.value ?? '', /-3$/, 'a composite of three part checksums');
+});
