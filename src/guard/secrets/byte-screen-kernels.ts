@@ -465,7 +465,7 @@ export const SCREEN: FlatFunction = {
   name: 'screen',
   params: ['$start', '$end', '$out', '$outEnd'],
   locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first', '$t', '$then', '$from', '$block', '$flags'],
-  vectorLocals: ['$low0', '$high0', '$low1', '$high1', '$low2', '$high2', '$folded', '$zero'],
+  vectorLocals: ['$low0', '$high0', '$low1', '$high1', '$low2', '$high2', '$folded', '$zero', '$fold', '$nibble'],
   result: true,
   body: `
     local.get $out
@@ -493,6 +493,14 @@ export const SCREEN: FlatFunction = {
     i32.const 0
     i8x16.splat
     local.set $zero
+    ;; constants held in locals: V8 builds a splat again at each use, and i8x16.shr_u (no such
+    ;; x64 instruction) as a 16-bit shift and a mask it builds each time
+    i32.const 0x20
+    i8x16.splat
+    local.set $fold
+    i32.const 15
+    i8x16.splat
+    local.set $nibble
     block $looked
       loop $position
         local.get $flags
@@ -525,54 +533,54 @@ export const SCREEN: FlatFunction = {
             local.get $low0
             local.get $i
             v128.load
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             local.get $high0
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $low1
             local.get $i
             v128.load offset=1
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             v128.and
             local.get $high1
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $low2
             local.get $i
             v128.load offset=2
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             v128.and
             local.get $high2
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $zero
