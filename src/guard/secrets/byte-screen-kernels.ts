@@ -15,9 +15,10 @@ export const GROUPS = SEXTETS + 256;
 export const GROUP_BYTES = 48;
 export const MAX_GROUPS = 1_024;
 // 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
-// of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
-// and the mask of those that exist (the quick test), then its index in the caller's list, then
-// (at 20) the i32 address of its assignment shape, 0 for none
+// of its first bytes the quick test decides (min(8, length)), then (at 8) its first four bytes
+// and their fold mask (the quick test: 0xdf for a letter, which folds its case away, 0xff for
+// any other byte, 0 past its end), then its index in the caller's list, then (at 20) the i32
+// address of its assignment shape, 0 for none, then (at 24) bytes four to seven and their mask
 export const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
 export const RECORD_BYTES = 32;
 export const MAX_RECORDS = 4_096;
@@ -376,11 +377,10 @@ const LITERALS_CHECK = `
               i32.add
               local.get $end
               i32.le_u
-              ;; the quick test: the first four bytes | 0x20 (beyond the input they are masked off)
+              ;; the quick test: the first eight bytes, each masked by its fold mask (bytes past
+              ;; the input are read but, as the literal does not fit, the answer is dropped)
               local.get $p
               i32.load
-              i32.const 0x20202020
-              i32.or
               local.get $r
               i32.load offset=12
               i32.and
@@ -388,11 +388,20 @@ const LITERALS_CHECK = `
               i32.load offset=8
               i32.eq
               i32.and
+              local.get $p
+              i32.load offset=4
+              local.get $r
+              i32.load offset=28
+              i32.and
+              local.get $r
+              i32.load offset=24
+              i32.eq
+              i32.and
               if
                 local.get $r
                 i32.load
                 local.set $lit
-                ;; letters passed by the quick test need no second look
+                ;; bytes decided by the quick test need no second look
                 local.get $r
                 i32.load8_u offset=7
                 local.set $k

@@ -170,17 +170,19 @@ export class ByteScreen {
       view.setInt32(0, literalAt, true);
       view.setUint16(4, literal.length, true);
       view.setUint8(6, order[record + 1]?.key === key ? 0 : 1);
-      let quick = 0;
-      let mask = 0;
-      for (let at = 0; at < Math.min(4, literal.length); at++) {
-        quick |= (literal.charCodeAt(at) | 0x20) << (8 * at);
-        mask |= 0xff << (8 * at);
+      // The quick test (byte-screen-kernels.ts, RECORDS): eight bytes, a letter in either case.
+      for (let word = 0; word < 2; word++) {
+        let value = 0;
+        let mask = 0;
+        for (let at = 4 * word; at < Math.min(4 * word + 4, literal.length); at++) {
+          const fold = /[a-z]/.test(literal[at]!) ? 0xdf : 0xff;
+          value |= (literal.charCodeAt(at) & fold) << (8 * (at % 4));
+          mask |= fold << (8 * (at % 4));
+        }
+        view.setInt32(8 + 16 * word, value, true);
+        view.setInt32(12 + 16 * word, mask, true);
       }
-      view.setInt32(8, quick, true);
-      view.setInt32(12, mask, true);
-      let exact = 0;
-      while (exact < Math.min(4, literal.length) && /[a-z]/.test(literal[exact]!)) exact++;
-      view.setUint8(7, exact);
+      view.setUint8(7, Math.min(8, literal.length));
       view.setInt32(16, index, true);
       view.setInt32(20, shapeAddress[index] ?? 0, true);
       if (table[key] === 0) {
