@@ -49,6 +49,39 @@ test('the screen finds every occurrence of every literal, in any ASCII letter ca
   );
 });
 
+test('literals of up to twelve bytes with digits and punctuation: the eight-byte quick test folds the case of letters alone', () => {
+  // Bytes whose | 0x20 or & 0xdf is another printable byte ('@' and '`', '[' and '{', '_' and DEL,
+  // '-' and CR, ':' and a letter's case twin none): a fold applied to them would report text that
+  // differs from the literal.
+  const literalBytes = fc.constantFrom(...'abkxz019_-@[:=/.`{~ '.split(''));
+  const twin = (char: string) => {
+    const code = char.charCodeAt(0);
+    return /[a-z]/.test(char) ? char.toUpperCase() : String.fromCharCode(code ^ 0x20);
+  };
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.array(literalBytes, { minLength: 2, maxLength: 12 }).map((chars) => chars.join('')), { minLength: 1, maxLength: 6 }),
+      fc.array(fc.tuple(fc.nat(5), fc.nat(3), fc.nat(11)), { maxLength: 30 }),
+      (literals, parts) => {
+        const screen = new ByteScreen(literals);
+        // Each part: a literal as it is, with a letter upper-cased, with one byte's twin, or cut short.
+        const text = parts
+          .map(([which, how, at]) => {
+            const literal = literals[which % literals.length]!;
+            const index = at % literal.length;
+            if (how === 0) return literal;
+            if (how === 1) return literal.toUpperCase();
+            if (how === 2) return literal.slice(0, index) + twin(literal[index]!) + literal.slice(index + 1);
+            return literal.slice(0, index);
+          })
+          .join('');
+        assert.deepEqual(screenedHits(screen, text).literals, expectedHits(text, literals).sort(), JSON.stringify({ literals, text }));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
 test('the 16-position prefilter flags every (pair, third byte) its buckets were given, whatever their number', () => {
   const folded = fc.integer({ min: 0, max: 255 }).map((byte) => byte | 0x20);
   fc.assert(
