@@ -145,6 +145,29 @@ test('a text screened after a longer one: nothing is reported from the bytes lef
   }
 });
 
+test('the memory grows for a large text and its output, and texts before and after it are screened as alone', () => {
+  const screen = new ByteScreen(keywords);
+  const run = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0';
+  const small = `x token "a" +\n "b" ${run} y`;
+  const alone = (text: string) => {
+    const fresh = new ByteScreen(keywords).screen(Buffer.from(text, 'latin1'));
+    return { hits: [...fresh.hits], base64Runs: [...fresh.base64Runs] };
+  };
+  const screened = (text: string) => {
+    const result = screen.screen(Buffer.from(text, 'latin1'));
+    return { hits: [...result.hits], base64Runs: [...result.base64Runs] };
+  };
+  // 3 MiB of text with a keyword every 64 bytes: past the first memory, and 96 Ki hits past the output guessed for it.
+  const large = `${'abc token=1 '.padEnd(64, '.')}`.repeat(48 * 1024) + small;
+  for (const text of [small, large, small]) {
+    const result = screened(text);
+    assert.deepEqual(result, alone(text));
+    // Every keyword, and the one join (the quote after "a").
+    assert.equal(result.hits.length / 2, expectedHits(text, keywords).length + 1);
+    assert.deepEqual(result.base64Runs.length, 2);
+  }
+});
+
 test('every place a string concatenation starts is among the join candidates', () => {
   const screen = new ByteScreen(keywords);
   // The JOIN expression of joined-lines.ts.

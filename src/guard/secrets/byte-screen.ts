@@ -236,24 +236,26 @@ export class ByteScreen {
     });
   }
 
-  /** Room for the input, its 0 byte and `outputPairs` pairs after DATA. */
+  /**
+   * Room for the input, its 0 byte and `outputPairs` pairs after DATA. The memory's size and
+   * views are kept here: `memory.buffer` is a call into V8's C++ side, and it was read seven times
+   * per file.
+   */
   #reserve(inputBytes: number, outputPairs: number): number {
     const outStart = DATA + ((inputBytes + 8) & ~7);
     const needed = outStart + outputPairs * 8;
-    if (needed > this.#memory.buffer.byteLength) this.#memory.grow(Math.ceil((needed - this.#memory.buffer.byteLength) / PAGE));
-    return outStart;
-  }
-
-  /** Views of the memory, made again only when it has grown (growing detaches the old ones). */
-  #bytes = new Uint8Array(0);
-  #words = new Int32Array(0);
-
-  #views(): void {
-    if (this.#bytes.buffer !== this.#memory.buffer) {
+    if (needed > this.#bytes.length) {
+      if (needed > this.#memory.buffer.byteLength) this.#memory.grow(Math.ceil((needed - this.#memory.buffer.byteLength) / PAGE));
+      // Growing detaches the old views: made again from the new buffer.
       this.#bytes = new Uint8Array(this.#memory.buffer);
       this.#words = new Int32Array(this.#memory.buffer);
     }
+    return outStart;
   }
+
+  /** Views of the whole memory, as large as it is (empty until the first #reserve). */
+  #bytes = new Uint8Array(0);
+  #words = new Int32Array(0);
 
   /** The kernel's output, copied out (most files have none: one shared empty array). */
   #run(kernel: Kernel, length: number, guess: number): Int32Array {
@@ -261,22 +263,17 @@ export class ByteScreen {
       const outStart = this.#reserve(length, pairs);
       const count = kernel(DATA, DATA + length, outStart, outStart + pairs * 8);
       if (count === 0) return NONE;
-      if (count > 0) {
-        this.#views();
-        return this.#words.slice(outStart >> 2, (outStart >> 2) + count * 2);
-      }
+      if (count > 0) return this.#words.slice(outStart >> 2, (outStart >> 2) + count * 2);
     }
   }
 
   /** Copies `bytes` in and screens them; bytes.length must fit the memory (it grows to fit). */
   screen(bytes: Uint8Array): ScreenedBytes {
     this.#reserve(bytes.length, 0);
-    this.#views();
     this.#bytes.set(bytes, DATA);
     this.#bytes[DATA + bytes.length] = 0;
     this.#bytes.fill(0, SEEN, SEEN + this.literals.length);
     const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
-    this.#views();
     const occurred = this.#bytes.slice(SEEN, SEEN + this.literals.length);
     return { hits, occurred, base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
   }
