@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { decodeBase64Runs } from './base64-candidates.js';
 import { ByteScreen, prefilterTables, type ThirdBytes } from './byte-screen.js';
 import { loadSecretRules } from './secret-rules.js';
 import { scanText } from './secret-scanner.js';
@@ -188,6 +189,28 @@ test('base64 runs: the maximal runs of 32 or more alphabet bytes that hold a dig
   const { base64Runs } = screen.screen(Buffer.from(text, 'latin1'));
   const second = text.lastIndexOf(run);
   assert.deepEqual([...base64Runs], [2, 2 + run.length, second, second + run.length]);
+});
+
+test('base64 runs: the screen gives the runs decodeBase64Runs finds alone, whatever the lengths of the runs and words around them', () => {
+  const screen = new ByteScreen(keywords);
+  // Built from pieces, so this file holds no credential-like assignment.
+  const encoded = Buffer.from(['user=admin pass', 'word=Xq9v', 'T2mK8pL4wZ7n host=db.example.org'].join('')).toString('base64');
+  // Runs and words of every length about 16 and 32 on either side of the probes, and bytes that
+  // end a run: white space, punctuation, '=', non-ASCII.
+  const parts = fc.oneof(
+    fc.constantFrom(' ', '\n', '.', '"', '=', '==', '\u00e9', ':', 'é'),
+    fc.integer({ min: 1, max: 48 }).map((length) => 'Ab9+/-_z'.repeat(8).slice(0, length)),
+    fc.integer({ min: 1, max: 48 }).map((length) => 'abcdefghij'.repeat(5).slice(0, length)),
+    fc.integer({ min: 20, max: encoded.length }).map((length) => encoded.slice(0, length)),
+  );
+  fc.assert(
+    fc.property(fc.array(parts, { maxLength: 40 }), (pieces) => {
+      const text = pieces.join('');
+      const { base64Runs } = screen.screen(Buffer.from(text, 'latin1'));
+      assert.deepEqual(decodeBase64Runs(text, base64Runs), decodeBase64Runs(text), JSON.stringify(text));
+    }),
+    { numRuns: 1000 },
+  );
 });
 
 test('scanning Latin-1 text through the screen finds what the decoded text gives (random texts of keywords, secrets, joins and base64)', () => {
