@@ -182,14 +182,13 @@ const JOIN_CHECK = `
         end
 `;
 
-/** $k moves on while the byte there is of class `flag` in the shape at $t, not past $end. */
+/**
+ * $k moves on while the byte there is of class `flag` in the shape at $t. It stops at $end without
+ * a test: the 0 byte there has class 0 in every shape (byte-screen.ts, #placeShapes).
+ */
 function skipClass(flag: number): string {
   return `block $class_done
       loop $class
-        local.get $k
-        local.get $end
-        i32.ge_u
-        br_if $class_done
         local.get $k
         i32.load8_u
         local.get $t
@@ -220,7 +219,7 @@ const CLASS_AT_K = `local.get $k
  * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: the
  * literal and a run of key bytes, at most maxKeyLength in all, an optional quote, white space, an operator (= : := =>),
  * white space, an optional quote, minValueLength value bytes. Branches to $compared (the hit is
- * dropped) when it cannot; every loop stops at $end.
+ * dropped) when it cannot; every loop stops at $end (skipClass).
  */
 const SHAPE_CHECK = `
                       local.get $r
