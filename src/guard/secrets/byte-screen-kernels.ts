@@ -641,7 +641,8 @@ export const SCREEN: FlatFunction = {
  * (the run without its padding); returns the number of pairs, or -1 when they did not fit. Its
  * search and its tests, on bytes: maximal runs of the alphabet, 32 bytes or longer, holding a
  * digit, + or /, standing alone, decoding to 20 bytes or more of which 95 % are printable (and of
- * the first 48). It looks at one byte in 32 until it meets the alphabet.
+ * the first 48). It looks at one byte in 32 until it meets the alphabet, and from a short run
+ * skips ahead as far as the bytes it has seen allow.
  */
 export const BASE64_RUNS: FlatFunction = {
   name: 'base64Runs',
@@ -698,8 +699,48 @@ export const BASE64_RUNS: FlatFunction = {
             br $back
           end
         end
-        local.get $probe
-        i32.const 1
+        ;; A run of 32 or more from $s holds $s … $s + 31. The last byte out of the alphabet among
+        ;; $probe + 1 … $s + 31, looked for from the right, ends every run that starts before it:
+        ;; the search goes on after it (Boyer-Moore's skip; on source text, short words, it moves
+        ;; on about twice as far as the end of the probe's run did). No run from $s or later fits
+        ;; before $end when $s + 32 does not.
+        local.get $s
+        i32.const 32
+        i32.add
+        local.get $end
+        i32.gt_u
+        br_if $done
+        local.get $s
+        i32.const 31
+        i32.add
+        local.set $k
+        block $skip_done
+          loop $skip
+            local.get $k
+            local.get $probe
+            i32.le_u
+            br_if $skip_done
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            if
+              local.get $k
+              i32.const 1
+              i32.add
+              local.set $at
+              br $probing
+            end
+            local.get $k
+            i32.const 1
+            i32.sub
+            local.set $k
+            br $skip
+          end
+        end
+        ;; $s … $s + 31 are in the alphabet: on to the run's end
+        local.get $s
+        i32.const 32
         i32.add
         local.set $e
         block $forward_done

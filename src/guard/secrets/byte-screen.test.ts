@@ -191,7 +191,7 @@ test('base64 runs: the maximal runs of 32 or more alphabet bytes that hold a dig
   assert.deepEqual([...base64Runs], [2, 2 + run.length, second, second + run.length]);
 });
 
-test('base64 runs: the screen gives the runs decodeBase64Runs finds alone, whatever the lengths of the runs and words around them', () => {
+test('base64 runs: the screen and decodeBase64Runs alone give the maximal runs a greedy regex finds, whatever the lengths of the runs and words around them', () => {
   const screen = new ByteScreen(keywords);
   // Built from pieces, so this file holds no credential-like assignment.
   const encoded = Buffer.from(['user=admin pass', 'word=Xq9v', 'T2mK8pL4wZ7n host=db.example.org'].join('')).toString('base64');
@@ -207,7 +207,11 @@ test('base64 runs: the screen gives the runs decodeBase64Runs finds alone, whate
     fc.property(fc.array(parts, { maxLength: 40 }), (pieces) => {
       const text = pieces.join('');
       const { base64Runs } = screen.screen(Buffer.from(text, 'latin1'));
-      assert.deepEqual(decodeBase64Runs(text, base64Runs), decodeBase64Runs(text), JSON.stringify(text));
+      // The maximal runs of 32 or more, as a greedy regex finds them.
+      const maximal = Int32Array.from([...text.matchAll(/[A-Za-z0-9+/_-]{32,}/g)].flatMap((match) => [match.index, match.index + match[0].length]));
+      const decoded = decodeBase64Runs(text, maximal);
+      assert.deepEqual(decodeBase64Runs(text, base64Runs), decoded, JSON.stringify(text));
+      assert.deepEqual(decodeBase64Runs(text), decoded, JSON.stringify(text));
     }),
     { numRuns: 1000 },
   );
