@@ -267,14 +267,30 @@ export class ByteScreen {
     }
   }
 
+  /**
+   * A view of the memory where the next input goes, `length` bytes long (the memory grows to fit):
+   * a reader can read a file straight into it and then call screenInput, instead of screen's
+   * copy. Valid until the next call of any method here (growing the memory detaches it); what was
+   * written into it stays, also across a call of input with a greater length.
+   */
+  input(length: number): Uint8Array {
+    this.#reserve(length, 0);
+    return this.#bytes.subarray(DATA, DATA + length);
+  }
+
   /** Copies `bytes` in and screens them; bytes.length must fit the memory (it grows to fit). */
   screen(bytes: Uint8Array): ScreenedBytes {
-    this.#reserve(bytes.length, 0);
-    this.#bytes.set(bytes, DATA);
-    this.#bytes[DATA + bytes.length] = 0;
+    this.input(bytes.length).set(bytes);
+    return this.screenInput(bytes.length);
+  }
+
+  /** Screens the first `length` bytes of the input (written through input(length) or more). */
+  screenInput(length: number): ScreenedBytes {
+    this.#reserve(length, 0);
+    this.#bytes[DATA + length] = 0;
     this.#bytes.fill(0, SEEN, SEEN + this.literals.length);
-    const hits = this.#run(this.#screen, bytes.length, 64 + (bytes.length >> 4));
+    const hits = this.#run(this.#screen, length, 64 + (length >> 4));
     const occurred = this.#bytes.slice(SEEN, SEEN + this.literals.length);
-    return { hits, occurred, base64Runs: this.#run(this.#base64Runs, bytes.length, 16) };
+    return { hits, occurred, base64Runs: this.#run(this.#base64Runs, length, 16) };
   }
 }
