@@ -81,6 +81,22 @@ test('the screen drops a keyword hit no assignment can follow, but the keyword s
   assert.equal(new ByteScreen(['token']).screen(Buffer.from('token( token_x == 1', 'latin1')).hits.length / 2, 2);
 });
 
+test('an assignment cut at every byte, screened after a longer text of name and value bytes: the check stops at the end of the input, as on a fresh screen', () => {
+  const screen = new ByteScreen(['token'], [generic.assignment!]);
+  const sticky = new RegExp(generic.pattern, `${generic.flags}y`);
+  for (const whole of [`token_ab = "${value}"`, `Token:'${value}x'`, `token\n=>\n${value}`, `token${'x'.repeat(25)}:=${value}`]) {
+    for (let length = 0; length <= whole.length; length++) {
+      // What is left in the memory past the end is more name, blanks and value: it must not count.
+      screen.screen(Buffer.from(`${whole}${'a'.repeat(40)} = ${value}${value}`, 'latin1'));
+      const text = whole.slice(0, length);
+      const kept = screen.screen(Buffer.from(text, 'latin1')).hits.length / 2;
+      assert.equal(kept, new ByteScreen(['token'], [generic.assignment!]).screen(Buffer.from(text, 'latin1')).hits.length / 2, JSON.stringify(text));
+      sticky.lastIndex = 0;
+      if (sticky.test(text)) assert.equal(kept, 1, JSON.stringify(text));
+    }
+  }
+});
+
 const longValue = Array.from({ length: 220 }, (_, index) => 'Kq7vT2mX8pL4wZ9nB3cR5sD6fG1hJ0+/=_.~!@#$%^&*-'[(index * 37 + 11) % 45]).join('');
 
 /** Lines around the edges of the generic rule's regex: names, gaps, quotes, blanks, operators, values. */

@@ -15,9 +15,10 @@ export const GROUPS = SEXTETS + 256;
 export const GROUP_BYTES = 48;
 export const MAX_GROUPS = 1_024;
 // 32 bytes per literal: i32 address of its bytes, u16 length, u8 last of its group, u8 how many
-// of its first bytes the quick test decides exactly (letters), then its first four bytes | 0x20
-// and the mask of those that exist (the quick test), then its index in the caller's list, then
-// (at 20) the i32 address of its assignment shape, 0 for none
+// of its first bytes the quick test decides (min(8, length)), then (at 8) its first four bytes
+// and their fold mask (the quick test: 0xdf for a letter, which folds its case away, 0xff for
+// any other byte, 0 past its end), then its index in the caller's list, then (at 20) the i32
+// address of its assignment shape, 0 for none, then (at 24) bytes four to seven and their mask
 export const RECORDS = GROUPS + MAX_GROUPS * GROUP_BYTES;
 export const RECORD_BYTES = 32;
 export const MAX_RECORDS = 4_096;
@@ -181,14 +182,13 @@ const JOIN_CHECK = `
         end
 `;
 
-/** $k moves on while the byte there is of class `flag` in the shape at $t, not past $end. */
+/**
+ * $k moves on while the byte there is of class `flag` in the shape at $t. It stops at $end without
+ * a test: the 0 byte there has class 0 in every shape (byte-screen.ts, #placeShapes).
+ */
 function skipClass(flag: number): string {
   return `block $class_done
       loop $class
-        local.get $k
-        local.get $end
-        i32.ge_u
-        br_if $class_done
         local.get $k
         i32.load8_u
         local.get $t
@@ -219,7 +219,7 @@ const CLASS_AT_K = `local.get $k
  * one): the hit is kept only when, from $p, the shape can follow. Necessary, not sufficient: the
  * literal and a run of key bytes, at most maxKeyLength in all, an optional quote, white space, an operator (= : := =>),
  * white space, an optional quote, minValueLength value bytes. Branches to $compared (the hit is
- * dropped) when it cannot; every loop stops at $end.
+ * dropped) when it cannot; every loop stops at $end (skipClass).
  */
 const SHAPE_CHECK = `
                       local.get $r
@@ -376,11 +376,10 @@ const LITERALS_CHECK = `
               i32.add
               local.get $end
               i32.le_u
-              ;; the quick test: the first four bytes | 0x20 (beyond the input they are masked off)
+              ;; the quick test: the first eight bytes, each masked by its fold mask (bytes past
+              ;; the input are read but, as the literal does not fit, the answer is dropped)
               local.get $p
               i32.load
-              i32.const 0x20202020
-              i32.or
               local.get $r
               i32.load offset=12
               i32.and
@@ -388,11 +387,20 @@ const LITERALS_CHECK = `
               i32.load offset=8
               i32.eq
               i32.and
+              local.get $p
+              i32.load offset=4
+              local.get $r
+              i32.load offset=28
+              i32.and
+              local.get $r
+              i32.load offset=24
+              i32.eq
+              i32.and
               if
                 local.get $r
                 i32.load
                 local.set $lit
-                ;; letters passed by the quick test need no second look
+                ;; bytes decided by the quick test need no second look
                 local.get $r
                 i32.load8_u offset=7
                 local.set $k
@@ -465,7 +473,7 @@ export const SCREEN: FlatFunction = {
   name: 'screen',
   params: ['$start', '$end', '$out', '$outEnd'],
   locals: ['$i', '$p', '$e', '$b', '$c', '$k', '$rec', '$r', '$g', '$len', '$lit', '$first', '$t', '$then', '$from', '$block', '$flags'],
-  vectorLocals: ['$low0', '$high0', '$low1', '$high1', '$low2', '$high2', '$folded', '$zero'],
+  vectorLocals: ['$low0', '$high0', '$low1', '$high1', '$low2', '$high2', '$folded', '$zero', '$fold', '$nibble'],
   result: true,
   body: `
     local.get $out
@@ -493,6 +501,14 @@ export const SCREEN: FlatFunction = {
     i32.const 0
     i8x16.splat
     local.set $zero
+    ;; constants held in locals: V8 builds a splat again at each use, and i8x16.shr_u (no such
+    ;; x64 instruction) as a 16-bit shift and a mask it builds each time
+    i32.const 0x20
+    i8x16.splat
+    local.set $fold
+    i32.const 15
+    i8x16.splat
+    local.set $nibble
     block $looked
       loop $position
         local.get $flags
@@ -525,54 +541,54 @@ export const SCREEN: FlatFunction = {
             local.get $low0
             local.get $i
             v128.load
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             local.get $high0
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $low1
             local.get $i
             v128.load offset=1
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             v128.and
             local.get $high1
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $low2
             local.get $i
             v128.load offset=2
-            i32.const 0x20
-            i8x16.splat
+            local.get $fold
             v128.or
             local.tee $folded
-            i32.const 15
-            i8x16.splat
+            local.get $nibble
             v128.and
             i8x16.swizzle
             v128.and
             local.get $high2
             local.get $folded
             i32.const 4
-            i8x16.shr_u
+            i16x8.shr_u
+            local.get $nibble
+            v128.and
             i8x16.swizzle
             v128.and
             local.get $zero
@@ -625,7 +641,8 @@ export const SCREEN: FlatFunction = {
  * (the run without its padding); returns the number of pairs, or -1 when they did not fit. Its
  * search and its tests, on bytes: maximal runs of the alphabet, 32 bytes or longer, holding a
  * digit, + or /, standing alone, decoding to 20 bytes or more of which 95 % are printable (and of
- * the first 48). It looks at one byte in 32 until it meets the alphabet.
+ * the first 48). It looks at one byte in 32 until it meets the alphabet, and from a short run
+ * skips ahead as far as the bytes it has seen allow.
  */
 export const BASE64_RUNS: FlatFunction = {
   name: 'base64Runs',
@@ -682,8 +699,48 @@ export const BASE64_RUNS: FlatFunction = {
             br $back
           end
         end
-        local.get $probe
-        i32.const 1
+        ;; A run of 32 or more from $s holds $s … $s + 31. The last byte out of the alphabet among
+        ;; $probe + 1 … $s + 31, looked for from the right, ends every run that starts before it:
+        ;; the search goes on after it (Boyer-Moore's skip; on source text, short words, it moves
+        ;; on about twice as far as the end of the probe's run did). No run from $s or later fits
+        ;; before $end when $s + 32 does not.
+        local.get $s
+        i32.const 32
+        i32.add
+        local.get $end
+        i32.gt_u
+        br_if $done
+        local.get $s
+        i32.const 31
+        i32.add
+        local.set $k
+        block $skip_done
+          loop $skip
+            local.get $k
+            local.get $probe
+            i32.le_u
+            br_if $skip_done
+            local.get $k
+            i32.load8_u
+            i32.load8_u offset=${CLASS_TABLE}
+            i32.eqz
+            if
+              local.get $k
+              i32.const 1
+              i32.add
+              local.set $at
+              br $probing
+            end
+            local.get $k
+            i32.const 1
+            i32.sub
+            local.set $k
+            br $skip
+          end
+        end
+        ;; $s … $s + 31 are in the alphabet: on to the run's end
+        local.get $s
+        i32.const 32
         i32.add
         local.set $e
         block $forward_done

@@ -1,4 +1,4 @@
-import { ByteScreen, type LiteralShape } from './byte-screen.js';
+import { ByteScreen, type LiteralShape, type ScreenedBytes } from './byte-screen.js';
 
 /**
  * The cheap first step of a scan: which rules can match a text at all, found in one pass over it
@@ -81,12 +81,34 @@ export class KeywordPrefilter {
    * literals than the screen's tables hold).
    */
   screen(bytes: Uint8Array): ScreenedText | undefined {
+    const screen = this.#byteScreen();
+    return screen === null ? undefined : this.#screened(screen.screen(bytes));
+  }
+
+  /**
+   * Where to read a text of `length` bytes for screenInput (ByteScreen.input: valid until the next
+   * call here), or undefined when this rule set cannot be screened.
+   */
+  input(length: number): Uint8Array | undefined {
+    return this.#byteScreen()?.input(length);
+  }
+
+  /** What screen gives for the `length` bytes written into input(). */
+  screenInput(length: number): ScreenedText {
+    const screen = this.#byteScreen();
+    if (screen === null) throw new Error('screenInput without a screen: input() said there is none');
+    return this.#screened(screen.screenInput(length));
+  }
+
+  #byteScreen(): ByteScreen | null {
     if (this.#screen === undefined) {
       const usable = this.#literals.every((literal) => literal.length >= 2 && [...literal].every((char) => char.charCodeAt(0) <= 0x7f));
       this.#screen = usable ? screenOrNull(this.#literals, this.#literalShapes) : null;
     }
-    if (this.#screen === null) return undefined;
-    const { hits, occurred, base64Runs } = this.#screen.screen(bytes);
+    return this.#screen;
+  }
+
+  #screened({ hits, occurred, base64Runs }: ScreenedBytes): ScreenedText {
     const on = new Uint8Array(this.#ruleCount);
     for (const index of this.#alwaysOn) on[index] = 1;
     for (let literal = 0; literal < occurred.length; literal++) {

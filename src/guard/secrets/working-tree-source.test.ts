@@ -68,3 +68,44 @@ test('binary files are skipped whatever their size, files over the cap and symbo
   assert.equal(capped.stats.skippedLarge, 3, 'big.bin, late-nul.txt and over-cap.txt');
   assert.equal(capped.stats.skippedBinary, 1, 'small.bin; big.bin is over the cap before it is sniffed');
 });
+
+test("screened reads go into the screen's memory: the same texts, counts and findings as reads into the reader's own buffer, across the first read's end, the memory's growth and binary files", async (t) => {
+  const root = await tempDir(t, 'holdfast-tree-');
+  const rules = loadSecretRules();
+  const head = 'a'.repeat(64 * 1024 - 10 - 'k = '.length - 1);
+  const lines = Math.floor((3 * 1024 * 1024) / 14);
+  const files: Array<[string, string | Buffer]> = [
+    ['a-small.txt', `k = ${token}\n`],
+    ['b-across.txt', `${head}\nk = ${token}\n${'token line\n'.repeat(8000)}`],
+    // 3 MiB: past the screen's first memory; a secret at its end, after every other byte was read.
+    ['c-large.txt', `${'token = short\n'.repeat(lines)}k = ${token}\n`],
+    ['d-binary.bin', Buffer.concat([Buffer.from(`k = ${token}\n`), Buffer.from([0]), Buffer.alloc(100 * 1024, 0x41)])],
+    ['e-small-again.txt', `x\nk = ${token} é\n`],
+    ['f-clean.txt', 'nothing here\n'],
+  ];
+  for (const [name, content] of files) await writeFile(join(root, name), content);
+  const judging = { ruleSet: rules, clock: new ManualClock(0), policy: SECRETS_NOT_IN_SOURCE };
+  const read = async (screen: boolean) => {
+    const stats = emptySourceStats();
+    const texts: string[] = [];
+    const source = workingTreeUnits(root, { ...options, maxFileBytes: 5 * 1024 * 1024, ...(screen ? { screen: rules.prefilter } : {}) }, stats);
+    const findings = await scanUnits(
+      (async function* () {
+        for await (const unit of source) {
+          texts.push(unit.text);
+          yield unit;
+        }
+      })(),
+      judging,
+    );
+    return { texts, stats, findings: findings.map((finding) => `${finding.location.path}:${finding.location.line}:${finding.location.column} ${finding.ruleId} ${finding.fingerprint}`) };
+  };
+  const intoScreen = await read(true);
+  const intoBuffer = await read(false);
+  assert.deepEqual(intoScreen.findings, intoBuffer.findings);
+  assert.deepEqual(intoScreen.findings.map((finding) => finding.split(' ')[0]), ['a-small.txt:1:5', 'b-across.txt:2:5', `c-large.txt:${lines + 1}:5`, 'e-small-again.txt:2:5']);
+  assert.deepEqual(intoScreen.stats, intoBuffer.stats);
+  assert.equal(intoScreen.stats.skippedBinary, 1);
+  // The screened reader passes on only the texts that can hold a finding, each whole.
+  assert.deepEqual(intoScreen.texts, files.filter(([name]) => !name.endsWith('.bin') && name !== 'f-clean.txt').map(([, content]) => Buffer.from(content).toString('latin1')));
+});

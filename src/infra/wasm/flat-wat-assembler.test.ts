@@ -90,6 +90,28 @@ test('vector instructions: 16 bytes looked up by their nibbles (swizzle), masked
           i32.or`,
       },
       { name: 'lowest', params: ['$x'], locals: [], result: true, body: 'local.get $x\ni32.ctz' },
+      // The lanes where (16-bit lanes >> 4) & mask differs from the bytes' i8x16.shr_u by 4: with
+      // mask 15 none (the byte screen's high nibbles), with 0xff those a neighbour's bits reach.
+      {
+        name: 'wideShiftDiffers',
+        params: ['$at', '$mask'],
+        locals: [],
+        result: true,
+        body: `
+          local.get $at
+          v128.load
+          i32.const 4
+          i16x8.shr_u
+          local.get $mask
+          i8x16.splat
+          v128.and
+          local.get $at
+          v128.load
+          i32.const 4
+          i8x16.shr_u
+          i8x16.ne
+          i8x16.bitmask`,
+      },
     ],
     1,
   );
@@ -97,6 +119,7 @@ test('vector instructions: 16 bytes looked up by their nibbles (swizzle), masked
   const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
   const flags = instance.exports.flags as (at: number) => number;
   const lowest = instance.exports.lowest as (x: number) => number;
+  const wideShiftDiffers = instance.exports.wideShiftDiffers as (at: number, mask: number) => number;
   const low = [1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4];
   const high = [0, 0, 7, 6, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 5];
   memory.set([...low, ...high], 0);
@@ -110,6 +133,9 @@ test('vector instructions: 16 bytes looked up by their nibbles (swizzle), masked
     input.forEach((byte, index) => (mask |= (low[byte & 15]! & high[byte >> 4]!) !== 0 ? 1 << index : 0));
     flagged += mask === 0 ? 0 : 1;
     assert.equal(flags(at), mask | ((input.some((byte) => byte !== 0) ? 1 : 0) << 16), JSON.stringify(input));
+    assert.equal(wideShiftDiffers(at, 15), 0, JSON.stringify(input));
+    const spilled = input.reduce((lanes, _byte, index) => (index % 2 === 0 && (input[index + 1]! & 15) !== 0 ? lanes | (1 << index) : lanes), 0);
+    assert.equal(wideShiftDiffers(at, 0xff), spilled, JSON.stringify(input));
   }
   assert.ok(flagged > 50, 'the inputs flag some bytes');
   assert.deepEqual([lowest(0), lowest(1), lowest(0b1000), lowest(-(2 ** 31))], [32, 0, 3, 31]);

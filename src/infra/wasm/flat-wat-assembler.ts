@@ -7,7 +7,7 @@
  * Only what the kernels here use is supported: i32 values, one memory, functions of i32
  * parameters returning at most one i32, structured control (`block`, `loop`, `if`, `else`, `end`,
  * `br`, `br_if`, `return`), named locals and labels, and a few 128-bit SIMD instructions on v128
- * locals (§5.4.8: load, splat, swizzle, and, or, shr_u, ne, bitmask). Instruction encodings and
+ * locals (§5.4.8: load, splat, swizzle, and, or, i8x16 and i16x8 shr_u, ne, bitmask). Instruction encodings and
  * the module layout follow the WebAssembly Core Specification 2.0, §5 "Binary Format".
  */
 
@@ -51,6 +51,7 @@ const VECTOR: Readonly<Record<string, number>> = {
   'v128.any_true': 0x53,
   'i8x16.bitmask': 0x64,
   'i8x16.shr_u': 0x6d,
+  'i16x8.shr_u': 0x8d,
 };
 const VECTOR_PREFIX = 0xfd;
 const V128_LOAD = 0x00;
