@@ -8,6 +8,7 @@ import { blobStoreContract } from '../../../domain/blob-store-contract.js';
 import { Secret } from '../../../domain/secret.js';
 import { systemClock } from '../../clock.js';
 import { S3Client } from '../../s3-client/s3-client.js';
+import { BlobPrefixOwnedError } from './blob-prefix-owner.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
 /**
@@ -118,4 +119,28 @@ test('a multipart blob carries SHA-256 part checksums the backend verified and k
   assert.equal(head.contentLength, 2 * PART_BYTES + 10);
   assert.equal(head.checksum?.algorithm, 'SHA256');
   assert.match(head.checksum?.value ?? '', /-3$/, 'a composite of three part checksums');
+});
+
+test('claimOwner() claims the prefix once: the same owner again passes, another is refused, list() skips the marker', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  const blob = await store.write([Buffer.from('x')]);
+  await store.claimOwner({ id: 'node-a', metadata: 'SQLite in /a' });
+  await store.claimOwner({ id: 'node-a', metadata: 'SQLite in /a' });
+  await assert.rejects(store.claimOwner({ id: 'node-b', metadata: 'SQLite in /b' }), (error: Error) => {
+    assert.ok(error instanceof BlobPrefixOwnedError);
+    assert.equal(error.holder.id, 'node-a');
+    assert.equal(error.markerUrl, `s3://plain/${prefix}holdfast-owner.json`);
+    return true;
+  });
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.deepEqual(listed, [blob.blobId]);
+});
+
+test('claimOwner() on an unreadable marker refuses rather than taking the prefix over', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  await client.putObject({ bucket: 'plain', key: `${prefix}holdfast-owner.json`, body: { kind: 'bytes', bytes: Buffer.from('not json') } });
+  await assert.rejects(store.claimOwner({ id: 'node-a', metadata: 'x' }), BlobPrefixOwnedError);
 });

@@ -4,6 +4,7 @@ import type { BlobLock, BlobStore, BlobWriteResult, BlobWriter } from '../../../
 import type { Clock } from '../../clock.js';
 import type { S3Client, UploadedPart } from '../../s3-client/s3-client.js';
 import { isNoSuchKey, S3RequestError } from '../../s3-client/s3-client-errors.js';
+import { type BlobPrefixOwner, claimBlobPrefix } from './blob-prefix-owner.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 /** AWS's smallest part (except the last): https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */
@@ -46,6 +47,7 @@ export interface S3BlobStoreOptions {
 export class S3BlobStore implements BlobStore {
   readonly #client: S3Client;
   readonly #bucket: string;
+  readonly #prefix: string;
   readonly #root: string;
   readonly #clock: Clock;
   readonly #partBytes: number;
@@ -57,6 +59,7 @@ export class S3BlobStore implements BlobStore {
     if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new TypeError(`the blob prefix must be empty or end in '/', not ${JSON.stringify(options.prefix)}`);
     this.#client = options.client;
     this.#bucket = options.bucket;
+    this.#prefix = options.prefix;
     this.#root = `${options.prefix}blobs/`;
     this.#clock = options.clock;
     this.#partBytes = options.partBytes ?? 8 * 1024 * 1024;
@@ -157,6 +160,14 @@ export class S3BlobStore implements BlobStore {
     await writer.append(Buffer.from('holdfast blob store probe\n'));
     const { blobId } = await writer.commit();
     await this.delete(blobId);
+  }
+
+  /**
+   * Claims the prefix for one metadata store (see claimBlobPrefix): throws BlobPrefixOwnedError
+   * when another holds it, so two vaults never sweep each other's blobs away.
+   */
+  claimOwner(owner: BlobPrefixOwner): Promise<void> {
+    return claimBlobPrefix(this.#client, this.#bucket, this.#prefix, owner);
   }
 
   /** A governance retention set by protect() needs the bypass header; try without it first. */
