@@ -144,3 +144,43 @@ test('claimOwner() on an unreadable marker refuses rather than taking the prefix
   await client.putObject({ bucket: 'plain', key: `${prefix}holdfast-owner.json`, body: { kind: 'bytes', bytes: Buffer.from('not json') } });
   await assert.rejects(store.claimOwner({ id: 'node-a', metadata: 'x' }), BlobPrefixOwnedError);
 });
+
+test('an aborted write that sent nothing leaves nothing on a versioned bucket, not even a delete marker', async () => {
+  const store = storeIn('versioned');
+  const prefix = `t${n - 1}/`;
+  await (await store.create()).abort();
+  const writer = await store.create();
+  await writer.append(Buffer.from('never committed'));
+  await writer.abort();
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('partial');
+    throw new Error('client went away');
+  }
+  await assert.rejects(store.write(failing()), /client went away/);
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});
+
+/** A backend that stores every PutObject but whose answer never arrives. */
+class LostPutReplies extends S3Client {
+  override async putObject(...args: Parameters<S3Client['putObject']>): ReturnType<S3Client['putObject']> {
+    await super.putObject(...args);
+    throw new Error('socket hang up after the object was stored');
+  }
+}
+
+test('abort() after a commit whose answer was lost removes the stored object, every version, on a versioned bucket', async () => {
+  const losing = new LostPutReplies({
+    endpoint: new URL(backend.endpoint),
+    region: 'us-east-1',
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: new Secret(backend.secretAccessKey), source: 'test' },
+  });
+  after(() => losing.close());
+  const prefix = `t${n++}/`;
+  const store = new S3BlobStore({ client: losing, bucket: 'versioned', prefix, clock: systemClock, partBytes: PART_BYTES });
+  const writer = await store.create();
+  await writer.append(Buffer.from('stored, answer lost'));
+  await assert.rejects(writer.commit(), /socket hang up/);
+  assert.equal(await versionsOf('versioned', prefix), 1, 'the backend stored the object');
+  await writer.abort();
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});

@@ -75,7 +75,7 @@ export class S3BlobStore implements BlobStore {
 
   async create(): Promise<BlobWriter> {
     const blobId = randomBytes(16).toString('hex');
-    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight);
+    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight, () => this.delete(blobId));
   }
 
   async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
@@ -221,16 +221,20 @@ class S3BlobWriter implements BlobWriter {
   #uploadId: Promise<string> | undefined;
   readonly #parts: Array<Promise<UploadedPart>> = [];
   readonly #inFlight = new Set<Promise<UploadedPart>>();
+  readonly #deleteStored: () => Promise<void>;
   #failure: Error | undefined;
   #done = false;
+  /** A PutObject or CompleteMultipartUpload was sent: the object may exist, answered or not. */
+  #storeAttempted = false;
 
-  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number) {
+  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number, deleteStored: () => Promise<void>) {
     this.#client = client;
     this.#bucket = bucket;
     this.#key = key;
     this.#blobId = blobId;
     this.#partBytes = partBytes;
     this.#partsInFlight = partsInFlight;
+    this.#deleteStored = deleteStored;
   }
 
   async append(chunk: Uint8Array): Promise<void> {
@@ -254,11 +258,14 @@ class S3BlobWriter implements BlobWriter {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#uploadId === undefined) {
       const bytes = this.#buffer === undefined ? Buffer.alloc(0) : this.#buffer.subarray(0, this.#filled);
+      this.#storeAttempted = true;
       await this.#client.putObject({ bucket: this.#bucket, key: this.#key, body: { kind: 'bytes', bytes } });
     } else {
       if (this.#filled > 0) await this.#sendPart();
       const parts = await Promise.all(this.#parts);
-      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId: await this.#uploadId, parts });
+      const uploadId = await this.#uploadId;
+      this.#storeAttempted = true;
+      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId, parts });
     }
     this.#done = true;
     this.#buffer = undefined;
@@ -279,8 +286,10 @@ class S3BlobWriter implements BlobWriter {
         }
       }
     }
-    // A commit whose answer was lost may have stored the object all the same.
-    await this.#client.deleteObject({ bucket: this.#bucket, key: this.#key });
+    // A commit whose answer was lost may have stored the object all the same: remove it as the
+    // store's delete() does, every version by id. Nothing sent, nothing to delete: a plain
+    // DeleteObject would leave a delete marker on a versioned bucket for every aborted write.
+    if (this.#storeAttempted) await this.#deleteStored();
   }
 
   /**
