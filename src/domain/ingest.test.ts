@@ -99,3 +99,25 @@ test('an empty body of unknown size stores no blob', async () => {
   assert.deepEqual(result.md5, createHash('md5').digest());
   assert.equal(await blobCount(blobs), 0);
 });
+
+test('a cleanup that fails after a refused body is reported, and the client still gets the refusal', async () => {
+  const store = new FsBlobStore(join(root, String(n++)));
+  // A real store whose writers cannot remove what they wrote (a backend gone away mid-request).
+  const blobs: FsBlobStore = Object.assign(Object.create(store) as FsBlobStore, {
+    create: async () => {
+      const writer = await store.create();
+      return { append: (c: Uint8Array) => writer.append(c), commit: () => writer.commit(), abort: () => Promise.reject(new Error('backend unreachable')) };
+    },
+    write: (source: Iterable<Uint8Array>) => store.write(source),
+    delete: () => Promise.reject(new Error('backend unreachable')),
+  });
+  const body = randomBytes(3 * 1024 * 1024);
+  const reported: unknown[] = [];
+  const onCleanupFailure = (e: unknown) => reported.push(e);
+  await assert.rejects(
+    ingestBody(chunked(body), {}, options(blobs, body, { declaredSize: undefined, maxSize: 2 * 1024 * 1024, onCleanupFailure })),
+    code('EntityTooLarge'),
+  );
+  await assert.rejects(ingestBody(chunked(body), { contentMd5: randomBytes(16) }, options(blobs, body, { onCleanupFailure })), code('BadDigest'));
+  assert.deepEqual(reported.map((e) => (e as Error).message), ['backend unreachable', 'backend unreachable']);
+});

@@ -44,6 +44,12 @@ export interface IngestOptions {
   readonly checksumAlgorithm?: ChecksumAlgorithm | undefined;
   /** Hashes large bodies on other threads; without it every body is hashed in place. */
   readonly digester?: BodyDigester | undefined;
+  /**
+   * Told when removing what a failed ingest wrote fails too. That failure is only reported: the
+   * client is answered with the error that stopped the ingest (a 4xx stays a 4xx), and the
+   * orphan sweep removes the leftover later.
+   */
+  readonly onCleanupFailure?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -96,7 +102,7 @@ export async function ingestBody(
     }
     return { data, size, md5: digests.md5, ...(checksumResult === undefined ? {} : { checksum: checksumResult }) };
   } catch (error) {
-    await discardData(options.blobs, data);
+    await discardData(options.blobs, data).catch((e: unknown) => options.onCleanupFailure?.(e));
     throw error;
   }
 }
@@ -197,7 +203,7 @@ async function ingestOffThread(
   } catch (error) {
     run.cancel();
     await writing.catch(() => undefined);
-    await writer.abort();
+    await writer.abort().catch((e: unknown) => options.onCleanupFailure?.(e));
     throw error;
   }
 }

@@ -108,6 +108,7 @@ export class MultipartUploads {
       // Parts are always blobs: a completed object is stitched from blob references.
       inlineLimit: -1,
       digester: this.#vault.options.digester,
+      onCleanupFailure: (e) => this.#vault.options.onBlobFailure?.('removing the blob of a failed part upload (the orphan sweep removes it later)', e),
       declaredSize: input.declaredSize,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
@@ -131,6 +132,7 @@ export class MultipartUploads {
       blobs: this.#vault.blobs,
       inlineLimit: -1,
       digester: this.#vault.options.digester,
+      onCleanupFailure: (e) => this.#vault.options.onBlobFailure?.('removing the blob of a failed part upload (the orphan sweep removes it later)', e),
       declaredSize: size,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,

@@ -29,6 +29,8 @@ export interface VaultOptions {
   readonly retentionClock?: Clock;
   /** Hashes large bodies on other threads (see BodyDigester); without it, in place. */
   readonly digester?: BodyDigester;
+  /** Told of a blob that could not be removed or protected: the request goes on without it. */
+  readonly onBlobFailure?: (what: string, error: unknown) => void;
 }
 
 export interface PutObjectInput {
@@ -150,6 +152,7 @@ export class Vault {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
       digester: this.options.digester,
+      onCleanupFailure: (e) => this.options.onBlobFailure?.('removing the blob of a failed write (the orphan sweep removes it later)', e),
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
@@ -358,6 +361,7 @@ export class Vault {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
       digester: this.options.digester,
+      onCleanupFailure: (e) => this.options.onBlobFailure?.('removing the blob of a failed write (the orphan sweep removes it later)', e),
       declaredSize: source.size,
       maxSize: MAX_SINGLE_PUT_BYTES,
       checksumAlgorithm: source.checksum?.algorithm,

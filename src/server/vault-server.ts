@@ -205,7 +205,13 @@ export async function startVaultServer(
     });
     await retentionClock.start(startOptions.confirmClock === true);
     closers.push(() => retentionClock.persist());
-    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock, digester });
+    const vault = new Vault(metadata, blobs, clock, {
+      region: config.region,
+      inlineLimit: config.inlineObjectBytes,
+      retentionClock,
+      digester,
+      onBlobFailure: (what, error) => log.error(`${what} failed`, error),
+    });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
     const identities = new IdentityRegistry(metadata, secretBox, {
