@@ -174,7 +174,11 @@ function s3Endpoint(value: unknown, origin: string): string {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    fail('blobS3Endpoint', origin, value, 'is not an http:// or https:// URL of scheme, host and port', 'use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL)');
+    // The value is not echoed back: the URL refused may be one with user:password in it.
+    throw new ConfigError(
+      `Invalid configuration: blobS3Endpoint (from ${origin}) is not an http:// or https:// URL of scheme, host and port. ` +
+        'Fix: use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL).',
+    );
   }
   return url.toString();
 }
@@ -199,9 +203,21 @@ function regionName(value: unknown, origin: string): string {
 
 function envName(key: string) {
   return (value: unknown, origin: string): string => {
-    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) fail(key, origin, value, 'is not an environment variable name', 'give the name of the variable, e.g. HOLDFAST_BLOB_S3_ACCESS_KEY_ID, not its value');
+    // The value is not echoed back: what is refused here is most likely the key itself, pasted.
+    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+      throw new ConfigError(`Invalid configuration: ${key} (from ${origin}) is not an environment variable name. Fix: give the name of the variable, e.g. HOLDFAST_BLOB_S3_ACCESS_KEY_ID, not its value.`);
+    }
     return value;
   };
+}
+
+/**
+ * An environment variable name as a message may show it: a conventional upper-case name, or
+ * else only the setting that names it. A pasted secret of letters and digits alone is a valid
+ * name; AWS secrets are mixed-case, so it is not shown.
+ */
+export function shownEnvName(name: string, key: string): string {
+  return /^[A-Z_][A-Z0-9_]*$/.test(name) ? name : `named by ${key}`;
 }
 
 /** A share in (0, 1], e.g. 0.25 for a quarter. */
@@ -398,7 +414,9 @@ function checkBlobS3(config: Record<string, unknown>, env: Readonly<Record<strin
   for (const key of ['blobS3AccessKeyIdEnv', 'blobS3SecretAccessKeyEnv']) {
     const name = config[key] as string;
     if ((env[name] ?? '').trim() === '') {
-      throw new ConfigError(`Invalid configuration: blobS3Endpoint is set but the environment variable ${name} (named by ${key}) is empty. Fix: export the blob backend's access key in ${name}, or point ${key} at the variable that holds it.`);
+      const shown = shownEnvName(name, key);
+      const which = shown === name ? `${name} (named by ${key})` : shown;
+      throw new ConfigError(`Invalid configuration: blobS3Endpoint is set but the environment variable ${which} is empty. Fix: export the blob backend's access key in ${shown === name ? name : 'it'}, or point ${key} at the variable that holds it.`);
     }
   }
 }

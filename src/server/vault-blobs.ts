@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, type ServerConfig } from '../config/server-config.js';
+import { ConfigError, type ServerConfig, shownEnvName } from '../config/server-config.js';
 import type { BlobStore } from '../domain/ports.js';
 import { Secret } from '../domain/secret.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
@@ -52,7 +52,7 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     ...(ca === undefined ? {} : { ca }),
     endpoint: new URL(config.blobS3Endpoint),
     region: config.blobS3Region,
-    credentials: { accessKeyId, secretAccessKey, source: `environment (${config.blobS3AccessKeyIdEnv}, ${config.blobS3SecretAccessKeyEnv})` },
+    credentials: { accessKeyId, secretAccessKey, source: `environment (${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')}, ${shownEnvName(config.blobS3SecretAccessKeyEnv, 'blobS3SecretAccessKeyEnv')})` },
     clock,
   });
   const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock });
@@ -62,7 +62,7 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     client.close();
     throw new Error(
       `Cannot write to the S3 blob store ${store.location} at ${config.blobS3Endpoint} (blobS3Endpoint, blobS3Bucket): ${(error as Error).message}. ` +
-        `Fix: check that the endpoint is reachable (for https with a private CA, set blobS3CaFile), the bucket exists, and the key in ${config.blobS3AccessKeyIdEnv} may PutObject and DeleteObject there.`,
+        `Fix: check that the endpoint is reachable (for https with a private CA, set blobS3CaFile), the bucket exists, and the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} may PutObject and DeleteObject there.`,
       { cause: error },
     );
   }
@@ -76,7 +76,7 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
           `Fix: give each vault its own blobS3Prefix (or bucket); only if that vault and its objects are gone for good, delete ${error.markerUrl}.`,
       );
     }
-    throw new Error(`Cannot claim the S3 blob store ${store.location} at ${config.blobS3Endpoint}: ${(error as Error).message}. Fix: the key in ${config.blobS3AccessKeyIdEnv} must also GetObject there.`, { cause: error });
+    throw new Error(`Cannot claim the S3 blob store ${store.location} at ${config.blobS3Endpoint}: ${(error as Error).message}. Fix: the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} must also GetObject there.`, { cause: error });
   }
   return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, close: () => client.close() };
 }
