@@ -8,7 +8,8 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { createChecksum, encodeChecksum } from '../infra/checksum/checksum.js';
 import { DigestWorkerPool } from '../infra/checksum/digest-worker-pool.js';
 import { S3Error } from './errors.js';
-import { type IngestOptions, ingestBody } from './ingest.js';
+import { BLOB_REQUESTS_AT_ONCE } from './blob-fan-out.js';
+import { discardData, type IngestOptions, ingestBody } from './ingest.js';
 
 const root = mkdtempSync(join(tmpdir(), 'holdfast-ingest-'));
 const digester = new DigestWorkerPool(1);
@@ -119,5 +120,26 @@ test('a cleanup that fails after a refused body is reported, and the client stil
     code('EntityTooLarge'),
   );
   await assert.rejects(ingestBody(chunked(body), { contentMd5: randomBytes(16) }, options(blobs, body, { onCleanupFailure })), code('BadDigest'));
-  assert.deepEqual(reported.map((e) => (e as Error).message), ['backend unreachable', 'backend unreachable']);
+  assert.deepEqual(reported.map((e) => (e as Error).message), ['backend unreachable', '1 of 1 blob(s) could not be deleted']);
+});
+
+test('discardData deletes a few blobs at a time, tries every one, and then rejects with each failure', async () => {
+  const store = new FsBlobStore(join(root, String(n++)));
+  let running = 0;
+  let peak = 0;
+  const tried: string[] = [];
+  const blobs: FsBlobStore = Object.assign(Object.create(store) as FsBlobStore, {
+    delete: async (blobId: string) => {
+      tried.push(blobId);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      if (blobId.startsWith('03')) throw new Error('backend unreachable');
+    },
+  });
+  const refs = Array.from({ length: 10 }, (_, i) => ({ blobId: i.toString(16).padStart(2, '0').repeat(16), size: 1 }));
+  await assert.rejects(discardData(blobs, { kind: 'blobs', blobs: refs }), (e: unknown) => e instanceof AggregateError && e.errors.length === 1 && /1 of 10 blob/.test(e.message));
+  assert.equal(tried.length, 10);
+  assert.ok(peak <= BLOB_REQUESTS_AT_ONCE, `at most ${BLOB_REQUESTS_AT_ONCE} at once, saw ${peak}`);
 });

@@ -160,7 +160,7 @@ export class MultipartUploads {
       const { displaced } = await this.#vault.metadata.putPart(bucket, key, part);
       this.#vault.discardLater(displaced);
     } catch (error) {
-      await discardData(this.#vault.blobs, body.data);
+      await discardData(this.#vault.blobs, body.data).catch((e: unknown) => this.#vault.options.onBlobFailure?.('removing the blob of an unrecorded part (the orphan sweep removes it later)', e));
       throw error;
     }
     return part;
