@@ -91,6 +91,12 @@ test('protect() on an Object Lock bucket puts the version retention; governance 
   assert.equal(retention?.mode, 'COMPLIANCE');
   assert.ok(retention !== undefined && Math.abs(retention.retainUntilMs - until) < 1000, `retain until ${retention?.retainUntilMs}, expected ${until}`);
   await assert.rejects(store.delete(compliance.blobId), /AccessDenied/, 'the backend refuses to delete a compliance-locked blob');
+  // The refused delete left the blob as it was: readable and listed, not hidden behind a marker.
+  assert.notEqual(await store.modifiedMs(compliance.blobId), undefined);
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.ok(listed.includes(compliance.blobId));
+  assert.equal(await versionsOf('locked', prefix), 1, 'one version, no delete marker');
 
   const governance = await store.write([Buffer.from('governance')]);
   await store.protect(governance.blobId, { retention: { mode: 'GOVERNANCE', retainUntilMs: until }, legalHold: false });
@@ -182,5 +188,36 @@ test('abort() after a commit whose answer was lost removes the stored object, ev
   await assert.rejects(writer.commit(), /socket hang up/);
   assert.equal(await versionsOf('versioned', prefix), 1, 'the backend stored the object');
   await writer.abort();
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});
+
+/** A backend that fails the first DeleteObject of a version id (a reset connection, say). */
+class FirstVersionDeleteFails extends S3Client {
+  failed = false;
+  override async deleteObject(...args: Parameters<S3Client['deleteObject']>): ReturnType<S3Client['deleteObject']> {
+    if (args[0].versionId !== undefined && !this.failed) {
+      this.failed = true;
+      throw new Error('connection reset deleting a version');
+    }
+    return super.deleteObject(...args);
+  }
+}
+
+test('delete() on a versioned bucket that fails part-way leaves the blob readable and listed, never hidden behind a delete marker', async () => {
+  const flaky = new FirstVersionDeleteFails({
+    endpoint: new URL(backend.endpoint),
+    region: 'us-east-1',
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: new Secret(backend.secretAccessKey), source: 'test' },
+  });
+  after(() => flaky.close());
+  const prefix = `t${n++}/`;
+  const store = new S3BlobStore({ client: flaky, bucket: 'versioned', prefix, clock: systemClock, partBytes: PART_BYTES });
+  const blob = await store.write([Buffer.from('keep me visible until gone')]);
+  await assert.rejects(store.delete(blob.blobId), /connection reset/);
+  assert.notEqual(await store.modifiedMs(blob.blobId), undefined, 'still readable');
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.deepEqual(listed, [blob.blobId]);
+  await store.delete(blob.blobId);
   assert.equal(await versionsOf('versioned', prefix), 0);
 });

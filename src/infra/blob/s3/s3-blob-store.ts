@@ -40,9 +40,9 @@ export interface S3BlobStoreOptions {
  *
  * Versioned backend buckets: the store does not record version ids (the blob id stays the
  * 32-hex id the metadata already holds). A blob's key is written once and never reused, so every
- * version under it is the store's own: delete() removes the key and, if that only left a delete
- * marker (a versioned bucket), deletes every version of the key by id. One extra list call per
- * delete on a versioned bucket buys a blob id format shared with FsBlobStore.
+ * version under it is the store's own: on a versioned bucket delete() lists the key's versions
+ * and deletes each by id. One list call per delete on a versioned bucket buys a blob id format
+ * shared with FsBlobStore.
  */
 export class S3BlobStore implements BlobStore {
   readonly #client: S3Client;
@@ -54,6 +54,7 @@ export class S3BlobStore implements BlobStore {
   readonly #partsInFlight: number;
   readonly #listPageSize: number;
   #objectLock: Promise<boolean> | undefined;
+  #versioned: Promise<boolean> | undefined;
 
   constructor(options: S3BlobStoreOptions) {
     if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new TypeError(`the blob prefix must be empty or end in '/', not ${JSON.stringify(options.prefix)}`);
@@ -131,13 +132,24 @@ export class S3BlobStore implements BlobStore {
     await this.#client.putObjectRetention({ bucket: this.#bucket, key: this.#key(blobId) }, lock.retention);
   }
 
+  /**
+   * Unversioned bucket: one DeleteObject. Versioned (or suspended) bucket: the key's versions are
+   * listed first and each deleted by id, so no delete marker is ever made — a version that
+   * cannot be deleted (Object Lock) leaves the blob readable and listed, not hidden behind a
+   * marker. If the bucket was versioned after the status was cached, the plain delete answers
+   * with a marker, and the versions (the marker among them) are removed the same way.
+   */
   async delete(blobId: string): Promise<void> {
     const key = this.#key(blobId);
-    const removed = await this.#client.deleteObject({ bucket: this.#bucket, key });
-    if (!removed.deleteMarker) return;
-    // A versioned bucket kept every version behind a new delete marker: remove them all by id.
+    if (!(await this.#isVersioned())) {
+      const removed = await this.#client.deleteObject({ bucket: this.#bucket, key });
+      if (!removed.deleteMarker) return;
+      this.#versioned = Promise.resolve(true);
+    }
     const versions: string[] = [];
     for await (const version of this.#client.listObjectVersions({ bucket: this.#bucket, prefix: key, maxKeys: 100 })) {
+      // Sorted by key: past `key` come only longer keys sharing the prefix.
+      if (version.key > key) break;
       if (version.key === key) versions.push(version.versionId);
     }
     for (const versionId of versions) await this.#deleteVersion(key, versionId);
@@ -178,6 +190,15 @@ export class S3BlobStore implements BlobStore {
       if (!(error instanceof S3RequestError && error.code === 'AccessDenied')) throw error;
       await this.#client.deleteObject({ bucket: this.#bucket, key, versionId }, { bypassGovernanceRetention: true });
     }
+  }
+
+  /** Whether the bucket keeps versions (Enabled or Suspended: both may hold several per key). */
+  #isVersioned(): Promise<boolean> {
+    const known = (this.#versioned ??= this.#client.getBucketVersioning(this.#bucket).then((v) => v.status === 'Enabled' || v.status === 'Suspended'));
+    known.catch(() => {
+      if (this.#versioned === known) this.#versioned = undefined;
+    });
+    return known;
   }
 
   #hasObjectLock(): Promise<boolean> {
