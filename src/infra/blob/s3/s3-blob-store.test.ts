@@ -49,6 +49,8 @@ const contract = { largeBodyBytes: 2 * PART_BYTES + 12_345, modifiedToleranceMs:
 
 blobStoreContract('S3BlobStore, unversioned bucket', async () => storeIn('plain'), contract);
 blobStoreContract('S3BlobStore, versioned bucket', async () => storeIn('versioned'), contract);
+// Where protect() really sets a retention on the backend, and delete() needs the governance bypass.
+blobStoreContract('S3BlobStore, Object Lock bucket', async () => storeIn('locked'), contract);
 
 async function openUploads(bucket: string): Promise<number> {
   const answer = await sdk.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
