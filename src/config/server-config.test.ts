@@ -83,6 +83,11 @@ test('blob store on S3: unset keeps DATA/blobs; set needs bucket, endpoint and t
   refused({ HOLDFAST_BLOB_S3_PREFIX: '/abs' }, /blobS3Prefix/);
   refused({ [secret]: undefined }, new RegExp(`environment variable ${secret} \\(named by blobS3SecretAccessKeyEnv\\) is empty`));
   refused({ HOLDFAST_BLOB_S3_ACCESS_KEY_ID_ENV: 'not a name' }, /blobS3AccessKeyIdEnv .* is not an environment variable name/);
+  // Backend settings without a backend would be silently ignored.
+  const noBackend = { HOLDFAST_BLOB_S3_ENDPOINT: undefined, HOLDFAST_BLOB_S3_BUCKET: undefined };
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: 'node-1/' }, /blobS3Prefix \(from HOLDFAST_BLOB_S3_PREFIX\) is set but blobS3Endpoint is not/);
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: undefined, HOLDFAST_BLOB_S3_REGION: 'eu-west-1' }, /blobS3Region .* is set but blobS3Endpoint is not/);
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: undefined, HOLDFAST_BLOB_S3_CA_FILE: '/etc/ssl/ca.pem' }, /blobS3CaFile .* is set but blobS3Endpoint is not/);
 });
 
 test('a blob backend secret pasted into blobS3Endpoint or blobS3SecretAccessKeyEnv never appears in the refusal', () => {

@@ -386,6 +386,8 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     }
   }
   const config: Record<string, unknown> = {};
+  /** Where each setting came from: 'default' for one nobody set. */
+  const origins: Record<string, string> = {};
   for (const [key, spec] of Object.entries(SPECS)) {
     let source: Source | undefined;
     const flag = spec.flag === undefined ? undefined : inputs.flags[spec.flag];
@@ -394,6 +396,7 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     else if (key in fileValues) source = { value: fileValues[key], origin: inputs.configFile! };
     else if (DEFAULTS[key] !== undefined) source = { value: DEFAULTS[key], origin: 'default' };
     config[key] = source === undefined ? undefined : spec.parse(source.value, source.origin);
+    if (source !== undefined) origins[key] = source.origin;
   }
   if ((config['tlsCertFile'] === undefined) !== (config['tlsKeyFile'] === undefined)) {
     throw new ConfigError('Invalid configuration: tlsCertFile and tlsKeyFile go together. Fix: set both (e.g. from `holdfast cert --out DIR`), or neither for plain HTTP on loopback.');
@@ -401,13 +404,22 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
   if (config['auditLogStream'] === 'syslog' && config['auditSyslog'] === undefined) {
     throw new ConfigError('Invalid configuration: auditLogStream is syslog but auditSyslog is not set. Fix: set auditSyslog to udp://HOST:PORT or tcp://HOST:PORT.');
   }
-  checkBlobS3(config, inputs.env);
+  checkBlobS3(config, origins, inputs.env);
   return Object.freeze(config) as unknown as ServerConfig;
 }
 
 /** The S3 blob settings go together, and the credentials they name must be in the environment. */
-function checkBlobS3(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
-  if (config['blobS3Endpoint'] === undefined && config['blobS3Bucket'] === undefined) return;
+function checkBlobS3(config: Record<string, unknown>, origins: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>): void {
+  if (config['blobS3Endpoint'] === undefined && config['blobS3Bucket'] === undefined) {
+    // Set without a backend they would be ignored, and the operator would believe blobs go to S3.
+    for (const key of ['blobS3Prefix', 'blobS3Region', 'blobS3CaFile']) {
+      const origin = origins[key];
+      if (origin !== undefined && origin !== 'default') {
+        throw new ConfigError(`Invalid configuration: ${key} (from ${origin}) is set but blobS3Endpoint is not, so it would be ignored. Fix: set blobS3Endpoint and blobS3Bucket to keep object bytes in S3, or unset ${key} to keep them in DATA/blobs.`);
+      }
+    }
+    return;
+  }
   if (config['blobS3Endpoint'] === undefined || config['blobS3Bucket'] === undefined) {
     throw new ConfigError('Invalid configuration: blobS3Endpoint and blobS3Bucket go together. Fix: set both to keep object bytes in that bucket, or neither to keep them in DATA/blobs.');
   }
