@@ -12,6 +12,7 @@ import { DEFAULT_RETRY_POLICY, realSleep, type RetryPolicy, type Sleep, withRetr
 import { codeForStatus, isNoObjectLock, isRetryable, isRetryableErrorBody, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
 import type { S3Credentials } from './s3-credentials.js';
 import type { BucketObjectLock, ListedObject, ListedObjectVersion, ListObjectsV2Page, ListObjectVersionsPage, ObjectRetention } from './s3-xml.js';
+import { escapeXml } from '../xml/escape-xml.js';
 import { objectPath, signRequest } from './sigv4-signer.js';
 
 export interface S3ClientOptions {
@@ -614,10 +615,6 @@ function xmlBody(xml: string): Pick<Exchange, 'headers' | 'body'> {
     headers: { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(bytes).digest('base64') },
     body: { source: { kind: 'bytes', bytes }, size: bytes.length, sha256: createHash('sha256').update(bytes).digest() },
   };
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function describe(bucket: string, key?: string): string {
