@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseS3Endpoint, S3_REGION_NAME } from '../infra/s3-client/s3-client-environment.js';
 
 /**
  * `holdfast server` configuration, parsed once at start-up into a frozen object. Sources, in
@@ -167,20 +168,16 @@ function schemaName(key: string) {
 }
 
 function s3Endpoint(value: unknown, origin: string): string {
-  let url: URL | undefined;
   try {
-    url = typeof value === 'string' ? new URL(value.trim()) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    // The value is not echoed back: the URL refused may be one with user:password in it.
+    if (typeof value !== 'string') throw new Error('the endpoint is not a URL.');
+    return parseS3Endpoint(value).toString();
+  } catch (error) {
+    // The value is not echoed back (parseS3Endpoint does not either): it may hold user:password.
     throw new ConfigError(
-      `Invalid configuration: blobS3Endpoint (from ${origin}) is not an http:// or https:// URL of scheme, host and port. ` +
+      `Invalid configuration: blobS3Endpoint (from ${origin}) is not an http:// or https:// URL of scheme, host and port: ${(error as Error).message} ` +
         'Fix: use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL).',
     );
   }
-  return url.toString();
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (the general-purpose rules, dots allowed). */
@@ -197,7 +194,7 @@ function s3Prefix(value: unknown, origin: string): string {
 }
 
 function regionName(value: unknown, origin: string): string {
-  if (typeof value !== 'string' || !/^[a-z0-9-]{1,64}$/.test(value)) fail('blobS3Region', origin, value, 'is not a region name', 'use the backend region, e.g. us-east-1');
+  if (typeof value !== 'string' || !S3_REGION_NAME.test(value)) fail('blobS3Region', origin, value, 'is not a region name', 'use the backend region, e.g. us-east-1');
   return value;
 }
 
