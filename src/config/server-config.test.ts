@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,4 +83,34 @@ test('blob store on S3: unset keeps DATA/blobs; set needs bucket, endpoint and t
   refused({ HOLDFAST_BLOB_S3_PREFIX: '/abs' }, /blobS3Prefix/);
   refused({ [secret]: undefined }, new RegExp(`environment variable ${secret} \\(named by blobS3SecretAccessKeyEnv\\) is empty`));
   refused({ HOLDFAST_BLOB_S3_ACCESS_KEY_ID_ENV: 'not a name' }, /blobS3AccessKeyIdEnv .* is not an environment variable name/);
+  // Backend settings without a backend would be silently ignored.
+  const noBackend = { HOLDFAST_BLOB_S3_ENDPOINT: undefined, HOLDFAST_BLOB_S3_BUCKET: undefined };
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: 'node-1/' }, /blobS3Prefix \(from HOLDFAST_BLOB_S3_PREFIX\) is set but blobS3Endpoint is not/);
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: undefined, HOLDFAST_BLOB_S3_REGION: 'eu-west-1' }, /blobS3Region .* is set but blobS3Endpoint is not/);
+  refused({ ...noBackend, HOLDFAST_BLOB_S3_PREFIX: undefined, HOLDFAST_BLOB_S3_CA_FILE: '/etc/ssl/ca.pem' }, /blobS3CaFile .* is set but blobS3Endpoint is not/);
+});
+
+test('a blob backend secret pasted into blobS3Endpoint or blobS3SecretAccessKeyEnv never appears in the refusal', () => {
+  // Built at run time: the repository's secret scan must not find a credential-shaped literal.
+  const secretAccessKey = `wJalr${randomBytes(12).toString('hex')}/K7MDENG+${randomBytes(6).toString('base64url')}`;
+  const lettersOnly = `wJalrXUtnFEMI${randomBytes(12).toString('hex')}`;
+  const base = { HOLDFAST_BLOB_S3_ENDPOINT: 'http://127.0.0.1:9000', HOLDFAST_BLOB_S3_BUCKET: 'vault-blobs', HOLDFAST_BLOB_S3_ACCESS_KEY_ID: 'id', HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY: 'value' };
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ HOLDFAST_BLOB_S3_ENDPOINT: `http://holdfast:${secretAccessKey}@127.0.0.1:9000` }, /blobS3Endpoint \(from .*\) is not an http/],
+    [{ HOLDFAST_BLOB_S3_ENDPOINT: `http://holdfast:${secretAccessKey}@` }, /blobS3Endpoint \(from .*\) is not an http/],
+    [{ HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY_ENV: secretAccessKey }, /blobS3SecretAccessKeyEnv \(from .*\) is not an environment variable name/],
+    [{ HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY_ENV: lettersOnly }, /environment variable named by blobS3SecretAccessKeyEnv is empty/],
+  ];
+  for (const [overrides, pattern] of cases) {
+    assert.throws(
+      () => loadServerConfig({ flags: {}, env: { ...base, ...overrides }, configFile: undefined }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, pattern);
+        assert.match(e.message, /Fix:/);
+        assert.ok(!e.message.includes(secretAccessKey) && !e.message.includes(lettersOnly) && !e.message.includes(secretAccessKey.slice(5, 20)), e.message.replace(secretAccessKey, '***'));
+        return true;
+      },
+    );
+  }
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseS3Endpoint, S3_REGION_NAME } from '../infra/s3-client/s3-client-environment.js';
 
 /**
  * `holdfast server` configuration, parsed once at start-up into a frozen object. Sources, in
@@ -167,16 +168,16 @@ function schemaName(key: string) {
 }
 
 function s3Endpoint(value: unknown, origin: string): string {
-  let url: URL | undefined;
   try {
-    url = typeof value === 'string' ? new URL(value.trim()) : undefined;
-  } catch {
-    url = undefined;
+    if (typeof value !== 'string') throw new Error('the endpoint is not a URL.');
+    return parseS3Endpoint(value).toString();
+  } catch (error) {
+    // The value is not echoed back (parseS3Endpoint does not either): it may hold user:password.
+    throw new ConfigError(
+      `Invalid configuration: blobS3Endpoint (from ${origin}) is not an http:// or https:// URL of scheme, host and port: ${(error as Error).message} ` +
+        'Fix: use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL).',
+    );
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    fail('blobS3Endpoint', origin, value, 'is not an http:// or https:// URL of scheme, host and port', 'use e.g. https://s3.eu-west-1.amazonaws.com or http://10.0.0.5:9000 (credentials go in the variables named by blobS3AccessKeyIdEnv/blobS3SecretAccessKeyEnv, not the URL)');
-  }
-  return url.toString();
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (the general-purpose rules, dots allowed). */
@@ -193,15 +194,27 @@ function s3Prefix(value: unknown, origin: string): string {
 }
 
 function regionName(value: unknown, origin: string): string {
-  if (typeof value !== 'string' || !/^[a-z0-9-]{1,64}$/.test(value)) fail('blobS3Region', origin, value, 'is not a region name', 'use the backend region, e.g. us-east-1');
+  if (typeof value !== 'string' || !S3_REGION_NAME.test(value)) fail('blobS3Region', origin, value, 'is not a region name', 'use the backend region, e.g. us-east-1');
   return value;
 }
 
 function envName(key: string) {
   return (value: unknown, origin: string): string => {
-    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) fail(key, origin, value, 'is not an environment variable name', 'give the name of the variable, e.g. HOLDFAST_BLOB_S3_ACCESS_KEY_ID, not its value');
+    // The value is not echoed back: what is refused here is most likely the key itself, pasted.
+    if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+      throw new ConfigError(`Invalid configuration: ${key} (from ${origin}) is not an environment variable name. Fix: give the name of the variable, e.g. HOLDFAST_BLOB_S3_ACCESS_KEY_ID, not its value.`);
+    }
     return value;
   };
+}
+
+/**
+ * An environment variable name as a message may show it: a conventional upper-case name, or
+ * else only the setting that names it. A pasted secret of letters and digits alone is a valid
+ * name; AWS secrets are mixed-case, so it is not shown.
+ */
+export function shownEnvName(name: string, key: string): string {
+  return /^[A-Z_][A-Z0-9_]*$/.test(name) ? name : `named by ${key}`;
 }
 
 /** A share in (0, 1], e.g. 0.25 for a quarter. */
@@ -370,6 +383,8 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     }
   }
   const config: Record<string, unknown> = {};
+  /** Where each setting came from: 'default' for one nobody set. */
+  const origins: Record<string, string> = {};
   for (const [key, spec] of Object.entries(SPECS)) {
     let source: Source | undefined;
     const flag = spec.flag === undefined ? undefined : inputs.flags[spec.flag];
@@ -378,6 +393,7 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     else if (key in fileValues) source = { value: fileValues[key], origin: inputs.configFile! };
     else if (DEFAULTS[key] !== undefined) source = { value: DEFAULTS[key], origin: 'default' };
     config[key] = source === undefined ? undefined : spec.parse(source.value, source.origin);
+    if (source !== undefined) origins[key] = source.origin;
   }
   if ((config['tlsCertFile'] === undefined) !== (config['tlsKeyFile'] === undefined)) {
     throw new ConfigError('Invalid configuration: tlsCertFile and tlsKeyFile go together. Fix: set both (e.g. from `holdfast cert --out DIR`), or neither for plain HTTP on loopback.');
@@ -385,20 +401,31 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
   if (config['auditLogStream'] === 'syslog' && config['auditSyslog'] === undefined) {
     throw new ConfigError('Invalid configuration: auditLogStream is syslog but auditSyslog is not set. Fix: set auditSyslog to udp://HOST:PORT or tcp://HOST:PORT.');
   }
-  checkBlobS3(config, inputs.env);
+  checkBlobS3(config, origins, inputs.env);
   return Object.freeze(config) as unknown as ServerConfig;
 }
 
 /** The S3 blob settings go together, and the credentials they name must be in the environment. */
-function checkBlobS3(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
-  if (config['blobS3Endpoint'] === undefined && config['blobS3Bucket'] === undefined) return;
+function checkBlobS3(config: Record<string, unknown>, origins: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>): void {
+  if (config['blobS3Endpoint'] === undefined && config['blobS3Bucket'] === undefined) {
+    // Set without a backend they would be ignored, and the operator would believe blobs go to S3.
+    for (const key of ['blobS3Prefix', 'blobS3Region', 'blobS3CaFile']) {
+      const origin = origins[key];
+      if (origin !== undefined && origin !== 'default') {
+        throw new ConfigError(`Invalid configuration: ${key} (from ${origin}) is set but blobS3Endpoint is not, so it would be ignored. Fix: set blobS3Endpoint and blobS3Bucket to keep object bytes in S3, or unset ${key} to keep them in DATA/blobs.`);
+      }
+    }
+    return;
+  }
   if (config['blobS3Endpoint'] === undefined || config['blobS3Bucket'] === undefined) {
     throw new ConfigError('Invalid configuration: blobS3Endpoint and blobS3Bucket go together. Fix: set both to keep object bytes in that bucket, or neither to keep them in DATA/blobs.');
   }
   for (const key of ['blobS3AccessKeyIdEnv', 'blobS3SecretAccessKeyEnv']) {
     const name = config[key] as string;
     if ((env[name] ?? '').trim() === '') {
-      throw new ConfigError(`Invalid configuration: blobS3Endpoint is set but the environment variable ${name} (named by ${key}) is empty. Fix: export the blob backend's access key in ${name}, or point ${key} at the variable that holds it.`);
+      const shown = shownEnvName(name, key);
+      const which = shown === name ? `${name} (named by ${key})` : shown;
+      throw new ConfigError(`Invalid configuration: blobS3Endpoint is set but the environment variable ${which} is empty. Fix: export the blob backend's access key in ${shown === name ? name : 'it'}, or point ${key} at the variable that holds it.`);
     }
   }
 }

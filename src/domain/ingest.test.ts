@@ -8,7 +8,8 @@ import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { createChecksum, encodeChecksum } from '../infra/checksum/checksum.js';
 import { DigestWorkerPool } from '../infra/checksum/digest-worker-pool.js';
 import { S3Error } from './errors.js';
-import { type IngestOptions, ingestBody } from './ingest.js';
+import { BLOB_REQUESTS_AT_ONCE } from './blob-fan-out.js';
+import { discardData, type IngestOptions, ingestBody } from './ingest.js';
 
 const root = mkdtempSync(join(tmpdir(), 'holdfast-ingest-'));
 const digester = new DigestWorkerPool(1);
@@ -98,4 +99,47 @@ test('an empty body of unknown size stores no blob', async () => {
   assert.deepEqual(result.data, { kind: 'blobs', blobs: [] });
   assert.deepEqual(result.md5, createHash('md5').digest());
   assert.equal(await blobCount(blobs), 0);
+});
+
+test('a cleanup that fails after a refused body is reported, and the client still gets the refusal', async () => {
+  const store = new FsBlobStore(join(root, String(n++)));
+  // A real store whose writers cannot remove what they wrote (a backend gone away mid-request).
+  const blobs: FsBlobStore = Object.assign(Object.create(store) as FsBlobStore, {
+    create: async () => {
+      const writer = await store.create();
+      return { append: (c: Uint8Array) => writer.append(c), commit: () => writer.commit(), abort: () => Promise.reject(new Error('backend unreachable')) };
+    },
+    write: (source: Iterable<Uint8Array>) => store.write(source),
+    delete: () => Promise.reject(new Error('backend unreachable')),
+  });
+  const body = randomBytes(3 * 1024 * 1024);
+  const reported: unknown[] = [];
+  const onCleanupFailure = (e: unknown) => reported.push(e);
+  await assert.rejects(
+    ingestBody(chunked(body), {}, options(blobs, body, { declaredSize: undefined, maxSize: 2 * 1024 * 1024, onCleanupFailure })),
+    code('EntityTooLarge'),
+  );
+  await assert.rejects(ingestBody(chunked(body), { contentMd5: randomBytes(16) }, options(blobs, body, { onCleanupFailure })), code('BadDigest'));
+  assert.deepEqual(reported.map((e) => (e as Error).message), ['backend unreachable', '1 of 1 blob(s) could not be deleted']);
+});
+
+test('discardData deletes a few blobs at a time, tries every one, and then rejects with each failure', async () => {
+  const store = new FsBlobStore(join(root, String(n++)));
+  let running = 0;
+  let peak = 0;
+  const tried: string[] = [];
+  const blobs: FsBlobStore = Object.assign(Object.create(store) as FsBlobStore, {
+    delete: async (blobId: string) => {
+      tried.push(blobId);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      if (blobId.startsWith('03')) throw new Error('backend unreachable');
+    },
+  });
+  const refs = Array.from({ length: 10 }, (_, i) => ({ blobId: i.toString(16).padStart(2, '0').repeat(16), size: 1 }));
+  await assert.rejects(discardData(blobs, { kind: 'blobs', blobs: refs }), (e: unknown) => e instanceof AggregateError && e.errors.length === 1 && /1 of 10 blob/.test(e.message));
+  assert.equal(tried.length, 10);
+  assert.ok(peak <= BLOB_REQUESTS_AT_ONCE, `at most ${BLOB_REQUESTS_AT_ONCE} at once, saw ${peak}`);
 });

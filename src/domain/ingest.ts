@@ -5,6 +5,7 @@ import {
   decodeChecksum,
   encodeChecksum,
 } from '../infra/checksum/checksum.js';
+import { forEachBlob } from './blob-fan-out.js';
 import { S3Error, s3errors } from './errors.js';
 import type { StoredChecksum, StoredData } from './model.js';
 import type { BlobStore, BodyDigester, BodyDigests, DigestRequest } from './ports.js';
@@ -44,6 +45,12 @@ export interface IngestOptions {
   readonly checksumAlgorithm?: ChecksumAlgorithm | undefined;
   /** Hashes large bodies on other threads; without it every body is hashed in place. */
   readonly digester?: BodyDigester | undefined;
+  /**
+   * Told when removing what a failed ingest wrote fails too. That failure is only reported: the
+   * client is answered with the error that stopped the ingest (a 4xx stays a 4xx), and the
+   * orphan sweep removes the leftover later.
+   */
+  readonly onCleanupFailure?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -96,7 +103,7 @@ export async function ingestBody(
     }
     return { data, size, md5: digests.md5, ...(checksumResult === undefined ? {} : { checksum: checksumResult }) };
   } catch (error) {
-    await discardData(options.blobs, data);
+    await discardData(options.blobs, data).catch((e: unknown) => options.onCleanupFailure?.(e));
     throw error;
   }
 }
@@ -197,7 +204,7 @@ async function ingestOffThread(
   } catch (error) {
     run.cancel();
     await writing.catch(() => undefined);
-    await writer.abort();
+    await writer.abort().catch((e: unknown) => options.onCleanupFailure?.(e));
     throw error;
   }
 }
@@ -209,9 +216,14 @@ export function storedChecksumOf(body: IngestedBody): StoredChecksum | undefined
     : { algorithm: body.checksum.algorithm, value: encodeChecksum(body.checksum.digest), type: 'FULL_OBJECT' };
 }
 
+/**
+ * Deletes the blobs of `data`, a few at a time (BLOB_REQUESTS_AT_ONCE). Every blob is tried;
+ * if any delete failed, rejects afterwards with an AggregateError of those failures.
+ */
 export async function discardData(blobs: BlobStore, data: StoredData): Promise<void> {
   if (data.kind !== 'blobs') return;
-  await Promise.all(data.blobs.map((b) => blobs.delete(b.blobId)));
+  const failures = await forEachBlob(data.blobs.map((b) => b.blobId), (blobId) => blobs.delete(blobId));
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${data.blobs.length} blob(s) could not be deleted`);
 }
 
 function equalBytes(a: Buffer, b: Buffer): boolean {

@@ -108,6 +108,7 @@ export class MultipartUploads {
       // Parts are always blobs: a completed object is stitched from blob references.
       inlineLimit: -1,
       digester: this.#vault.options.digester,
+      onCleanupFailure: (e) => this.#vault.options.onBlobFailure?.('removing the blob of a failed part upload (the orphan sweep removes it later)', e),
       declaredSize: input.declaredSize,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
@@ -131,6 +132,7 @@ export class MultipartUploads {
       blobs: this.#vault.blobs,
       inlineLimit: -1,
       digester: this.#vault.options.digester,
+      onCleanupFailure: (e) => this.#vault.options.onBlobFailure?.('removing the blob of a failed part upload (the orphan sweep removes it later)', e),
       declaredSize: size,
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
@@ -158,7 +160,7 @@ export class MultipartUploads {
       const { displaced } = await this.#vault.metadata.putPart(bucket, key, part);
       this.#vault.discardLater(displaced);
     } catch (error) {
-      await discardData(this.#vault.blobs, body.data);
+      await discardData(this.#vault.blobs, body.data).catch((e: unknown) => this.#vault.options.onBlobFailure?.('removing the blob of an unrecorded part (the orphan sweep removes it later)', e));
       throw error;
     }
     return part;

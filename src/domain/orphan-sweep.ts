@@ -9,9 +9,11 @@ import type { BlobStore, MetadataStore } from './ports.js';
  * The referenced set is read after listing, so a blob committed meanwhile is seen as referenced.
  *
  * Single-writer only: it relies on no other process having a write in flight. The embedded
- * deployment guarantees that (one locked data directory); several vault nodes sharing a blob
- * store must not run it as is — there it needs a grace period measured in write lifetimes, not
- * this node's start, and a batched reference check instead of the whole set in memory.
+ * deployment guarantees that (one locked data directory); an S3 blob store is claimed by one
+ * vault's metadata at start-up (a second is refused) and the cut-off moves back by a grace for
+ * the backend's clock (S3_ORPHAN_SWEEP_GRACE_MS). Several vault nodes sharing a blob store must
+ * still not run it as is — there it needs a grace measured in write lifetimes across nodes and a
+ * batched reference check instead of the whole set in memory.
  */
 export async function sweepOrphanBlobs(
   metadata: MetadataStore,

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
 import { ManualClock } from '../infra/clock.js';
 import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-store.js';
+import { BLOB_REQUESTS_AT_ONCE } from './blob-fan-out.js';
 import { S3Error } from './errors.js';
 import { ObjectLocks } from './object-locks.js';
 import { RetentionClock } from './retention-clock.js';
@@ -83,4 +84,36 @@ test('jumping the clock forward does not unlock a version early', async () => {
   monotonic += 1000;
   await assert.rejects(vault.deleteObject('locked', 'k', version.versionId), (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied');
   assert.equal(retentionClock.paused, true);
+});
+
+test('protecting a locked version of many blobs: a few requests at a time, every blob tried, failures reported', async () => {
+  let running = 0;
+  let peak = 0;
+  const tried: string[] = [];
+  /** The real store, whose protect() is refused for two blobs and yields once per call. */
+  class RefusingStore extends FsBlobStore {
+    override async protect(blobId: string): Promise<void> {
+      tried.push(blobId);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      if (blobId.startsWith('0a') || blobId.startsWith('05')) throw new Error(`backend refused ${blobId}`);
+    }
+  }
+  const reported: Array<{ what: string; error: unknown }> = [];
+  const clock = new ManualClock(Date.UTC(2032, 0, 1));
+  const vault = new Vault(new SqliteMetadataStore(join(root, 'meta3.sqlite')), new RefusingStore(join(root, 'blobs3')), clock, {
+    region: 'us-east-1',
+    inlineLimit: 1024,
+    onBlobFailure: (what, error) => reported.push({ what, error }),
+  });
+  const blobs = Array.from({ length: 12 }, (_, i) => ({ blobId: i.toString(16).padStart(2, '0').repeat(16), size: 1 }));
+  const version = { bucket: 'locked', key: 'parts.tar', versionId: 'v1', legalHold: true, retention: undefined, data: { kind: 'blobs', blobs } } as unknown as Parameters<Vault['protectIfLocked']>[0];
+  await vault.protectIfLocked(version);
+  assert.equal(tried.length, 12, 'every blob is tried, failures or not');
+  assert.ok(peak <= BLOB_REQUESTS_AT_ONCE, `at most ${BLOB_REQUESTS_AT_ONCE} at once, saw ${peak}`);
+  assert.equal(reported.length, 1);
+  assert.match(reported[0]!.what, /protecting 2 of 12 blob\(s\) of locked version locked\/parts.tar \(v1\)/);
+  assert.equal((reported[0]!.error as AggregateError).errors.length, 2);
 });

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../infra/clock.js';
 import { type ReadConditions, type WriteConditions, checkReadConditions, checkWriteConditions } from './conditions.js';
 import { S3Error, s3errors } from './errors.js';
+import { forEachBlob } from './blob-fan-out.js';
 import { type IngestedBody, type IntegrityExpectations, discardData, ingestBody, storedChecksumOf } from './ingest.js';
 import { type ListPage, type VersionListPage, type VersionListRequest, listPage, listVersionsPage } from './listing.js';
 import type { BucketRecord, ObjectVersionRecord, StoredData, StoredHeaders } from './model.js';
@@ -29,6 +30,8 @@ export interface VaultOptions {
   readonly retentionClock?: Clock;
   /** Hashes large bodies on other threads (see BodyDigester); without it, in place. */
   readonly digester?: BodyDigester;
+  /** Told of a blob that could not be removed or protected: the request goes on without it. */
+  readonly onBlobFailure?: (what: string, error: unknown) => void;
 }
 
 export interface PutObjectInput {
@@ -150,6 +153,7 @@ export class Vault {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
       digester: this.options.digester,
+      onCleanupFailure: (e) => this.options.onBlobFailure?.('removing the blob of a failed write (the orphan sweep removes it later)', e),
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
@@ -203,7 +207,7 @@ export class Vault {
         conditional ? (latest) => checkWriteConditions(conditions, version.key, latest) : undefined,
       );
     } catch (error) {
-      await discardData(this.blobs, version.data);
+      await discardData(this.blobs, version.data).catch((e: unknown) => this.#blobFailure('removing the blobs of an uncommitted version (the orphan sweep removes them later)', e));
       throw error;
     }
     this.discardLater(result.displaced);
@@ -214,17 +218,26 @@ export class Vault {
   /**
    * Read-only storage for the bytes of a version under retention or legal hold. Never fails the
    * request: the write is already committed and the lock rule itself lives in the metadata.
+   * A blob left unprotected is reported (onBlobFailure): the backend's own lock is then missing.
    */
   async protectIfLocked(version: ObjectVersionRecord): Promise<void> {
     if (version.data.kind !== 'blobs') return;
     if (version.legalHold !== true && !isRetentionActive(version.retention, this.clock.nowMs())) return;
     const lock = { retention: version.retention, legalHold: version.legalHold === true };
-    await Promise.all(version.data.blobs.map((b) => this.blobs.protect(b.blobId, lock).catch(() => undefined)));
+    const failures = await forEachBlob(version.data.blobs.map((b) => b.blobId), (blobId) => this.blobs.protect(blobId, lock));
+    if (failures.length > 0) {
+      const what = `protecting ${failures.length} of ${version.data.blobs.length} blob(s) of locked version ${version.bucket}/${version.key} (${version.versionId}) in the blob store`;
+      this.#blobFailure(what, new AggregateError(failures, what));
+    }
   }
 
   /** Deletes bytes no longer referenced. After the commit, so a crash can only leak, never lose. */
   discardLater(displaced: readonly StoredData[]): void {
-    for (const data of displaced) void discardData(this.blobs, data).catch(() => undefined);
+    for (const data of displaced) void discardData(this.blobs, data).catch((e: unknown) => this.#blobFailure('removing the blobs of a replaced or deleted version (the orphan sweep removes them later)', e));
+  }
+
+  #blobFailure(what: string, error: unknown): void {
+    this.options.onBlobFailure?.(what, error);
   }
 
   async headObject(bucket: string, key: string, versionId: string | undefined, conditions: ReadConditions): Promise<ObjectVersionRecord> {
@@ -358,6 +371,7 @@ export class Vault {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
       digester: this.options.digester,
+      onCleanupFailure: (e) => this.options.onBlobFailure?.('removing the blob of a failed write (the orphan sweep removes it later)', e),
       declaredSize: source.size,
       maxSize: MAX_SINGLE_PUT_BYTES,
       checksumAlgorithm: source.checksum?.algorithm,

@@ -111,7 +111,11 @@ test('holdfast reviews due lists the overdue quarterly reviews (configured frequ
   const keys = new Map<string, { accessKeyId: string; secretAccessKey: string }>();
   let baselineId: string | undefined;
   try {
-    server = await startVaultServer(config, env, clock, { info: () => undefined, error: () => undefined });
+    const started = await startVaultServer(config, env, clock, { info: () => undefined, error: () => undefined });
+    // Registered as soon as the server exists, so a failure below still closes it, and never
+    // before: a start-up that threw leaves nothing to close.
+    after(() => started.close());
+    server = started;
     const rootClient = new AdminClient(new URL(server.url), { accessKeyId: ROOT_ID, secretAccessKey: new Secret(ROOT_SECRET) });
     for (const name of ['alice', 'bob']) {
       await rootClient.call('POST', 'users', { name, roles: ['admin'] });
@@ -125,7 +129,6 @@ test('holdfast reviews due lists the overdue quarterly reviews (configured frequ
   } finally {
     mock.timers.reset();
   }
-  after(() => server.close());
   clock.set(Date.now());
 
   const cli = async (args: string[], expectExitCode: number) => {

@@ -1,21 +1,41 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, type ServerConfig } from '../config/server-config.js';
+import { ConfigError, type ServerConfig, shownEnvName } from '../config/server-config.js';
 import type { BlobStore } from '../domain/ports.js';
 import { Secret } from '../domain/secret.js';
 import { FsBlobStore } from '../infra/blob/fs/fs-blob-store.js';
+import { BlobPrefixOwnedError, type BlobPrefixOwner } from '../infra/blob/s3/blob-prefix-owner.js';
 import { S3BlobStore } from '../infra/blob/s3/s3-blob-store.js';
 import type { Clock } from '../infra/clock.js';
 import { S3Client } from '../infra/s3-client/s3-client.js';
 
 /**
+ * How much older than this start a blob must be for the orphan sweep to consider it, on an S3
+ * blob store. A blob's age there is the backend's LastModified: the backend's clock, in whole
+ * seconds, set when the upload began or completed; a front node's clock may differ by minutes
+ * and a large multipart upload may take many. One hour covers both with room to spare; an
+ * interrupted write is then swept at the first start more than an hour after it.
+ */
+export const S3_ORPHAN_SWEEP_GRACE_MS = 60 * 60 * 1000;
+
+export interface VaultBlobs {
+  readonly store: BlobStore;
+  /** Subtracted from the start time to get the orphan sweep's cut-off. */
+  readonly orphanSweepGraceMs: number;
+  readonly close: () => void;
+}
+
+/**
  * The vault's blob store: DATA/blobs, or a bucket of an existing S3-compatible store when
  * blobS3Endpoint is set. The S3 store is checked before the server listens, by writing and
- * deleting a probe object, so a wrong bucket or key stops the start instead of the first upload.
+ * deleting a probe object, so a wrong bucket or key stops the start instead of the first upload;
+ * then its prefix is claimed for `owner` (this vault's metadata), and a prefix another vault's
+ * metadata holds stops the start: each vault's orphan sweep would delete the other's blobs.
  */
-export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock): Promise<{ readonly store: BlobStore; readonly close: () => void }> {
+export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock, owner: BlobPrefixOwner): Promise<VaultBlobs> {
   if (config.blobS3Endpoint === undefined || config.blobS3Bucket === undefined) {
-    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), close: () => undefined };
+    // The data directory is locked to this server, so its clock wrote every blob: no grace needed.
+    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), orphanSweepGraceMs: 0, close: () => undefined };
   }
   // Present: loadServerConfig refused an empty one.
   const accessKeyId = (env[config.blobS3AccessKeyIdEnv] ?? '').trim();
@@ -32,7 +52,7 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     ...(ca === undefined ? {} : { ca }),
     endpoint: new URL(config.blobS3Endpoint),
     region: config.blobS3Region,
-    credentials: { accessKeyId, secretAccessKey, source: `environment (${config.blobS3AccessKeyIdEnv}, ${config.blobS3SecretAccessKeyEnv})` },
+    credentials: { accessKeyId, secretAccessKey, source: `environment (${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')}, ${shownEnvName(config.blobS3SecretAccessKeyEnv, 'blobS3SecretAccessKeyEnv')})` },
     clock,
   });
   const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock });
@@ -42,9 +62,21 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     client.close();
     throw new Error(
       `Cannot write to the S3 blob store ${store.location} at ${config.blobS3Endpoint} (blobS3Endpoint, blobS3Bucket): ${(error as Error).message}. ` +
-        `Fix: check that the endpoint is reachable (for https with a private CA, set blobS3CaFile), the bucket exists, and the key in ${config.blobS3AccessKeyIdEnv} may PutObject and DeleteObject there.`,
+        `Fix: check that the endpoint is reachable (for https with a private CA, set blobS3CaFile), the bucket exists, and the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} may PutObject and DeleteObject there.`,
       { cause: error },
     );
   }
-  return { store, close: () => client.close() };
+  try {
+    await store.claimOwner(owner);
+  } catch (error) {
+    client.close();
+    if (error instanceof BlobPrefixOwnedError) {
+      throw new ConfigError(
+        `Invalid configuration: blobS3Prefix: ${error.message}, not to this vault (${owner.id}, metadata: ${owner.metadata}). ` +
+          `Fix: give each vault its own blobS3Prefix (or bucket); only if that vault and its objects are gone for good, delete ${error.markerUrl}.`,
+      );
+    }
+    throw new Error(`Cannot claim the S3 blob store ${store.location} at ${config.blobS3Endpoint}: ${(error as Error).message}. Fix: the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} must also GetObject there.`, { cause: error });
+  }
+  return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, close: () => client.close() };
 }

@@ -161,7 +161,10 @@ export async function startVaultServer(
     const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
-    const { store: blobs, close: closeBlobs } = await openVaultBlobs(config, env, clock);
+    // The node id names this metadata store: the S3 blob prefix is claimed in its name.
+    const nodeId = await stableNodeId(metadata);
+    const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
+    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: nodeId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -202,7 +205,13 @@ export async function startVaultServer(
     });
     await retentionClock.start(startOptions.confirmClock === true);
     closers.push(() => retentionClock.persist());
-    const vault = new Vault(metadata, blobs, clock, { region: config.region, inlineLimit: config.inlineObjectBytes, retentionClock, digester });
+    const vault = new Vault(metadata, blobs, clock, {
+      region: config.region,
+      inlineLimit: config.inlineObjectBytes,
+      retentionClock,
+      digester,
+      onBlobFailure: (what, error) => log.error(`${what} failed`, error),
+    });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
     const identities = new IdentityRegistry(metadata, secretBox, {
@@ -222,7 +231,6 @@ export async function startVaultServer(
     const secrets = (id: string) => identities.secretFor(id);
 
     // The audit chain: entries in their own SQLite file, checkpoints in the locked system bucket.
-    const nodeId = await stableNodeId(metadata);
     const auditStore = new SqliteAuditStore(join(config.dataDir, 'metadata', 'audit.sqlite'), nodeId);
     closers.push(() => auditStore.close());
     const auditSigner = await AuditSigner.openKeyFile(join(config.dataDir, 'keys', 'audit-signing.key'));
@@ -428,10 +436,11 @@ export async function startVaultServer(
       closers.push(() => started.close());
       log.info(`backup jobs: ${jobs.map((j) => `${j.name} (${j.schedule.text} ${j.timeZone})`).join(', ')}`);
     }
-    // Leftovers of writes a crash interrupted: only blobs older than this start are considered.
-    sweepOrphanBlobs(metadata, blobs, startedMs).then(
-      ({ removed }) => {
-        if (removed > 0) log.info(`removed ${removed} unreferenced blob(s) left by an interrupted write`);
+    // Leftovers of writes a crash interrupted: only blobs older than this start (less the store's
+    // grace for another clock, see S3_ORPHAN_SWEEP_GRACE_MS) are considered.
+    sweepOrphanBlobs(metadata, blobs, startedMs - orphanSweepGraceMs).then(
+      ({ examined, removed }) => {
+        log.info(`orphan blob sweep done: ${examined} blob(s) examined, ${removed} unreferenced blob(s) left by an interrupted write removed`);
       },
       (e: unknown) => log.error('orphan blob sweep failed', e),
     );

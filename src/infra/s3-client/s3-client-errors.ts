@@ -86,6 +86,14 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A 2xx answer whose `<Error>` body names a server-side failure (CompleteMultipartUpload and
+ * CopyObject answer 200 before they know the outcome): worth trying again like a 5xx.
+ */
+export function isRetryableErrorBody(error: unknown): boolean {
+  return error instanceof S3RequestError && error.status < 300 && ['InternalError', 'SlowDown', 'ServiceUnavailable'].includes(error.code);
+}
+
 /** The S3 code for an error answer without a body (HEAD requests). */
 export function codeForStatus(status: number): string {
   switch (status) {

@@ -116,6 +116,42 @@ describe('S3 client failure handling', { timeout: 60_000 }, () => {
     }
   });
 
+  test('CompleteMultipartUpload: an InternalError in a 200 body is retried; the next attempt completes', async () => {
+    const done = '<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>"e-1"</ETag></CompleteMultipartUploadResult>';
+    const server = await scriptedServer([
+      status(200, 'InternalError'),
+      (_req, res) => res.writeHead(200, { 'content-type': 'application/xml', 'x-amz-version-id': 'v2' }).end(done),
+    ]);
+    const client = clientFor(server.endpoint);
+    try {
+      const completed = await client.completeMultipartUpload({ bucket: 'b', key: 'k', uploadId: 'u1', parts: [{ etag: '"p1"', checksumSha256: 'AAAA' }] });
+      assert.equal(completed.versionId, 'v2');
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(server.received.map((r) => r.method), ['POST', 'POST']);
+  });
+
+  test('CompleteMultipartUpload: NoSuchUpload on a retry after a lost answer is confirmed by a HEAD of the key; on the first attempt it is final', async () => {
+    const server = await scriptedServer([reset, status(404, 'NoSuchUpload'), status(200, undefined, { 'x-amz-version-id': 'v9', 'content-length': '0' })]);
+    const client = clientFor(server.endpoint);
+    try {
+      const completed = await client.completeMultipartUpload({ bucket: 'b', key: 'k', uploadId: 'u1', parts: [{ etag: '"p1"', checksumSha256: 'AAAA' }] });
+      assert.equal(completed.versionId, 'v9');
+      assert.deepEqual(server.received.map((r) => `${r.method} ${r.url}`), ['POST /b/k?uploadId=u1', 'POST /b/k?uploadId=u1', 'HEAD /b/k']);
+      const again = await scriptedServer([status(404, 'NoSuchUpload')]);
+      const fresh = clientFor(again.endpoint);
+      try {
+        await assert.rejects(fresh.completeMultipartUpload({ bucket: 'b', key: 'k', uploadId: 'u1', parts: [] }), (e: unknown) => e instanceof S3RequestError && e.code === 'NoSuchUpload');
+      } finally {
+        fresh.close();
+      }
+      assert.equal(again.received.length, 1);
+    } finally {
+      client.close();
+    }
+  });
+
   test('a 4xx answer is final: one request, its code, status and message', async () => {
     const server = await scriptedServer([status(403, 'AccessDenied'), status(200)]);
     const client = clientFor(server.endpoint);

@@ -9,9 +9,10 @@ import { systemClock, type Clock } from '../clock.js';
 import { ChecksumVerifyingStream } from './checksum-verifying-stream.js';
 import { type ObjectHead, objectHeadFrom, storedChecksumFrom } from './object-head.js';
 import { DEFAULT_RETRY_POLICY, realSleep, type RetryPolicy, type Sleep, withRetries } from './retry-policy.js';
-import { codeForStatus, isNoObjectLock, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
+import { codeForStatus, isNoObjectLock, isRetryable, isRetryableErrorBody, S3IntegrityError, S3RequestError, S3TransportError } from './s3-client-errors.js';
 import type { S3Credentials } from './s3-credentials.js';
 import type { BucketObjectLock, ListedObject, ListedObjectVersion, ListObjectsV2Page, ListObjectVersionsPage, ObjectRetention } from './s3-xml.js';
+import { escapeXml } from '../xml/escape-xml.js';
 import { objectPath, signRequest } from './sigv4-signer.js';
 
 export interface S3ClientOptions {
@@ -450,7 +451,11 @@ export class S3Client {
 
   /**
    * CompleteMultipartUpload: the new object's version id, if the bucket is versioned. A 200 answer
-   * may still carry an `<Error>` body (the API page says so); that is thrown as the error it names.
+   * may still carry an `<Error>` body, and AWS asks callers to retry those like a 5xx (the API
+   * page: "applications should be prepared to retry any failed requests"): the body is read
+   * inside each attempt, so InternalError/SlowDown in a 200 are retried. A retry after a lost
+   * answer may meet NoSuchUpload because the first attempt completed the upload; the key is then
+   * looked up (HEAD) and its version taken as the answer.
    * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
    */
   async completeMultipartUpload(input: { readonly bucket: string; readonly key: string; readonly uploadId: string; readonly parts: readonly UploadedPart[] }): Promise<{ readonly versionId: string | undefined }> {
@@ -459,13 +464,25 @@ export class S3Client {
       .join('');
     const xml = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`;
     const exchange: Exchange = { operation: 'CompleteMultipartUpload', method: 'POST', bucket: input.bucket, key: input.key, query: { uploadId: input.uploadId }, ...xmlBody(xml) };
-    const res = await this.#exchange(exchange);
-    const body = await readCapped(res, MAX_ERROR_BODY_BYTES);
     const { parseErrorBody } = await loadXml();
-    const error = parseErrorBody(body.toString('utf8'));
-    if (error.code !== undefined) throw new S3RequestError(exchange.operation, res.statusCode ?? 200, error.code, describe(input.bucket, input.key), error.message, error.requestId);
-    const versionId = res.headers['x-amz-version-id'];
-    return { versionId: typeof versionId === 'string' ? versionId : undefined };
+    let attempts = 0;
+    const attempt = async (): Promise<{ readonly versionId: string | undefined }> => {
+      attempts++;
+      const res = await this.#attempt(exchange);
+      const body = await readCapped(res, MAX_ERROR_BODY_BYTES);
+      const error = parseErrorBody(body.toString('utf8'));
+      if (error.code !== undefined) throw new S3RequestError(exchange.operation, res.statusCode ?? 200, error.code, describe(input.bucket, input.key), error.message, error.requestId);
+      const versionId = res.headers['x-amz-version-id'];
+      return { versionId: typeof versionId === 'string' ? versionId : undefined };
+    };
+    try {
+      return await withRetries(attempt, this.#retry, this.#sleep, Math.random, (e) => isRetryable(e) || isRetryableErrorBody(e));
+    } catch (error) {
+      if (!(attempts > 1 && error instanceof S3RequestError && error.code === 'NoSuchUpload')) throw error;
+      const head = await this.headObject({ bucket: input.bucket, key: input.key }).catch(() => undefined);
+      if (head === undefined) throw error;
+      return { versionId: head.versionId };
+    }
   }
 
   /** AbortMultipartUpload: frees the parts uploaded so far. https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html */
@@ -598,10 +615,6 @@ function xmlBody(xml: string): Pick<Exchange, 'headers' | 'body'> {
     headers: { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(bytes).digest('base64') },
     body: { source: { kind: 'bytes', bytes }, size: bytes.length, sha256: createHash('sha256').update(bytes).digest() },
   };
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function describe(bucket: string, key?: string): string {

@@ -1,16 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { s3errors } from '../../domain/errors.js';
+import { escapeXml } from '../../infra/xml/escape-xml.js';
 
 /**
  * XML in and out of the S3 protocol. Output is built as strings (fast, no DOM); input is parsed
  * only after the body has been capped in size, with entities off (no expansion attacks).
  */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+export { escapeXml };
 
 export type XmlValue = string | number | boolean | undefined | XmlNode | readonly XmlNode[];
 export interface XmlNode {

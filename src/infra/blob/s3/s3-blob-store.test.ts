@@ -8,6 +8,7 @@ import { blobStoreContract } from '../../../domain/blob-store-contract.js';
 import { Secret } from '../../../domain/secret.js';
 import { systemClock } from '../../clock.js';
 import { S3Client } from '../../s3-client/s3-client.js';
+import { BlobPrefixOwnedError } from './blob-prefix-owner.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
 /**
@@ -48,6 +49,8 @@ const contract = { largeBodyBytes: 2 * PART_BYTES + 12_345, modifiedToleranceMs:
 
 blobStoreContract('S3BlobStore, unversioned bucket', async () => storeIn('plain'), contract);
 blobStoreContract('S3BlobStore, versioned bucket', async () => storeIn('versioned'), contract);
+// Where protect() really sets a retention on the backend, and delete() needs the governance bypass.
+blobStoreContract('S3BlobStore, Object Lock bucket', async () => storeIn('locked'), contract);
 
 async function openUploads(bucket: string): Promise<number> {
   const answer = await sdk.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -90,6 +93,12 @@ test('protect() on an Object Lock bucket puts the version retention; governance 
   assert.equal(retention?.mode, 'COMPLIANCE');
   assert.ok(retention !== undefined && Math.abs(retention.retainUntilMs - until) < 1000, `retain until ${retention?.retainUntilMs}, expected ${until}`);
   await assert.rejects(store.delete(compliance.blobId), /AccessDenied/, 'the backend refuses to delete a compliance-locked blob');
+  // The refused delete left the blob as it was: readable and listed, not hidden behind a marker.
+  assert.notEqual(await store.modifiedMs(compliance.blobId), undefined);
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.ok(listed.includes(compliance.blobId));
+  assert.equal(await versionsOf('locked', prefix), 1, 'one version, no delete marker');
 
   const governance = await store.write([Buffer.from('governance')]);
   await store.protect(governance.blobId, { retention: { mode: 'GOVERNANCE', retainUntilMs: until }, legalHold: false });
@@ -118,4 +127,99 @@ test('a multipart blob carries SHA-256 part checksums the backend verified and k
   assert.equal(head.contentLength, 2 * PART_BYTES + 10);
   assert.equal(head.checksum?.algorithm, 'SHA256');
   assert.match(head.checksum?.value ?? '', /-3$/, 'a composite of three part checksums');
+});
+
+test('claimOwner() claims the prefix once: the same owner again passes, another is refused, list() skips the marker', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  const blob = await store.write([Buffer.from('x')]);
+  await store.claimOwner({ id: 'node-a', metadata: 'SQLite in /a' });
+  await store.claimOwner({ id: 'node-a', metadata: 'SQLite in /a' });
+  await assert.rejects(store.claimOwner({ id: 'node-b', metadata: 'SQLite in /b' }), (error: Error) => {
+    assert.ok(error instanceof BlobPrefixOwnedError);
+    assert.equal(error.holder.id, 'node-a');
+    assert.equal(error.markerUrl, `s3://plain/${prefix}holdfast-owner.json`);
+    return true;
+  });
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.deepEqual(listed, [blob.blobId]);
+});
+
+test('claimOwner() on an unreadable marker refuses rather than taking the prefix over', async () => {
+  const store = storeIn('plain');
+  const prefix = `t${n - 1}/`;
+  await client.putObject({ bucket: 'plain', key: `${prefix}holdfast-owner.json`, body: { kind: 'bytes', bytes: Buffer.from('not json') } });
+  await assert.rejects(store.claimOwner({ id: 'node-a', metadata: 'x' }), BlobPrefixOwnedError);
+});
+
+test('an aborted write that sent nothing leaves nothing on a versioned bucket, not even a delete marker', async () => {
+  const store = storeIn('versioned');
+  const prefix = `t${n - 1}/`;
+  await (await store.create()).abort();
+  const writer = await store.create();
+  await writer.append(Buffer.from('never committed'));
+  await writer.abort();
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('partial');
+    throw new Error('client went away');
+  }
+  await assert.rejects(store.write(failing()), /client went away/);
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});
+
+/** A backend that stores every PutObject but whose answer never arrives. */
+class LostPutReplies extends S3Client {
+  override async putObject(...args: Parameters<S3Client['putObject']>): ReturnType<S3Client['putObject']> {
+    await super.putObject(...args);
+    throw new Error('socket hang up after the object was stored');
+  }
+}
+
+test('abort() after a commit whose answer was lost removes the stored object, every version, on a versioned bucket', async () => {
+  const losing = new LostPutReplies({
+    endpoint: new URL(backend.endpoint),
+    region: 'us-east-1',
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: new Secret(backend.secretAccessKey), source: 'test' },
+  });
+  after(() => losing.close());
+  const prefix = `t${n++}/`;
+  const store = new S3BlobStore({ client: losing, bucket: 'versioned', prefix, clock: systemClock, partBytes: PART_BYTES });
+  const writer = await store.create();
+  await writer.append(Buffer.from('stored, answer lost'));
+  await assert.rejects(writer.commit(), /socket hang up/);
+  assert.equal(await versionsOf('versioned', prefix), 1, 'the backend stored the object');
+  await writer.abort();
+  assert.equal(await versionsOf('versioned', prefix), 0);
+});
+
+/** A backend that fails the first DeleteObject of a version id (a reset connection, say). */
+class FirstVersionDeleteFails extends S3Client {
+  failed = false;
+  override async deleteObject(...args: Parameters<S3Client['deleteObject']>): ReturnType<S3Client['deleteObject']> {
+    if (args[0].versionId !== undefined && !this.failed) {
+      this.failed = true;
+      throw new Error('connection reset deleting a version');
+    }
+    return super.deleteObject(...args);
+  }
+}
+
+test('delete() on a versioned bucket that fails part-way leaves the blob readable and listed, never hidden behind a delete marker', async () => {
+  const flaky = new FirstVersionDeleteFails({
+    endpoint: new URL(backend.endpoint),
+    region: 'us-east-1',
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: new Secret(backend.secretAccessKey), source: 'test' },
+  });
+  after(() => flaky.close());
+  const prefix = `t${n++}/`;
+  const store = new S3BlobStore({ client: flaky, bucket: 'versioned', prefix, clock: systemClock, partBytes: PART_BYTES });
+  const blob = await store.write([Buffer.from('keep me visible until gone')]);
+  await assert.rejects(store.delete(blob.blobId), /connection reset/);
+  assert.notEqual(await store.modifiedMs(blob.blobId), undefined, 'still readable');
+  const listed: string[] = [];
+  for await (const id of store.list()) listed.push(id);
+  assert.deepEqual(listed, [blob.blobId]);
+  await store.delete(blob.blobId);
+  assert.equal(await versionsOf('versioned', prefix), 0);
 });

@@ -4,6 +4,7 @@ import type { BlobLock, BlobStore, BlobWriteResult, BlobWriter } from '../../../
 import type { Clock } from '../../clock.js';
 import type { S3Client, UploadedPart } from '../../s3-client/s3-client.js';
 import { isNoSuchKey, S3RequestError } from '../../s3-client/s3-client-errors.js';
+import { type BlobPrefixOwner, claimBlobPrefix } from './blob-prefix-owner.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 /** AWS's smallest part (except the last): https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */
@@ -39,24 +40,27 @@ export interface S3BlobStoreOptions {
  *
  * Versioned backend buckets: the store does not record version ids (the blob id stays the
  * 32-hex id the metadata already holds). A blob's key is written once and never reused, so every
- * version under it is the store's own: delete() removes the key and, if that only left a delete
- * marker (a versioned bucket), deletes every version of the key by id. One extra list call per
- * delete on a versioned bucket buys a blob id format shared with FsBlobStore.
+ * version under it is the store's own: on a versioned bucket delete() lists the key's versions
+ * and deletes each by id. One list call per delete on a versioned bucket buys a blob id format
+ * shared with FsBlobStore.
  */
 export class S3BlobStore implements BlobStore {
   readonly #client: S3Client;
   readonly #bucket: string;
+  readonly #prefix: string;
   readonly #root: string;
   readonly #clock: Clock;
   readonly #partBytes: number;
   readonly #partsInFlight: number;
   readonly #listPageSize: number;
   #objectLock: Promise<boolean> | undefined;
+  #versioned: Promise<boolean> | undefined;
 
   constructor(options: S3BlobStoreOptions) {
     if (options.prefix !== '' && !options.prefix.endsWith('/')) throw new TypeError(`the blob prefix must be empty or end in '/', not ${JSON.stringify(options.prefix)}`);
     this.#client = options.client;
     this.#bucket = options.bucket;
+    this.#prefix = options.prefix;
     this.#root = `${options.prefix}blobs/`;
     this.#clock = options.clock;
     this.#partBytes = options.partBytes ?? 8 * 1024 * 1024;
@@ -72,7 +76,7 @@ export class S3BlobStore implements BlobStore {
 
   async create(): Promise<BlobWriter> {
     const blobId = randomBytes(16).toString('hex');
-    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight);
+    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight, () => this.delete(blobId));
   }
 
   async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
@@ -128,13 +132,24 @@ export class S3BlobStore implements BlobStore {
     await this.#client.putObjectRetention({ bucket: this.#bucket, key: this.#key(blobId) }, lock.retention);
   }
 
+  /**
+   * Unversioned bucket: one DeleteObject. Versioned (or suspended) bucket: the key's versions are
+   * listed first and each deleted by id, so no delete marker is ever made — a version that
+   * cannot be deleted (Object Lock) leaves the blob readable and listed, not hidden behind a
+   * marker. If the bucket was versioned after the status was cached, the plain delete answers
+   * with a marker, and the versions (the marker among them) are removed the same way.
+   */
   async delete(blobId: string): Promise<void> {
     const key = this.#key(blobId);
-    const removed = await this.#client.deleteObject({ bucket: this.#bucket, key });
-    if (!removed.deleteMarker) return;
-    // A versioned bucket kept every version behind a new delete marker: remove them all by id.
+    if (!(await this.#isVersioned())) {
+      const removed = await this.#client.deleteObject({ bucket: this.#bucket, key });
+      if (!removed.deleteMarker) return;
+      this.#versioned = Promise.resolve(true);
+    }
     const versions: string[] = [];
     for await (const version of this.#client.listObjectVersions({ bucket: this.#bucket, prefix: key, maxKeys: 100 })) {
+      // Sorted by key: past `key` come only longer keys sharing the prefix.
+      if (version.key > key) break;
       if (version.key === key) versions.push(version.versionId);
     }
     for (const versionId of versions) await this.#deleteVersion(key, versionId);
@@ -159,6 +174,14 @@ export class S3BlobStore implements BlobStore {
     await this.delete(blobId);
   }
 
+  /**
+   * Claims the prefix for one metadata store (see claimBlobPrefix): throws BlobPrefixOwnedError
+   * when another holds it, so two vaults never sweep each other's blobs away.
+   */
+  claimOwner(owner: BlobPrefixOwner): Promise<void> {
+    return claimBlobPrefix(this.#client, this.#bucket, this.#prefix, owner);
+  }
+
   /** A governance retention set by protect() needs the bypass header; try without it first. */
   async #deleteVersion(key: string, versionId: string): Promise<void> {
     try {
@@ -167,6 +190,15 @@ export class S3BlobStore implements BlobStore {
       if (!(error instanceof S3RequestError && error.code === 'AccessDenied')) throw error;
       await this.#client.deleteObject({ bucket: this.#bucket, key, versionId }, { bypassGovernanceRetention: true });
     }
+  }
+
+  /** Whether the bucket keeps versions (Enabled or Suspended: both may hold several per key). */
+  #isVersioned(): Promise<boolean> {
+    const known = (this.#versioned ??= this.#client.getBucketVersioning(this.#bucket).then((v) => v.status === 'Enabled' || v.status === 'Suspended'));
+    known.catch(() => {
+      if (this.#versioned === known) this.#versioned = undefined;
+    });
+    return known;
   }
 
   #hasObjectLock(): Promise<boolean> {
@@ -210,16 +242,20 @@ class S3BlobWriter implements BlobWriter {
   #uploadId: Promise<string> | undefined;
   readonly #parts: Array<Promise<UploadedPart>> = [];
   readonly #inFlight = new Set<Promise<UploadedPart>>();
+  readonly #deleteStored: () => Promise<void>;
   #failure: Error | undefined;
   #done = false;
+  /** A PutObject or CompleteMultipartUpload was sent: the object may exist, answered or not. */
+  #storeAttempted = false;
 
-  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number) {
+  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number, deleteStored: () => Promise<void>) {
     this.#client = client;
     this.#bucket = bucket;
     this.#key = key;
     this.#blobId = blobId;
     this.#partBytes = partBytes;
     this.#partsInFlight = partsInFlight;
+    this.#deleteStored = deleteStored;
   }
 
   async append(chunk: Uint8Array): Promise<void> {
@@ -243,11 +279,14 @@ class S3BlobWriter implements BlobWriter {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#uploadId === undefined) {
       const bytes = this.#buffer === undefined ? Buffer.alloc(0) : this.#buffer.subarray(0, this.#filled);
+      this.#storeAttempted = true;
       await this.#client.putObject({ bucket: this.#bucket, key: this.#key, body: { kind: 'bytes', bytes } });
     } else {
       if (this.#filled > 0) await this.#sendPart();
       const parts = await Promise.all(this.#parts);
-      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId: await this.#uploadId, parts });
+      const uploadId = await this.#uploadId;
+      this.#storeAttempted = true;
+      await this.#client.completeMultipartUpload({ bucket: this.#bucket, key: this.#key, uploadId, parts });
     }
     this.#done = true;
     this.#buffer = undefined;
@@ -268,8 +307,10 @@ class S3BlobWriter implements BlobWriter {
         }
       }
     }
-    // A commit whose answer was lost may have stored the object all the same.
-    await this.#client.deleteObject({ bucket: this.#bucket, key: this.#key });
+    // A commit whose answer was lost may have stored the object all the same: remove it as the
+    // store's delete() does, every version by id. Nothing sent, nothing to delete: a plain
+    // DeleteObject would leave a delete marker on a versioned bucket for every aborted write.
+    if (this.#storeAttempted) await this.#deleteStored();
   }
 
   /**
