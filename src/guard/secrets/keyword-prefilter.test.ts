@@ -108,3 +108,11 @@ test('the prefilter caches one searcher per set of rules still off, and stays bo
     assert.deepEqual(prefilter.activeRules(text), expected, text);
   }
 });
+
+test('every name spelling the generic rule accepts is one of its keywords: none is skipped before its pattern runs', () => {
+  // Built from pieces so this file holds no secret.
+  const value = ['Zq7', 'Lw3', 'Rt9', 'Mk2', 'Vb5'].join('');
+  for (const name of ['auth_key', 'authkey', 'auth-key', 'access_key', 'accesskey', 'access-key', 'api_key', 'apikey', 'api-key']) {
+    assert.deepEqual(scanText(`${name} = "${value}"\n`, rules).map((match) => match.rule.id), ['generic-secret-assignment'], name);
+  }
+});
