@@ -402,6 +402,8 @@ export async function startVaultServer(
         res.writeHead(500).end();
       }
     };
+    // The system clock, not the injected one: the orphan sweep compares this with blob modification
+    // times, which the filesystem (or the S3 backend) stamps from real clocks.
     const startedMs = Date.now();
     const listener = await startListener({
       host: config.listen.host,
