@@ -464,6 +464,30 @@ const LITERALS_CHECK = `
         end
 `;
 
+/** The prefilter's six nibble tables (low and high nibble for each of the three bytes), loaded into vector locals once. */
+function loadPrefilterTables(): string {
+  return [0, 1, 2]
+    .flatMap((k) => [
+      `i32.const ${PAIR_FILTER + 32 * k}`, 'v128.load', `local.set $low${k}`,
+      `i32.const ${PAIR_FILTER + 32 * k + 16}`, 'v128.load', `local.set $high${k}`,
+    ])
+    .join('\n');
+}
+
+/**
+ * The bucket bits of the 16 positions at $i: for each of the bytes at $i, $i+1 and $i+2, folded
+ * to lower case, its low and its high nibble looked up in that byte's tables, all six and-ed.
+ */
+function prefilterLookups(): string {
+  return [0, 1, 2]
+    .flatMap((k) => [
+      `local.get $low${k}`, 'local.get $i', k === 0 ? 'v128.load' : `v128.load offset=${k}`, 'local.get $fold', 'v128.or', 'local.tee $folded',
+      'local.get $nibble', 'v128.and', 'i8x16.swizzle', ...(k === 0 ? [] : ['v128.and']),
+      `local.get $high${k}`, 'local.get $folded', 'i32.const 4', 'i16x8.shr_u', 'local.get $nibble', 'v128.and', 'i8x16.swizzle', 'v128.and',
+    ])
+    .join('\n');
+}
+
 /**
  * screen(start, end, out, outEnd): every (offset, record) where a literal occurs in bytes
  * [start, end), and (offset, -1) where a join may start; returns the number of pairs written, or
@@ -480,24 +504,7 @@ export const SCREEN: FlatFunction = {
     local.set $first
     local.get $start
     local.set $i
-    i32.const ${PAIR_FILTER}
-    v128.load
-    local.set $low0
-    i32.const ${PAIR_FILTER + 16}
-    v128.load
-    local.set $high0
-    i32.const ${PAIR_FILTER + 32}
-    v128.load
-    local.set $low1
-    i32.const ${PAIR_FILTER + 48}
-    v128.load
-    local.set $high1
-    i32.const ${PAIR_FILTER + 64}
-    v128.load
-    local.set $low2
-    i32.const ${PAIR_FILTER + 80}
-    v128.load
-    local.set $high2
+    ${loadPrefilterTables()}
     i32.const 0
     i8x16.splat
     local.set $zero
@@ -538,59 +545,7 @@ export const SCREEN: FlatFunction = {
             ;; The third bytes end at $end, whose byte is 0.
             local.get $i
             local.set $block
-            local.get $low0
-            local.get $i
-            v128.load
-            local.get $fold
-            v128.or
-            local.tee $folded
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            local.get $high0
-            local.get $folded
-            i32.const 4
-            i16x8.shr_u
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            v128.and
-            local.get $low1
-            local.get $i
-            v128.load offset=1
-            local.get $fold
-            v128.or
-            local.tee $folded
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            v128.and
-            local.get $high1
-            local.get $folded
-            i32.const 4
-            i16x8.shr_u
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            v128.and
-            local.get $low2
-            local.get $i
-            v128.load offset=2
-            local.get $fold
-            v128.or
-            local.tee $folded
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            v128.and
-            local.get $high2
-            local.get $folded
-            i32.const 4
-            i16x8.shr_u
-            local.get $nibble
-            v128.and
-            i8x16.swizzle
-            v128.and
+            ${prefilterLookups()}
             local.get $zero
             i8x16.ne
             i8x16.bitmask
