@@ -119,6 +119,39 @@ test('each lockfile alone: the dpkg status file given directly finds its release
   assert.deepEqual(legacy.findings.map((finding) => `${finding.package} ${finding.version}`), ['minimist 1.2.0']);
 });
 
+test('package-lock.json v2: its "packages" section is read (not the v1 "dependencies" beside it), at the range boundaries', async (t) => {
+  const { tree, db } = await fixture(t);
+  // npm 7–8 write both sections; the same packages, each at its own line. A finding must point at
+  // the "packages" entry, which is what npm itself installs from.
+  const lock = {
+    name: 'v2',
+    version: '1.0.0',
+    lockfileVersion: 2,
+    requires: true,
+    packages: {
+      '': { name: 'v2', version: '1.0.0', dependencies: { lodash: '^4.17.21', mkdirp: '^0.5.1', debug: '^2.6.9' } },
+      'node_modules/lodash': { version: '4.17.21' },
+      'node_modules/debug': { version: '2.6.9' },
+      'node_modules/mkdirp': { version: '0.5.1', dependencies: { minimist: '1.2.5' } },
+      'node_modules/mkdirp/node_modules/minimist': { version: '1.2.5' },
+    },
+    dependencies: {
+      lodash: { version: '4.17.21' },
+      debug: { version: '2.6.9' },
+      mkdirp: { version: '0.5.1', requires: { minimist: '1.2.5' }, dependencies: { minimist: { version: '1.2.5' } } },
+    },
+  };
+  const text = `${JSON.stringify(lock, null, 2)}\n`;
+  await writeFiles(tree, new Map([['v2/package-lock.json', text]]));
+  const run = await scan([join(tree, 'v2'), '--db', db, '--json']);
+  assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
+  const report = JSON.parse(run.stdout) as JsonReport;
+  // lodash at its fix and debug one past last_affected are clean; minimist 1.2.5 is below the fix 1.2.6.
+  assert.deepEqual(report.findings.map((finding) => `${finding.package} ${finding.version} ${finding.vulnerabilityId} ${finding.paths.join(',')}`), ['minimist 1.2.5 GHSA-np02-minimist node_modules/mkdirp/node_modules/minimist']);
+  assert.equal(report.summary.packages, 4);
+  assert.equal(text.split('\n')[report.findings[0]!.line - 1]!.trim(), '"node_modules/mkdirp/node_modules/minimist": {');
+});
+
 test('a stale database warns in the table and in JSON; --max-age moves the threshold; vulndb status exits 4', async (t) => {
   const { tree, db } = await fixture(t);
   const fresh = await scan([join(tree, 'app'), '--db', db, '--json']);
