@@ -97,6 +97,33 @@ describe('image edge cases', () => {
     assert.deepEqual(evidence(result.findings, 'image-shell-in-distroless').sort(), ['/bin/busybox in a distroless image', '/bin/sh in a distroless image']);
   });
 
+  test('an image built FROM scratch: its base cannot be identified, and without a package database its tools are found by path', async () => {
+    const spec: ImageSpec = {
+      name: 'acme/scratch:1',
+      config: { config: { User: '10001', Entrypoint: ['/app/server'] } },
+      layers: [
+        {
+          entries: [
+            { path: 'app/server', content: '\x7fELF static server\0', mode: 0o755 },
+            { path: 'usr/bin/gcc', content: '\x7fELF fake gcc\0', mode: 0o755 },
+            { path: 'usr/local/bin/curl', content: '\x7fELF fake curl\0', mode: 0o755 },
+            { path: 'bin/nc', type: 'symlink', linkpath: 'busybox' },
+          ],
+        },
+      ],
+    };
+    const result = await scanImage(await materialize(spec, 'oci-layout', 'scratch'), options);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(ids(result.findings), ['image-base-unidentified', 'image-unneeded-tool']);
+    assert.match(evidence(result.findings, 'image-base-unidentified')[0]!, /no \/etc\/os-release and no org\.opencontainers\.image\.base\.name label/);
+    // A symbolic link to a missing busybox is no program.
+    assert.deepEqual(evidence(result.findings, 'image-unneeded-tool').sort(), ['/usr/bin/gcc (compiler)', '/usr/local/bin/curl (downloader)']);
+    // The same image labelled with its base and with no tools: quiet.
+    const labelled: ImageSpec = { ...spec, config: { config: { User: '10001', Labels: { 'org.opencontainers.image.base.name': 'scratch', 'org.opencontainers.image.base.digest': `sha256:${'cd'.repeat(32)}` } } }, layers: [{ entries: [spec.layers[0]!.entries[0]!] }] };
+    const quiet = await scanImage(await materialize(labelled, 'oci-layout', 'scratch-labelled'), options);
+    assert.deepEqual(quiet.findings, []);
+  });
+
   test('a zstd layer is reported as not readable, and the other layers are still checked', async () => {
     const spec = badImage();
     const withZstd: ImageSpec = { ...spec, layers: [...spec.layers, { zstd: true, entries: [{ path: 'x', content: 'y' }] }] };
