@@ -6,7 +6,10 @@ import { test, type TestContext } from 'node:test';
 import { ManualClock } from '../../infra/clock.js';
 import { runScanCommand } from '../../cli/scan-command.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from '../../cli/exit-codes.js';
+import { writeFiles } from '../../../test/support/dependency-fixtures.js';
 import { tempDir } from '../../../test/support/file-tree.js';
+import { plantedSecretsCorpus } from '../../../test/support/planted-secrets.js';
+import { secretFingerprint } from './secret-finding.js';
 import { requireTool, runCommand } from '../../../test/support/tools.js';
 import { shellQuote } from './pre-commit-hook.js';
 import { unquoteGitPath } from './git-history-source.js';
@@ -77,6 +80,30 @@ test('--git finds a secret that a later commit deleted, at the commit that added
   const table = await scan(['secrets', '--git', repo]);
   assert.match(table.stdout, new RegExp(`${leaking.slice(0, 12)}.*Dána Leak`));
   assert.match(table.stdout, /Configuration Management §4\.3: "GitHub secret scanning prevents accidental commit of credentials\."/);
+});
+
+test('the planted corpus in history only: --git finds every planted secret (split across lines and in base64 too) at the commit that added it, and no decoy', async (t) => {
+  if (!(await requireTool(t, 'git', ['--version']))) return;
+  const repo = await newRepo(t);
+  const corpus = plantedSecretsCorpus();
+  await writeFiles(repo, corpus.files);
+  await git(repo, ['add', '.']);
+  await git(repo, ['commit', '-q', '-m', 'add the corpus'], { env: { GIT_AUTHOR_NAME: 'Corpus Author', GIT_AUTHOR_EMAIL: 'corpus@example.org', GIT_AUTHOR_DATE: '2030-01-02T03:04:05+00:00' } });
+  const adding = (await git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  await git(repo, ['rm', '-q', '-r', '.']);
+  await git(repo, ['commit', '-q', '-m', 'delete everything']);
+  assert.equal((await scan(['secrets', repo, '--json'])).code, EXIT_OK, 'the working tree holds nothing');
+
+  const run = await scan(['secrets', '--git', repo, '--json']);
+  assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
+  const report = JSON.parse(run.stdout) as { findings: Array<JsonFinding & { fingerprint: string; encoding: string; policy: { section: string } }> };
+  const found = report.findings.map((finding) => `${finding.location.path} ${finding.ruleId} ${finding.fingerprint} ${finding.encoding}`).sort();
+  const planted = corpus.planted.map((item) => `${item.file} ${item.ruleId} ${secretFingerprint(item.ruleId, item.secret)} ${item.encoding}`).sort();
+  assert.deepEqual(found, planted);
+  for (const finding of report.findings) {
+    assert.deepEqual([finding.location.commit, finding.location.author, finding.location.date, finding.policy.section], [adding, 'Corpus Author <corpus@example.org>', '2030-01-02T03:04:05+00:00', '4.3']);
+  }
+  for (const { secret } of corpus.planted) assert.ok(!run.stdout.includes(secret.slice(4, 16)));
 });
 
 test('--staged and the pre-commit hook refuse a commit that adds a secret, and let a clean one through', async (t) => {
