@@ -168,6 +168,26 @@ describe('holdfast scan dockerfile and scan manifests', () => {
     assert.match(none.stderr, /found no \.yaml or \.yml file/);
   });
 
+  test('manifests: a compose file through the CLI — privileged, root user, writable root, latest, SSH port, default password — each with its line and policy; the fixed file exits 0', async () => {
+    const dir = await mkdtemp(join(scratch, 'compose-'));
+    const bad = ['services:', '  db:', '    image: postgres', '    privileged: true', '    user: root', '    ports: ["2222:22"]', '    environment:', '      POSTGRES_PASSWORD: postgres', ''].join('\n');
+    await writeFile(join(dir, 'docker-compose.yml'), bad);
+    const result = await scan(['manifests', dir, '--json', '--fail-on', 'medium']);
+    assert.equal(result.code, EXIT_PROBLEMS_FOUND);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    assert.deepEqual(report.findings.map((finding) => `${finding.ruleId} ${finding.location.line} §${finding.policy.section}`).sort(), [
+      'compose-privileged 4 §3',
+      'compose-runs-as-root 5 §3',
+      'compose-writable-root-filesystem 3 §3',
+      'manifest-admin-port 6 §3',
+      'manifest-default-credential 8 §5',
+      'manifest-image-latest 3 §3',
+    ]);
+    await writeFile(join(dir, 'docker-compose.yml'), ['services:', '  db:', `    image: postgres:16@${DIGEST}`, '    user: "999:999"', '    read_only: true', '    environment:', '      POSTGRES_PASSWORD_FILE: /run/secrets/db', ''].join('\n'));
+    const fixed = await scan(['manifests', dir, '--fail-on', 'low']);
+    assert.equal(fixed.code, EXIT_OK, fixed.stdout);
+  });
+
   test('scan help lists the new scanners; an unknown one names them', async () => {
     const help = await scan(['--help']);
     assert.match(help.stdout, /holdfast scan image IMAGE/);

@@ -72,6 +72,8 @@ export const BASELINE_RULES: readonly BaselineRule[] = Object.freeze([
   rule('compose-privileged', ['manifests'], 'critical', NO_SSH_ACCESS, 'Privileged compose service', 'Remove `privileged: true`; add only the capability the service needs with cap_add, if any.'),
   rule('compose-host-namespace', ['manifests'], 'high', NO_SSH_ACCESS, 'Compose service shares a host namespace', 'Remove network_mode/pid/ipc: host; publish the ports the service needs.'),
   rule('compose-capabilities-added', ['manifests'], 'high', NO_SSH_ACCESS, 'Dangerous Linux capability added', 'Remove SYS_ADMIN, NET_ADMIN and ALL from cap_add; add cap_drop: [ALL].'),
+  rule('compose-runs-as-root', ['manifests'], 'high', NO_SSH_ACCESS, 'Compose service runs as root', 'Set `user:` to a non-zero uid (e.g. user: "10001:10001"), or leave it out when the image\'s own USER is not root.'),
+  rule('compose-writable-root-filesystem', ['manifests'], 'medium', IMMUTABLE_CONTAINERS, 'Compose service has a writable root filesystem', 'Set `read_only: true` and mount a tmpfs (tmpfs: [/tmp]) or a volume where the service must write.'),
 ]);
 
 const BY_ID = new Map(BASELINE_RULES.map((entry) => [entry.id, entry]));

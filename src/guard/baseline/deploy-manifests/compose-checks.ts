@@ -5,8 +5,12 @@ import { isRecord, type ManifestDocument } from './manifest-documents.js';
 
 /**
  * Compose file checks (the Compose Specification, compose-spec.io): each service's privileged,
- * network_mode/pid/ipc: host, cap_add, published ports (short "8080:80/tcp" and long { target }
- * syntax), environment (map or "KEY=value" list) and image. `${VAR:-default}` is read as its
+ * network_mode/pid/ipc: host, cap_add, user, read_only, published ports (short "8080:80/tcp" and
+ * long { target } syntax), environment (map or "KEY=value" list) and image. A service without
+ * `user:` runs as its image's USER, which the file does not say (`scan image` and `scan
+ * dockerfile` judge it), so only a `user:` naming root is a finding; `read_only` defaults to false
+ * (the spec's "read_only: configures the service container to be created with a read-only
+ * filesystem"), so its absence is one, as readOnlyRootFilesystem's is for Kubernetes. `${VAR:-default}` is read as its
  * default — what runs when the variable is not set — and `${VAR}` as a value from elsewhere.
  */
 export function isComposeFile(value: unknown): value is { services: Record<string, unknown> } {
@@ -35,6 +39,11 @@ export function checkComposeFile(document: ManifestDocument, context: ContainerC
     for (const field of ['network_mode', 'pid', 'ipc'] as const) {
       if (service[field] === 'host') context.findings.push(baselineFinding('compose-host-namespace', { evidence: `${field}: host`, location: at([field]), subject: `${where} ${field}` }));
     }
+    if (typeof service.user === 'string' || typeof service.user === 'number') {
+      const uid = String(service.user).split(':')[0]!.trim();
+      if (uid === '0' || uid === 'root') context.findings.push(baselineFinding('compose-runs-as-root', { evidence: `user: ${String(service.user)}`, location: at(['user']), subject: `${where} user` }));
+    }
+    if (service.read_only !== true) context.findings.push(baselineFinding('compose-writable-root-filesystem', { evidence: service.read_only === false ? 'read_only: false' : 'read_only is not set (defaults to false)', location: at(service.read_only === undefined ? [] : ['read_only']), subject: `${where} read_only` }));
     for (const capability of dangerousCapabilities(service.cap_add, context.lists)) {
       context.findings.push(baselineFinding('compose-capabilities-added', { evidence: `cap_add: ${capability}`, location: at(['cap_add']), subject: `${where} ${capability}` }));
     }

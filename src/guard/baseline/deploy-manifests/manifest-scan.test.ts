@@ -48,7 +48,7 @@ function deployment(container: string[] = [], pod: string[] = [], securityContex
 }
 
 function compose(service: string[]): string {
-  return ['services:', '  web:', `    image: ghcr.io/acme/web:1.4.2@${DIGEST}`, ...service.map((line) => `    ${line}`)].join('\n');
+  return ['services:', '  web:', `    image: ghcr.io/acme/web:1.4.2@${DIGEST}`, '    read_only: true', ...service.map((line) => `    ${line}`)].join('\n');
 }
 
 describe('Kubernetes checks: positive and negative per rule', () => {
@@ -106,6 +106,10 @@ describe('compose checks: positive and negative per rule', () => {
     ['compose-privileged', compose(['privileged: true']), compose(['privileged: false'])],
     ['compose-host-namespace', compose(['network_mode: host']), compose(['network_mode: bridge'])],
     ['compose-capabilities-added', compose(['cap_add: [NET_ADMIN]']), compose(['cap_add: [NET_BIND_SERVICE]'])],
+    ['compose-runs-as-root', compose(['user: root']), compose(['user: "10001:10001"'])],
+    ['compose-runs-as-root', compose(['user: "0:0"']), compose([])],
+    ['compose-writable-root-filesystem', `services:\n  web:\n    image: ghcr.io/acme/web:1.4.2@${DIGEST}`, compose([])],
+    ['compose-writable-root-filesystem', `services:\n  web:\n    image: ghcr.io/acme/web:1.4.2@${DIGEST}\n    read_only: false`, compose(['tmpfs: [/tmp]'])],
     ['manifest-admin-port', compose(['ports: ["2222:22"]']), compose(['ports: ["22000:8080"]'])],
     ['manifest-admin-port', compose(['ports:', '  - target: 22', '    published: 2222']), compose(['ports:', '  - target: 8080', '    published: 22'])],
     ['manifest-image-latest', 'services:\n  db:\n    image: postgres\n', 'services:\n  db:\n    build: .\n'],
@@ -114,6 +118,15 @@ describe('compose checks: positive and negative per rule', () => {
     ['manifest-default-credential', compose(['environment:', '  POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-postgres}']), compose(['environment:', '  POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it}'])],
     ['manifest-default-credential', compose(['environment:', '  - RABBITMQ_DEFAULT_PASS=guest']), compose(['environment:', '  - RABBITMQ_DEFAULT_USER=guest'])],
   ];
+  test('a service without read_only is reported at the service, read_only: false at its line; user: root at its line', async () => {
+    const text = `services:\n  web:\n    image: ghcr.io/acme/web:1.4.2@${DIGEST}\n  worker:\n    image: ghcr.io/acme/worker:2@${DIGEST}\n    user: "0"\n    read_only: false\n`;
+    const findings = (await scan('compose.yaml', text)).findings.map((finding) => `${finding.ruleId} ${finding.location.line} ${finding.location.within} ${finding.evidence}`);
+    assert.deepEqual(findings, [
+      'compose-writable-root-filesystem 3 service web read_only is not set (defaults to false)',
+      'compose-runs-as-root 6 service worker user: 0',
+      'compose-writable-root-filesystem 7 service worker read_only: false',
+    ]);
+  });
   for (const [rule, positive, negative] of cases) {
     test(`${rule}: ${positive.split('\n').at(-1)!.trim().slice(0, 50)}`, async () => {
       assert.ok((await ruleIds('docker-compose.yml', positive)).includes(rule), `${rule} fires:\n${positive}`);
