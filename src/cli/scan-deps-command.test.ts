@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ManualClock } from '../infra/clock.js';
 import { EXPECTED_FINDINGS, FIXTURE_NOW_MS, MANIFEST_TREE, writeFiles, writeOsvExports } from '../../test/support/dependency-fixtures.js';
 import { tempDir } from '../../test/support/file-tree.js';
+import { dockerSaveTarball, writeOciLayout, type ImageSpec } from '../../test/support/image-fixtures.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from './exit-codes.js';
 import { runScanCommand } from './scan-command.js';
 import { runVulndbCommand } from './vulndb-command.js';
@@ -150,6 +151,54 @@ test('package-lock.json v2: its "packages" section is read (not the v1 "dependen
   assert.deepEqual(report.findings.map((finding) => `${finding.package} ${finding.version} ${finding.vulnerabilityId} ${finding.paths.join(',')}`), ['minimist 1.2.5 GHSA-np02-minimist node_modules/mkdirp/node_modules/minimist']);
   assert.equal(report.summary.packages, 4);
   assert.equal(text.split('\n')[report.findings[0]!.line - 1]!.trim(), '"node_modules/mkdirp/node_modules/minimist": {');
+});
+
+test('a container image read directly (docker save tarball and OCI layout): the dpkg database of its final filesystem, by source package', async (t) => {
+  const { tree, db } = await fixture(t);
+  const status = MANIFEST_TREE.get('image/var/lib/dpkg/status')!;
+  // The second layer upgrades tar to exactly its fix: the image's final database has it fixed.
+  const upgraded = status.replace('Version: 1.34+dfsg-1.2\n', 'Version: 1.34+dfsg-1.2+deb12u1\n');
+  assert.notEqual(upgraded, status);
+  const spec: ImageSpec = {
+    name: 'acme/api:1',
+    config: { config: { User: '10001' } },
+    layers: [
+      { gzip: true, entries: [{ path: 'etc/os-release', content: MANIFEST_TREE.get('image/etc/os-release')! }, { path: 'var/lib/dpkg/status', content: status }] },
+      { entries: [{ path: 'var/lib/dpkg/status', content: upgraded }] },
+    ],
+  };
+  const tarball = join(tree, 'api.tar');
+  await writeFile(tarball, dockerSaveTarball(spec));
+  const layout = await writeOciLayout(join(tree, 'api-oci'), spec);
+  for (const [image, name] of [[tarball, 'api.tar'], [layout, 'api-oci']] as const) {
+    const run = await scan([image, '--db', db, '--json', '--fail-on', 'medium']);
+    assert.equal(run.code, EXIT_PROBLEMS_FOUND, run.stderr);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    assert.deepEqual(report.findings.map((finding) => `${finding.file} ${finding.package} ${finding.version} ${finding.vulnerabilityId} ${finding.ecosystem}`), [`${name}:var/lib/dpkg/status openssl 3.0.11-1~deb12u2 DSA-0001-openssl Debian:12`]);
+    assert.deepEqual(report.findings[0]!.paths, ['libssl3:amd64 3.0.11-1~deb12u2+b1', 'openssl:amd64 3.0.11-1~deb12u2']);
+  }
+  // A distroless image keeps one file per package in status.d/, and may have no os-release: base-files tells the release.
+  const distroless: ImageSpec = { name: 'acme/static:1', config: {}, layers: [{ entries: [
+    { path: 'var/lib/dpkg/status.d/base-files', content: 'Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n' },
+    { path: 'var/lib/dpkg/status.d/libssl3', content: 'Package: libssl3\nSource: openssl\nVersion: 3.0.13-1~deb12u1\nArchitecture: amd64\n' },
+  ] }] };
+  const clean = await scan([await writeOciLayout(join(tree, 'static-oci'), distroless), '--db', db, '--json', '--fail-on', 'low']);
+  assert.equal(clean.code, EXIT_OK, clean.stderr);
+  const cleanReport = JSON.parse(clean.stdout) as JsonReport;
+  assert.deepEqual([cleanReport.findings, cleanReport.summary.packagesChecked], [[], 2], 'openssl at its Debian:12 fix');
+  // An image without a dpkg database, and an archive that is no image.
+  const scratch = await writeOciLayout(join(tree, 'scratch-oci'), { name: 'acme/scratch:1', config: {}, layers: [{ entries: [{ path: 'app', content: 'x' }] }] });
+  const none = await scan([scratch, '--db', db]);
+  assert.equal(none.code, EXIT_USAGE);
+  assert.match(none.stderr, /has no dpkg database \(var\/lib\/dpkg\/status or status\.d\/\)/);
+  const { buildTar } = await import('../../test/support/tar-writer.js');
+  await writeFile(join(tree, 'notes.tar'), buildTar([{ path: 'notes.txt', content: 'hello' }]));
+  const notImage = await scan([join(tree, 'notes.tar'), '--db', db]);
+  assert.equal(notImage.code, EXIT_FAILURE);
+  assert.match(notImage.stderr, /notes\.tar cannot be read as an image: /);
+  const misplaced = await scan([join(tree, 'app'), '--db', db, '--image', 'acme/api:1']);
+  assert.equal(misplaced.code, EXIT_USAGE);
+  assert.match(misplaced.stderr, /--image picks an image inside a docker save tarball or an OCI layout/);
 });
 
 test('a stale database warns in the table and in JSON; --max-age moves the threshold; vulndb status exits 4', async (t) => {

@@ -5,29 +5,34 @@ import { parseArgs } from 'node:util';
 import { systemClock, type Clock } from '../infra/clock.js';
 import { blockingDependencyFindings, renderDependencyJson, renderDependencySarif, renderDependencyTable, type DependencyScanReport } from '../guard/deps/dependency-report.js';
 import { DEFAULT_MAX_AGE_DAYS, scanManifests } from '../guard/deps/dependency-scan.js';
-import { findManifests } from '../guard/deps/manifests/find-manifests.js';
+import { ImageFormatError } from '../guard/baseline/image/image-archive.js';
+import { findManifests, type FoundManifests } from '../guard/deps/manifests/find-manifests.js';
+import { isContainerImage, readImagePackages } from '../guard/deps/manifests/image-packages.js';
 import { VulnerabilityDatabase } from '../guard/deps/vulnerability-database.js';
 import { isSeverity, SEVERITIES } from '../guard/severity.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PROBLEMS_FOUND, EXIT_USAGE } from './exit-codes.js';
+import { TarFormatError } from '../infra/tar/tar-header.js';
 import { packageVersion } from './package-version.js';
 import { parseDays, vulnDbPath } from './vulndb-location.js';
 
 export const SCAN_DEPS_USAGE = `Usage:
   holdfast scan deps [PATH] [--db FILE] [--format table|json|sarif] [--json] [--sarif FILE]
                      [--fail-on ${SEVERITIES.join('|')}] [--max-age DAYS] [--distro Debian:12|Ubuntu:22.04]
-                     [--unscored-as ${SEVERITIES.join('|')}]
+                     [--unscored-as ${SEVERITIES.join('|')}] [--image NAME]
 
 scan deps checks installed and locked packages against the OSV advisories imported with
 \`holdfast vulndb import\`, offline. PATH (default .) is a lockfile, a dpkg status file, or a
 directory searched for package-lock.json, npm-shrinkwrap.json, node_modules/.package-lock.json,
 go.mod, Cargo.lock, poetry.lock, requirements*.txt (== pins) and var/lib/dpkg/status (an
-unpacked image root works).
+unpacked image root works), or a container image: a docker save tarball or an OCI layout
+directory, whose dpkg database is read from its layers without a Docker engine.
 
   --db           the vulnerability database (default $HOLDFAST_VULNDB, else the per-user one)
   --fail-on      the lowest severity that makes the exit code 4 (default high)
   --max-age      warn when an ecosystem's advisories are older than DAYS (default ${DEFAULT_MAX_AGE_DAYS})
   --distro       the Debian/Ubuntu release of a dpkg database when etc/os-release cannot tell
   --unscored-as  the severity of advisories with no label or CVSS v3 score (default medium)
+  --image        the image to read when the archive holds several (a RepoTags or ref.name)
 
 Exit codes: 0 nothing at or above --fail-on, 1 failure (a file could not be read), 2 usage error,
 4 vulnerable packages at or above --fail-on.
@@ -41,6 +46,8 @@ export interface ScanDepsIo {
 }
 
 class UsageError extends Error {}
+/** An image archive that is not one (exit 1, like scan image). */
+class ImageUnreadable extends Error {}
 
 const DISTRO = /^(Debian:\d+|Ubuntu:\d+\.\d+)$/;
 
@@ -58,6 +65,7 @@ async function run(args: string[], io: ScanDepsIo): Promise<number> {
       'max-age': { type: 'string' },
       distro: { type: 'string' },
       'unscored-as': { type: 'string' },
+      image: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -81,7 +89,17 @@ async function run(args: string[], io: ScanDepsIo): Promise<number> {
   if (!existsSync(dbPath)) throw new UsageError(`no vulnerability database at ${dbPath}; import one first, e.g. holdfast vulndb import npm-all.zip (OSV's https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip), or pass --db FILE.`);
 
   const started = performance.now();
-  const found = findManifests(root, values.distro === undefined ? {} : { distro: values.distro });
+  const distro = values.distro === undefined ? {} : { distro: values.distro };
+  const image = isContainerImage(root);
+  if (values.image !== undefined && !image) throw new UsageError(`--image picks an image inside a docker save tarball or an OCI layout, and ${root} is neither.`);
+  let found: FoundManifests;
+  try {
+    found = image ? await readImagePackages(root, { ...distro, ...(values.image === undefined ? {} : { select: values.image }) }) : findManifests(root, distro);
+  } catch (error) {
+    if (error instanceof ImageFormatError || error instanceof TarFormatError) throw new ImageUnreadable(`${root} cannot be read as an image: ${error.message}`);
+    throw error;
+  }
+  if (image && found.manifests.length === 0 && found.problems.length === 0) throw new UsageError(`the image ${root} has no dpkg database (var/lib/dpkg/status or status.d/), the one package database scan deps reads in an image; scan the lockfiles it was built from instead.`);
   if (found.manifests.length === 0 && found.problems.length === 0) throw new UsageError(`found no lockfile or dpkg database under ${root}; pass a package-lock.json, go.mod, Cargo.lock, poetry.lock, requirements.txt, a dpkg status file, or the directory that holds them.`);
   let database: VulnerabilityDatabase;
   try {
@@ -93,7 +111,7 @@ async function run(args: string[], io: ScanDepsIo): Promise<number> {
   try {
     const result = scanManifests(found.manifests, database, { clock: io.clock, maxAgeDays, unscoredAs });
     report = {
-      root: statSync(root).isDirectory() ? root : resolve(root, '..'),
+      root: statSync(root).isDirectory() && !image ? root : resolve(root, '..'),
       database: dbPath,
       failOn,
       manifests: found.manifests.map((manifest) => ({ path: manifest.path, kind: manifest.kind, packages: manifest.packages.length })),
@@ -124,6 +142,10 @@ export async function runScanDepsCommand(args: string[], io: ScanDepsIo = { stdo
     if (error instanceof UsageError || parseError) {
       io.stderr(`holdfast scan deps: ${error.message}\n${SCAN_DEPS_USAGE}`);
       return EXIT_USAGE;
+    }
+    if (error instanceof ImageUnreadable) {
+      io.stderr(`holdfast scan deps: ${error.message}\n`);
+      return EXIT_FAILURE;
     }
     io.stderr(`holdfast scan deps: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT_FAILURE;
