@@ -191,6 +191,23 @@ test('--write-baseline accepts what is there until its expiry; then the findings
   assert.match(defaults.stderr, new RegExp(`accepted until ${new Date(NOW_MS + 90 * DAY_MS).toISOString().slice(0, 10)}`));
 });
 
+test('an inline marker through the CLI: exit 0 while it holds, exit 4 with its note the day after it expires; one without an owner holds nothing', async (t) => {
+  const root = await tempDir(t, 'holdfast-scan-inline-');
+  const token = ['gh', 'p_', 'Mn4Bv6Cx8Za1Sd3Fg5Hj7Kl9Qw2Er4Ty6Ui8'].join('');
+  await writeFile(join(root, 'ci.env'), `# holdfast:allow-secret reason="revoked, kept for the incident report" owner=sec-team expires=2031-06-30\nGH_TOKEN=${token}\n`);
+  const within = await scan(['secrets', root]);
+  assert.equal(within.code, EXIT_OK, within.stdout);
+  assert.match(within.stdout, /0 open finding\(s\), 1 suppressed/);
+  const after = await scan(['secrets', root], Date.UTC(2031, 6, 1));
+  assert.equal(after.code, EXIT_PROBLEMS_FOUND);
+  assert.match(after.stdout, /github-token\s+ci\.env:2:/);
+  assert.match(after.stdout, /suppression expired on 2031-06-30 \(owner sec-team; reason: revoked, kept for the incident report\)/);
+  await writeFile(join(root, 'ci.env'), `GH_TOKEN=${token} # holdfast:allow-secret reason="later" expires=2031-12-31\n`);
+  const ownerless = await scan(['secrets', root]);
+  assert.equal(ownerless.code, EXIT_PROBLEMS_FOUND);
+  assert.match(ownerless.stdout, /it lacks owner/);
+});
+
 test('usage errors exit 2 and name the problem and the fix', async (t) => {
   const dir = await tempDir(t, 'holdfast-scan-usage-');
   const rules = join(dir, 'rules.json');
