@@ -70,12 +70,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
     columns: columns as ColumnName[],
     rows,
   } as const;
-  // One round of every column takes ≈ 3 minutes in a full run; each further round of the 4 KiB
-  // points (three columns × six points of 5 s, keys presigned before each) about 2 more.
+  // One round of every column takes ≈ 4 minutes in a full run on a quiet 2-core VM; each further
+  // round of the 4 KiB points (three columns × six points of 5 s, up to 80,000 keys presigned
+  // before each PUT point) about 2.5 more, twice that on a loaded machine (presigning is CPU).
   return Object.freeze(
     values.quick
-      ? { ...common, quick: true, budgetMs: (5 + (rounds - 1)) * 60_000, largeBytes: 256 * MiB, durationMs: 2_000, warmupMs: 200, smallPutKeys: 25_000 }
-      : { ...common, quick: false, budgetMs: (5 + 3 * (rounds - 1)) * 60_000, largeBytes: 1024 * MiB, durationMs: 5_000, warmupMs: 300, smallPutKeys: 80_000 },
+      ? { ...common, quick: true, budgetMs: (5 + 2 * (rounds - 1)) * 60_000, largeBytes: 256 * MiB, durationMs: 2_000, warmupMs: 200, smallPutKeys: 25_000 }
+      : { ...common, quick: false, budgetMs: (6 + 4 * (rounds - 1)) * 60_000, largeBytes: 1024 * MiB, durationMs: 5_000, warmupMs: 300, smallPutKeys: 80_000 },
   );
 }
 
