@@ -24,7 +24,17 @@ export interface Row {
   readonly label: string;
   readonly unit: 'MB/s' | 'ops/s';
   readonly target?: Target;
-  readonly cells: Partial<Record<Column, PointResult>>;
+  /** Each column's measurements of this point, one per round, in the order they ran. */
+  readonly cells: Partial<Record<Column, readonly PointResult[]>>;
+}
+
+/** One column of one row over its rounds: the median the table and the verdicts use, and the range. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** Throughput of each round that had a successful request, in the order they ran. */
+  readonly rounds: readonly number[];
 }
 
 export interface MachineInfo {
@@ -44,20 +54,45 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly rows: readonly Row[];
   readonly peakRssBytes: Partial<Record<Column | 'loadGenerator', number>>;
-  /** CPU used by processes outside the benchmark while each column ran, in cores. */
+  /** CPU used by processes outside the benchmark while each column ran, in cores: the most of any of its rounds. */
   readonly otherCpuCores: Partial<Record<Column, number>>;
+  /**
+   * CPU a server used while it sat idle during another column's rounds, in cores (averaged over
+   * those rounds): the servers are all started for the whole run, so an idle one must stay quiet.
+   */
+  readonly idleCpuCores: Partial<Record<Column, number>>;
   /** Columns that could not be measured at all (server failed to start, worker crashed…). */
   readonly failures: readonly string[];
 }
 
+/** The column's median throughput over its rounds: what the table shows and the ratios compare. */
 export function throughput(row: Row, column: Column): number | undefined {
-  const point = row.cells[column];
-  if (point === undefined || point.elapsedMs <= 0 || point.ops === 0) return undefined;
-  return row.unit === 'MB/s' ? point.bytes / 1e6 / (point.elapsedMs / 1000) : point.ops / (point.elapsedMs / 1000);
+  return spread(row, column)?.median;
+}
+
+export function spread(row: Row, column: Column): Spread | undefined {
+  const rounds = (row.cells[column] ?? []).flatMap((point) => {
+    const value = pointThroughput(row.unit, point);
+    return value === undefined ? [] : [value];
+  });
+  if (rounds.length === 0) return undefined;
+  const sorted = [...rounds].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, rounds };
+}
+
+function pointThroughput(unit: Row['unit'], point: PointResult): number | undefined {
+  if (point.elapsedMs <= 0 || point.ops === 0) return undefined;
+  return unit === 'MB/s' ? point.bytes / 1e6 / (point.elapsedMs / 1000) : point.ops / (point.elapsedMs / 1000);
+}
+
+function errorsOf(row: Row, column: Column): number {
+  return (row.cells[column] ?? []).reduce((sum, point) => sum + point.errors, 0);
 }
 
 export function totalErrors(report: BenchReport): number {
-  return report.rows.reduce((sum, row) => sum + COLUMNS.reduce((s, c) => s + (row.cells[c]?.errors ?? 0), 0), 0);
+  return report.rows.reduce((sum, row) => sum + COLUMNS.reduce((s, c) => s + errorsOf(row, c), 0), 0);
 }
 
 export function isFlagged(report: BenchReport): boolean {
@@ -85,6 +120,7 @@ export function renderJson(report: BenchReport): string {
       rows: report.rows.map((row) => ({
         ...row,
         throughput: Object.fromEntries(COLUMNS.map((c) => [c, throughput(row, c) ?? null])),
+        spread: Object.fromEntries(COLUMNS.map((c) => [c, spread(row, c) ?? null])),
         ratios: { holdfastToS3rver: ratioOf(row, 's3rver') ?? null, holdfastToRaw: ratioOf(row, 'raw') ?? null },
       })),
       targets: targetVerdicts(report).map(({ row, ratio, met }) => ({ row: row.id, ...row.target, ratio, met })),
@@ -115,7 +151,15 @@ export function renderMarkdown(report: BenchReport): string {
     `| peak RSS of the server (VmHWM), MiB | ${mib(rss.holdfast)} | ${mib(rss.s3rver)} | ${mib(rss.raw)} | ${mib(rss.ceiling)} | ${rssRatio} | — | — |`,
   );
   const other = COLUMNS.map((c) => (report.otherCpuCores[c] === undefined ? 'n/a' : report.otherCpuCores[c].toFixed(2)));
-  lines.push(`| other processes' CPU during the column, cores | ${other.join(' | ')} | — | — | — |`);
+  lines.push(`| other processes' CPU during the column (its busiest round), cores | ${other.join(' | ')} | — | — | — |`);
+  if (options.rounds > 1) {
+    lines.push('');
+    lines.push(
+      `4 KiB rows: median of ${options.rounds} rounds per column (min–max in brackets); the ratios and the target verdicts ` +
+        `compare the medians. The columns took turns round by round (Holdfast, s3rver, raw, Holdfast, …), so a neighbour's ` +
+        `burst lands in one round of one column rather than in all of a column. Large rows and the generator ceiling: one round.`,
+    );
+  }
 
   lines.push('');
   lines.push(
@@ -155,15 +199,24 @@ function notes(report: BenchReport): string[] {
       `acknowledged object may be lost on power failure); raw fsync limit = a minimal process writing the same bytes ` +
       `(4 KiB: create, write, fsync, close per object, c at a time on libuv's thread pool sized to 64; ${large}: ` +
       `streamed 1 MiB writes and one fsync). Raw GET reads the files back (page cache warm, as for the servers).`,
-    `Peak RSS: VmHWM of each server process at the end of its column (raw: the minimal process; generator ceiling: the ` +
+    `Peak RSS: VmHWM of each server process at the end of the run (raw: the minimal process; generator ceiling: the ` +
       `do-nothing server). The load generator itself peaked at ` +
       `${report.peakRssBytes.loadGenerator === undefined ? 'n/a' : Math.round(report.peakRssBytes.loadGenerator / 1024 / 1024)} MiB.`,
   ];
+  const idle = COLUMNS.filter((c) => report.idleCpuCores[c] !== undefined).map((c) => `${TITLES[c]} ${report.idleCpuCores[c]!.toFixed(3)}`);
+  if (idle.length > 0) {
+    out.push(
+      `Every server stays up for the whole run, idle while another column is measured, with the dirty pages of the ` +
+        `previous measurement flushed (sync) before each starts. CPU of the idle servers in those windows, cores: ${idle.join(', ')}` +
+        ` (included in no column's "other processes").`,
+    );
+  }
   const noisiest = Math.max(0, ...Object.values(report.otherCpuCores));
   if (noisiest >= NOISY_CORES) {
     out.push(
       `**Noisy machine: other processes used up to ${noisiest.toFixed(2)} of the ${machine.cores} cores while a column ran ` +
-        `(last row); columns ran one after another, so they did not all compete with the same load. Rerun when the machine is quiet.**`,
+        `(last row); columns ran one after another, so they did not all compete with the same load. ` +
+        `${options.rounds > 1 ? 'Compare the ranges: a burst in one round moves a median less than a min or max. ' : ''}Rerun when the machine is quiet.**`,
     );
   }
   for (const row of report.rows) {
@@ -187,9 +240,10 @@ function notes(report: BenchReport): string[] {
       }
     }
     for (const column of COLUMNS) {
-      const point = row.cells[column];
-      if (row.id.startsWith('put-small') && point !== undefined && point.elapsedMs < 0.9 * options.durationMs && point.ops > 0) {
-        out.push(`${row.label}, ${TITLES[column]}: ran out of its ${options.smallPutKeys} prepared keys after ${(point.elapsedMs / 1000).toFixed(1)} s.`);
+      for (const point of row.cells[column] ?? []) {
+        if (row.id.startsWith('put-small') && point.elapsedMs < 0.9 * options.durationMs && point.ops > 0) {
+          out.push(`${row.label}, ${TITLES[column]}: ran out of its ${options.smallPutKeys} prepared keys after ${(point.elapsedMs / 1000).toFixed(1)} s.`);
+        }
       }
     }
   }
@@ -203,21 +257,29 @@ function errorReport(report: BenchReport): string[] {
   });
   for (const row of report.rows) {
     for (const column of COLUMNS) {
-      const point = row.cells[column];
-      if (point === undefined || point.errors === 0) continue;
-      out.push(`- ${row.label}, ${TITLES[column]}: ${point.errors} failed, e.g.`);
-      out.push(...point.errorSamples.map((sample) => `  - \`${sample.replaceAll('`', "'")}\``));
+      const errors = errorsOf(row, column);
+      if (errors === 0) continue;
+      const samples = (row.cells[column] ?? []).flatMap((point) => point.errorSamples).slice(0, 5);
+      out.push(`- ${row.label}, ${TITLES[column]}: ${errors} failed, e.g.`);
+      out.push(...samples.map((sample) => `  - \`${sample.replaceAll('`', "'")}\``));
     }
   }
   return out;
 }
 
 function cell(row: Row, column: Column): string {
-  const point = row.cells[column];
-  if (point === undefined) return 'n/a';
-  const value = throughput(row, column);
-  const shown = value === undefined ? 'failed' : value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
-  return point.errors > 0 ? `${shown} ⚠ ${point.errors} errors` : shown;
+  const points = row.cells[column];
+  if (points === undefined || points.length === 0) return 'n/a';
+  const values = spread(row, column);
+  let shown = values === undefined ? 'failed' : number(values.median);
+  if (values !== undefined && points.length > 1) shown += ` (${number(values.min)}–${number(values.max)})`;
+  if (values !== undefined && values.rounds.length < points.length) shown += ` ⚠ ${points.length - values.rounds.length} of ${points.length} rounds failed`;
+  const errors = errorsOf(row, column);
+  return errors > 0 ? `${shown} ⚠ ${errors} errors` : shown;
+}
+
+function number(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
 }
 
 function judge(row: Row, target: Target): string {
