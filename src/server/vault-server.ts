@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetadataStore } from '../domain/ports.js';
 import { BucketProtection } from '../domain/bucket-protection.js';
 import { AccessControl, parseBucketPolicy } from '../domain/identity/access-control.js';
 import { ChangeApprovals } from '../domain/identity/change-approvals.js';
-import { IdentityRegistry } from '../domain/identity/identity-registry.js';
+import { IdentityRegistry, SealedSecretMismatchError } from '../domain/identity/identity-registry.js';
 import type { AccessDecider } from '../protocol/s3/authorization.js';
 import { MultipartUploads } from '../domain/multipart.js';
 import { ObjectLocks } from '../domain/object-locks.js';
@@ -158,13 +158,16 @@ export async function startVaultServer(
     }
   };
   try {
-    const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
+    const secretBox = await openSecretBox(config);
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
-    // The node id names this metadata store: the S3 blob prefix is claimed in its name.
-    const nodeId = await stableNodeId(metadata);
+    // The vault id names this metadata store (every cluster node shares it): the S3 blob prefix
+    // is claimed in its name. The node id names this process's audit chain: the vault id for the
+    // one server of a metadata store (as before clusters existed), its own for a cluster node.
+    const vaultId = await stableVaultId(metadata);
+    const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
-    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: nodeId, metadata: metadataLocation });
+    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -219,7 +222,16 @@ export async function startVaultServer(
       buckets: async () =>
         (await vault.listBuckets()).map((b) => ({ name: b.name, policy: b.controls.policy === undefined ? undefined : parseBucketPolicy(b.controls.policy, b.name) })),
     });
-    await identities.load();
+    try {
+      await identities.load();
+    } catch (error) {
+      if (!(error instanceof SealedSecretMismatchError)) throw error;
+      const key = config.secretBoxKeyFile === undefined ? `${join(config.dataDir, 'keys', 'secret-box.key')}` : `secretBoxKeyFile (${config.secretBoxKeyFile})`;
+      throw new ConfigError(
+        `Invalid configuration: the stored secret of access key ${error.accessKeyId} does not open with the sealing key ${key}: the metadata was sealed with another key. ` +
+          'Fix: give this server the key that sealed it (for cluster nodes, the same secretBoxKeyFile on every node; for a moved vault, its original keys/secret-box.key).',
+      );
+    }
     const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
     const accessControl = new AccessControl(async (bucket) => (await metadata.getBucket(bucket))?.controls);
     const access: AccessDecider = {
@@ -369,9 +381,12 @@ export async function startVaultServer(
     };
 
     const secure = tls !== undefined;
+    // Another node may change identities: each request sees the directory as committed when it arrived.
+    const refreshIdentities = config.clusterNode ? { refreshIdentities: () => identities.refresh() } : {};
     const handler = createS3Handler({
       context: { vault, multipart, locks, protection, duties: identities },
       secrets,
+      ...refreshIdentities,
       access,
       secureTransport: secure,
       clock,
@@ -385,6 +400,7 @@ export async function startVaultServer(
     const adminHandler = createAdminHandler({
       services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, configGuard, scrub: scrub.api, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
+      ...refreshIdentities,
       access,
       secureTransport: secure,
       clock,
@@ -513,13 +529,53 @@ async function loadTls(config: ServerConfig, clock: Clock, log: Logger): Promise
   }
 }
 
-/** This node's audit chain name, made once per data directory. */
-async function stableNodeId(metadata: MetadataStore): Promise<string> {
+/**
+ * The id of this metadata store, made once and kept in it (under its historical name "node-id":
+ * before clusters, one server was one node). Two cluster nodes starting at once may both find
+ * none: only the first write lands and both read it back, so they agree.
+ */
+async function stableVaultId(metadata: MetadataStore): Promise<string> {
   const existing = await metadata.getSetting(NODE_ID_SETTING);
   if (existing !== undefined) return existing;
+  await metadata.compareAndSetSetting(NODE_ID_SETTING, undefined, `node-${randomBytes(6).toString('hex')}`);
+  const stored = await metadata.getSetting(NODE_ID_SETTING);
+  if (stored === undefined) throw new Error('the vault id was written but cannot be read back');
+  return stored;
+}
+
+/**
+ * A cluster node's own id, made once and kept in its data directory (the one thing there that
+ * names it): its audit chain and its log lines carry it. Random, so two nodes never share one.
+ */
+async function clusterNodeId(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'node-id');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   const id = `node-${randomBytes(6).toString('hex')}`;
-  await metadata.putSetting(NODE_ID_SETTING, id);
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${id}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   return id;
+}
+
+/** The key that seals stored secrets: secretBoxKeyFile (shared, must exist), else the data directory's own. */
+async function openSecretBox(config: ServerConfig): Promise<SecretBox> {
+  if (config.secretBoxKeyFile === undefined) return SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
+  try {
+    return await SecretBox.openSharedKeyFile(config.secretBoxKeyFile);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: secretBoxKeyFile ${config.secretBoxKeyFile} cannot be used (${(error as Error).message}). ` +
+        'Fix: give a readable file holding the 32-byte sealing key (raw or base64), the same on every node.',
+    );
+  }
 }
 
 /** Every audit entry also goes to stdout (JSON lines) or syslog, for centralized logging. */
