@@ -145,4 +145,5 @@ test('clusterNode needs every shared piece: PostgreSQL metadata, S3 blobs, Postg
     );
   }
   assert.throws(() => loadServerConfig({ flags: {}, env: { HOLDFAST_CLUSTER_NODE: 'yes' }, configFile: undefined }), /clusterNode/);
+  assert.throws(() => loadServerConfig({ flags: {}, env: { ...full, HOLDFAST_JOBS: '[{"name":"x"}]' }, configFile: undefined }), /jobs are not supported on cluster nodes yet/);
 });

@@ -447,6 +447,11 @@ function checkClusterNode(config: Record<string, unknown>): void {
   for (const [key, fix] of missing) {
     if (config[key] === undefined) throw new ConfigError(`Invalid configuration: clusterNode is true but ${key} is not set: every node must share it. Fix: ${fix}, or unset clusterNode for a single server.`);
   }
+  // Not yet: each job's run history and drill journal live in the data directory, so the nodes
+  // would each run every schedule. Refused rather than run N times.
+  if (Array.isArray(config['jobs']) && config['jobs'].length > 0) {
+    throw new ConfigError('Invalid configuration: jobs are not supported on cluster nodes yet (every node would run every schedule). Fix: run the backup jobs on a single server of their own, or unset clusterNode.');
+  }
 }
 
 /** The S3 blob settings go together, and the credentials they name must be in the environment. */

@@ -57,6 +57,7 @@ import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guar
 import { startIntegrityScrub } from './integrity-scrub-service.js';
 import { openVaultBlobs } from './vault-blobs.js';
 import { openVaultMetadata } from './vault-metadata.js';
+import { ClusterLeadership } from '../infra/metadata/postgres/cluster-leadership.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -65,6 +66,8 @@ const NODE_ID_SETTING = 'node-id';
 export const METRICS_PATH = '/_holdfast/metrics';
 /** The audit chain is re-verified this often (and at start-up); a failure raises an alert. */
 const AUDIT_VERIFY_INTERVAL_MS = 24 * 3600 * 1000;
+/** How often a cluster node that does not lead tries to take over (a dead leader is replaced within this). */
+const LEADERSHIP_RETRY_MS = 5_000;
 
 export interface Logger {
   info(message: string): void;
@@ -164,6 +167,18 @@ export async function startVaultServer(
     // The vault id names this metadata store (every cluster node shares it): the S3 blob prefix
     // is claimed in its name. The node id names this process's audit chain: the vault id for the
     // one server of a metadata store (as before clusters existed), its own for a cluster node.
+    // Once-per-cluster work runs on one node (see ClusterLeadership); a single server always leads.
+    let onLeadership: (leader: boolean) => void = () => undefined;
+    const leadership =
+      config.clusterNode && config.metadataPostgresUrl !== undefined
+        ? await ClusterLeadership.start(config.metadataPostgresUrl, config.metadataPostgresSchema, {
+            retryMs: LEADERSHIP_RETRY_MS,
+            onChange: (leader) => onLeadership(leader),
+            onError: (e) => log.error('cluster leadership: the PostgreSQL session broke; following until it is back', e),
+          })
+        : undefined;
+    if (leadership !== undefined) closers.push(() => leadership.close());
+    const leads = () => leadership?.isLeader ?? true;
     const vaultId = await stableVaultId(metadata);
     const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
@@ -337,9 +352,12 @@ export async function startVaultServer(
           checkError: status.checkError,
         });
         log.error(`ALERT: ${alert.summary}`);
-        raise(alert);
+        // Every node watches (each serves the metric); one raises the alert.
+        if (leads()) raise(alert);
       },
-      resumed: (status, staleForSeconds) => raise(securityAlerts.walArchiveResumed({ bucket: status.watch.bucket, prefix: status.watch.prefix, lastSegment: status.lastSegment, staleForSeconds })),
+      resumed: (status, staleForSeconds) => {
+        if (leads()) raise(securityAlerts.walArchiveResumed({ bucket: status.watch.bucket, prefix: status.watch.prefix, lastSegment: status.lastSegment, staleForSeconds }));
+      },
     });
     if (pgArchiveWatches.length > 0) {
       archiveMonitor.start(config.pgArchiveCheckSeconds * 1000, (e) => log.error('checking the WAL archives failed', e));
@@ -358,6 +376,7 @@ export async function startVaultServer(
       raise,
       record: (action, resource, details) => auditLog.recordDurably({ kind: 'system', identity: '', accessKeyId: '', action, resource, result: 'ok', details }),
       log,
+      runsScheduled: leads,
     });
     closers.push(() => scrub.close());
     const evidence = new RequestEvidence({
@@ -456,12 +475,25 @@ export async function startVaultServer(
     }
     // Leftovers of writes a crash interrupted: only blobs older than this start (less the store's
     // grace for another clock, see S3_ORPHAN_SWEEP_GRACE_MS) are considered.
-    sweepOrphanBlobs(metadata, blobs, startedMs - orphanSweepGraceMs).then(
-      ({ examined, removed }) => {
-        log.info(`orphan blob sweep done: ${examined} blob(s) examined, ${removed} unreferenced blob(s) left by an interrupted write removed`);
-      },
-      (e: unknown) => log.error('orphan blob sweep failed', e),
-    );
+    const sweepOrphans = (cutoffMs: number) =>
+      sweepOrphanBlobs(metadata, blobs, cutoffMs).then(
+        ({ examined, removed }) => {
+          log.info(`orphan blob sweep done: ${examined} blob(s) examined, ${removed} unreferenced blob(s) left by an interrupted write removed`);
+        },
+        (e: unknown) => log.error('orphan blob sweep failed', e),
+      );
+    if (leadership === undefined) {
+      void sweepOrphans(startedMs - orphanSweepGraceMs);
+    } else {
+      // Cluster: the leader sweeps when it becomes leader. Other nodes are writing meanwhile, so
+      // the cut-off is the grace before now, not this start: a blob is only a candidate once it
+      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS).
+      onLeadership = (leader) => {
+        log.info(leader ? `cluster node ${nodeId}: leading (scheduled scrub, sweeps, reminders)` : `cluster node ${nodeId}: following`);
+        if (leader) void sweepOrphans(Date.now() - orphanSweepGraceMs);
+      };
+      if (leadership.isLeader) onLeadership(true);
+    }
     const runAuditVerification = () =>
       void verifyAudit().then(
         (result) => {
@@ -470,11 +502,14 @@ export async function startVaultServer(
         (e: unknown) => log.error('audit verification failed to run', e),
       );
     runAuditVerification();
-    const checkReviews = () => void configGuard.alertOverdueReviews().catch((e: unknown) => log.error('checking configuration reviews failed', e));
+    const checkReviews = () => {
+      if (leads()) void configGuard.alertOverdueReviews().catch((e: unknown) => log.error('checking configuration reviews failed', e));
+    };
     checkReviews();
 
     const timers = [
       setInterval(() => {
+        if (!leads()) return;
         multipart.sweepAbandoned(config.multipartExpiryHours * 3600 * 1000).catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
       }, 60 * 60 * 1000),
       // The trusted time is saved each minute, so a restart can tell downtime from a clock jump.

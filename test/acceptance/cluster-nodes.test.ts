@@ -85,8 +85,7 @@ void test('two cluster nodes on one PostgreSQL schema and one S3 backend serve a
   const dirB = join(work, 'node-b');
   // Both at once: the first start of a cluster races on creating the schema and system buckets.
   const started = await Promise.all([startVault({ dataDir: dirA, env: clusterEnv }), startVault({ dataDir: dirB, env: clusterEnv })]);
-  let nodeA = started[0];
-  const nodeB = started[1];
+  let [nodeA, nodeB] = started;
   t.after(() => nodeA.stop());
   t.after(() => nodeB.stop());
   const clients: S3Client[] = [];
@@ -98,7 +97,7 @@ void test('two cluster nodes on one PostgreSQL schema and one S3 backend serve a
     clients.push(made);
     return made;
   };
-  let a = client(nodeA);
+  const a = client(nodeA);
   const b = client(nodeB);
 
   // A single (non-cluster) server is refused on the cluster's schema.
@@ -144,31 +143,41 @@ void test('two cluster nodes on one PostgreSQL schema and one S3 backend serve a
   const latest = await Promise.all([a, b].map((c) => c.send(new GetObjectCommand({ Bucket: 'contended', Key: 'one-key' }))));
   assert.deepEqual(latest.map((r) => r.VersionId), [seenByA[0]!.id, seenByA[0]!.id]);
 
-  // A node killed mid-traffic: every request to the other one keeps succeeding.
+  // The leader (one node runs the once-per-cluster work) killed mid-traffic: every request to
+  // the other node keeps succeeding, and that node takes the lead.
+  const leaders = [nodeA, nodeB].filter((node) => /: leading/.test(node.output()));
+  assert.equal(leaders.length, 1, 'exactly one node leads');
+  const aLeads = leaders[0] === nodeA;
+  const [victim, survivor, survivorClient] = aLeads ? [nodeA, nodeB, b] : [nodeB, nodeA, a];
+  const victimClient = aLeads ? a : b;
   let served = 0;
   const traffic = (async () => {
     for (let i = 0; i < 40; i++) {
-      await b.send(new PutObjectCommand({ Bucket: 'shared', Key: `during-kill/${i}`, Body: `item ${i}` }));
-      assert.equal(await text(b, 'shared', 'from-a.txt'), 'written through node A');
+      await survivorClient.send(new PutObjectCommand({ Bucket: 'shared', Key: `during-kill/${i}`, Body: `item ${i}` }));
+      assert.equal(await text(survivorClient, 'shared', 'from-a.txt'), 'written through node A');
       served++;
     }
   })();
-  const trafficA = (async () => {
-    // Requests in flight on A when it dies may fail; they are not B's to answer.
-    for (let i = 0; i < 40; i++) await a.send(new PutObjectCommand({ Bucket: 'shared', Key: `on-a/${i}`, Body: 'x' })).catch(() => undefined);
+  const victimTraffic = (async () => {
+    // Requests in flight on the victim when it dies may fail; they are not the survivor's to answer.
+    for (let i = 0; i < 40; i++) await victimClient.send(new PutObjectCommand({ Bucket: 'shared', Key: `on-victim/${i}`, Body: 'x' })).catch(() => undefined);
   })();
   while (served < 10) await new Promise((resolve) => setImmediate(resolve));
-  await nodeA.kill9();
+  await victim.kill9();
   await traffic;
-  await trafficA;
+  await victimTraffic;
   assert.equal(served, 40);
-  assert.equal((await b.send(new ListObjectsV2Command({ Bucket: 'shared', Prefix: 'during-kill/' }))).KeyCount, 40);
+  assert.equal((await survivorClient.send(new ListObjectsV2Command({ Bucket: 'shared', Prefix: 'during-kill/' }))).KeyCount, 40);
+  // Bounded in count: the survivor retries the lead every 5 s.
+  for (let i = 0; i < 300 && !/: leading/.test(survivor.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(survivor.output(), /: leading/, 'the survivor took the lead');
 
-  // A restarts on its own data directory (its node id and audit chain are there); every node's
-  // audit chain verifies, each signed by its own checkpoints in the shared system bucket.
-  nodeA = await startVault({ dataDir: dirA, env: clusterEnv });
-  a = client(nodeA);
-  assert.equal(await text(a, 'shared', 'during-kill/39'), 'item 39');
+  // The victim restarts on its own data directory (its node id and audit chain are there); every
+  // node's audit chain verifies, each signed by its own checkpoints in the shared system bucket.
+  const restarted = await startVault({ dataDir: aLeads ? dirA : dirB, env: clusterEnv });
+  if (aLeads) nodeA = restarted;
+  else nodeB = restarted;
+  assert.equal(await text(client(restarted), 'shared', 'during-kill/39'), 'item 39');
   const chains = new Set<string>();
   for (const node of [nodeA, nodeB]) {
     const verified = JSON.parse((await holdfast(node, root, ['audit', 'verify', '--json'])).stdout) as { ok: boolean; chain: string; entriesChecked: number };
