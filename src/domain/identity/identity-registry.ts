@@ -56,6 +56,12 @@ export interface CreatedAccessKey {
   readonly secretAccessKey: Secret;
 }
 
+/** What a change makes of the current directory: the new document (undefined: unchanged) and the caller's answer. */
+interface ChangeOutcome<T> {
+  readonly document: IdentityDirectoryDocument | undefined;
+  readonly result: T;
+}
+
 interface LiveKey {
   readonly stored: StoredAccessKey;
   readonly secret: Secret;
@@ -183,11 +189,13 @@ export class IdentityRegistry {
    * So two nodes changing identities at once never lose either change, and each change's checks
    * (separation of duties, limits, name taken) see every change committed before it.
    */
-  #change<T>(apply: () => Promise<{ document: IdentityDirectoryDocument; result: T }> | { document: IdentityDirectoryDocument; result: T }): Promise<T> {
+  #change<T>(apply: () => Promise<ChangeOutcome<T>> | ChangeOutcome<T>): Promise<T> {
     const run = this.#queue.then(async () => {
       for (let attempt = 1; attempt <= MAX_CHANGE_ATTEMPTS; attempt++) {
         await this.#reload();
         const { document, result } = await apply();
+        // Nothing to change (decided on the current stored state).
+        if (document === undefined) return result;
         // Compile before persisting, so a document that cannot load never reaches the store.
         for (const identity of document.identities) compileIdentityPolicies(identity);
         const raw = JSON.stringify(document);
@@ -251,17 +259,32 @@ export class IdentityRegistry {
 
   /** Makes `pair` the one root key, replacing any previous root key. */
   setRoot(pair: AccessKeyPair): Promise<void> {
+    return this.#change(() => ({ document: this.#withRoot(pair), result: undefined }));
+  }
+
+  /**
+   * Makes `pair` the root key only if there is none (checked against the stored directory, in
+   * the same compare-and-set as the write); resolves with the root key id in effect. Two cluster
+   * nodes generating a root key on a first start at once thus agree on one.
+   */
+  setRootIfNone(pair: AccessKeyPair): Promise<string> {
     return this.#change(() => {
-      const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
-      keys.push({
-        accessKeyId: pair.accessKeyId,
-        sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
-        owner: ROOT_IDENTITY,
-        status: 'active',
-        createdMs: this.#options.nowMs(),
-      });
-      return { document: this.#document(this.#identities.values(), keys), result: undefined };
+      const existing = this.rootAccessKeyId();
+      if (existing !== undefined) return { document: undefined, result: existing };
+      return { document: this.#withRoot(pair), result: pair.accessKeyId };
     });
+  }
+
+  #withRoot(pair: AccessKeyPair): IdentityDirectoryDocument {
+    const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
+    keys.push({
+      accessKeyId: pair.accessKeyId,
+      sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
+      owner: ROOT_IDENTITY,
+      status: 'active',
+      createdMs: this.#options.nowMs(),
+    });
+    return this.#document(this.#identities.values(), keys);
   }
 
   // ---- identities -----------------------------------------------------------------------
