@@ -164,9 +164,6 @@ export async function startVaultServer(
     const secretBox = await openSecretBox(config);
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
-    // The vault id names this metadata store (every cluster node shares it): the S3 blob prefix
-    // is claimed in its name. The node id names this process's audit chain: the vault id for the
-    // one server of a metadata store (as before clusters existed), its own for a cluster node.
     // Once-per-cluster work runs on one node (see ClusterLeadership); a single server always leads.
     let onLeadership: (leader: boolean) => void = () => undefined;
     const leadership =
@@ -179,6 +176,9 @@ export async function startVaultServer(
         : undefined;
     if (leadership !== undefined) closers.push(() => leadership.close());
     const leads = () => leadership?.isLeader ?? true;
+    // The vault id names this metadata store (every cluster node shares it): the S3 blob prefix
+    // is claimed in its name. The node id names this process's audit chain: the vault id for the
+    // one server of a metadata store (as before clusters existed), its own for a cluster node.
     const vaultId = await stableVaultId(metadata);
     const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
