@@ -114,3 +114,36 @@ test('a blob backend secret pasted into blobS3Endpoint or blobS3SecretAccessKeyE
     );
   }
 });
+
+test('clusterNode needs every shared piece: PostgreSQL metadata, S3 blobs, PostgreSQL config guard, a shared sealing key', () => {
+  assert.equal(loadServerConfig(none).clusterNode, false);
+  const full: Record<string, string> = {
+    HOLDFAST_CLUSTER_NODE: 'true',
+    HOLDFAST_METADATA_POSTGRES_URL: 'postgres://db/holdfast',
+    HOLDFAST_BLOB_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    HOLDFAST_BLOB_S3_BUCKET: 'blobs',
+    HOLDFAST_BLOB_S3_ACCESS_KEY_ID: 'backend-id',
+    HOLDFAST_BLOB_S3_SECRET_ACCESS_KEY: randomBytes(12).toString('hex'),
+    HOLDFAST_CONFIG_GUARD_POSTGRES_URL: 'postgres://db/holdfast',
+    HOLDFAST_SECRET_BOX_KEY_FILE: '/run/secrets/holdfast-secret-box.key',
+  };
+  const config = loadServerConfig({ flags: {}, env: full, configFile: undefined });
+  assert.equal(config.clusterNode, true);
+  assert.equal(config.secretBoxKeyFile, '/run/secrets/holdfast-secret-box.key');
+  for (const [variable, key] of [
+    ['HOLDFAST_METADATA_POSTGRES_URL', 'metadataPostgresUrl'],
+    ['HOLDFAST_BLOB_S3_ENDPOINT', 'blobS3Endpoint'],
+    ['HOLDFAST_CONFIG_GUARD_POSTGRES_URL', 'configGuardPostgresUrl'],
+    ['HOLDFAST_SECRET_BOX_KEY_FILE', 'secretBoxKeyFile'],
+  ] as const) {
+    const { [variable]: _, ...without } = full;
+    if (variable === 'HOLDFAST_BLOB_S3_ENDPOINT') delete without['HOLDFAST_BLOB_S3_BUCKET'];
+    assert.throws(
+      () => loadServerConfig({ flags: {}, env: without, configFile: undefined }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(`clusterNode is true but ${key} is not set`) && e.message.includes('Fix:'),
+      key,
+    );
+  }
+  assert.throws(() => loadServerConfig({ flags: {}, env: { HOLDFAST_CLUSTER_NODE: 'yes' }, configFile: undefined }), /clusterNode/);
+  assert.throws(() => loadServerConfig({ flags: {}, env: { ...full, HOLDFAST_JOBS: '[{"name":"x"}]' }, configFile: undefined }), /jobs are not supported on cluster nodes yet/);
+});

@@ -62,8 +62,23 @@ export interface ServerConfig {
    * password: never logged.
    */
   readonly metadataPostgresUrl: string | undefined;
-  /** The PostgreSQL schema of the metadata tables; one server at a time uses it (its keys unseal what it stores). */
+  /**
+   * The PostgreSQL schema of the metadata tables. One server at a time uses it, unless every
+   * server on it is a clusterNode.
+   */
   readonly metadataPostgresSchema: string;
+  /**
+   * This server is one of several stateless nodes sharing metadataPostgresSchema and the S3 blob
+   * prefix (behind a load balancer), instead of the one server of that schema. Requires the
+   * metadata in PostgreSQL, the blobs in S3, the configuration guard in PostgreSQL and a shared
+   * secretBoxKeyFile. A single-node server and cluster nodes refuse each other on one schema.
+   */
+  readonly clusterNode: boolean;
+  /**
+   * The 32-byte key that seals stored secrets, as a file (e.g. a mounted secret); unset =
+   * DATA/keys/secret-box.key, created on first start. Cluster nodes must all name the same key.
+   */
+  readonly secretBoxKeyFile: string | undefined;
   /**
    * S3-compatible endpoint whose bucket blobS3Bucket holds the object bytes (scale-out);
    * unset = DATA/blobs. Path-style requests.
@@ -311,6 +326,14 @@ const SPECS: Record<string, KeySpec> = {
   scrubIntervalHours: { env: 'HOLDFAST_SCRUB_INTERVAL_HOURS', parse: positiveInt('scrubIntervalHours', 24 * 366) },
   scrubFraction: { env: 'HOLDFAST_SCRUB_FRACTION', parse: fraction('scrubFraction') },
   scrubBytesPerSecond: { env: 'HOLDFAST_SCRUB_BYTES_PER_SECOND', parse: bytesPerSecond('scrubBytesPerSecond') },
+  clusterNode: { env: 'HOLDFAST_CLUSTER_NODE', parse: bool('clusterNode') },
+  secretBoxKeyFile: {
+    env: 'HOLDFAST_SECRET_BOX_KEY_FILE',
+    parse: (value, origin) => {
+      if (typeof value !== 'string' || value.trim() === '') fail('secretBoxKeyFile', origin, value, 'is empty', 'give the path of a file holding 32 random bytes (e.g. `head -c 32 /dev/urandom`), the same on every node');
+      return isAbsolute(value) ? value : resolve(value);
+    },
+  },
 };
 
 function parseJsonSetting(key: string, text: string): unknown {
@@ -350,6 +373,7 @@ const DEFAULTS: Record<string, unknown> = {
   scrubIntervalHours: 24,
   scrubFraction: 1,
   scrubBytesPerSecond: 32 * 1024 * 1024,
+  clusterNode: false,
 };
 
 export interface ConfigInputs {
@@ -402,7 +426,32 @@ export function loadServerConfig(inputs: ConfigInputs): ServerConfig {
     throw new ConfigError('Invalid configuration: auditLogStream is syslog but auditSyslog is not set. Fix: set auditSyslog to udp://HOST:PORT or tcp://HOST:PORT.');
   }
   checkBlobS3(config, origins, inputs.env);
+  checkClusterNode(config);
   return Object.freeze(config) as unknown as ServerConfig;
+}
+
+/**
+ * A cluster node keeps nothing another node needs in its data directory: what they share lives
+ * in PostgreSQL and S3, and they seal secrets with one key. Each missing piece is refused here,
+ * before anything is opened: a node with local blobs would answer for objects no other node can
+ * read, and a node with its own sealing key would store secrets no other node can open.
+ */
+function checkClusterNode(config: Record<string, unknown>): void {
+  if (config['clusterNode'] !== true) return;
+  const missing: Array<[string, string]> = [
+    ['metadataPostgresUrl', 'point every node at the same PostgreSQL database and metadataPostgresSchema'],
+    ['blobS3Endpoint', 'point every node at the same blobS3Endpoint, blobS3Bucket and blobS3Prefix'],
+    ['configGuardPostgresUrl', 'keep the configuration guard\'s records in PostgreSQL too (configGuardPostgresUrl, configGuardPostgresSchema), the same for every node'],
+    ['secretBoxKeyFile', 'give every node the same 32-byte key file (secretBoxKeyFile); for an existing vault, copy its DATA/keys/secret-box.key'],
+  ];
+  for (const [key, fix] of missing) {
+    if (config[key] === undefined) throw new ConfigError(`Invalid configuration: clusterNode is true but ${key} is not set: every node must share it. Fix: ${fix}, or unset clusterNode for a single server.`);
+  }
+  // Not yet: each job's run history and drill journal live in the data directory, so the nodes
+  // would each run every schedule. Refused rather than run N times.
+  if (Array.isArray(config['jobs']) && config['jobs'].length > 0) {
+    throw new ConfigError('Invalid configuration: jobs are not supported on cluster nodes yet (every node would run every schedule). Fix: run the backup jobs on a single server of their own, or unset clusterNode.');
+  }
 }
 
 /** The S3 blob settings go together, and the credentials they name must be in the environment. */

@@ -175,6 +175,9 @@ export const s3errors = {
       ServerTime: serverTime,
       MaxAllowedSkewMilliseconds: '900000',
     }),
+  /** A body written too slowly to be stored safely (S3 answers the same code for an idle socket). */
+  requestTimeout: (message = 'The upload took longer than this server allows for one object; retry it, or send large objects as a multipart upload.') =>
+    new S3Error('RequestTimeout', message),
   serviceUnavailable: (message = 'Please reduce your request rate.') => new S3Error('ServiceUnavailable', message),
   signatureDoesNotMatch: () =>
     new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'),

@@ -292,5 +292,17 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.equal(await store.getSetting('s'), 'v2');
       await store.close();
     });
+
+    test('compareAndSetSetting sets only over the expected value; of concurrent writers that read the same value, one wins', async () => {
+      const store = await open();
+      assert.equal(await store.compareAndSetSetting('c', undefined, 'a'), true);
+      assert.equal(await store.compareAndSetSetting('c', undefined, 'b'), false, 'absent expected, but present');
+      assert.equal(await store.compareAndSetSetting('c', 'stale', 'b'), false);
+      assert.equal(await store.getSetting('c'), 'a');
+      const outcomes = await Promise.all(['x', 'y', 'z'].map((next) => store.compareAndSetSetting('c', 'a', next)));
+      assert.deepEqual(outcomes.filter(Boolean).length, 1);
+      assert.equal(await store.getSetting('c'), ['x', 'y', 'z'][outcomes.indexOf(true)]);
+      await store.close();
+    });
   });
 }

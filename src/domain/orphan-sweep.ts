@@ -8,12 +8,14 @@ import type { BlobStore, MetadataStore } from './ports.js';
  * started, before it accepted requests — so a write in flight is never mistaken for an orphan.
  * The referenced set is read after listing, so a blob committed meanwhile is seen as referenced.
  *
- * Single-writer only: it relies on no other process having a write in flight. The embedded
- * deployment guarantees that (one locked data directory); an S3 blob store is claimed by one
- * vault's metadata at start-up (a second is refused) and the cut-off moves back by a grace for
- * the backend's clock (S3_ORPHAN_SWEEP_GRACE_MS). Several vault nodes sharing a blob store must
- * still not run it as is — there it needs a grace measured in write lifetimes across nodes and a
- * batched reference check instead of the whole set in memory.
+ * It relies on no blob older than the cut-off still being about to be referenced. The embedded
+ * deployment guarantees that by sweeping at start-up only (one locked data directory); an S3 blob
+ * store is claimed by one vault's metadata (a second is refused) and the cut-off moves back by a
+ * grace for the backend's clock (S3_ORPHAN_SWEEP_GRACE_MS). Cluster nodes sharing the store sweep
+ * while others write: there the cut-off is the grace before now and every node aborts a blob
+ * write that runs past half the grace (CLUSTER_MAX_BLOB_WRITE_MS), so a write in flight is never
+ * old enough. Still to do for very large vaults: a batched reference check instead of the whole
+ * referenced set in memory.
  */
 export async function sweepOrphanBlobs(
   metadata: MetadataStore,

@@ -261,6 +261,12 @@ export interface MetadataStore {
   lockStatistics(nowMs: number): Promise<LockStatistics>;
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
+  /**
+   * Atomically sets `name` to `next` only if its current value is `expected` (undefined: only if
+   * it has none); resolves whether it did. Several processes sharing one store use it for
+   * read-modify-write of a setting: whoever read a stale value is refused and reads again.
+   */
+  compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -23,6 +23,8 @@ export interface IntegrityScrubServiceOptions {
   /** A system entry in the audit log. */
   readonly record: (action: string, resource: string, details: Record<string, string | number | boolean | null>) => Promise<unknown>;
   readonly log: { info(message: string): void; error(message: string, error?: unknown): void };
+  /** Whether this process runs the scheduled passes (cluster nodes: only the leader); manual passes always run. */
+  readonly runsScheduled?: () => boolean;
 }
 
 export interface IntegrityScrubService {
@@ -69,7 +71,7 @@ export function startIntegrityScrub(options: IntegrityScrubServiceOptions): Inte
     options.intervalHours === 0
       ? undefined
       : setInterval(() => {
-          if (scrubber.running === undefined) scrubber.start('scheduled', options.fraction);
+          if (scrubber.running === undefined && (options.runsScheduled?.() ?? true)) scrubber.start('scheduled', options.fraction);
         }, options.intervalHours * 3600_000);
   timer?.unref();
 

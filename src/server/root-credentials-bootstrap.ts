@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/server-config.js';
 import type { IdentityRegistry } from '../domain/identity/identity-registry.js';
@@ -70,6 +70,12 @@ export async function bootstrapRootCredentials(
   } finally {
     await handle.close();
   }
-  await registry.setRoot(pair);
+  // Another cluster node may have stored a root key since this one loaded the directory: then
+  // that key stays and the file just written, naming a key never stored, is removed.
+  const inEffect = await registry.setRootIfNone(pair);
+  if (inEffect !== pair.accessKeyId) {
+    await rm(file, { force: true });
+    return { kind: 'existing', accessKeyId: inEffect };
+  }
   return { kind: 'generated', accessKeyId: pair.accessKeyId, file };
 }

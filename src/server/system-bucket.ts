@@ -11,13 +11,23 @@ const DAY_MS = 24 * 3600 * 1000;
  * itself can remove it before its retention ends.
  */
 
-/** Creates the system bucket (versioned, Object Lock on) unless it exists. */
+/**
+ * Creates the system bucket (versioned, Object Lock on) unless it exists. Cluster nodes starting
+ * at once may both find it missing: the one whose create loses finds it made by the other, and
+ * accepts it only with Object Lock on.
+ */
 export async function ensureSystemBucket(vault: Vault, bucket: string): Promise<void> {
   try {
     await vault.getBucket(bucket);
+    return;
   } catch (error) {
     if (!(error instanceof S3Error && error.code === 'NoSuchBucket')) throw error;
+  }
+  try {
     await vault.createBucket(bucket, { objectLockEnabled: true });
+  } catch (error) {
+    if (!(error instanceof S3Error && error.code === 'BucketAlreadyOwnedByYou')) throw error;
+    if (!(await vault.getBucket(bucket)).objectLockEnabled) throw new Error(`the system bucket ${bucket} exists without Object Lock`, { cause: error });
   }
 }
 

@@ -18,6 +18,15 @@ import { S3Client } from '../infra/s3-client/s3-client.js';
  */
 export const S3_ORPHAN_SWEEP_GRACE_MS = 60 * 60 * 1000;
 
+/**
+ * On cluster nodes the leader sweeps while other nodes write, so "older than the grace" must
+ * mean "no longer being written": a blob write (and so one object's PUT, or one part) still
+ * uncommitted after half the grace is aborted. A blob's LastModified is at or after its write
+ * began, so a blob still to be referenced is at most this old (plus the metadata commit, plus
+ * clock skew between node and backend: the other half of the grace covers both).
+ */
+export const CLUSTER_MAX_BLOB_WRITE_MS = S3_ORPHAN_SWEEP_GRACE_MS / 2;
+
 export interface VaultBlobs {
   readonly store: BlobStore;
   /** Subtracted from the start time to get the orphan sweep's cut-off. */
@@ -55,7 +64,8 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     credentials: { accessKeyId, secretAccessKey, source: `environment (${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')}, ${shownEnvName(config.blobS3SecretAccessKeyEnv, 'blobS3SecretAccessKeyEnv')})` },
     clock,
   });
-  const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock });
+  // A cluster node's writes must end well inside the grace another node's orphan sweep allows.
+  const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock, ...(config.clusterNode ? { maxWriteMs: CLUSTER_MAX_BLOB_WRITE_MS } : {}) });
   try {
     await store.probe();
   } catch (error) {

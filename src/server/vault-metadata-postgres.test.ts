@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -75,4 +75,44 @@ test('a bad metadataPostgresUrl stops start-up naming the key, never echoing the
     startVaultServer(configFor('unreachable', { HOLDFAST_METADATA_POSTGRES_URL: `postgres://u:${password}@127.0.0.1:1/x` }), {}, systemClock, log),
     (e: unknown) => e instanceof Error && /Cannot reach the PostgreSQL metadata store \(metadataPostgresUrl\)/.test(e.message) && !e.message.includes(password),
   );
+});
+
+test('secretBoxKeyFile: secrets sealed under one key stop start-up under another, naming the key and the fix, never its bytes', { timeout: 60_000 }, async (t) => {
+  if (unreachable !== undefined) {
+    if (process.env['CI'] === 'true') assert.fail(unreachable);
+    t.skip(unreachable);
+    return;
+  }
+  const sealing = scratchSchema('holdfast_meta_sealing');
+  const keyFile = (name: string, key: Buffer) => {
+    const path = join(root, name);
+    writeFileSync(path, key.toString('base64'));
+    return path;
+  };
+  const original = randomBytes(32);
+  const first = keyFile('key-one', original);
+  const other = keyFile('key-two', randomBytes(32));
+  const startWith = (dataDir: string, file: string) =>
+    startVaultServer(
+      configFor(dataDir, { HOLDFAST_METADATA_POSTGRES_URL: url, HOLDFAST_METADATA_POSTGRES_SCHEMA: sealing.schema, HOLDFAST_SECRET_BOX_KEY_FILE: file }),
+      { HOLDFAST_ROOT_ACCESS_KEY_ID: rootKey.accessKeyId, HOLDFAST_ROOT_SECRET_ACCESS_KEY: rootKey.secret },
+      systemClock,
+      log,
+    );
+  try {
+    await (await startWith('sealed', first)).close();
+    assert.equal(existsSync(join(root, 'sealed', 'keys', 'secret-box.key')), false, 'no key of its own is made beside a shared one');
+    await assert.rejects(startWith('sealed', other), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /does not open with the sealing key secretBoxKeyFile/);
+      assert.ok(e.message.includes(other) && e.message.includes('Fix:'));
+      assert.ok(!e.message.includes(original.toString('base64')));
+      return true;
+    });
+    // Another data directory with the same key file serves the same secrets.
+    await (await startWith('elsewhere', first)).close();
+    await assert.rejects(startWith('missing', join(root, 'no-such-key')), (e: unknown) => e instanceof ConfigError && /secretBoxKeyFile .*no-such-key cannot be used/.test(e.message));
+  } finally {
+    await sealing.drop();
+  }
 });

@@ -9,10 +9,12 @@ import { SqliteMetadataStore } from '../infra/metadata/sqlite/sqlite-metadata-st
  * The vault's metadata store: DATA/metadata/vault.sqlite, or PostgreSQL when metadataPostgresUrl
  * is set. Either way the rest of the server sees one MetadataStore.
  *
- * A PostgreSQL schema serves one server at a time, held by an advisory lock for as long as the
- * server runs: what it stores (sealed access-key secrets, the audit chain's node id) belongs to
- * the keys in its own data directory, so a second server on the same schema would read secrets
- * it cannot unseal and sign a chain under another's name. It is refused at start-up instead.
+ * A PostgreSQL schema serves one server, or any number of cluster nodes (clusterNode), held by
+ * an advisory lock for as long as the server runs (exclusive for the one server, shared for
+ * cluster nodes). A single server keeps its sealing key in its own data directory, so a second
+ * server on the same schema would read secrets it cannot unseal; cluster nodes are configured to
+ * share that key (and everything else, see checkClusterNode). Mixing the two is refused both ways
+ * at start-up, so a mistaken second single server never joins a schema it cannot serve.
  */
 export async function openVaultMetadata(config: ServerConfig, log: { error(message: string, error?: unknown): void }): Promise<{ readonly store: MetadataStore; readonly close: () => Promise<void> }> {
   const url = config.metadataPostgresUrl;
@@ -23,7 +25,13 @@ export async function openVaultMetadata(config: ServerConfig, log: { error(messa
   const schema = config.metadataPostgresSchema;
   let lease;
   try {
-    lease = await leaseSchema(url, schema, 'vault metadata', (e) => log.error(`the connection holding the PostgreSQL metadata schema "${schema}" broke; another server could now claim it`, e));
+    lease = await leaseSchema(
+      url,
+      schema,
+      'vault metadata',
+      (e) => log.error(`the connection holding the PostgreSQL metadata schema "${schema}" broke; another server could now claim it`, e),
+      config.clusterNode ? 'shared' : 'exclusive',
+    );
   } catch (error) {
     if (error instanceof SchemaInUseError) throw new ConfigError(`Invalid configuration: metadataPostgresSchema: ${error.message}`);
     // The URL is not repeated: it may carry a password.

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetadataStore } from '../domain/ports.js';
 import { BucketProtection } from '../domain/bucket-protection.js';
 import { AccessControl, parseBucketPolicy } from '../domain/identity/access-control.js';
 import { ChangeApprovals } from '../domain/identity/change-approvals.js';
-import { IdentityRegistry } from '../domain/identity/identity-registry.js';
+import { IdentityRegistry, SealedSecretMismatchError } from '../domain/identity/identity-registry.js';
 import type { AccessDecider } from '../protocol/s3/authorization.js';
 import { MultipartUploads } from '../domain/multipart.js';
 import { ObjectLocks } from '../domain/object-locks.js';
@@ -57,6 +57,7 @@ import { SqliteConfigGuardStore } from '../infra/config-guard/sqlite-config-guar
 import { startIntegrityScrub } from './integrity-scrub-service.js';
 import { openVaultBlobs } from './vault-blobs.js';
 import { openVaultMetadata } from './vault-metadata.js';
+import { ClusterLeadership } from '../infra/metadata/postgres/cluster-leadership.js';
 import { parseWalArchiveWatches, type WalArchiveWatch, WalArchiveWatchConfigError, WalArchiveMonitor } from '../backup/pg/wal-archive-monitor.js';
 
 const TRUSTED_TIME_SETTING = 'retention-clock-trusted-ms';
@@ -65,6 +66,8 @@ const NODE_ID_SETTING = 'node-id';
 export const METRICS_PATH = '/_holdfast/metrics';
 /** The audit chain is re-verified this often (and at start-up); a failure raises an alert. */
 const AUDIT_VERIFY_INTERVAL_MS = 24 * 3600 * 1000;
+/** How often a cluster node that does not lead tries to take over (a dead leader is replaced within this). */
+const LEADERSHIP_RETRY_MS = 5_000;
 
 export interface Logger {
   info(message: string): void;
@@ -158,13 +161,28 @@ export async function startVaultServer(
     }
   };
   try {
-    const secretBox = await SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
+    const secretBox = await openSecretBox(config);
     const { store: metadata, close: closeMetadata } = await openVaultMetadata(config, log);
     closers.push(closeMetadata);
-    // The node id names this metadata store: the S3 blob prefix is claimed in its name.
-    const nodeId = await stableNodeId(metadata);
+    // Once-per-cluster work runs on one node (see ClusterLeadership); a single server always leads.
+    let onLeadership: (leader: boolean) => void = () => undefined;
+    const leadership =
+      config.clusterNode && config.metadataPostgresUrl !== undefined
+        ? await ClusterLeadership.start(config.metadataPostgresUrl, config.metadataPostgresSchema, {
+            retryMs: LEADERSHIP_RETRY_MS,
+            onChange: (leader) => onLeadership(leader),
+            onError: (e) => log.error('cluster leadership: the PostgreSQL session broke; following until it is back', e),
+          })
+        : undefined;
+    if (leadership !== undefined) closers.push(() => leadership.close());
+    const leads = () => leadership?.isLeader ?? true;
+    // The vault id names this metadata store (every cluster node shares it): the S3 blob prefix
+    // is claimed in its name. The node id names this process's audit chain: the vault id for the
+    // one server of a metadata store (as before clusters existed), its own for a cluster node.
+    const vaultId = await stableVaultId(metadata);
+    const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
-    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: nodeId, metadata: metadataLocation });
+    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -219,7 +237,16 @@ export async function startVaultServer(
       buckets: async () =>
         (await vault.listBuckets()).map((b) => ({ name: b.name, policy: b.controls.policy === undefined ? undefined : parseBucketPolicy(b.controls.policy, b.name) })),
     });
-    await identities.load();
+    try {
+      await identities.load();
+    } catch (error) {
+      if (!(error instanceof SealedSecretMismatchError)) throw error;
+      const key = config.secretBoxKeyFile === undefined ? `${join(config.dataDir, 'keys', 'secret-box.key')}` : `secretBoxKeyFile (${config.secretBoxKeyFile})`;
+      throw new ConfigError(
+        `Invalid configuration: the stored secret of access key ${error.accessKeyId} does not open with the sealing key ${key}: the metadata was sealed with another key. ` +
+          'Fix: give this server the key that sealed it (for cluster nodes, the same secretBoxKeyFile on every node; for a moved vault, its original keys/secret-box.key).',
+      );
+    }
     const rootCredentials = await bootstrapRootCredentials(identities, env, config.dataDir, clock.nowMs());
     const accessControl = new AccessControl(async (bucket) => (await metadata.getBucket(bucket))?.controls);
     const access: AccessDecider = {
@@ -325,9 +352,12 @@ export async function startVaultServer(
           checkError: status.checkError,
         });
         log.error(`ALERT: ${alert.summary}`);
-        raise(alert);
+        // Every node watches (each serves the metric); one raises the alert.
+        if (leads()) raise(alert);
       },
-      resumed: (status, staleForSeconds) => raise(securityAlerts.walArchiveResumed({ bucket: status.watch.bucket, prefix: status.watch.prefix, lastSegment: status.lastSegment, staleForSeconds })),
+      resumed: (status, staleForSeconds) => {
+        if (leads()) raise(securityAlerts.walArchiveResumed({ bucket: status.watch.bucket, prefix: status.watch.prefix, lastSegment: status.lastSegment, staleForSeconds }));
+      },
     });
     if (pgArchiveWatches.length > 0) {
       archiveMonitor.start(config.pgArchiveCheckSeconds * 1000, (e) => log.error('checking the WAL archives failed', e));
@@ -346,6 +376,7 @@ export async function startVaultServer(
       raise,
       record: (action, resource, details) => auditLog.recordDurably({ kind: 'system', identity: '', accessKeyId: '', action, resource, result: 'ok', details }),
       log,
+      runsScheduled: leads,
     });
     closers.push(() => scrub.close());
     const evidence = new RequestEvidence({
@@ -369,9 +400,12 @@ export async function startVaultServer(
     };
 
     const secure = tls !== undefined;
+    // Another node may change identities: each request sees the directory as committed when it arrived.
+    const refreshIdentities = config.clusterNode ? { refreshIdentities: () => identities.refresh() } : {};
     const handler = createS3Handler({
       context: { vault, multipart, locks, protection, duties: identities },
       secrets,
+      ...refreshIdentities,
       access,
       secureTransport: secure,
       clock,
@@ -385,6 +419,7 @@ export async function startVaultServer(
     const adminHandler = createAdminHandler({
       services: { vault, protection, identities, nowMs: () => clock.nowMs(), audit: auditApi, alerts: alertsApi, jobs: jobsApi, evidence: evidenceArchive, configGuard, scrub: scrub.api, simulate: (principal, action, target, context) => access.decide(principal, action, target, context) },
       secrets,
+      ...refreshIdentities,
       access,
       secureTransport: secure,
       clock,
@@ -440,12 +475,25 @@ export async function startVaultServer(
     }
     // Leftovers of writes a crash interrupted: only blobs older than this start (less the store's
     // grace for another clock, see S3_ORPHAN_SWEEP_GRACE_MS) are considered.
-    sweepOrphanBlobs(metadata, blobs, startedMs - orphanSweepGraceMs).then(
-      ({ examined, removed }) => {
-        log.info(`orphan blob sweep done: ${examined} blob(s) examined, ${removed} unreferenced blob(s) left by an interrupted write removed`);
-      },
-      (e: unknown) => log.error('orphan blob sweep failed', e),
-    );
+    const sweepOrphans = (cutoffMs: number) =>
+      sweepOrphanBlobs(metadata, blobs, cutoffMs).then(
+        ({ examined, removed }) => {
+          log.info(`orphan blob sweep done: ${examined} blob(s) examined, ${removed} unreferenced blob(s) left by an interrupted write removed`);
+        },
+        (e: unknown) => log.error('orphan blob sweep failed', e),
+      );
+    if (leadership === undefined) {
+      void sweepOrphans(startedMs - orphanSweepGraceMs);
+    } else {
+      // Cluster: the leader sweeps when it becomes leader. Other nodes are writing meanwhile, so
+      // the cut-off is the grace before now, not this start: a blob is only a candidate once it
+      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS).
+      onLeadership = (leader) => {
+        log.info(leader ? `cluster node ${nodeId}: leading (scheduled scrub, sweeps, reminders)` : `cluster node ${nodeId}: following`);
+        if (leader) void sweepOrphans(Date.now() - orphanSweepGraceMs);
+      };
+      if (leadership.isLeader) onLeadership(true);
+    }
     const runAuditVerification = () =>
       void verifyAudit().then(
         (result) => {
@@ -454,11 +502,14 @@ export async function startVaultServer(
         (e: unknown) => log.error('audit verification failed to run', e),
       );
     runAuditVerification();
-    const checkReviews = () => void configGuard.alertOverdueReviews().catch((e: unknown) => log.error('checking configuration reviews failed', e));
+    const checkReviews = () => {
+      if (leads()) void configGuard.alertOverdueReviews().catch((e: unknown) => log.error('checking configuration reviews failed', e));
+    };
     checkReviews();
 
     const timers = [
       setInterval(() => {
+        if (!leads()) return;
         multipart.sweepAbandoned(config.multipartExpiryHours * 3600 * 1000).catch((e: unknown) => log.error('abandoned multipart sweep failed', e));
       }, 60 * 60 * 1000),
       // The trusted time is saved each minute, so a restart can tell downtime from a clock jump.
@@ -513,13 +564,53 @@ async function loadTls(config: ServerConfig, clock: Clock, log: Logger): Promise
   }
 }
 
-/** This node's audit chain name, made once per data directory. */
-async function stableNodeId(metadata: MetadataStore): Promise<string> {
+/**
+ * The id of this metadata store, made once and kept in it (under its historical name "node-id":
+ * before clusters, one server was one node). Two cluster nodes starting at once may both find
+ * none: only the first write lands and both read it back, so they agree.
+ */
+async function stableVaultId(metadata: MetadataStore): Promise<string> {
   const existing = await metadata.getSetting(NODE_ID_SETTING);
   if (existing !== undefined) return existing;
+  await metadata.compareAndSetSetting(NODE_ID_SETTING, undefined, `node-${randomBytes(6).toString('hex')}`);
+  const stored = await metadata.getSetting(NODE_ID_SETTING);
+  if (stored === undefined) throw new Error('the vault id was written but cannot be read back');
+  return stored;
+}
+
+/**
+ * A cluster node's own id, made once and kept in its data directory (the one thing there that
+ * names it): its audit chain and its log lines carry it. Random, so two nodes never share one.
+ */
+async function clusterNodeId(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'node-id');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   const id = `node-${randomBytes(6).toString('hex')}`;
-  await metadata.putSetting(NODE_ID_SETTING, id);
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${id}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   return id;
+}
+
+/** The key that seals stored secrets: secretBoxKeyFile (shared, must exist), else the data directory's own. */
+async function openSecretBox(config: ServerConfig): Promise<SecretBox> {
+  if (config.secretBoxKeyFile === undefined) return SecretBox.openKeyFile(join(config.dataDir, 'keys', 'secret-box.key'));
+  try {
+    return await SecretBox.openSharedKeyFile(config.secretBoxKeyFile);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: secretBoxKeyFile ${config.secretBoxKeyFile} cannot be used (${(error as Error).message}). ` +
+        'Fix: give a readable file holding the 32-byte sealing key (raw or base64), the same on every node.',
+    );
+  }
 }
 
 /** Every audit entry also goes to stdout (JSON lines) or syslog, for centralized logging. */

@@ -76,3 +76,21 @@ test('a pending change is applied only when a different admin approves it, once,
   await assert.rejects(approvals.approve(late.request.id, 'bob'), /expired, not pending/);
   assert.equal(applied.length, 1);
 });
+
+test('two nodes sharing the store: proposals made at once are all kept; an approval racing a cancel has one outcome, applied only if approved', async () => {
+  const shared = new SqliteMetadataStore(join(dir, 'shared.sqlite'));
+  const applied: ProtectedChange[] = [];
+  const node = () => new ChangeApprovals(shared, () => nowMs, async (change) => void applied.push(change));
+  const [a, b] = [node(), node()];
+  const change = (bucket: string): ProtectedChange => ({ kind: 'bucket-protection', bucket, protected: false });
+  const proposed = await Promise.all(['one', 'two', 'three', 'four'].map((bucket, i) => (i % 2 === 0 ? a : b).propose(change(bucket), `unprotect ${bucket}`, 'alice')));
+  assert.deepEqual((await a.list()).map((r) => r.id).sort(), proposed.map((p) => p.request.id).sort(), 'no proposal overwrote another');
+  for (const { request } of proposed) {
+    const [approved, cancelled] = await Promise.allSettled([a.approve(request.id, 'bob'), b.cancel(request.id, 'carol')]);
+    assert.equal([approved, cancelled].filter((outcome) => outcome.status === 'fulfilled').length, 1, 'exactly one decision lands');
+    const stored = await b.get(request.id);
+    assert.equal(stored.status, approved.status === 'fulfilled' ? 'approved' : 'cancelled');
+    assert.equal(applied.some((c) => c.bucket === request.change.bucket), stored.status === 'approved', 'applied exactly when approved');
+  }
+  await shared.close();
+});

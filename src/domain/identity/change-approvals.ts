@@ -37,6 +37,8 @@ const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Decided requests kept for review; the audit log holds the full history. */
 const KEEP_DECIDED = 500;
 const MAX_PENDING = 200;
+/** Compare-and-set rounds before giving up (each lost round means another node's decision landed). */
+const MAX_UPDATE_ATTEMPTS = 20;
 
 export class ChangeApprovals {
   readonly #metadata: MetadataStore;
@@ -68,17 +70,16 @@ export class ChangeApprovals {
    */
   propose(change: ProtectedChange, summary: string, requestedBy: string): Promise<{ request: ChangeRequest; error: S3Error }> {
     return this.#exclusive(async () => {
-      const all = this.#expire(await this.#load());
-      let request = all.find((r) => r.status === 'pending' && r.requestedBy === requestedBy && sameChange(r.change, change));
-      if (request === undefined) {
+      const request = await this.#update((all) => {
+        const existing = all.find((r) => r.status === 'pending' && r.requestedBy === requestedBy && sameChange(r.change, change));
+        if (existing !== undefined) return { all: undefined, result: existing };
         if (all.filter((r) => r.status === 'pending').length >= MAX_PENDING) {
           throw s3errors.limitExceeded(`${MAX_PENDING} changes already await approval; approve or cancel some first.`);
         }
         const nowMs = this.#nowMs();
-        request = { id: `chg-${randomBytes(6).toString('hex')}`, change, summary, requestedBy, requestedMs: nowMs, expiresMs: nowMs + this.#ttlMs, status: 'pending' };
-        all.push(request);
-        await this.#save(all);
-      }
+        const created: ChangeRequest = { id: `chg-${randomBytes(6).toString('hex')}`, change, summary, requestedBy, requestedMs: nowMs, expiresMs: nowMs + this.#ttlMs, status: 'pending' };
+        return { all: [...all, created], result: created };
+      });
       const error = s3errors.approvalRequired(
         `${summary} loosens the protection of bucket "${change.bucket}", so it needs a second admin's approval (two-person rule). ` +
           `It is recorded as pending change ${request.id}; another admin approves it with \`holdfast admin approvals approve ${request.id}\`.`,
@@ -88,56 +89,68 @@ export class ChangeApprovals {
     });
   }
 
-  /** A different admin than the requester approves: the change is applied now. */
+  /**
+   * A different admin than the requester approves: the change is applied now. The request is
+   * claimed (marked approved) before the change is applied, so that of two admins deciding at
+   * once — on two cluster nodes, say one approving and one cancelling — exactly one decides,
+   * and a change is never applied under a request that ends up cancelled.
+   */
   approve(id: string, approver: string): Promise<ChangeRequest> {
     return this.#exclusive(async () => {
-      const all = this.#expire(await this.#load());
-      const index = all.findIndex((r) => r.id === id);
-      const request = all[index];
-      if (request === undefined) throw s3errors.noSuchEntity(`The change request ${id}`);
-      if (request.status !== 'pending') throw s3errors.invalidRequest(`Change ${id} is ${request.status}, not pending.`);
-      if (request.requestedBy === approver) {
-        throw s3errors.accessDenied(`Change ${id} was requested by ${approver}; a different admin must approve it (two-person rule).`);
-      }
-      let decided: ChangeRequest;
+      const claimed = await this.#update((all) => {
+        const index = all.findIndex((r) => r.id === id);
+        const request = all[index];
+        if (request === undefined) throw s3errors.noSuchEntity(`The change request ${id}`);
+        if (request.status !== 'pending') throw s3errors.invalidRequest(`Change ${id} is ${request.status}, not pending.`);
+        if (request.requestedBy === approver) {
+          throw s3errors.accessDenied(`Change ${id} was requested by ${approver}; a different admin must approve it (two-person rule).`);
+        }
+        const decided: ChangeRequest = { ...request, status: 'approved', decidedBy: approver, decidedMs: this.#nowMs() };
+        return { all: all.map((r, i) => (i === index ? decided : r)), result: decided };
+      });
       try {
-        await this.#apply(request.change);
-        decided = { ...request, status: 'approved', decidedBy: approver, decidedMs: this.#nowMs() };
+        await this.#apply(claimed.change);
       } catch (error) {
-        decided = { ...request, status: 'failed', decidedBy: approver, decidedMs: this.#nowMs(), error: error instanceof Error ? error.message : String(error) };
-        all[index] = decided;
-        await this.#save(all);
+        const failed: ChangeRequest = { ...claimed, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+        await this.#update((all) => ({ all: all.map((r) => (r.id === id ? failed : r)), result: undefined }));
         throw error;
       }
-      all[index] = decided;
-      await this.#save(all);
-      return decided;
+      return claimed;
     });
   }
 
   cancel(id: string, by: string): Promise<ChangeRequest> {
-    return this.#exclusive(async () => {
-      const all = this.#expire(await this.#load());
-      const index = all.findIndex((r) => r.id === id);
-      const request = all[index];
-      if (request === undefined) throw s3errors.noSuchEntity(`The change request ${id}`);
-      if (request.status !== 'pending') throw s3errors.invalidRequest(`Change ${id} is ${request.status}, not pending.`);
-      const decided: ChangeRequest = { ...request, status: 'cancelled', decidedBy: by, decidedMs: this.#nowMs() };
-      all[index] = decided;
-      await this.#save(all);
-      return decided;
-    });
+    return this.#exclusive(() =>
+      this.#update((all) => {
+        const index = all.findIndex((r) => r.id === id);
+        const request = all[index];
+        if (request === undefined) throw s3errors.noSuchEntity(`The change request ${id}`);
+        if (request.status !== 'pending') throw s3errors.invalidRequest(`Change ${id} is ${request.status}, not pending.`);
+        const decided: ChangeRequest = { ...request, status: 'cancelled', decidedBy: by, decidedMs: this.#nowMs() };
+        return { all: all.map((r, i) => (i === index ? decided : r)), result: decided };
+      }),
+    );
+  }
+
+  /**
+   * Read-modify-write of the stored requests by compare-and-set, so processes sharing the
+   * metadata store (cluster nodes) never overwrite each other's proposals or decisions: `mutate`
+   * sees the stored list (expired ones marked) and returns the new list, or undefined to store
+   * nothing; on a lost race it runs again on the newer list.
+   */
+  async #update<T>(mutate: (all: ChangeRequest[]) => { all: ChangeRequest[] | undefined; result: T }): Promise<T> {
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const raw = await this.#metadata.getSetting(SETTING);
+      const { all, result } = mutate(this.#expire(raw === undefined ? [] : (JSON.parse(raw) as ChangeRequest[])));
+      if (all === undefined) return result;
+      if (await this.#metadata.compareAndSetSetting(SETTING, raw, serialize(all))) return result;
+    }
+    throw s3errors.serviceUnavailable('Change requests are being decided by other nodes; try again.');
   }
 
   async #load(): Promise<ChangeRequest[]> {
     const raw = await this.#metadata.getSetting(SETTING);
     return raw === undefined ? [] : (JSON.parse(raw) as ChangeRequest[]);
-  }
-
-  async #save(all: ChangeRequest[]): Promise<void> {
-    const pending = all.filter((r) => r.status === 'pending');
-    const decided = all.filter((r) => r.status !== 'pending').slice(-KEEP_DECIDED);
-    await this.#metadata.putSetting(SETTING, JSON.stringify([...decided, ...pending].sort((a, b) => a.requestedMs - b.requestedMs)));
   }
 
   #expire(all: ChangeRequest[]): ChangeRequest[] {
@@ -150,6 +163,13 @@ export class ChangeApprovals {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Pending requests all, decided ones the newest KEEP_DECIDED, in request order. */
+function serialize(all: readonly ChangeRequest[]): string {
+  const pending = all.filter((r) => r.status === 'pending');
+  const decided = all.filter((r) => r.status !== 'pending').slice(-KEEP_DECIDED);
+  return JSON.stringify([...decided, ...pending].sort((a, b) => a.requestedMs - b.requestedMs));
 }
 
 function sameChange(a: ProtectedChange, b: ProtectedChange): boolean {

@@ -24,12 +24,22 @@ export interface SecretSealer {
   open(sealed: string, associatedData: string): string;
 }
 
+/** A stored secret does not open with this process's sealing key (a different key than the one that sealed it). */
+export class SealedSecretMismatchError extends Error {
+  constructor(readonly accessKeyId: string) {
+    super(`Cannot decrypt the secret of access key ${accessKeyId}: it was sealed with another key`);
+    this.name = 'SealedSecretMismatchError';
+  }
+}
+
 const SETTING = 'identities';
 /** Where keys lived before identities existed (root only); read once and migrated. */
 const LEGACY_SETTING = 'access-keys';
 const MAX_KEYS_PER_IDENTITY = 5;
 const MAX_IDENTITIES = 1000;
 const MAX_POLICIES_PER_IDENTITY = 10;
+/** Compare-and-set rounds before a change gives up (each lost round means another node's change landed). */
+const MAX_CHANGE_ATTEMPTS = 20;
 
 export interface NewIdentity {
   readonly name: string;
@@ -44,6 +54,12 @@ export interface CreatedAccessKey {
   readonly key: AccessKeyInfo;
   /** Shown once to the caller; only the sealed form is stored. */
   readonly secretAccessKey: Secret;
+}
+
+/** What a change makes of the current directory: the new document (undefined: unchanged) and the caller's answer. */
+interface ChangeOutcome<T> {
+  readonly document: IdentityDirectoryDocument | undefined;
+  readonly result: T;
 }
 
 interface LiveKey {
@@ -81,6 +97,11 @@ export class IdentityRegistry {
   #compiled = new Map<string, IdentityPolicies>();
   #keys = new Map<string, LiveKey>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** The stored document the in-memory state was installed from (undefined: none stored yet). */
+  #raw: string | undefined;
+  /** The refresh under way, and the one queued behind it for callers that arrived meanwhile. */
+  #refreshing: Promise<void> | undefined;
+  #refreshQueued: Promise<void> | undefined;
 
   constructor(metadata: MetadataStore, sealer: SecretSealer, options: IdentityRegistryOptions) {
     this.#metadata = metadata;
@@ -89,7 +110,35 @@ export class IdentityRegistry {
   }
 
   async load(): Promise<void> {
+    await this.#reload();
+  }
+
+  /**
+   * Re-reads the directory, so that what any other process sharing the metadata store committed
+   * before this call is in effect when it resolves (a key created or revoked through another
+   * cluster node). Callers that arrive while a read is under way share the next one, started
+   * after they arrived: one round trip per burst of requests, never a stale answer.
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing === undefined) {
+      this.#refreshing = this.#reload().finally(() => {
+        this.#refreshing = undefined;
+      });
+      return this.#refreshing;
+    }
+    this.#refreshQueued ??= this.#refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.#refreshQueued = undefined;
+        return this.refresh();
+      });
+    return this.#refreshQueued;
+  }
+
+  /** Reads the stored document and installs it if it changed. */
+  async #reload(): Promise<void> {
     const raw = await this.#metadata.getSetting(SETTING);
+    if (raw !== undefined && raw === this.#raw) return;
     let document: IdentityDirectoryDocument;
     if (raw !== undefined) {
       document = JSON.parse(raw) as IdentityDirectoryDocument;
@@ -103,6 +152,7 @@ export class IdentityRegistry {
       };
     }
     this.#install(document);
+    this.#raw = raw;
   }
 
   /** Replaces the in-memory state; compiles every identity's policies (a bad stored one stops start-up). */
@@ -119,9 +169,7 @@ export class IdentityRegistry {
       try {
         plaintext = this.#sealer.open(stored.sealedSecret, stored.accessKeyId);
       } catch {
-        throw new Error(
-          `Cannot decrypt the secret of access key ${stored.accessKeyId}: the key file does not match this data directory. Restore the original keys/secret-box.key.`,
-        );
+        throw new SealedSecretMismatchError(stored.accessKeyId);
       }
       keys.set(stored.accessKeyId, { stored, secret: new Secret(plaintext) });
     }
@@ -134,15 +182,30 @@ export class IdentityRegistry {
     return { version: 1, identities: [...identities], keys: [...keys] };
   }
 
-  /** Runs one change at a time: read the current state, persist the new document, then install it. */
-  #change<T>(apply: () => Promise<{ document: IdentityDirectoryDocument; result: T }> | { document: IdentityDirectoryDocument; result: T }): Promise<T> {
+  /**
+   * Runs one change at a time in this process, and across processes sharing the metadata store
+   * (cluster nodes) by compare-and-set: read the stored document, apply the change to it,
+   * store the result only if the document is still the one read, else read again and re-apply.
+   * So two nodes changing identities at once never lose either change, and each change's checks
+   * (separation of duties, limits, name taken) see every change committed before it.
+   */
+  #change<T>(apply: () => Promise<ChangeOutcome<T>> | ChangeOutcome<T>): Promise<T> {
     const run = this.#queue.then(async () => {
-      const { document, result } = await apply();
-      // Compile before persisting, so a document that cannot load never reaches the store.
-      for (const identity of document.identities) compileIdentityPolicies(identity);
-      await this.#metadata.putSetting(SETTING, JSON.stringify(document));
-      this.#install(document);
-      return result;
+      for (let attempt = 1; attempt <= MAX_CHANGE_ATTEMPTS; attempt++) {
+        await this.#reload();
+        const { document, result } = await apply();
+        // Nothing to change (decided on the current stored state).
+        if (document === undefined) return result;
+        // Compile before persisting, so a document that cannot load never reaches the store.
+        for (const identity of document.identities) compileIdentityPolicies(identity);
+        const raw = JSON.stringify(document);
+        if (await this.#metadata.compareAndSetSetting(SETTING, this.#raw, raw)) {
+          this.#install(document);
+          this.#raw = raw;
+          return result;
+        }
+      }
+      throw s3errors.serviceUnavailable('The identity directory is being changed by other nodes; try again.');
     });
     this.#queue = run.catch(() => undefined);
     return run;
@@ -196,17 +259,32 @@ export class IdentityRegistry {
 
   /** Makes `pair` the one root key, replacing any previous root key. */
   setRoot(pair: AccessKeyPair): Promise<void> {
+    return this.#change(() => ({ document: this.#withRoot(pair), result: undefined }));
+  }
+
+  /**
+   * Makes `pair` the root key only if there is none (checked against the stored directory, in
+   * the same compare-and-set as the write); resolves with the root key id in effect. Two cluster
+   * nodes generating a root key on a first start at once thus agree on one.
+   */
+  setRootIfNone(pair: AccessKeyPair): Promise<string> {
     return this.#change(() => {
-      const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
-      keys.push({
-        accessKeyId: pair.accessKeyId,
-        sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
-        owner: ROOT_IDENTITY,
-        status: 'active',
-        createdMs: this.#options.nowMs(),
-      });
-      return { document: this.#document(this.#identities.values(), keys), result: undefined };
+      const existing = this.rootAccessKeyId();
+      if (existing !== undefined) return { document: undefined, result: existing };
+      return { document: this.#withRoot(pair), result: pair.accessKeyId };
     });
+  }
+
+  #withRoot(pair: AccessKeyPair): IdentityDirectoryDocument {
+    const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
+    keys.push({
+      accessKeyId: pair.accessKeyId,
+      sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
+      owner: ROOT_IDENTITY,
+      status: 'active',
+      createdMs: this.#options.nowMs(),
+    });
+    return this.#document(this.#identities.values(), keys);
   }
 
   // ---- identities -----------------------------------------------------------------------

@@ -36,4 +36,11 @@ if (unreachable !== undefined) {
     schemas.push(schema);
     return PostgresConfigGuardStore.open(url, { schema });
   });
+
+  test('PostgreSQL config guard store: cluster nodes opening a new schema at once all succeed', async () => {
+    const schema = `holdfast_cg_test_${randomBytes(6).toString('hex')}`;
+    schemas.push(schema);
+    const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresConfigGuardStore.open(url, { schema })));
+    await Promise.all(stores.map((store) => store.close()));
+  });
 }

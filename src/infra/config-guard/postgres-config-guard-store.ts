@@ -39,7 +39,11 @@ export class PostgresConfigGuardStore implements ConfigGuardStore {
     const store = new PostgresConfigGuardStore(pool, schema, ownsPool);
     try {
       const s = pg.escapeIdentifier(schema);
+      // One statement string runs as one transaction; the advisory lock serializes cluster nodes
+      // starting at once, whose concurrent CREATE ... IF NOT EXISTS would otherwise collide on
+      // the catalog's unique indexes (IF NOT EXISTS checks before it inserts, not atomically).
       await pool.query(`
+SELECT pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(`holdfast-config-guard-migrate/${schema}`)}, 0));
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${store.#records} (
   kind text COLLATE "C" NOT NULL,

@@ -41,6 +41,21 @@ export class SecretBox {
     return new SecretBox(key);
   }
 
+  /**
+   * Loads a key file that must already exist (a shared key, e.g. a mounted secret): never
+   * creates one, since a node that made its own key would seal secrets no other node can open.
+   * The file holds the 32 bytes raw, or as base64 text (`openssl rand -base64 32`).
+   */
+  static async openSharedKeyFile(path: string): Promise<SecretBox> {
+    const raw = await readFile(path);
+    if (raw.length === 32) return new SecretBox(raw);
+    const text = raw.toString('utf8').trim();
+    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+    if (decoded.length === 32) return new SecretBox(decoded);
+    // The length only: the content is a secret.
+    throw new Error(`Key file ${path} holds ${raw.length} bytes, neither 32 raw bytes nor 32 bytes in base64`);
+  }
+
   static fromKey(key: Buffer): SecretBox {
     if (key.length !== 32) throw new Error('SecretBox key must be 32 bytes');
     return new SecretBox(Buffer.from(key));

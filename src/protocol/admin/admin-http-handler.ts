@@ -18,6 +18,12 @@ const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 export interface AdminHandlerOptions {
   readonly services: AdminServices;
   readonly secrets: SecretLookup;
+  /**
+   * Awaited before each request is authenticated, when identities can change in another process
+   * (cluster nodes): brings `secrets` and `access` up to date, so a key created or revoked through
+   * another node counts here at once.
+   */
+  readonly refreshIdentities?: () => Promise<void>;
   readonly access: AccessDecider;
   readonly secureTransport: boolean;
   readonly clock: Clock;
@@ -57,6 +63,7 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
     const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
     const resource = rawPath.slice(ADMIN_PREFIX.length);
     try {
+      await options.refreshIdentities?.();
       const auth = authenticateRequest({ method, rawPath, rawQuery: q < 0 ? '' : rawUrl.slice(q + 1), headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('The admin API needs a signed request.');
       accessKeyId = auth.accessKeyId;

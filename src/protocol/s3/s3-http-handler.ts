@@ -18,6 +18,12 @@ import { escapeXml } from './xml.js';
 export interface S3HandlerOptions {
   readonly context: OperationContext;
   readonly secrets: SecretLookup;
+  /**
+   * Awaited before each request is authenticated, when identities can change in another process
+   * (cluster nodes): brings `secrets` and `access` up to date, so a key created or revoked through
+   * another node counts here at once.
+   */
+  readonly refreshIdentities?: () => Promise<void>;
   readonly access: AccessDecider;
   /** True when this listener serves HTTPS (the aws:SecureTransport condition key). */
   readonly secureTransport: boolean;
@@ -108,6 +114,7 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
       const parameters = parseQuery(rawQuery);
       const query = new DecodedQuery(parameters);
       versionId = query.get('versionId') ?? undefined;
+      await options.refreshIdentities?.();
       const auth = authenticateRequest({ method, rawPath, rawQuery, query: parameters, headers: req.headers }, options.secrets, options.clock);
       if (auth === undefined) throw s3errors.accessDenied('Anonymous access is not allowed; sign requests with an access key.');
       accessKeyId = auth.accessKeyId;

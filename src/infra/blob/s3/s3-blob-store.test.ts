@@ -223,3 +223,25 @@ test('delete() on a versioned bucket that fails part-way leaves the blob readabl
   await store.delete(blob.blobId);
   assert.equal(await versionsOf('versioned', prefix), 0);
 });
+
+test('maxWriteMs: a write overdue at commit is refused with RequestTimeout and leaves nothing, small or multipart', async () => {
+  let nowMs = 0;
+  const store = new S3BlobStore({ client, bucket: 'plain', prefix: `t${n++}/`, clock: systemClock, partBytes: PART_BYTES, maxWriteMs: 60_000, monotonicMs: () => nowMs });
+  const slow = async function* (bytes: number) {
+    yield randomBytes(bytes);
+    // The client took longer than the limit to send the rest.
+    nowMs += 60_001;
+    yield randomBytes(10);
+  };
+  const uploadsBefore = await openUploads('plain');
+  for (const size of [1_000, 2 * PART_BYTES]) {
+    await assert.rejects(store.write(slow(size)), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'RequestTimeout', `${size} bytes`);
+  }
+  const left: string[] = [];
+  for await (const id of store.list()) left.push(id);
+  assert.deepEqual(left, [], 'no blob stored');
+  assert.equal(await openUploads('plain'), uploadsBefore, 'the multipart upload was aborted');
+  // Within the limit, writes go through as before.
+  const { blobId } = await store.write([randomBytes(100)]);
+  assert.equal(await store.modifiedMs(blobId) !== undefined, true);
+});

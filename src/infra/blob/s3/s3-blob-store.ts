@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
+import { s3errors } from '../../../domain/errors.js';
 import type { BlobLock, BlobStore, BlobWriteResult, BlobWriter } from '../../../domain/ports.js';
 import type { Clock } from '../../clock.js';
 import type { S3Client, UploadedPart } from '../../s3-client/s3-client.js';
@@ -27,6 +28,15 @@ export interface S3BlobStoreOptions {
   readonly partsInFlight?: number;
   /** ListObjectsV2 page size for list(). Default 1000 (the S3 maximum). */
   readonly listPageSize?: number;
+  /**
+   * A write still uncommitted this long after it began is aborted instead of stored (its
+   * request fails with RequestTimeout). Cluster nodes set it below the orphan sweep's grace:
+   * another node's sweep may then treat any blob older than the grace as final, because no write
+   * that old can still be about to be committed and referenced. Default: no limit.
+   */
+  readonly maxWriteMs?: number;
+  /** Monotonic milliseconds, for maxWriteMs; injected by tests. */
+  readonly monotonicMs?: () => number;
 }
 
 /**
@@ -53,6 +63,8 @@ export class S3BlobStore implements BlobStore {
   readonly #partBytes: number;
   readonly #partsInFlight: number;
   readonly #listPageSize: number;
+  readonly #maxWriteMs: number;
+  readonly #monotonicMs: () => number;
   #objectLock: Promise<boolean> | undefined;
   #versioned: Promise<boolean> | undefined;
 
@@ -67,6 +79,8 @@ export class S3BlobStore implements BlobStore {
     if (this.#partBytes < MIN_PART_BYTES) throw new TypeError(`partBytes must be at least ${MIN_PART_BYTES} (the S3 minimum part size)`);
     this.#partsInFlight = options.partsInFlight ?? 2;
     this.#listPageSize = options.listPageSize ?? 1000;
+    this.#maxWriteMs = options.maxWriteMs ?? Infinity;
+    this.#monotonicMs = options.monotonicMs ?? (() => performance.now());
   }
 
   /** Where blobs go, for messages: s3://BUCKET/PREFIX/blobs/. */
@@ -76,7 +90,9 @@ export class S3BlobStore implements BlobStore {
 
   async create(): Promise<BlobWriter> {
     const blobId = randomBytes(16).toString('hex');
-    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight, () => this.delete(blobId));
+    const startedMs = this.#monotonicMs();
+    const overdue = () => this.#monotonicMs() - startedMs > this.#maxWriteMs;
+    return new S3BlobWriter(this.#client, this.#bucket, this.#key(blobId), blobId, this.#partBytes, this.#partsInFlight, () => this.delete(blobId), overdue);
   }
 
   async write(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<BlobWriteResult> {
@@ -248,7 +264,10 @@ class S3BlobWriter implements BlobWriter {
   /** A PutObject or CompleteMultipartUpload was sent: the object may exist, answered or not. */
   #storeAttempted = false;
 
-  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number, deleteStored: () => Promise<void>) {
+  readonly #overdue: () => boolean;
+
+  constructor(client: S3Client, bucket: string, key: string, blobId: string, partBytes: number, partsInFlight: number, deleteStored: () => Promise<void>, overdue: () => boolean) {
+    this.#overdue = overdue;
     this.#client = client;
     this.#bucket = bucket;
     this.#key = key;
@@ -277,6 +296,8 @@ class S3BlobWriter implements BlobWriter {
   async commit(): Promise<BlobWriteResult> {
     if (this.#done) throw new Error('commit() after commit() or abort()');
     if (this.#failure !== undefined) throw this.#failure;
+    // Checked last before the object becomes whole; the caller aborts the writer on this error.
+    if (this.#overdue()) throw s3errors.requestTimeout();
     if (this.#uploadId === undefined) {
       const bytes = this.#buffer === undefined ? Buffer.alloc(0) : this.#buffer.subarray(0, this.#filled);
       this.#storeAttempted = true;

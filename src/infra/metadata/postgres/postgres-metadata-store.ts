@@ -459,6 +459,17 @@ export class PostgresMetadataStore implements MetadataStore {
     );
   }
 
+  async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {
+    // One statement each: at READ COMMITTED an UPDATE that waited for a concurrent one re-checks
+    // its WHERE against the row that one committed (PostgreSQL docs, "Read Committed Isolation
+    // Level"), so of two writers that read the same value only one matches.
+    const rows =
+      expected === undefined
+        ? await query(this.#pool, `INSERT INTO ${this.#t.settings} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name`, [name, next])
+        : await query(this.#pool, `UPDATE ${this.#t.settings} SET value = $3 WHERE name = $1 AND value = $2 RETURNING name`, [name, expected, next]);
+    return rows.length === 1;
+  }
+
   async close(): Promise<void> {
     if (this.#ownsPool) await this.#pool.end();
   }

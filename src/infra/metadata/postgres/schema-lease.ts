@@ -14,12 +14,25 @@ export interface SchemaLease {
 }
 
 /**
+ * How a process holds a schema: `exclusive`, the one server of it; `shared`, one of several
+ * cluster nodes. Both are the same advisory lock taken in exclusive or shared mode, so cluster
+ * nodes admit each other while a single server and a cluster refuse each other, both ways.
+ */
+export type SchemaLeaseMode = 'exclusive' | 'shared';
+
+/**
  * Claims a PostgreSQL schema for this process: a session-level advisory lock (PostgreSQL docs,
  * "Advisory Locks") on a connection of its own, held until `release` or until the connection
  * ends — so a process that dies frees the schema with its session, and no stale lock survives it.
- * Refuses at once, rather than waiting, when another session holds it.
+ * Refuses at once, rather than waiting, when another session holds it in a conflicting mode.
  */
-export async function leaseSchema(connection: string, schema: string, what: string, onLost: (error: Error) => void): Promise<SchemaLease> {
+export async function leaseSchema(
+  connection: string,
+  schema: string,
+  what: string,
+  onLost: (error: Error) => void,
+  mode: SchemaLeaseMode = 'exclusive',
+): Promise<SchemaLease> {
   const client = new pg.Client({ connectionString: connection });
   await client.connect();
   let released = false;
@@ -27,9 +40,14 @@ export async function leaseSchema(connection: string, schema: string, what: stri
     if (!released) onLost(error);
   });
   try {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [`holdfast:${what}:${schema}`]);
+    const lock = mode === 'shared' ? 'pg_try_advisory_lock_shared' : 'pg_try_advisory_lock';
+    const { rows } = await client.query<{ locked: boolean }>(`SELECT ${lock}(hashtextextended($1, 0)) AS locked`, [`holdfast:${what}:${schema}`]);
     if (rows[0]?.locked !== true) {
-      throw new SchemaInUseError(`Another process holds the PostgreSQL schema "${schema}" for ${what}; each server needs a schema of its own. Fix: stop the other server, or give this one another schema.`);
+      throw new SchemaInUseError(
+        mode === 'shared'
+          ? `A single (non-cluster) server holds the PostgreSQL schema "${schema}" for ${what}; cluster nodes cannot join it. Fix: stop the other server and restart it as a cluster node (clusterNode), or give this one another schema.`
+          : `Another process holds the PostgreSQL schema "${schema}" for ${what}; each server needs a schema of its own unless all are cluster nodes. Fix: stop the other server, give this one another schema, or set clusterNode on every node sharing it.`,
+      );
     }
   } catch (error) {
     released = true;

@@ -423,6 +423,15 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {
+    return this.#writes.run(() => {
+      const row = this.#stmt.getSetting.get(name) as { value: string } | undefined;
+      if (row?.value !== expected) return false;
+      this.#stmt.putSetting.run(name, next);
+      return true;
+    });
+  }
+
   async close(): Promise<void> {
     await this.#writes.drain();
     this.#db.close();
