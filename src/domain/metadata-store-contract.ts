@@ -145,6 +145,31 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     });
 
+    test('a write whose deadline passes while it is in its transaction is refused (RequestTimeout) and leaves no version or part', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      // The deadline passes during the transaction: the guard runs after the write's lock waits.
+      let passed = false;
+      const deadline = { passed: () => passed };
+      const late = store.putObjectVersion(
+        version('b', 'k', 'late'),
+        () => {
+          passed = true;
+        },
+        deadline,
+      );
+      await assert.rejects(late, code('RequestTimeout'));
+      assert.equal(await store.getObjectVersion('b', 'k'), undefined);
+      await store.putObjectVersion(version('b', 'k', 'in-time'), undefined, { passed: () => false });
+      assert.equal((await store.getObjectVersion('b', 'k'))?.etag, '"in-time"');
+
+      await store.createUpload({ bucket: 'b', key: 'm', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined, lock: noLock });
+      const part = { uploadId: 'u1', partNumber: 1, size: 1, etag: '"p"', lastModifiedMs: 2_000, checksum: undefined, data: { kind: 'inline' as const, data: Buffer.from('p') } };
+      await assert.rejects(store.putPart('b', 'm', part, { passed: () => true }), code('RequestTimeout'));
+      assert.deepEqual(await store.listParts('u1', 0, 10), []);
+      await store.close();
+    });
+
     test('scanLatest: prefix, exclusive lower bound, limit, UTF-8 byte order, no delete markers', async () => {
       const store = await open();
       await store.createBucket(bucket('b'));

@@ -170,6 +170,17 @@ export interface LockStatistics {
   readonly legalHoldBytes: number;
 }
 
+/**
+ * A write's deadline. A store MUST check it inside the write's transaction as its last step
+ * before COMMIT and, when it has passed, roll back and throw S3Error RequestTimeout. Cluster
+ * nodes give every write that references a new blob one: another node's orphan sweep treats a
+ * blob older than its grace as final, so a write must never commit a reference to a blob that
+ * old, however long it waited for a connection, a lock or a stalled server.
+ */
+export interface WriteDeadline {
+  passed(): boolean;
+}
+
 export interface MetadataStore {
   /** MUST throw S3Error BucketAlreadyOwnedByYou if the name exists. */
   createBucket(bucket: BucketRecord): Promise<void>;
@@ -211,7 +222,7 @@ export interface MetadataStore {
    * (replacing any existing null version, whose data is returned as displaced).
    * MUST be durable when it resolves.
    */
-  putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult>;
+  putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult>;
   /**
    * Atomically removes one version (guard sees it first); if it was the latest, the next
    * newest becomes latest. Resolves with the removed record, or undefined if none existed.
@@ -230,7 +241,7 @@ export interface MetadataStore {
   createUpload(upload: MultipartUploadRecord): Promise<void>;
   getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadRecord | undefined>;
   /** Records a part, replacing a previous upload of the same number (its data is returned). */
-  putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }>;
+  putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }>;
   listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]>;
   listUploads(bucket: string, options: ListUploadsOptions): Promise<readonly MultipartUploadRecord[]>;
   /**

@@ -182,7 +182,7 @@ export async function startVaultServer(
     const vaultId = await stableVaultId(metadata);
     const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
-    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
+    const { store: blobs, orphanSweepGraceMs, maxWriteMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -229,6 +229,7 @@ export async function startVaultServer(
       retentionClock,
       digester,
       onBlobFailure: (what, error) => log.error(`${what} failed`, error),
+      ...(maxWriteMs === undefined ? {} : { maxWriteMs }),
     });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);

@@ -19,6 +19,7 @@ import type {
   NewObjectVersion,
   PutVersionResult,
   VersionScanOptions,
+  WriteDeadline,
 } from '../../../domain/ports.js';
 import {
   type BucketRow,
@@ -203,8 +204,8 @@ export class PostgresMetadataStore implements MetadataStore {
     return row && versionFromRow(row);
   }
 
-  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
-    return inTransaction(this.#pool, (c) => this.#putVersion(c, version, guard));
+  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult> {
+    return inTransaction(this.#pool, (c) => this.#putVersion(c, version, guard), deadline);
   }
 
   /** Runs inside a transaction. */
@@ -325,7 +326,7 @@ export class PostgresMetadataStore implements MetadataStore {
     return uploadFromRow(row);
   }
 
-  async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
+  async putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }> {
     return inTransaction(this.#pool, async (c) => {
       // FOR SHARE: parts of one upload are written concurrently; complete and abort take FOR UPDATE.
       await this.#lockUpload(c, bucket, key, part.uploadId, 'SHARE');
@@ -349,7 +350,7 @@ export class PostgresMetadataStore implements MetadataStore {
         values,
       );
       return { displaced: rows.map((row) => partFromRow(row).data) };
-    });
+    }, deadline);
   }
 
   async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]> {

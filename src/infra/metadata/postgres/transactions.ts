@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { S3Error, s3errors } from '../../../domain/errors.js';
-import type { Guard } from '../../../domain/ports.js';
+import type { Guard, WriteDeadline } from '../../../domain/ports.js';
 
 /**
  * Runs work in one transaction on one pooled connection, and is the one place where
@@ -43,7 +43,7 @@ export function applyChange<T, R>(change: (current: T) => R, current: T): R {
 const retryableStates = new Set(['40001', '40P01']);
 const maxAttempts = 5;
 
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, deadline?: WriteDeadline): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient;
     try {
@@ -54,6 +54,8 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      // Last, so that no wait inside the transaction (a lock, a slow statement) can let it pass unseen.
+      if (deadline?.passed() === true) throw s3errors.requestTimeout();
       await client.query('COMMIT');
       client.release();
       return result;

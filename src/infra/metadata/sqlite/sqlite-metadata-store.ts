@@ -19,6 +19,7 @@ import type {
   NewObjectVersion,
   PutVersionResult,
   VersionScanOptions,
+  WriteDeadline,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
 import { LatestVersionCache } from './latest-version-cache.js';
@@ -215,8 +216,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#durably(latest);
   }
 
-  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
-    return this.#writes.run(() => this.#putVersionNow(version, guard));
+  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult> {
+    return this.#writes.run(() => {
+      const result = this.#putVersionNow(version, guard);
+      refuseIfPassed(deadline);
+      return result;
+    });
   }
 
   /** Runs inside a write batch. */
@@ -328,7 +333,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#durably(row === undefined || row.bucket !== bucket || row.key !== key ? undefined : uploadFromRow(row));
   }
 
-  async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
+  async putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }> {
     return this.#writes.run(() => {
       const upload = this.#stmt.getUpload.get(part.uploadId) as UploadRow | undefined;
       if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw s3errors.noSuchUpload(part.uploadId);
@@ -344,6 +349,7 @@ export class SqliteMetadataStore implements MetadataStore {
         data.inline,
         data.blobs,
       );
+      refuseIfPassed(deadline);
       return { displaced: previous === undefined ? [] : [partFromRow(previous).data] };
     });
   }
@@ -454,4 +460,13 @@ function addMissingColumns(db: Database.Database): void {
 /** Opaque, unique, URL-safe; S3 version ids are opaque strings up to 1024 bytes. */
 function newVersionId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/**
+ * See WriteDeadline: called last in a write's step of a batch (which runs synchronously, and
+ * whose throw rolls back the write's savepoint); the batch's commit follows with no await between
+ * them but the other writes of the batch.
+ */
+function refuseIfPassed(deadline: WriteDeadline | undefined): void {
+  if (deadline?.passed() === true) throw s3errors.requestTimeout();
 }
