@@ -33,6 +33,8 @@ export interface VaultBlobs {
   readonly store: BlobStore;
   /** Subtracted from the start time to get the orphan sweep's cut-off. */
   readonly orphanSweepGraceMs: number;
+  /** Now on the clock that stamps the blobs' modification times: the orphan sweep's cut-off is taken from it. */
+  readonly backendNowMs: () => Promise<number>;
   /** How long a write of new bytes may take, metadata commit included (VaultOptions.maxWriteMs); undefined: no limit. */
   readonly maxWriteMs: number | undefined;
   readonly close: () => void;
@@ -48,7 +50,7 @@ export interface VaultBlobs {
 export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock, owner: BlobPrefixOwner): Promise<VaultBlobs> {
   if (config.blobS3Endpoint === undefined || config.blobS3Bucket === undefined) {
     // The data directory is locked to this server, so its clock wrote every blob: no grace needed.
-    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), orphanSweepGraceMs: 0, maxWriteMs: undefined, close: () => undefined };
+    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), orphanSweepGraceMs: 0, maxWriteMs: undefined, backendNowMs: () => Promise.resolve(clock.nowMs()), close: () => undefined };
   }
   // Present: loadServerConfig refused an empty one.
   const accessKeyId = (env[config.blobS3AccessKeyIdEnv] ?? '').trim();
@@ -93,5 +95,5 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     }
     throw new Error(`Cannot claim the S3 blob store ${store.location} at ${config.blobS3Endpoint}: ${(error as Error).message}. Fix: the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} must also GetObject there.`, { cause: error });
   }
-  return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, maxWriteMs, close: () => client.close() };
+  return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, maxWriteMs, backendNowMs: () => store.backendNowMs(), close: () => client.close() };
 }

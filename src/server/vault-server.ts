@@ -182,7 +182,7 @@ export async function startVaultServer(
     const vaultId = await stableVaultId(metadata);
     const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
-    const { store: blobs, orphanSweepGraceMs, maxWriteMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
+    const { store: blobs, orphanSweepGraceMs, maxWriteMs, backendNowMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -488,10 +488,16 @@ export async function startVaultServer(
     } else {
       // Cluster: the leader sweeps when it becomes leader. Other nodes are writing meanwhile, so
       // the cut-off is the grace before now, not this start: a blob is only a candidate once it
-      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS).
+      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS). "Now" is the blob
+      // backend's, the clock of the LastModified times compared with it.
       onLeadership = (leader) => {
         log.info(leader ? `cluster node ${nodeId}: leading (scheduled scrub, sweeps, reminders)` : `cluster node ${nodeId}: following`);
-        if (leader) void sweepOrphans(Date.now() - orphanSweepGraceMs);
+        if (leader) {
+          void backendNowMs().then(
+            (nowMs) => sweepOrphans(nowMs - orphanSweepGraceMs),
+            (e: unknown) => log.error('orphan blob sweep not started: reading the blob backend\'s clock failed', e),
+          );
+        }
       };
       if (leadership.isLeader) onLeadership(true);
     }

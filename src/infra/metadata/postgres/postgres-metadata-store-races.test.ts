@@ -154,3 +154,35 @@ test('a retention extended by another node while a delete waits is seen by the d
     await f.close();
   }
 });
+
+test('a write stuck behind another node\'s lock is ended by the statement timeout (ServiceUnavailable) and records nothing', async (t) => {
+  const f = await fixture(t);
+  if (f === undefined) return;
+  // Its own store with a short statement timeout (the default is minutes, see METADATA_POOL_TIMEOUTS).
+  const impatient = await PostgresMetadataStore.open(POSTGRES_TEST_URL, { schema: f.schema, timeouts: { statementTimeoutMs: 500 } });
+  try {
+    // The other node holds the bucket row and does not let go until the write has failed.
+    await f.other.query('BEGIN');
+    await f.other.query(`SELECT 1 FROM ${pg.escapeIdentifier(f.schema)}.buckets WHERE name = 'b' FOR UPDATE`);
+    // Bounded: without a statement timeout the write would wait for as long as the lock is held.
+    let bound: NodeJS.Timeout | undefined;
+    const unbounded = new Promise<never>((_, reject) => {
+      bound = setTimeout(() => reject(new Error('the write was still waiting for the lock after 30 s')), 30_000);
+    });
+    try {
+      await assert.rejects(
+        Promise.race([impatient.putObjectVersion(version('stuck', { kind: 'inline', data: Buffer.from('x') })), unbounded]),
+        (e: unknown) => e instanceof S3Error && e.code === 'ServiceUnavailable',
+      );
+    } finally {
+      clearTimeout(bound);
+    }
+    await f.other.query('ROLLBACK');
+    assert.equal(await f.store.getObjectVersion('b', 'stuck'), undefined);
+  } finally {
+    // Lets a write still waiting go on (when the test failed), so the pools can close.
+    await f.other.query('ROLLBACK');
+    await impatient.close();
+    await f.close();
+  }
+});

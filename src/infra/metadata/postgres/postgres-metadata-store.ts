@@ -39,6 +39,8 @@ import { applyChange, checkGuard, inTransaction, query } from './transactions.js
 export interface PostgresMetadataStoreOptions {
   /** The PostgreSQL schema (namespace) holding the tables; created if missing. */
   readonly schema?: string;
+  /** Shorter bounds than METADATA_POOL_TIMEOUTS, for tests. */
+  readonly timeouts?: Partial<typeof METADATA_POOL_TIMEOUTS>;
 }
 
 const versionColumns =
@@ -58,6 +60,23 @@ const versionColumns =
  * Durability: the pool's sessions run with synchronous_commit=on, so COMMIT returns only once
  * the commit record is flushed to the WAL (PostgreSQL docs, "Asynchronous Commit").
  */
+/**
+ * Every wait of the store's own pool is bounded, well under a cluster write's deadline (30 min,
+ * see WriteDeadline), so a request stuck behind an exhausted pool, a lock or a stalled server
+ * fails instead of hanging: getting a connection (30 s), a statement (5 min, which also bounds
+ * lock waits; the orphan sweep's scan of every blob reference is the longest), a session left
+ * idle inside a transaction (1 min; PostgreSQL docs, "Client Connection Defaults"), and, on the
+ * client, a query whose answer never comes back (a half-open TCP connection after a failover,
+ * which no server-side timeout sees), with TCP keepalives on.
+ */
+export const METADATA_POOL_TIMEOUTS: Readonly<Record<'connectionTimeoutMs' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs' | 'queryTimeoutMs', number>> = Object.freeze({
+  connectionTimeoutMs: 30_000,
+  statementTimeoutMs: 5 * 60_000,
+  idleInTransactionTimeoutMs: 60_000,
+  /** A little over the statement timeout, so the server's own error normally comes first. */
+  queryTimeoutMs: 5 * 60_000 + 30_000,
+});
+
 export class PostgresMetadataStore implements MetadataStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
@@ -81,7 +100,16 @@ export class PostgresMetadataStore implements MetadataStore {
       throw new Error(`PostgreSQL metadata store: schema name must be 1 to 63 bytes, got '${schema}'`);
     }
     const ownsPool = typeof connection === 'string';
-    const pool = ownsPool ? new pg.Pool({ connectionString: connection, options: '-c synchronous_commit=on' }) : connection;
+    const t = { ...METADATA_POOL_TIMEOUTS, ...options.timeouts };
+    const pool = ownsPool
+      ? new pg.Pool({
+          connectionString: connection,
+          options: `-c synchronous_commit=on -c statement_timeout=${t.statementTimeoutMs} -c idle_in_transaction_session_timeout=${t.idleInTransactionTimeoutMs}`,
+          connectionTimeoutMillis: t.connectionTimeoutMs,
+          query_timeout: t.queryTimeoutMs,
+          keepAlive: true,
+        })
+      : connection;
     // An idle pooled connection that breaks (server restart, failover) is emitted as 'error' on
     // the pool, which would end the process if unhandled. The pool has already discarded it, and
     // the next query reports any lasting outage as ServiceUnavailable.

@@ -100,13 +100,18 @@ function translate(e: unknown): S3Error {
     if (code === '22021' || code === '22P05') {
       return withCause(s3errors.invalidArgument('The object key or a value contains a character that cannot be stored.'), e);
     }
-    if (code.startsWith('08') || code.startsWith('53') || code.startsWith('40') || /^57P0[123]$/.test(code)) {
+    // 57014: cancelled by statement_timeout; 25P03: ended by idle_in_transaction_session_timeout.
+    if (code.startsWith('08') || code.startsWith('53') || code.startsWith('40') || /^57P0[123]$/.test(code) || code === '57014' || code === '25P03') {
       return withCause(s3errors.serviceUnavailable(), e);
     }
     return s3errors.internal(e);
   }
   // Connection refused, reset or timed out before PostgreSQL answered.
   if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    return withCause(s3errors.serviceUnavailable(), e);
+  }
+  // No pooled connection within connectionTimeoutMillis, or no answer within query_timeout (pg's own messages, without a code).
+  if (e instanceof Error && /^(timeout exceeded when trying to connect|Query read timeout)$/.test(e.message)) {
     return withCause(s3errors.serviceUnavailable(), e);
   }
   return s3errors.internal(e);
