@@ -615,7 +615,7 @@ async function openSecretBox(config: ServerConfig): Promise<SecretBox> {
   } catch (error) {
     throw new ConfigError(
       `Invalid configuration: secretBoxKeyFile ${config.secretBoxKeyFile} cannot be used (${(error as Error).message}). ` +
-        'Fix: give a readable file holding the 32-byte sealing key (raw or base64), the same on every node.',
+        'Fix: give a file holding the 32-byte sealing key (raw or base64), the same on every node, readable by the user running Holdfast and by no one else.',
     );
   }
 }
