@@ -284,9 +284,20 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual((await store.getBucket('rb'))?.retentionBounds, { maxDays: 90 });
       await store.setRetentionBounds('rb', undefined);
       const policy = '{"Version":"2012-10-17","Statement":[]}';
-      assert.deepEqual((await store.setBucketControls('rb', { policy, protected: true })).controls, { policy, protected: true });
+      // Concurrent updates of different controls both land; a refusal thrown by the update passes through and changes nothing.
+      await Promise.all([
+        store.updateBucketControls('rb', (current) => ({ ...current, policy })),
+        store.updateBucketControls('rb', (current) => ({ ...current, protected: true })),
+      ]);
       assert.deepEqual((await store.getBucket('rb'))?.controls, { policy, protected: true });
-      await assert.rejects(store.setBucketControls('missing-bucket', {}), code('NoSuchBucket'));
+      await assert.rejects(
+        store.updateBucketControls('rb', () => {
+          throw new S3Error('ApprovalRequired', 'no');
+        }),
+        code('ApprovalRequired'),
+      );
+      assert.deepEqual((await store.getBucket('rb'))?.controls, { policy, protected: true });
+      await assert.rejects(store.updateBucketControls('missing-bucket', (current) => current), code('NoSuchBucket'));
       assert.equal((await store.getBucket('rb'))?.retentionBounds, undefined);
       const locked = await store.setObjectLockConfiguration('rb', { mode: 'COMPLIANCE', days: 30 });
       assert.equal(locked.objectLockEnabled, true);

@@ -198,8 +198,14 @@ export interface MetadataStore {
   setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord>;
   /** Sets or (with undefined) clears a bucket's Holdfast retention bounds. */
   setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord>;
-  /** Replaces a bucket's Holdfast controls (policy, protected flag). MUST throw NoSuchBucket for a missing bucket. */
-  setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord>;
+  /**
+   * Atomically replaces a bucket's Holdfast controls (policy, protected flag) with what `update`
+   * (a synchronous pure function; what it throws is rethrown unchanged) makes of the current
+   * ones, read in the same transaction with the bucket row locked, so a change of one control
+   * never undoes a concurrent change of another (a cluster node's PutBucketPolicy racing another's
+   * protect). MUST throw NoSuchBucket for a missing bucket.
+   */
+  updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord>;
   /**
    * Atomically replaces one version's retention and legal hold with what `change` returns for
    * the current record (change throws to refuse). Resolves with the updated record.

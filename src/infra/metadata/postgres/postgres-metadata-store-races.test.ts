@@ -186,3 +186,24 @@ test('a write stuck behind another node\'s lock is ended by the statement timeou
     await f.close();
   }
 });
+
+test('a bucket policy stored while another node sets the protected flag keeps the flag (controls updated on the locked row)', async (t) => {
+  const f = await fixture(t);
+  if (f === undefined) return;
+  try {
+    const buckets = `${pg.escapeIdentifier(f.schema)}.buckets`;
+    // The other node's "protect the bucket": lock the row, then set the flag.
+    await f.other.query('BEGIN');
+    await f.other.query(`SELECT 1 FROM ${buckets} WHERE name = 'b' FOR UPDATE`);
+    const policy = '{"Version":"2012-10-17","Statement":[]}';
+    const put = f.store.updateBucketControls('b', (controls) => ({ ...controls, policy }));
+    put.catch(() => undefined);
+    await f.waiting();
+    await f.other.query(`UPDATE ${buckets} SET controls = '{"protected":true}' WHERE name = 'b'`);
+    await f.other.query('COMMIT');
+    assert.deepEqual((await put).controls, { protected: true, policy });
+    assert.deepEqual((await f.store.getBucket('b'))?.controls, { protected: true, policy });
+  } finally {
+    await f.close();
+  }
+});

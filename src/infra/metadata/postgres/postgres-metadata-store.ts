@@ -181,9 +181,11 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
-  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+  async updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord> {
     return inTransaction(this.#pool, async (c) => {
-      await this.#lockBucket(c, name, 'UPDATE');
+      // FOR UPDATE: a concurrent change of the controls waits, then reads what this one wrote.
+      const bucket = await this.#lockBucket(c, name, 'UPDATE');
+      const controls = applyChange(update, bucket.controls);
       const { rows } = await c.query<BucketRow>(`UPDATE ${this.#t.buckets} SET controls = $1 WHERE name = $2 RETURNING *`, [jsonParam(controls), name]);
       return bucketFromRow(rows[0]!);
     });

@@ -157,10 +157,12 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+  async updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord> {
+    // The write queue runs one write at a time: nothing changes the row between read and write.
     return this.#writes.run(() => {
       const bucket = this.#bucketNow(name);
       if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      const controls = update(bucket.controls);
       this.#stmt.setBucketControls.run(JSON.stringify(controls), name);
       this.#bucketChanged(name);
       return { ...bucket, controls };
