@@ -62,14 +62,16 @@ async function fixture(t: { skip(message: string): void }): Promise<Fixture | un
   const watcher = new pg.Client({ connectionString: POSTGRES_TEST_URL });
   await watcher.connect();
   const waiting = async () => {
-    // Bounded: the statement under test is issued before this is called and blocks at once.
-    for (let polls = 0; polls < 2_000; polls++) {
+    // The statement under test is issued before this is called and blocks at once; bounded at
+    // 30 s so that a loaded machine is given time but a store that never waits fails.
+    const giveUpMs = Date.now() + 30_000;
+    while (Date.now() < giveUpMs) {
       const { rows } = await watcher.query<{ n: string }>(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 IN query) > 0",
         [scratch.schema],
       );
       if (Number(rows[0]?.n) > 0) return;
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.fail('the operation under test never waited for the lock');
   };
