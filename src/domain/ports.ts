@@ -284,6 +284,13 @@ export interface MetadataStore {
    * read-modify-write of a setting: whoever read a stale value is refused and reads again.
    */
   compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean>;
+  /**
+   * Runs `work` while holding the lock `lockName`, which every process sharing this store
+   * respects (one at a time per name, cluster-wide); for a check and a write that depend on each
+   * other's data but live in different places (separation of duties: identities and bucket
+   * policies). `work` MUST NOT take the same lock again.
+   */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
 }

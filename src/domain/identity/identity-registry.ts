@@ -40,6 +40,13 @@ const LEGACY_SETTING = 'access-keys';
 const MAX_KEYS_PER_IDENTITY = 5;
 const MAX_IDENTITIES = 1000;
 const MAX_POLICIES_PER_IDENTITY = 10;
+/**
+ * Held (MetadataStore.exclusively) across the separation-of-duties check and the write it guards,
+ * on both sides: an identity change checks against bucket policies and a bucket policy against
+ * identities, so without one lock two nodes could each pass their check and together give one
+ * identity write and delete on a bucket (write skew).
+ */
+const DUTIES_LOCK = 'holdfast:duties';
 /** Compare-and-set rounds before a change gives up (each lost round means another node's change landed). */
 const MAX_CHANGE_ATTEMPTS = 20;
 
@@ -310,7 +317,7 @@ export class IdentityRegistry {
   }
 
   createIdentity(spec: NewIdentity, actor: string): Promise<IdentityRecord> {
-    return this.#change(async (directory) => {
+    return this.#metadata.exclusively(DUTIES_LOCK, () => this.#change(async (directory) => {
       const problem = identityNameProblem(spec.name);
       if (problem !== undefined) throw s3errors.invalidArgument(`Invalid identity name "${spec.name}": ${problem}.`, 'name', spec.name);
       if (directory.identities.has(spec.name)) throw s3errors.entityAlreadyExists(`The identity "${spec.name}"`);
@@ -326,19 +333,19 @@ export class IdentityRegistry {
       };
       await this.#checkDuties(identity);
       return { document: directory.withIdentity(identity), result: identity };
-    });
+    }));
   }
 
   /** Applies `edit` to one identity (roles, policies, disabled flag, override) and re-checks duties. */
   updateIdentity(name: string, edit: (current: IdentityRecord) => IdentityRecord): Promise<IdentityRecord> {
-    return this.#change(async (directory) => {
+    return this.#metadata.exclusively(DUTIES_LOCK, () => this.#change(async (directory) => {
       const next = edit(directory.identity(name));
       if (Object.keys(next.policies).length > MAX_POLICIES_PER_IDENTITY) {
         throw s3errors.limitExceeded(`An identity holds at most ${MAX_POLICIES_PER_IDENTITY} inline policies.`);
       }
       await this.#checkDuties(next);
       return { document: directory.withIdentity(next), result: next };
-    });
+    }));
   }
 
   deleteIdentity(name: string): Promise<{ deletedKeys: string[] }> {
@@ -369,6 +376,19 @@ export class IdentityRegistry {
       principalArn(identity.name, identity.kind),
     )[0];
     if (first !== undefined) throw dutyConflict(`identity "${identity.name}"`, first);
+  }
+
+  /**
+   * Stores a bucket policy with `write` only if checkBucketPolicy passes, both under the duties
+   * lock and the check made on the identities as stored now (refreshed inside the lock), so an
+   * identity change on another node can neither slip between them nor be missed.
+   */
+  storeBucketPolicy(bucket: string, policy: PolicyDocument, write: () => Promise<void>): Promise<void> {
+    return this.#metadata.exclusively(DUTIES_LOCK, async () => {
+      await this.refresh();
+      await this.checkBucketPolicy(bucket, policy);
+      await write();
+    });
   }
 
   /**

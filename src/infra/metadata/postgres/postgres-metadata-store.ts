@@ -81,6 +81,8 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
+  /** Per lock name, the last of this process's callers of `exclusively` (see there). */
+  readonly #exclusive = new Map<string, Promise<void>>();
   /** Table names qualified with the quoted schema. */
   readonly #t: Readonly<Record<'buckets' | 'versions' | 'uploads' | 'parts' | 'settings', string>>;
 
@@ -488,6 +490,43 @@ export class PostgresMetadataStore implements MetadataStore {
       `INSERT INTO ${this.#t.settings} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`,
       [name, value],
     );
+  }
+
+  /**
+   * A session advisory lock on a connection of its own, held while `work` runs (its queries use
+   * other pooled connections). Callers in this process queue first, so at most one pooled
+   * connection per name waits for the lock and the pool cannot be filled with waiters while the
+   * holder needs a connection. The wait is bounded by statement_timeout.
+   */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(async () => {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch {
+        throw s3errors.serviceUnavailable();
+      }
+      const key = `${this.#schema}/${lockName}`;
+      let locked = false;
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        locked = true;
+        return await work();
+      } finally {
+        const unlocked = locked ? await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).then(() => true, () => false) : true;
+        // A session that may still hold the lock is ended rather than returned to the pool.
+        client.release(unlocked ? undefined : true);
+      }
+    });
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#exclusive.set(lockName, settled);
+    void settled.then(() => {
+      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
+    });
+    return run;
   }
 
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {

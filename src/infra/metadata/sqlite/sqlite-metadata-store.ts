@@ -57,6 +57,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #wal: WalFileSync;
   readonly #writes: GroupCommitQueue;
   readonly #stmt: SqliteStatements;
+  /** Per lock name, the last caller of `exclusively`. */
+  readonly #exclusive = new Map<string, Promise<void>>();
   readonly #bucketCache = new Map<string, BucketRecord>();
   /** Latest versions of recently read keys (see LatestVersionCache for why this is exact here). */
   readonly #latest = new LatestVersionCache(LATEST_CACHE_ENTRIES, LATEST_CACHE_INLINE_BYTES);
@@ -429,6 +431,20 @@ export class SqliteMetadataStore implements MetadataStore {
     await this.#writes.run(() => {
       this.#stmt.putSetting.run(name, value);
     });
+  }
+
+  /** The data directory is this process's alone, so an in-process queue per name is the lock. */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#exclusive.set(lockName, settled);
+    void settled.then(() => {
+      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
+    });
+    return run;
   }
 
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {

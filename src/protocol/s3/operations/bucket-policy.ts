@@ -22,9 +22,11 @@ export const putBucketPolicy: S3Operation = async (req, { vault, duties }) => {
   const text = (await req.readSmallBody(MAX_BUCKET_POLICY_BYTES)).toString('utf8');
   const document = parseBucketPolicy(text, name);
   await vault.getBucket(name);
-  // A bucket policy must not hand one identity (or everyone) both writing and deleting.
-  await duties.checkBucketPolicy(name, document);
-  await vault.metadata.updateBucketControls(name, (controls) => ({ ...controls, policy: text }));
+  // A bucket policy must not hand one identity (or everyone) both writing and deleting: checked
+  // and stored under the lock identity changes take too.
+  await duties.storeBucketPolicy(name, document, async () => {
+    await vault.metadata.updateBucketControls(name, (controls) => ({ ...controls, policy: text }));
+  });
   return { status: 204 };
 };
 
