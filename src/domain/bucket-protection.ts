@@ -32,11 +32,20 @@ export class BucketProtection {
   }
 
   async setProtected(name: string, protect: boolean, actor: string): Promise<BucketRecord> {
-    const bucket = await this.#locks.vault.getBucket(name);
-    if (bucket.controls.protected === true && !protect) {
+    // Decided on the controls read in the write's own transaction: a flag set by another node
+    // meanwhile is never cleared without approval.
+    let needsApproval = false;
+    const bucket = await this.#locks.vault.metadata.updateBucketControls(name, (controls) => {
+      if (controls.protected === true && !protect) {
+        needsApproval = true;
+        return controls;
+      }
+      return { ...controls, protected: protect };
+    });
+    if (needsApproval) {
       throw (await this.#approvals.propose({ kind: 'bucket-protection', bucket: name, protected: false }, 'Removing the protected flag', actor)).error;
     }
-    return this.#locks.vault.metadata.setBucketControls(name, { ...bucket.controls, protected: protect });
+    return bucket;
   }
 
   async putObjectLockConfiguration(name: string, rule: DefaultRetention | undefined, actor: string): Promise<BucketRecord> {
@@ -54,11 +63,9 @@ export class BucketProtection {
       case 'retention-bounds':
         await this.#locks.setRetentionBounds(change.bucket, change.bounds);
         return;
-      case 'bucket-protection': {
-        const bucket = await this.#locks.vault.getBucket(change.bucket);
-        await this.#locks.vault.metadata.setBucketControls(change.bucket, { ...bucket.controls, protected: change.protected });
+      case 'bucket-protection':
+        await this.#locks.vault.metadata.updateBucketControls(change.bucket, (controls) => ({ ...controls, protected: change.protected }));
         return;
-      }
       case 'default-retention':
         await this.#locks.putObjectLockConfiguration(change.bucket, change.defaultRetention);
         return;

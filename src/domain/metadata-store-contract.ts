@@ -145,6 +145,31 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       await store.close();
     });
 
+    test('a write whose deadline passes while it is in its transaction is refused (RequestTimeout) and leaves no version or part', async () => {
+      const store = await open();
+      await store.createBucket(bucket('b'));
+      // The deadline passes during the transaction: the guard runs after the write's lock waits.
+      let passed = false;
+      const deadline = { passed: () => passed };
+      const late = store.putObjectVersion(
+        version('b', 'k', 'late'),
+        () => {
+          passed = true;
+        },
+        deadline,
+      );
+      await assert.rejects(late, code('RequestTimeout'));
+      assert.equal(await store.getObjectVersion('b', 'k'), undefined);
+      await store.putObjectVersion(version('b', 'k', 'in-time'), undefined, { passed: () => false });
+      assert.equal((await store.getObjectVersion('b', 'k'))?.etag, '"in-time"');
+
+      await store.createUpload({ bucket: 'b', key: 'm', uploadId: 'u1', initiatedMs: 1, headers: {}, checksumAlgorithm: undefined, lock: noLock });
+      const part = { uploadId: 'u1', partNumber: 1, size: 1, etag: '"p"', lastModifiedMs: 2_000, checksum: undefined, data: { kind: 'inline' as const, data: Buffer.from('p') } };
+      await assert.rejects(store.putPart('b', 'm', part, { passed: () => true }), code('RequestTimeout'));
+      assert.deepEqual(await store.listParts('u1', 0, 10), []);
+      await store.close();
+    });
+
     test('scanLatest: prefix, exclusive lower bound, limit, UTF-8 byte order, no delete markers', async () => {
       const store = await open();
       await store.createBucket(bucket('b'));
@@ -259,9 +284,20 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
       assert.deepEqual((await store.getBucket('rb'))?.retentionBounds, { maxDays: 90 });
       await store.setRetentionBounds('rb', undefined);
       const policy = '{"Version":"2012-10-17","Statement":[]}';
-      assert.deepEqual((await store.setBucketControls('rb', { policy, protected: true })).controls, { policy, protected: true });
+      // Concurrent updates of different controls both land; a refusal thrown by the update passes through and changes nothing.
+      await Promise.all([
+        store.updateBucketControls('rb', (current) => ({ ...current, policy })),
+        store.updateBucketControls('rb', (current) => ({ ...current, protected: true })),
+      ]);
       assert.deepEqual((await store.getBucket('rb'))?.controls, { policy, protected: true });
-      await assert.rejects(store.setBucketControls('missing-bucket', {}), code('NoSuchBucket'));
+      await assert.rejects(
+        store.updateBucketControls('rb', () => {
+          throw new S3Error('ApprovalRequired', 'no');
+        }),
+        code('ApprovalRequired'),
+      );
+      assert.deepEqual((await store.getBucket('rb'))?.controls, { policy, protected: true });
+      await assert.rejects(store.updateBucketControls('missing-bucket', (current) => current), code('NoSuchBucket'));
       assert.equal((await store.getBucket('rb'))?.retentionBounds, undefined);
       const locked = await store.setObjectLockConfiguration('rb', { mode: 'COMPLIANCE', days: 30 });
       assert.equal(locked.objectLockEnabled, true);

@@ -13,6 +13,7 @@ import { S3Error, s3errors } from './errors.js';
 import { type IntegrityExpectations, discardData, ingestBody, storedChecksumOf } from './ingest.js';
 import type { BlobRef, MultipartUploadRecord, ObjectVersionRecord, StoredHeaders, UploadPartRecord } from './model.js';
 import { assertValidObjectKey } from './names.js';
+import type { WriteDeadline } from './ports.js';
 import { type RequestedLock, retentionForNewVersion } from './object-lock.js';
 import { type Vault, type ByteRange, assertIntegrityForLockedWrite } from './vault.js';
 
@@ -103,6 +104,7 @@ export class MultipartUploads {
         `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${input.integrity.checksum.algorithm.toLowerCase()}`,
       );
     }
+    const deadline = this.#vault.writeDeadline();
     const body = await ingestBody(input.body, input.integrity, {
       blobs: this.#vault.blobs,
       // Parts are always blobs: a completed object is stitched from blob references.
@@ -113,7 +115,7 @@ export class MultipartUploads {
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
     });
-    return this.#recordPart(input.bucket, input.key, input.uploadId, input.partNumber, body);
+    return this.#recordPart(input.bucket, input.key, input.uploadId, input.partNumber, body, deadline);
   }
 
   async uploadPartCopy(input: {
@@ -128,6 +130,7 @@ export class MultipartUploads {
     const upload = await this.#upload(input.bucket, input.key, input.uploadId);
     const size = input.range === undefined ? input.source.size : input.range.end - input.range.start + 1;
     if (size > MAX_PART_BYTES) throw s3errors.entityTooLarge(MAX_PART_BYTES);
+    const deadline = this.#vault.writeDeadline();
     const body = await ingestBody(this.#vault.openData(input.source.data, input.range), {}, {
       blobs: this.#vault.blobs,
       inlineLimit: -1,
@@ -137,7 +140,7 @@ export class MultipartUploads {
       maxSize: MAX_PART_BYTES,
       checksumAlgorithm: upload.checksumAlgorithm,
     });
-    return this.#recordPart(input.bucket, input.key, input.uploadId, input.partNumber, body);
+    return this.#recordPart(input.bucket, input.key, input.uploadId, input.partNumber, body, deadline);
   }
 
   async #recordPart(
@@ -146,6 +149,7 @@ export class MultipartUploads {
     uploadId: string,
     partNumber: number,
     body: Awaited<ReturnType<typeof ingestBody>>,
+    deadline: WriteDeadline | undefined,
   ): Promise<UploadPartRecord> {
     const part: UploadPartRecord = {
       uploadId,
@@ -157,7 +161,7 @@ export class MultipartUploads {
       data: body.data,
     };
     try {
-      const { displaced } = await this.#vault.metadata.putPart(bucket, key, part);
+      const { displaced } = await this.#vault.metadata.putPart(bucket, key, part, deadline);
       this.#vault.discardLater(displaced);
     } catch (error) {
       await discardData(this.#vault.blobs, body.data).catch((e: unknown) => this.#vault.options.onBlobFailure?.('removing the blob of an unrecorded part (the orphan sweep removes it later)', e));

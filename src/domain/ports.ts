@@ -170,6 +170,17 @@ export interface LockStatistics {
   readonly legalHoldBytes: number;
 }
 
+/**
+ * A write's deadline. A store MUST check it inside the write's transaction as its last step
+ * before COMMIT and, when it has passed, roll back and throw S3Error RequestTimeout. Cluster
+ * nodes give every write that references a new blob one: another node's orphan sweep treats a
+ * blob older than its grace as final, so a write must never commit a reference to a blob that
+ * old, however long it waited for a connection, a lock or a stalled server.
+ */
+export interface WriteDeadline {
+  passed(): boolean;
+}
+
 export interface MetadataStore {
   /** MUST throw S3Error BucketAlreadyOwnedByYou if the name exists. */
   createBucket(bucket: BucketRecord): Promise<void>;
@@ -187,8 +198,14 @@ export interface MetadataStore {
   setObjectLockConfiguration(name: string, defaultRetention: DefaultRetention | undefined): Promise<BucketRecord>;
   /** Sets or (with undefined) clears a bucket's Holdfast retention bounds. */
   setRetentionBounds(name: string, bounds: RetentionBounds | undefined): Promise<BucketRecord>;
-  /** Replaces a bucket's Holdfast controls (policy, protected flag). MUST throw NoSuchBucket for a missing bucket. */
-  setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord>;
+  /**
+   * Atomically replaces a bucket's Holdfast controls (policy, protected flag) with what `update`
+   * (a synchronous pure function; what it throws is rethrown unchanged) makes of the current
+   * ones, read in the same transaction with the bucket row locked, so a change of one control
+   * never undoes a concurrent change of another (a cluster node's PutBucketPolicy racing another's
+   * protect). MUST throw NoSuchBucket for a missing bucket.
+   */
+  updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord>;
   /**
    * Atomically replaces one version's retention and legal hold with what `change` returns for
    * the current record (change throws to refuse). Resolves with the updated record.
@@ -211,7 +228,7 @@ export interface MetadataStore {
    * (replacing any existing null version, whose data is returned as displaced).
    * MUST be durable when it resolves.
    */
-  putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult>;
+  putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult>;
   /**
    * Atomically removes one version (guard sees it first); if it was the latest, the next
    * newest becomes latest. Resolves with the removed record, or undefined if none existed.
@@ -230,7 +247,7 @@ export interface MetadataStore {
   createUpload(upload: MultipartUploadRecord): Promise<void>;
   getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadRecord | undefined>;
   /** Records a part, replacing a previous upload of the same number (its data is returned). */
-  putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }>;
+  putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }>;
   listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]>;
   listUploads(bucket: string, options: ListUploadsOptions): Promise<readonly MultipartUploadRecord[]>;
   /**
@@ -267,6 +284,13 @@ export interface MetadataStore {
    * read-modify-write of a setting: whoever read a stale value is refused and reads again.
    */
   compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean>;
+  /**
+   * Runs `work` while holding the lock `lockName`, which every process sharing this store
+   * respects (one at a time per name, cluster-wide); for a check and a write that depend on each
+   * other's data but live in different places (separation of duties: identities and bucket
+   * policies). `work` MUST NOT take the same lock again.
+   */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
 }

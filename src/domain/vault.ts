@@ -15,7 +15,7 @@ import {
   isRetentionActive,
   retentionForNewVersion,
 } from './object-lock.js';
-import type { BlobStore, BodyDigester, MetadataStore, NewObjectVersion, PutVersionResult } from './ports.js';
+import type { BlobStore, BodyDigester, MetadataStore, NewObjectVersion, PutVersionResult, WriteDeadline } from './ports.js';
 
 /** S3's limit for a single PUT; larger objects must use multipart upload. */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -32,6 +32,15 @@ export interface VaultOptions {
   readonly digester?: BodyDigester;
   /** Told of a blob that could not be removed or protected: the request goes on without it. */
   readonly onBlobFailure?: (what: string, error: unknown) => void;
+  /**
+   * A write of new bytes (PUT, copy, part) whose metadata is not committed this long after the
+   * operation began is refused (RequestTimeout) inside the metadata transaction, and its blob
+   * removed. Cluster nodes set it below the orphan sweep's grace: another node's sweep then never
+   * deletes a blob a write is still about to reference. Default: no limit.
+   */
+  readonly maxWriteMs?: number;
+  /** Monotonic milliseconds, for maxWriteMs; injected by tests. */
+  readonly monotonicMs?: () => number;
 }
 
 export interface PutObjectInput {
@@ -149,6 +158,7 @@ export class Vault {
     if (input.conditions.ifMatch !== undefined || input.conditions.ifNoneMatch !== undefined) {
       checkWriteConditions(input.conditions, input.key, await this.metadata.getObjectVersion(input.bucket, input.key));
     }
+    const deadline = this.writeDeadline();
     const body = await ingestBody(input.body, input.integrity, {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
@@ -157,7 +167,7 @@ export class Vault {
       declaredSize: input.declaredSize,
       maxSize: MAX_SINGLE_PUT_BYTES,
     });
-    return this.#commitVersion(this.#singlePartVersion(bucket, input.key, body, input.headers, input.lock), input.conditions);
+    return this.#commitVersion(this.#singlePartVersion(bucket, input.key, body, input.headers, input.lock), input.conditions, deadline);
   }
 
   /** A new version holding one ingested body: plain-MD5 ETag, full-object checksum, lock settings. */
@@ -195,9 +205,22 @@ export class Vault {
     if (integrity !== undefined) assertIntegrityForLockedWrite(explicit || bucket.defaultRetention !== undefined, integrity, operation);
   }
 
+  /**
+   * The deadline of a write of new bytes beginning now (see VaultOptions.maxWriteMs), for the
+   * metadata store to check just before it commits the write; undefined without a limit.
+   */
+  writeDeadline(): WriteDeadline | undefined {
+    const maxWriteMs = this.options.maxWriteMs;
+    if (maxWriteMs === undefined) return undefined;
+    const monotonicMs = this.options.monotonicMs ?? (() => performance.now());
+    const startedMs = monotonicMs();
+    return { passed: () => monotonicMs() - startedMs > maxWriteMs };
+  }
+
   async #commitVersion(
     version: Parameters<MetadataStore['putObjectVersion']>[0],
     conditions: WriteConditions,
+    deadline?: WriteDeadline,
   ): Promise<ObjectVersionRecord> {
     let result: PutVersionResult;
     try {
@@ -205,6 +228,7 @@ export class Vault {
       result = await this.metadata.putObjectVersion(
         version,
         conditional ? (latest) => checkWriteConditions(conditions, version.key, latest) : undefined,
+        deadline,
       );
     } catch (error) {
       await discardData(this.blobs, version.data).catch((e: unknown) => this.#blobFailure('removing the blobs of an uncommitted version (the orphan sweep removes them later)', e));
@@ -367,6 +391,7 @@ export class Vault {
     }
     if (source.size > MAX_SINGLE_PUT_BYTES) throw s3errors.invalidRequest('The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
     // Copy the bytes: versions must not share blobs, so deleting one never affects another.
+    const deadline = this.writeDeadline();
     const body = await ingestBody(this.openData(source.data, undefined), {}, {
       blobs: this.blobs,
       inlineLimit: this.options.inlineLimit,
@@ -380,6 +405,7 @@ export class Vault {
     const copy = await this.#commitVersion(
       this.#singlePartVersion(bucket, input.key, body, input.replaceHeaders ?? source.headers, input.lock),
       input.conditions,
+      deadline,
     );
     return { source, copy };
   }

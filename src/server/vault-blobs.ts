@@ -20,10 +20,12 @@ export const S3_ORPHAN_SWEEP_GRACE_MS = 60 * 60 * 1000;
 
 /**
  * On cluster nodes the leader sweeps while other nodes write, so "older than the grace" must
- * mean "no longer being written": a blob write (and so one object's PUT, or one part) still
- * uncommitted after half the grace is aborted. A blob's LastModified is at or after its write
- * began, so a blob still to be referenced is at most this old (plus the metadata commit, plus
- * clock skew between node and backend: the other half of the grace covers both).
+ * mean "no longer being written": a write of new bytes (one object's PUT or copy, or one part)
+ * still unfinished after half the grace is refused, the blob write aborted before it completes
+ * or the metadata transaction rolled back just before its COMMIT (VaultOptions.maxWriteMs). A
+ * blob's LastModified is at or after its write began, so a blob a write may still reference is
+ * at most this old, plus the COMMIT's own round trip; the other half of the grace covers that
+ * and the clock skew between node and backend.
  */
 export const CLUSTER_MAX_BLOB_WRITE_MS = S3_ORPHAN_SWEEP_GRACE_MS / 2;
 
@@ -31,6 +33,10 @@ export interface VaultBlobs {
   readonly store: BlobStore;
   /** Subtracted from the start time to get the orphan sweep's cut-off. */
   readonly orphanSweepGraceMs: number;
+  /** Now on the clock that stamps the blobs' modification times: the orphan sweep's cut-off is taken from it. */
+  readonly backendNowMs: () => Promise<number>;
+  /** How long a write of new bytes may take, metadata commit included (VaultOptions.maxWriteMs); undefined: no limit. */
+  readonly maxWriteMs: number | undefined;
   readonly close: () => void;
 }
 
@@ -44,7 +50,7 @@ export interface VaultBlobs {
 export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock, owner: BlobPrefixOwner): Promise<VaultBlobs> {
   if (config.blobS3Endpoint === undefined || config.blobS3Bucket === undefined) {
     // The data directory is locked to this server, so its clock wrote every blob: no grace needed.
-    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), orphanSweepGraceMs: 0, close: () => undefined };
+    return { store: new FsBlobStore(join(config.dataDir, 'blobs')), orphanSweepGraceMs: 0, maxWriteMs: undefined, backendNowMs: () => Promise.resolve(clock.nowMs()), close: () => undefined };
   }
   // Present: loadServerConfig refused an empty one.
   const accessKeyId = (env[config.blobS3AccessKeyIdEnv] ?? '').trim();
@@ -65,7 +71,8 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     clock,
   });
   // A cluster node's writes must end well inside the grace another node's orphan sweep allows.
-  const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock, ...(config.clusterNode ? { maxWriteMs: CLUSTER_MAX_BLOB_WRITE_MS } : {}) });
+  const maxWriteMs = config.clusterNode ? CLUSTER_MAX_BLOB_WRITE_MS : undefined;
+  const store = new S3BlobStore({ client, bucket: config.blobS3Bucket, prefix: config.blobS3Prefix, clock, ...(maxWriteMs === undefined ? {} : { maxWriteMs }) });
   try {
     await store.probe();
   } catch (error) {
@@ -88,5 +95,5 @@ export async function openVaultBlobs(config: ServerConfig, env: Readonly<Record<
     }
     throw new Error(`Cannot claim the S3 blob store ${store.location} at ${config.blobS3Endpoint}: ${(error as Error).message}. Fix: the key in ${shownEnvName(config.blobS3AccessKeyIdEnv, 'blobS3AccessKeyIdEnv')} must also GetObject there.`, { cause: error });
   }
-  return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, close: () => client.close() };
+  return { store, orphanSweepGraceMs: S3_ORPHAN_SWEEP_GRACE_MS, maxWriteMs, backendNowMs: () => store.backendNowMs(), close: () => client.close() };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -86,7 +86,7 @@ test('secretBoxKeyFile: secrets sealed under one key stop start-up under another
   const sealing = scratchSchema('holdfast_meta_sealing');
   const keyFile = (name: string, key: Buffer) => {
     const path = join(root, name);
-    writeFileSync(path, key.toString('base64'));
+    writeFileSync(path, key.toString('base64'), { mode: 0o600 });
     return path;
   };
   const original = randomBytes(32);
@@ -112,6 +112,9 @@ test('secretBoxKeyFile: secrets sealed under one key stop start-up under another
     // Another data directory with the same key file serves the same secrets.
     await (await startWith('elsewhere', first)).close();
     await assert.rejects(startWith('missing', join(root, 'no-such-key')), (e: unknown) => e instanceof ConfigError && /secretBoxKeyFile .*no-such-key cannot be used/.test(e.message));
+    // Readable by others: refused, naming the fix.
+    chmodSync(first, 0o644);
+    await assert.rejects(startWith('sealed', first), (e: unknown) => e instanceof ConfigError && e.message.includes(`chmod 600 ${first}`));
   } finally {
     await sealing.drop();
   }

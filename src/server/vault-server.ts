@@ -182,7 +182,7 @@ export async function startVaultServer(
     const vaultId = await stableVaultId(metadata);
     const nodeId = config.clusterNode ? await clusterNodeId(config.dataDir) : vaultId;
     const metadataLocation = config.metadataPostgresUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL schema ${config.metadataPostgresSchema}`;
-    const { store: blobs, orphanSweepGraceMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
+    const { store: blobs, orphanSweepGraceMs, maxWriteMs, backendNowMs, close: closeBlobs } = await openVaultBlobs(config, env, clock, { id: vaultId, metadata: metadataLocation });
     closers.push(closeBlobs);
     const digester = new DigestWorkerPool();
     closers.push(() => digester.close());
@@ -229,6 +229,7 @@ export async function startVaultServer(
       retentionClock,
       digester,
       onBlobFailure: (what, error) => log.error(`${what} failed`, error),
+      ...(maxWriteMs === undefined ? {} : { maxWriteMs }),
     });
     const multipart = new MultipartUploads(vault);
     const locks = new ObjectLocks(vault);
@@ -487,10 +488,16 @@ export async function startVaultServer(
     } else {
       // Cluster: the leader sweeps when it becomes leader. Other nodes are writing meanwhile, so
       // the cut-off is the grace before now, not this start: a blob is only a candidate once it
-      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS).
+      // is older than any write in flight can be (S3_ORPHAN_SWEEP_GRACE_MS). "Now" is the blob
+      // backend's, the clock of the LastModified times compared with it.
       onLeadership = (leader) => {
         log.info(leader ? `cluster node ${nodeId}: leading (scheduled scrub, sweeps, reminders)` : `cluster node ${nodeId}: following`);
-        if (leader) void sweepOrphans(Date.now() - orphanSweepGraceMs);
+        if (leader) {
+          void backendNowMs().then(
+            (nowMs) => sweepOrphans(nowMs - orphanSweepGraceMs),
+            (e: unknown) => log.error('orphan blob sweep not started: reading the blob backend\'s clock failed', e),
+          );
+        }
       };
       if (leadership.isLeader) onLeadership(true);
     }
@@ -608,7 +615,7 @@ async function openSecretBox(config: ServerConfig): Promise<SecretBox> {
   } catch (error) {
     throw new ConfigError(
       `Invalid configuration: secretBoxKeyFile ${config.secretBoxKeyFile} cannot be used (${(error as Error).message}). ` +
-        'Fix: give a readable file holding the 32-byte sealing key (raw or base64), the same on every node.',
+        'Fix: give a file holding the 32-byte sealing key (raw or base64), the same on every node, readable by the user running Holdfast and by no one else.',
     );
   }
 }

@@ -151,25 +151,28 @@ void test('two cluster nodes on one PostgreSQL schema and one S3 backend serve a
   const [victim, survivor, survivorClient] = aLeads ? [nodeA, nodeB, b] : [nodeB, nodeA, a];
   const victimClient = aLeads ? a : b;
   let served = 0;
+  let tenServed!: () => void;
+  const servedTen = new Promise<void>((resolve) => (tenServed = resolve));
   const traffic = (async () => {
     for (let i = 0; i < 40; i++) {
       await survivorClient.send(new PutObjectCommand({ Bucket: 'shared', Key: `during-kill/${i}`, Body: `item ${i}` }));
       assert.equal(await text(survivorClient, 'shared', 'from-a.txt'), 'written through node A');
-      served++;
+      if (++served === 10) tenServed();
     }
   })();
   const victimTraffic = (async () => {
     // Requests in flight on the victim when it dies may fail; they are not the survivor's to answer.
     for (let i = 0; i < 40; i++) await victimClient.send(new PutObjectCommand({ Bucket: 'shared', Key: `on-victim/${i}`, Body: 'x' })).catch(() => undefined);
   })();
-  while (served < 10) await new Promise((resolve) => setImmediate(resolve));
+  // Raced against the traffic itself: a request failing before the tenth ends the wait with its error.
+  await Promise.race([servedTen, traffic]);
   await victim.kill9();
   await traffic;
   await victimTraffic;
   assert.equal(served, 40);
   assert.equal((await survivorClient.send(new ListObjectsV2Command({ Bucket: 'shared', Prefix: 'during-kill/' }))).KeyCount, 40);
-  // Bounded in count: the survivor retries the lead every 5 s.
-  for (let i = 0; i < 300 && !/: leading/.test(survivor.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  // Bounded (30 s): the survivor retries the lead every 5 s.
+  for (let i = 0; i < 600 && !/: leading/.test(survivor.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.match(survivor.output(), /: leading/, 'the survivor took the lead');
 
   // The victim restarts on its own data directory (its node id and audit chain are there); every

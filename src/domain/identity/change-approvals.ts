@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { S3Error, s3errors } from '../errors.js';
 import type { DefaultRetention, RetentionBounds } from '../object-lock.js';
 import type { MetadataStore } from '../ports.js';
+import { updateSetting } from '../setting-compare-and-set.js';
 
 /**
  * Changes that loosen protection, held until a second admin approves them (two-person rule).
@@ -138,14 +139,16 @@ export class ChangeApprovals {
    * sees the stored list (expired ones marked) and returns the new list, or undefined to store
    * nothing; on a lost race it runs again on the newer list.
    */
-  async #update<T>(mutate: (all: ChangeRequest[]) => { all: ChangeRequest[] | undefined; result: T }): Promise<T> {
-    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-      const raw = await this.#metadata.getSetting(SETTING);
-      const { all, result } = mutate(this.#expire(raw === undefined ? [] : (JSON.parse(raw) as ChangeRequest[])));
-      if (all === undefined) return result;
-      if (await this.#metadata.compareAndSetSetting(SETTING, raw, serialize(all))) return result;
-    }
-    throw s3errors.serviceUnavailable('Change requests are being decided by other nodes; try again.');
+  #update<T>(mutate: (all: ChangeRequest[]) => { all: ChangeRequest[] | undefined; result: T }): Promise<T> {
+    return updateSetting(
+      this.#metadata,
+      SETTING,
+      (raw) => {
+        const { all, result } = mutate(this.#expire(raw === undefined ? [] : (JSON.parse(raw) as ChangeRequest[])));
+        return { next: all === undefined ? undefined : serialize(all), result };
+      },
+      { attempts: MAX_UPDATE_ATTEMPTS, contended: () => s3errors.serviceUnavailable('Change requests are being decided by other nodes; try again.') },
+    );
   }
 
   async #load(): Promise<ChangeRequest[]> {

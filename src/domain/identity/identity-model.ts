@@ -46,6 +46,12 @@ export type AccessKeyInfo = Omit<StoredAccessKey, 'sealedSecret'>;
 /** The whole identity directory, persisted as one document (small teams: tens of identities). */
 export interface IdentityDirectoryDocument {
   readonly version: 1;
+  /**
+   * Incremented by every change (absent, 0, in documents written before it existed), so a node
+   * never installs a document older than the one it holds: a refresh and a change of the same
+   * node can finish in either order.
+   */
+  readonly revision?: number;
   readonly identities: readonly IdentityRecord[];
   readonly keys: readonly StoredAccessKey[];
 }

@@ -5,6 +5,8 @@ import type { Conflict } from '../policy/separation-of-duties.js';
 import type { MetadataStore } from '../ports.js';
 import { type AccessKeyPair, generateAccessKeyPair } from '../root-credentials.js';
 import { Secret } from '../secret.js';
+import { updateSetting } from '../setting-compare-and-set.js';
+import { IdentityDirectory } from './identity-directory.js';
 import {
   type AccessKeyInfo,
   type AccessKeyStatus,
@@ -38,6 +40,13 @@ const LEGACY_SETTING = 'access-keys';
 const MAX_KEYS_PER_IDENTITY = 5;
 const MAX_IDENTITIES = 1000;
 const MAX_POLICIES_PER_IDENTITY = 10;
+/**
+ * Held (MetadataStore.exclusively) across the separation-of-duties check and the write it guards,
+ * on both sides: an identity change checks against bucket policies and a bucket policy against
+ * identities, so without one lock two nodes could each pass their check and together give one
+ * identity write and delete on a bucket (write skew).
+ */
+const DUTIES_LOCK = 'holdfast:duties';
 /** Compare-and-set rounds before a change gives up (each lost round means another node's change landed). */
 const MAX_CHANGE_ATTEMPTS = 20;
 
@@ -56,7 +65,7 @@ export interface CreatedAccessKey {
   readonly secretAccessKey: Secret;
 }
 
-/** What a change makes of the current directory: the new document (undefined: unchanged) and the caller's answer. */
+/** What a change makes of the stored directory: the new document (undefined: unchanged) and the caller's answer. */
 interface ChangeOutcome<T> {
   readonly document: IdentityDirectoryDocument | undefined;
   readonly result: T;
@@ -99,6 +108,8 @@ export class IdentityRegistry {
   #queue: Promise<unknown> = Promise.resolve();
   /** The stored document the in-memory state was installed from (undefined: none stored yet). */
   #raw: string | undefined;
+  /** Its revision (-1: nothing installed yet). */
+  #revision = -1;
   /** The refresh under way, and the one queued behind it for callers that arrived meanwhile. */
   #refreshing: Promise<void> | undefined;
   #refreshQueued: Promise<void> | undefined;
@@ -135,28 +146,33 @@ export class IdentityRegistry {
     return this.#refreshQueued;
   }
 
-  /** Reads the stored document and installs it if it changed. */
+  /** Reads the stored document and installs it if it is newer than the one installed. */
   async #reload(): Promise<void> {
     const raw = await this.#metadata.getSetting(SETTING);
     if (raw !== undefined && raw === this.#raw) return;
-    let document: IdentityDirectoryDocument;
-    if (raw !== undefined) {
-      document = JSON.parse(raw) as IdentityDirectoryDocument;
-    } else {
-      const legacy = await this.#metadata.getSetting(LEGACY_SETTING);
-      const keys = legacy === undefined ? [] : (JSON.parse(legacy) as Array<{ accessKeyId: string; sealedSecret: string; identity: string; createdMs: number }>);
-      document = {
-        version: 1,
-        identities: [],
-        keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, sealedSecret: k.sealedSecret, owner: k.identity, status: 'active', createdMs: k.createdMs })),
-      };
-    }
-    this.#install(document);
-    this.#raw = raw;
+    this.#install(await this.#parse(raw), raw);
   }
 
-  /** Replaces the in-memory state; compiles every identity's policies (a bad stored one stops start-up). */
-  #install(document: IdentityDirectoryDocument): void {
+  /** The directory stored as `raw`; with none stored, the root key where it lived before identities existed. */
+  async #parse(raw: string | undefined): Promise<IdentityDirectoryDocument> {
+    if (raw !== undefined) return JSON.parse(raw) as IdentityDirectoryDocument;
+    const legacy = await this.#metadata.getSetting(LEGACY_SETTING);
+    const keys = legacy === undefined ? [] : (JSON.parse(legacy) as Array<{ accessKeyId: string; sealedSecret: string; identity: string; createdMs: number }>);
+    return {
+      version: 1,
+      identities: [],
+      keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, sealedSecret: k.sealedSecret, owner: k.identity, status: 'active', createdMs: k.createdMs })),
+    };
+  }
+
+  /**
+   * Replaces the in-memory state with `document` (stored as `raw`) unless the installed one is
+   * as new: a refresh that read the directory before a change of this node committed may finish
+   * after it. A document without a revision (written before revisions existed) is installed
+   * whenever its text differs. Compiles every identity's policies (a bad stored one stops start-up).
+   */
+  #install(document: IdentityDirectoryDocument, raw: string | undefined): void {
+    if (document.revision !== undefined && document.revision <= this.#revision) return;
     const identities = new Map<string, IdentityRecord>();
     const compiled = new Map<string, IdentityPolicies>();
     for (const identity of document.identities) {
@@ -176,36 +192,37 @@ export class IdentityRegistry {
     this.#identities = identities;
     this.#compiled = compiled;
     this.#keys = keys;
-  }
-
-  #document(identities: Iterable<IdentityRecord>, keys: Iterable<StoredAccessKey>): IdentityDirectoryDocument {
-    return { version: 1, identities: [...identities], keys: [...keys] };
+    this.#raw = raw;
+    this.#revision = document.revision ?? 0;
   }
 
   /**
    * Runs one change at a time in this process, and across processes sharing the metadata store
-   * (cluster nodes) by compare-and-set: read the stored document, apply the change to it,
-   * store the result only if the document is still the one read, else read again and re-apply.
-   * So two nodes changing identities at once never lose either change, and each change's checks
-   * (separation of duties, limits, name taken) see every change committed before it.
+   * (cluster nodes) by compare-and-set: `apply` computes the change from the directory parsed
+   * from the stored text read in this round, and the result is stored only if the setting still
+   * holds that text, else read again and re-applied. `apply` may await (the duty check reads the
+   * buckets), and a refresh may replace this node's state meanwhile; the change never looks at
+   * that state, so it cannot undo another node's change made in between.
    */
-  #change<T>(apply: () => Promise<ChangeOutcome<T>> | ChangeOutcome<T>): Promise<T> {
+  #change<T>(apply: (directory: IdentityDirectory) => Promise<ChangeOutcome<T>> | ChangeOutcome<T>): Promise<T> {
     const run = this.#queue.then(async () => {
-      for (let attempt = 1; attempt <= MAX_CHANGE_ATTEMPTS; attempt++) {
-        await this.#reload();
-        const { document, result } = await apply();
-        // Nothing to change (decided on the current stored state).
-        if (document === undefined) return result;
-        // Compile before persisting, so a document that cannot load never reaches the store.
-        for (const identity of document.identities) compileIdentityPolicies(identity);
-        const raw = JSON.stringify(document);
-        if (await this.#metadata.compareAndSetSetting(SETTING, this.#raw, raw)) {
-          this.#install(document);
-          this.#raw = raw;
-          return result;
-        }
-      }
-      throw s3errors.serviceUnavailable('The identity directory is being changed by other nodes; try again.');
+      const { result, installed, raw } = await updateSetting(
+        this.#metadata,
+        SETTING,
+        async (stored) => {
+          const current = await this.#parse(stored);
+          const { document, result } = await apply(new IdentityDirectory(current));
+          // Nothing to change (decided on the stored state read): still install what was read.
+          if (document === undefined) return { next: undefined, result: { result, installed: current, raw: stored } };
+          // Compile before persisting, so a document that cannot load never reaches the store.
+          for (const identity of document.identities) compileIdentityPolicies(identity);
+          const next = JSON.stringify(document);
+          return { next, result: { result, installed: document, raw: next } };
+        },
+        { attempts: MAX_CHANGE_ATTEMPTS, contended: () => s3errors.serviceUnavailable('The identity directory is being changed by other nodes; try again.') },
+      );
+      this.#install(installed, raw);
+      return result;
     });
     this.#queue = run.catch(() => undefined);
     return run;
@@ -259,7 +276,7 @@ export class IdentityRegistry {
 
   /** Makes `pair` the one root key, replacing any previous root key. */
   setRoot(pair: AccessKeyPair): Promise<void> {
-    return this.#change(() => ({ document: this.#withRoot(pair), result: undefined }));
+    return this.#change((directory) => ({ document: this.#withRoot(directory, pair), result: undefined }));
   }
 
   /**
@@ -268,15 +285,15 @@ export class IdentityRegistry {
    * nodes generating a root key on a first start at once thus agree on one.
    */
   setRootIfNone(pair: AccessKeyPair): Promise<string> {
-    return this.#change(() => {
-      const existing = this.rootAccessKeyId();
+    return this.#change((directory) => {
+      const existing = directory.rootAccessKeyId();
       if (existing !== undefined) return { document: undefined, result: existing };
-      return { document: this.#withRoot(pair), result: pair.accessKeyId };
+      return { document: this.#withRoot(directory, pair), result: pair.accessKeyId };
     });
   }
 
-  #withRoot(pair: AccessKeyPair): IdentityDirectoryDocument {
-    const keys = [...this.#keys.values()].map((k) => k.stored).filter((k) => k.owner !== ROOT_IDENTITY);
+  #withRoot(directory: IdentityDirectory, pair: AccessKeyPair): IdentityDirectoryDocument {
+    const keys = [...directory.keys.values()].filter((k) => k.owner !== ROOT_IDENTITY);
     keys.push({
       accessKeyId: pair.accessKeyId,
       sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
@@ -284,7 +301,7 @@ export class IdentityRegistry {
       status: 'active',
       createdMs: this.#options.nowMs(),
     });
-    return this.#document(this.#identities.values(), keys);
+    return directory.next(directory.identities.values(), keys);
   }
 
   // ---- identities -----------------------------------------------------------------------
@@ -300,11 +317,11 @@ export class IdentityRegistry {
   }
 
   createIdentity(spec: NewIdentity, actor: string): Promise<IdentityRecord> {
-    return this.#change(async () => {
+    return this.#metadata.exclusively(DUTIES_LOCK, () => this.#change(async (directory) => {
       const problem = identityNameProblem(spec.name);
       if (problem !== undefined) throw s3errors.invalidArgument(`Invalid identity name "${spec.name}": ${problem}.`, 'name', spec.name);
-      if (this.#identities.has(spec.name)) throw s3errors.entityAlreadyExists(`The identity "${spec.name}"`);
-      if (this.#identities.size >= MAX_IDENTITIES) throw s3errors.limitExceeded(`At most ${MAX_IDENTITIES} identities are supported.`);
+      if (directory.identities.has(spec.name)) throw s3errors.entityAlreadyExists(`The identity "${spec.name}"`);
+      if (directory.identities.size >= MAX_IDENTITIES) throw s3errors.limitExceeded(`At most ${MAX_IDENTITIES} identities are supported.`);
       const identity: IdentityRecord = {
         name: spec.name,
         kind: spec.kind,
@@ -315,36 +332,30 @@ export class IdentityRegistry {
         ...(spec.dutyOverrideReason === undefined ? {} : { dutyOverride: { reason: spec.dutyOverrideReason, grantedBy: actor, atMs: this.#options.nowMs() } }),
       };
       await this.#checkDuties(identity);
-      return { document: this.#withIdentity(identity), result: identity };
-    });
+      return { document: directory.withIdentity(identity), result: identity };
+    }));
   }
 
   /** Applies `edit` to one identity (roles, policies, disabled flag, override) and re-checks duties. */
   updateIdentity(name: string, edit: (current: IdentityRecord) => IdentityRecord): Promise<IdentityRecord> {
-    return this.#change(async () => {
-      const next = edit(this.getIdentity(name));
+    return this.#metadata.exclusively(DUTIES_LOCK, () => this.#change(async (directory) => {
+      const next = edit(directory.identity(name));
       if (Object.keys(next.policies).length > MAX_POLICIES_PER_IDENTITY) {
         throw s3errors.limitExceeded(`An identity holds at most ${MAX_POLICIES_PER_IDENTITY} inline policies.`);
       }
       await this.#checkDuties(next);
-      return { document: this.#withIdentity(next), result: next };
-    });
+      return { document: directory.withIdentity(next), result: next };
+    }));
   }
 
   deleteIdentity(name: string): Promise<{ deletedKeys: string[] }> {
-    return this.#change(() => {
-      this.getIdentity(name);
-      const identities = [...this.#identities.values()].filter((i) => i.name !== name);
-      const keys = [...this.#keys.values()].map((k) => k.stored);
+    return this.#change((directory) => {
+      directory.identity(name);
+      const identities = [...directory.identities.values()].filter((i) => i.name !== name);
+      const keys = [...directory.keys.values()];
       const deletedKeys = keys.filter((k) => k.owner === name).map((k) => k.accessKeyId);
-      return { document: this.#document(identities, keys.filter((k) => k.owner !== name)), result: { deletedKeys } };
+      return { document: directory.next(identities, keys.filter((k) => k.owner !== name)), result: { deletedKeys } };
     });
-  }
-
-  #withIdentity(identity: IdentityRecord): IdentityDirectoryDocument {
-    const identities = new Map(this.#identities);
-    identities.set(identity.name, identity);
-    return this.#document(identities.values(), [...this.#keys.values()].map((k) => k.stored));
   }
 
   async #checkDuties(identity: IdentityRecord): Promise<void> {
@@ -365,6 +376,19 @@ export class IdentityRegistry {
       principalArn(identity.name, identity.kind),
     )[0];
     if (first !== undefined) throw dutyConflict(`identity "${identity.name}"`, first);
+  }
+
+  /**
+   * Stores a bucket policy with `write` only if checkBucketPolicy passes, both under the duties
+   * lock and the check made on the identities as stored now (refreshed inside the lock), so an
+   * identity change on another node can neither slip between them nor be missed.
+   */
+  storeBucketPolicy(bucket: string, policy: PolicyDocument, write: () => Promise<void>): Promise<void> {
+    return this.#metadata.exclusively(DUTIES_LOCK, async () => {
+      await this.refresh();
+      await this.checkBucketPolicy(bucket, policy);
+      await write();
+    });
   }
 
   /**
@@ -404,23 +428,22 @@ export class IdentityRegistry {
   }
 
   createAccessKey(owner: string, options: { expiresMs?: number; description?: string } = {}): Promise<CreatedAccessKey> {
-    return this.#change(() => {
-      this.getIdentity(owner);
-      const existing = [...this.#keys.values()].filter((k) => k.stored.owner === owner);
+    return this.#change((directory) => {
+      directory.identity(owner);
+      const existing = [...directory.keys.values()].filter((k) => k.owner === owner);
       if (existing.length >= MAX_KEYS_PER_IDENTITY) {
         throw s3errors.limitExceeded(`Identity "${owner}" already has ${MAX_KEYS_PER_IDENTITY} access keys; delete an old one first.`);
       }
-      const { stored, pair } = this.#newKey(owner, options);
-      const keys = [...this.#keys.values()].map((k) => k.stored);
-      keys.push(stored);
+      const { stored, pair } = this.#newKey(directory, owner, options);
+      const keys = [...directory.keys.values(), stored];
       return {
-        document: this.#document(this.#identities.values(), keys),
+        document: directory.next(directory.identities.values(), keys),
         result: { key: keyInfo(stored), secretAccessKey: pair.secretAccessKey },
       };
     });
   }
 
-  #newKey(owner: string, options: { expiresMs?: number; description?: string }): { stored: StoredAccessKey; pair: AccessKeyPair } {
+  #newKey(directory: IdentityDirectory, owner: string, options: { expiresMs?: number; description?: string }): { stored: StoredAccessKey; pair: AccessKeyPair } {
     const nowMs = this.#options.nowMs();
     if (options.expiresMs !== undefined && options.expiresMs <= nowMs) {
       throw s3errors.invalidArgument('The expiry of a new access key must be in the future.', 'expiresAt', new Date(options.expiresMs).toISOString());
@@ -429,7 +452,7 @@ export class IdentityRegistry {
       throw s3errors.invalidArgument('An access key description is at most 256 characters.', 'description');
     }
     let pair = generateAccessKeyPair();
-    while (this.#keys.has(pair.accessKeyId)) pair = generateAccessKeyPair();
+    while (directory.keys.has(pair.accessKeyId)) pair = generateAccessKeyPair();
     const stored: StoredAccessKey = {
       accessKeyId: pair.accessKeyId,
       sealedSecret: this.#sealer.seal(pair.secretAccessKey.reveal(), pair.accessKeyId),
@@ -443,8 +466,8 @@ export class IdentityRegistry {
   }
 
   updateAccessKey(accessKeyId: string, change: { status?: AccessKeyStatus; expiresMs?: number | null }): Promise<AccessKeyInfo> {
-    return this.#change(() => {
-      const current = this.#userKey(accessKeyId);
+    return this.#change((directory) => {
+      const current = directory.userKey(accessKeyId);
       const next: StoredAccessKey = { ...current, ...(change.status === undefined ? {} : { status: change.status }) };
       const withExpiry: StoredAccessKey =
         change.expiresMs === undefined
@@ -452,7 +475,7 @@ export class IdentityRegistry {
           : change.expiresMs === null
             ? (({ expiresMs: _, ...rest }) => rest)(next)
             : { ...next, expiresMs: change.expiresMs };
-      return { document: this.#withKeyReplaced(accessKeyId, [withExpiry]), result: keyInfo(withExpiry) };
+      return { document: directory.withKeyReplaced(accessKeyId, [withExpiry]), result: keyInfo(withExpiry) };
     });
   }
 
@@ -461,43 +484,24 @@ export class IdentityRegistry {
    * so deployments can switch without an outage.
    */
   rotateAccessKey(accessKeyId: string, graceMs: number): Promise<{ old: AccessKeyInfo; created: CreatedAccessKey }> {
-    return this.#change(() => {
-      const current = this.#userKey(accessKeyId);
+    return this.#change((directory) => {
+      const current = directory.userKey(accessKeyId);
       const nowMs = this.#options.nowMs();
       const old: StoredAccessKey =
         graceMs <= 0 ? { ...current, status: 'inactive' } : { ...current, expiresMs: Math.min(current.expiresMs ?? Infinity, nowMs + graceMs) };
-      const { stored, pair } = this.#newKey(current.owner, current.description === undefined ? {} : { description: current.description });
+      const { stored, pair } = this.#newKey(directory, current.owner, current.description === undefined ? {} : { description: current.description });
       return {
-        document: this.#withKeyReplaced(accessKeyId, [old, stored]),
+        document: directory.withKeyReplaced(accessKeyId, [old, stored]),
         result: { old: keyInfo(old), created: { key: keyInfo(stored), secretAccessKey: pair.secretAccessKey } },
       };
     });
   }
 
   deleteAccessKey(accessKeyId: string): Promise<AccessKeyInfo> {
-    return this.#change(() => {
-      const current = this.#userKey(accessKeyId);
-      return { document: this.#withKeyReplaced(accessKeyId, []), result: keyInfo(current) };
+    return this.#change((directory) => {
+      const current = directory.userKey(accessKeyId);
+      return { document: directory.withKeyReplaced(accessKeyId, []), result: keyInfo(current) };
     });
-  }
-
-  /** Root's key is managed by the bootstrap (environment or root-credentials file), not here. */
-  #userKey(accessKeyId: string): StoredAccessKey {
-    const key = this.#keys.get(accessKeyId);
-    if (key === undefined) throw s3errors.noSuchEntity(`The access key ${accessKeyId}`);
-    if (key.stored.owner === ROOT_IDENTITY) {
-      throw s3errors.invalidRequest('The root key is managed at start-up (HOLDFAST_ROOT_ACCESS_KEY_ID/_SECRET_ACCESS_KEY), not through the admin API.');
-    }
-    return key.stored;
-  }
-
-  #withKeyReplaced(accessKeyId: string, replacement: StoredAccessKey[]): IdentityDirectoryDocument {
-    const keys: StoredAccessKey[] = [];
-    for (const key of this.#keys.values()) {
-      if (key.stored.accessKeyId === accessKeyId) keys.push(...replacement);
-      else keys.push(key.stored);
-    }
-    return this.#document(this.#identities.values(), keys);
   }
 }
 

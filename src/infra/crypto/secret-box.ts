@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -44,9 +44,19 @@ export class SecretBox {
   /**
    * Loads a key file that must already exist (a shared key, e.g. a mounted secret): never
    * creates one, since a node that made its own key would seal secrets no other node can open.
-   * The file holds the 32 bytes raw, or as base64 text (`openssl rand -base64 32`).
+   * The file holds the 32 bytes raw, or as base64 text (`openssl rand -base64 32`). Like the
+   * audit signing key, it is refused when group or others may access it: whoever reads it can
+   * open every stored secret access key.
    */
   static async openSharedKeyFile(path: string): Promise<SecretBox> {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error(`Key file ${path} is not a regular file`);
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+      throw new Error(
+        `Key file ${path} is accessible to group or others (mode ${(info.mode & 0o777).toString(8)}); run: chmod 600 ${path} ` +
+          '(for a mounted secret, give it mode 0400 or 0600, e.g. Kubernetes defaultMode: 0400)',
+      );
+    }
     const raw = await readFile(path);
     if (raw.length === 32) return new SecretBox(raw);
     const text = raw.toString('utf8').trim();

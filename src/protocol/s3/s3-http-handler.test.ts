@@ -81,7 +81,7 @@ before(async () => {
   const locks = new ObjectLocks(vault);
   const approvals = new ChangeApprovals(metadata, () => Date.now(), () => Promise.resolve());
   const handler = createS3Handler({
-    context: { vault, multipart: new MultipartUploads(vault), locks, protection: new BucketProtection(locks, approvals), duties: { checkBucketPolicy: () => Promise.resolve() } },
+    context: { vault, multipart: new MultipartUploads(vault), locks, protection: new BucketProtection(locks, approvals), duties: { storeBucketPolicy: (_bucket, _policy, write) => write() } },
     secrets: (id) => (id === accessKeyId ? secretAccessKey : undefined),
     // The edge's own behaviour, signed as root: authorization has its own tests.
     access: {

@@ -245,3 +245,17 @@ test('maxWriteMs: a write overdue at commit is refused with RequestTimeout and l
   const { blobId } = await store.write([randomBytes(100)]);
   assert.equal(await store.modifiedMs(blobId) !== undefined, true);
 });
+
+test('backendNowMs() is the backend\'s clock, not the node\'s, and leaves no probe behind', async () => {
+  // A node whose clock runs a day ahead of the backend's: the sweep's "now" must not follow it.
+  const aheadMs = 24 * 3600 * 1000;
+  const store = new S3BlobStore({ client, bucket: 'plain', prefix: `t${n++}/`, clock: { nowMs: () => Date.now() + aheadMs } });
+  const before = Date.now();
+  const backendNowMs = await store.backendNowMs();
+  const afterMs = Date.now();
+  // LastModified has whole seconds; the backend runs on this machine's clock.
+  assert.ok(backendNowMs >= before - 1_000 && backendNowMs <= afterMs, `${new Date(backendNowMs).toISOString()} is not the backend's now`);
+  const left: string[] = [];
+  for await (const id of store.list()) left.push(id);
+  assert.deepEqual(left, []);
+});

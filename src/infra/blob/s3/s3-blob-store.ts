@@ -191,6 +191,25 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
+   * The backend's clock now, as it stamps LastModified (whole seconds, rounded down): a probe
+   * blob's LastModified, the probe then removed (or, if that fails, swept later as any orphan).
+   * The orphan sweep compares blobs' LastModified against a cut-off taken from this rather than
+   * from a node's own clock, which may run ahead of the backend's and eat the sweep's margin.
+   */
+  async backendNowMs(): Promise<number> {
+    const writer = await this.create();
+    await writer.append(Buffer.from('holdfast clock probe\n'));
+    const { blobId } = await writer.commit();
+    try {
+      const head = await this.#client.headObject({ bucket: this.#bucket, key: this.#key(blobId) });
+      if (head.lastModifiedMs === undefined) throw new Error(`the backend returned no Last-Modified for ${this.#key(blobId)}`);
+      return head.lastModifiedMs;
+    } finally {
+      await this.delete(blobId);
+    }
+  }
+
+  /**
    * Claims the prefix for one metadata store (see claimBlobPrefix): throws BlobPrefixOwnedError
    * when another holds it, so two vaults never sweep each other's blobs away.
    */

@@ -62,14 +62,16 @@ async function fixture(t: { skip(message: string): void }): Promise<Fixture | un
   const watcher = new pg.Client({ connectionString: POSTGRES_TEST_URL });
   await watcher.connect();
   const waiting = async () => {
-    // Bounded: the statement under test is issued before this is called and blocks at once.
-    for (let polls = 0; polls < 2_000; polls++) {
+    // The statement under test is issued before this is called and blocks at once; bounded at
+    // 30 s so that a loaded machine is given time but a store that never waits fails.
+    const giveUpMs = Date.now() + 30_000;
+    while (Date.now() < giveUpMs) {
       const { rows } = await watcher.query<{ n: string }>(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 IN query) > 0",
         [scratch.schema],
       );
       if (Number(rows[0]?.n) > 0) return;
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.fail('the operation under test never waited for the lock');
   };
@@ -150,6 +152,59 @@ test('a retention extended by another node while a delete waits is seen by the d
     await f.other.query('COMMIT');
     await assert.rejects(deletion, (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied');
     assert.equal((await f.store.getObjectVersion('b', 'r', stored.versionId))?.retention?.mode, 'COMPLIANCE');
+  } finally {
+    await f.close();
+  }
+});
+
+test('a write stuck behind another node\'s lock is ended by the statement timeout (ServiceUnavailable) and records nothing', async (t) => {
+  const f = await fixture(t);
+  if (f === undefined) return;
+  // Its own store with a short statement timeout (the default is minutes, see METADATA_POOL_TIMEOUTS).
+  const impatient = await PostgresMetadataStore.open(POSTGRES_TEST_URL, { schema: f.schema, timeouts: { statementTimeoutMs: 500 } });
+  try {
+    // The other node holds the bucket row and does not let go until the write has failed.
+    await f.other.query('BEGIN');
+    await f.other.query(`SELECT 1 FROM ${pg.escapeIdentifier(f.schema)}.buckets WHERE name = 'b' FOR UPDATE`);
+    // Bounded: without a statement timeout the write would wait for as long as the lock is held.
+    let bound: NodeJS.Timeout | undefined;
+    const unbounded = new Promise<never>((_, reject) => {
+      bound = setTimeout(() => reject(new Error('the write was still waiting for the lock after 30 s')), 30_000);
+    });
+    try {
+      await assert.rejects(
+        Promise.race([impatient.putObjectVersion(version('stuck', { kind: 'inline', data: Buffer.from('x') })), unbounded]),
+        (e: unknown) => e instanceof S3Error && e.code === 'ServiceUnavailable',
+      );
+    } finally {
+      clearTimeout(bound);
+    }
+    await f.other.query('ROLLBACK');
+    assert.equal(await f.store.getObjectVersion('b', 'stuck'), undefined);
+  } finally {
+    // Lets a write still waiting go on (when the test failed), so the pools can close.
+    await f.other.query('ROLLBACK');
+    await impatient.close();
+    await f.close();
+  }
+});
+
+test('a bucket policy stored while another node sets the protected flag keeps the flag (controls updated on the locked row)', async (t) => {
+  const f = await fixture(t);
+  if (f === undefined) return;
+  try {
+    const buckets = `${pg.escapeIdentifier(f.schema)}.buckets`;
+    // The other node's "protect the bucket": lock the row, then set the flag.
+    await f.other.query('BEGIN');
+    await f.other.query(`SELECT 1 FROM ${buckets} WHERE name = 'b' FOR UPDATE`);
+    const policy = '{"Version":"2012-10-17","Statement":[]}';
+    const put = f.store.updateBucketControls('b', (controls) => ({ ...controls, policy }));
+    put.catch(() => undefined);
+    await f.waiting();
+    await f.other.query(`UPDATE ${buckets} SET controls = '{"protected":true}' WHERE name = 'b'`);
+    await f.other.query('COMMIT');
+    assert.deepEqual((await put).controls, { protected: true, policy });
+    assert.deepEqual((await f.store.getBucket('b'))?.controls, { protected: true, policy });
   } finally {
     await f.close();
   }

@@ -19,6 +19,7 @@ import type {
   NewObjectVersion,
   PutVersionResult,
   VersionScanOptions,
+  WriteDeadline,
 } from '../../../domain/ports.js';
 import {
   type BucketRow,
@@ -38,6 +39,8 @@ import { applyChange, checkGuard, inTransaction, query } from './transactions.js
 export interface PostgresMetadataStoreOptions {
   /** The PostgreSQL schema (namespace) holding the tables; created if missing. */
   readonly schema?: string;
+  /** Shorter bounds than METADATA_POOL_TIMEOUTS, for tests. */
+  readonly timeouts?: Partial<typeof METADATA_POOL_TIMEOUTS>;
 }
 
 const versionColumns =
@@ -57,10 +60,29 @@ const versionColumns =
  * Durability: the pool's sessions run with synchronous_commit=on, so COMMIT returns only once
  * the commit record is flushed to the WAL (PostgreSQL docs, "Asynchronous Commit").
  */
+/**
+ * Every wait of the store's own pool is bounded, well under a cluster write's deadline (30 min,
+ * see WriteDeadline), so a request stuck behind an exhausted pool, a lock or a stalled server
+ * fails instead of hanging: getting a connection (30 s), a statement (5 min, which also bounds
+ * lock waits; the orphan sweep's scan of every blob reference is the longest), a session left
+ * idle inside a transaction (1 min; PostgreSQL docs, "Client Connection Defaults"), and, on the
+ * client, a query whose answer never comes back (a half-open TCP connection after a failover,
+ * which no server-side timeout sees), with TCP keepalives on.
+ */
+export const METADATA_POOL_TIMEOUTS: Readonly<Record<'connectionTimeoutMs' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs' | 'queryTimeoutMs', number>> = Object.freeze({
+  connectionTimeoutMs: 30_000,
+  statementTimeoutMs: 5 * 60_000,
+  idleInTransactionTimeoutMs: 60_000,
+  /** A little over the statement timeout, so the server's own error normally comes first. */
+  queryTimeoutMs: 5 * 60_000 + 30_000,
+});
+
 export class PostgresMetadataStore implements MetadataStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
+  /** Per lock name, the last of this process's callers of `exclusively` (see there). */
+  readonly #exclusive = new Map<string, Promise<void>>();
   /** Table names qualified with the quoted schema. */
   readonly #t: Readonly<Record<'buckets' | 'versions' | 'uploads' | 'parts' | 'settings', string>>;
 
@@ -80,7 +102,16 @@ export class PostgresMetadataStore implements MetadataStore {
       throw new Error(`PostgreSQL metadata store: schema name must be 1 to 63 bytes, got '${schema}'`);
     }
     const ownsPool = typeof connection === 'string';
-    const pool = ownsPool ? new pg.Pool({ connectionString: connection, options: '-c synchronous_commit=on' }) : connection;
+    const t = { ...METADATA_POOL_TIMEOUTS, ...options.timeouts };
+    const pool = ownsPool
+      ? new pg.Pool({
+          connectionString: connection,
+          options: `-c synchronous_commit=on -c statement_timeout=${t.statementTimeoutMs} -c idle_in_transaction_session_timeout=${t.idleInTransactionTimeoutMs}`,
+          connectionTimeoutMillis: t.connectionTimeoutMs,
+          query_timeout: t.queryTimeoutMs,
+          keepAlive: true,
+        })
+      : connection;
     // An idle pooled connection that breaks (server restart, failover) is emitted as 'error' on
     // the pool, which would end the process if unhandled. The pool has already discarded it, and
     // the next query reports any lasting outage as ServiceUnavailable.
@@ -152,9 +183,11 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
-  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+  async updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord> {
     return inTransaction(this.#pool, async (c) => {
-      await this.#lockBucket(c, name, 'UPDATE');
+      // FOR UPDATE: a concurrent change of the controls waits, then reads what this one wrote.
+      const bucket = await this.#lockBucket(c, name, 'UPDATE');
+      const controls = applyChange(update, bucket.controls);
       const { rows } = await c.query<BucketRow>(`UPDATE ${this.#t.buckets} SET controls = $1 WHERE name = $2 RETURNING *`, [jsonParam(controls), name]);
       return bucketFromRow(rows[0]!);
     });
@@ -203,8 +236,8 @@ export class PostgresMetadataStore implements MetadataStore {
     return row && versionFromRow(row);
   }
 
-  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
-    return inTransaction(this.#pool, (c) => this.#putVersion(c, version, guard));
+  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult> {
+    return inTransaction(this.#pool, (c) => this.#putVersion(c, version, guard), deadline);
   }
 
   /** Runs inside a transaction. */
@@ -325,7 +358,7 @@ export class PostgresMetadataStore implements MetadataStore {
     return uploadFromRow(row);
   }
 
-  async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
+  async putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }> {
     return inTransaction(this.#pool, async (c) => {
       // FOR SHARE: parts of one upload are written concurrently; complete and abort take FOR UPDATE.
       await this.#lockUpload(c, bucket, key, part.uploadId, 'SHARE');
@@ -349,7 +382,7 @@ export class PostgresMetadataStore implements MetadataStore {
         values,
       );
       return { displaced: rows.map((row) => partFromRow(row).data) };
-    });
+    }, deadline);
   }
 
   async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<readonly UploadPartRecord[]> {
@@ -457,6 +490,43 @@ export class PostgresMetadataStore implements MetadataStore {
       `INSERT INTO ${this.#t.settings} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`,
       [name, value],
     );
+  }
+
+  /**
+   * A session advisory lock on a connection of its own, held while `work` runs (its queries use
+   * other pooled connections). Callers in this process queue first, so at most one pooled
+   * connection per name waits for the lock and the pool cannot be filled with waiters while the
+   * holder needs a connection. The wait is bounded by statement_timeout.
+   */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(async () => {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch {
+        throw s3errors.serviceUnavailable();
+      }
+      const key = `${this.#schema}/${lockName}`;
+      let locked = false;
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        locked = true;
+        return await work();
+      } finally {
+        const unlocked = locked ? await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).then(() => true, () => false) : true;
+        // A session that may still hold the lock is ended rather than returned to the pool.
+        client.release(unlocked ? undefined : true);
+      }
+    });
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#exclusive.set(lockName, settled);
+    void settled.then(() => {
+      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
+    });
+    return run;
   }
 
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {

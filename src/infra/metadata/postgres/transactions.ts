@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { S3Error, s3errors } from '../../../domain/errors.js';
-import type { Guard } from '../../../domain/ports.js';
+import type { Guard, WriteDeadline } from '../../../domain/ports.js';
 
 /**
  * Runs work in one transaction on one pooled connection, and is the one place where
@@ -43,7 +43,7 @@ export function applyChange<T, R>(change: (current: T) => R, current: T): R {
 const retryableStates = new Set(['40001', '40P01']);
 const maxAttempts = 5;
 
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, deadline?: WriteDeadline): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient;
     try {
@@ -54,6 +54,8 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      // Last, so that no wait inside the transaction (a lock, a slow statement) can let it pass unseen.
+      if (deadline?.passed() === true) throw s3errors.requestTimeout();
       await client.query('COMMIT');
       client.release();
       return result;
@@ -98,13 +100,18 @@ function translate(e: unknown): S3Error {
     if (code === '22021' || code === '22P05') {
       return withCause(s3errors.invalidArgument('The object key or a value contains a character that cannot be stored.'), e);
     }
-    if (code.startsWith('08') || code.startsWith('53') || code.startsWith('40') || /^57P0[123]$/.test(code)) {
+    // 57014: cancelled by statement_timeout; 25P03: ended by idle_in_transaction_session_timeout.
+    if (code.startsWith('08') || code.startsWith('53') || code.startsWith('40') || /^57P0[123]$/.test(code) || code === '57014' || code === '25P03') {
       return withCause(s3errors.serviceUnavailable(), e);
     }
     return s3errors.internal(e);
   }
   // Connection refused, reset or timed out before PostgreSQL answered.
   if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    return withCause(s3errors.serviceUnavailable(), e);
+  }
+  // No pooled connection within connectionTimeoutMillis, or no answer within query_timeout (pg's own messages, without a code).
+  if (e instanceof Error && /^(timeout exceeded when trying to connect|Query read timeout)$/.test(e.message)) {
     return withCause(s3errors.serviceUnavailable(), e);
   }
   return s3errors.internal(e);

@@ -19,6 +19,7 @@ import type {
   NewObjectVersion,
   PutVersionResult,
   VersionScanOptions,
+  WriteDeadline,
 } from '../../../domain/ports.js';
 import { GroupCommitQueue } from './group-commit-queue.js';
 import { LatestVersionCache } from './latest-version-cache.js';
@@ -56,6 +57,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #wal: WalFileSync;
   readonly #writes: GroupCommitQueue;
   readonly #stmt: SqliteStatements;
+  /** Per lock name, the last caller of `exclusively`. */
+  readonly #exclusive = new Map<string, Promise<void>>();
   readonly #bucketCache = new Map<string, BucketRecord>();
   /** Latest versions of recently read keys (see LatestVersionCache for why this is exact here). */
   readonly #latest = new LatestVersionCache(LATEST_CACHE_ENTRIES, LATEST_CACHE_INLINE_BYTES);
@@ -156,10 +159,12 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async setBucketControls(name: string, controls: BucketControls): Promise<BucketRecord> {
+  async updateBucketControls(name: string, update: (current: BucketControls) => BucketControls): Promise<BucketRecord> {
+    // The write queue runs one write at a time: nothing changes the row between read and write.
     return this.#writes.run(() => {
       const bucket = this.#bucketNow(name);
       if (bucket === undefined) throw s3errors.noSuchBucket(name);
+      const controls = update(bucket.controls);
       this.#stmt.setBucketControls.run(JSON.stringify(controls), name);
       this.#bucketChanged(name);
       return { ...bucket, controls };
@@ -215,8 +220,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#durably(latest);
   }
 
-  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>): Promise<PutVersionResult> {
-    return this.#writes.run(() => this.#putVersionNow(version, guard));
+  async putObjectVersion(version: NewObjectVersion, guard?: Guard<ObjectVersionRecord | undefined>, deadline?: WriteDeadline): Promise<PutVersionResult> {
+    return this.#writes.run(() => {
+      const result = this.#putVersionNow(version, guard);
+      refuseIfPassed(deadline);
+      return result;
+    });
   }
 
   /** Runs inside a write batch. */
@@ -328,7 +337,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#durably(row === undefined || row.bucket !== bucket || row.key !== key ? undefined : uploadFromRow(row));
   }
 
-  async putPart(bucket: string, key: string, part: UploadPartRecord): Promise<{ readonly displaced: readonly StoredData[] }> {
+  async putPart(bucket: string, key: string, part: UploadPartRecord, deadline?: WriteDeadline): Promise<{ readonly displaced: readonly StoredData[] }> {
     return this.#writes.run(() => {
       const upload = this.#stmt.getUpload.get(part.uploadId) as UploadRow | undefined;
       if (upload === undefined || upload.bucket !== bucket || upload.key !== key) throw s3errors.noSuchUpload(part.uploadId);
@@ -344,6 +353,7 @@ export class SqliteMetadataStore implements MetadataStore {
         data.inline,
         data.blobs,
       );
+      refuseIfPassed(deadline);
       return { displaced: previous === undefined ? [] : [partFromRow(previous).data] };
     });
   }
@@ -423,6 +433,20 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  /** The data directory is this process's alone, so an in-process queue per name is the lock. */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#exclusive.set(lockName, settled);
+    void settled.then(() => {
+      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
+    });
+    return run;
+  }
+
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {
     return this.#writes.run(() => {
       const row = this.#stmt.getSetting.get(name) as { value: string } | undefined;
@@ -454,4 +478,13 @@ function addMissingColumns(db: Database.Database): void {
 /** Opaque, unique, URL-safe; S3 version ids are opaque strings up to 1024 bytes. */
 function newVersionId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/**
+ * See WriteDeadline: called last in a write's step of a batch (which runs synchronously, and
+ * whose throw rolls back the write's savepoint); the batch's commit follows with no await between
+ * them but the other writes of the batch.
+ */
+function refuseIfPassed(deadline: WriteDeadline | undefined): void {
+  if (deadline?.passed() === true) throw s3errors.requestTimeout();
 }

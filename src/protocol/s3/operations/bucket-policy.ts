@@ -21,17 +21,18 @@ export const putBucketPolicy: S3Operation = async (req, { vault, duties }) => {
   const name = bucketOf(req);
   const text = (await req.readSmallBody(MAX_BUCKET_POLICY_BYTES)).toString('utf8');
   const document = parseBucketPolicy(text, name);
-  const bucket = await vault.getBucket(name);
-  // A bucket policy must not hand one identity (or everyone) both writing and deleting.
-  await duties.checkBucketPolicy(name, document);
-  await vault.metadata.setBucketControls(name, { ...bucket.controls, policy: text });
+  await vault.getBucket(name);
+  // A bucket policy must not hand one identity (or everyone) both writing and deleting: checked
+  // and stored under the lock identity changes take too.
+  await duties.storeBucketPolicy(name, document, async () => {
+    await vault.metadata.updateBucketControls(name, (controls) => ({ ...controls, policy: text }));
+  });
   return { status: 204 };
 };
 
 /** DeleteBucketPolicy: DELETE /bucket?policy — 204 also when there was none, as S3 answers. */
 export const deleteBucketPolicy: S3Operation = async (req, { vault }) => {
   const name = bucketOf(req);
-  const { policy: _, ...rest } = (await vault.getBucket(name)).controls;
-  await vault.metadata.setBucketControls(name, rest);
+  await vault.metadata.updateBucketControls(name, ({ policy: _, ...rest }) => rest);
   return { status: 204 };
 };

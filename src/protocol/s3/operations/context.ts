@@ -12,7 +12,7 @@ export interface OperationContext {
   readonly locks: ObjectLocks;
   readonly protection: BucketProtection;
   /** Separation of duties for bucket policies (the identity directory). */
-  readonly duties: { checkBucketPolicy(bucket: string, policy: PolicyDocument): Promise<void> };
+  readonly duties: { storeBucketPolicy(bucket: string, policy: PolicyDocument, write: () => Promise<void>): Promise<void> };
 }
 
 export type S3Operation = (req: S3Request, ctx: OperationContext) => Promise<S3Response>;
