@@ -35,6 +35,7 @@ import {
 } from './rows.js';
 import { migrate } from './schema.js';
 import { applyChange, checkGuard, inTransaction, query } from './transactions.js';
+import { NamedQueues } from '../named-queues.js';
 
 export interface PostgresMetadataStoreOptions {
   /** The PostgreSQL schema (namespace) holding the tables; created if missing. */
@@ -81,8 +82,8 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
-  /** Per lock name, the last of this process's callers of `exclusively` (see there). */
-  readonly #exclusive = new Map<string, Promise<void>>();
+  /** This process's callers of `exclusively`, queued per lock name (see there). */
+  readonly #exclusive = new NamedQueues();
   /** Table names qualified with the quoted schema. */
   readonly #t: Readonly<Record<'buckets' | 'versions' | 'uploads' | 'parts' | 'settings', string>>;
 
@@ -499,7 +500,7 @@ export class PostgresMetadataStore implements MetadataStore {
    * holder needs a connection. The wait is bounded by statement_timeout.
    */
   exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
-    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(async () => {
+    return this.#exclusive.run(lockName, async () => {
       let client: pg.PoolClient;
       try {
         client = await this.#pool.connect();
@@ -518,15 +519,6 @@ export class PostgresMetadataStore implements MetadataStore {
         client.release(unlocked ? undefined : true);
       }
     });
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#exclusive.set(lockName, settled);
-    void settled.then(() => {
-      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
-    });
-    return run;
   }
 
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {

@@ -39,6 +39,7 @@ import {
 } from './rows.js';
 import { openWalSyncedDatabase } from '../../sqlite/open-wal-synced-database.js';
 import type { WalFileSync } from '../../sqlite/wal-file-sync.js';
+import { NamedQueues } from '../named-queues.js';
 
 /**
  * Metadata in one SQLite file, for the embedded deployment.
@@ -57,8 +58,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #wal: WalFileSync;
   readonly #writes: GroupCommitQueue;
   readonly #stmt: SqliteStatements;
-  /** Per lock name, the last caller of `exclusively`. */
-  readonly #exclusive = new Map<string, Promise<void>>();
+  /** Callers of `exclusively`, queued per lock name. */
+  readonly #exclusive = new NamedQueues();
   readonly #bucketCache = new Map<string, BucketRecord>();
   /** Latest versions of recently read keys (see LatestVersionCache for why this is exact here). */
   readonly #latest = new LatestVersionCache(LATEST_CACHE_ENTRIES, LATEST_CACHE_INLINE_BYTES);
@@ -435,16 +436,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** The data directory is this process's alone, so an in-process queue per name is the lock. */
   exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
-    const run = (this.#exclusive.get(lockName) ?? Promise.resolve()).then(work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#exclusive.set(lockName, settled);
-    void settled.then(() => {
-      if (this.#exclusive.get(lockName) === settled) this.#exclusive.delete(lockName);
-    });
-    return run;
+    return this.#exclusive.run(lockName, work);
   }
 
   async compareAndSetSetting(name: string, expected: string | undefined, next: string): Promise<boolean> {
