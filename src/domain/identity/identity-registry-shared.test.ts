@@ -26,6 +26,32 @@ const nowMs = Date.UTC(2031, 0, 1);
 
 type BucketLookup = () => Promise<readonly BucketGrants[]>;
 
+/**
+ * A buckets lookup that answers `list`, except that after `arm()` its next call stops until the
+ * returned `release` runs; `entered` resolves when that call has started.
+ */
+function gatedLookup(list: readonly BucketGrants[]): { lookup: BucketLookup; arm(): { entered: Promise<void>; release: () => void } } {
+  let gate: { entered: () => void; released: Promise<void> } | undefined;
+  return {
+    lookup: async () => {
+      const current = gate;
+      gate = undefined;
+      if (current !== undefined) {
+        current.entered();
+        await current.released;
+      }
+      return list;
+    },
+    arm: () => {
+      let entered!: () => void;
+      let release!: () => void;
+      const started = new Promise<void>((resolve) => (entered = resolve));
+      gate = { entered, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { entered: started, release };
+    },
+  };
+}
+
 async function twoNodes(
   t: { skip(message: string): void },
   lookups: readonly [BucketLookup, BucketLookup] = [() => Promise.resolve(buckets), () => Promise.resolve(buckets)],
@@ -89,27 +115,15 @@ test('a change that waits on its duty check while a refresh installs another nod
   // until released; meanwhile node B deletes "svc" with its keys (a change that needs no duty
   // check, so no duties lock) and a request on A refreshes A's state. A's edit, built from the
   // directory before the delete, must not bring "svc" back.
-  let gate: { entered: () => void; released: Promise<void> } | undefined;
-  const lookupOnA: BucketLookup = async () => {
-    const current = gate;
-    gate = undefined;
-    if (current !== undefined) {
-      current.entered();
-      await current.released;
-    }
-    return buckets;
-  };
-  const nodes = await twoNodes(t, [lookupOnA, () => Promise.resolve(buckets)]);
+  const onA = gatedLookup(buckets);
+  const nodes = await twoNodes(t, [onA.lookup, () => Promise.resolve(buckets)]);
   if (nodes === undefined) return;
   const [a, b, close] = nodes;
   try {
     await a.createIdentity({ name: 'svc', kind: 'service', roles: ['backup-writer'] }, 'root');
     const { key } = await a.createAccessKey('svc');
     await b.refresh();
-    let entered!: () => void;
-    const waiting = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    gate = { entered, released: new Promise<void>((resolve) => (release = resolve)) };
+    const { entered: waiting, release } = onA.arm();
     const edit = a.updateIdentity('svc', (identity) => ({ ...identity, roles: [...identity.roles, 'auditor'] }));
     await waiting;
     await b.deleteIdentity('svc');
@@ -130,17 +144,8 @@ test('an identity change and a bucket policy put on two nodes at once cannot tog
   // node B puts a bucket policy letting "svc" delete. Each alone passes its check; both together
   // would not. B must wait for A, then see A's grant and refuse.
   const stored: BucketGrants[] = [{ name: 'backups', policy: undefined }];
-  let gate: { entered: () => void; released: Promise<void> } | undefined;
-  const lookupOnA: BucketLookup = async () => {
-    const current = gate;
-    gate = undefined;
-    if (current !== undefined) {
-      current.entered();
-      await current.released;
-    }
-    return stored;
-  };
-  const nodes = await twoNodes(t, [lookupOnA, () => Promise.resolve(stored)]);
+  const onA = gatedLookup(stored);
+  const nodes = await twoNodes(t, [onA.lookup, () => Promise.resolve(stored)]);
   if (nodes === undefined) return;
   const [a, b, close] = nodes;
   const watcher = new pg.Client({ connectionString: POSTGRES_TEST_URL });
@@ -148,9 +153,9 @@ test('an identity change and a bucket policy put on two nodes at once cannot tog
   let release = () => undefined as void;
   try {
     await a.createIdentity({ name: 'svc', kind: 'service', roles: [] }, 'root');
-    let entered!: () => void;
-    const waiting = new Promise<void>((resolve) => (entered = resolve));
-    gate = { entered, released: new Promise<void>((resolve) => (release = resolve)) };
+    const armed = onA.arm();
+    release = armed.release;
+    const waiting = armed.entered;
     const grant = a.updateIdentity('svc', (identity) => ({ ...identity, roles: ['backup-writer'] }));
     await waiting;
     const pruneForSvc = parsePolicy(
